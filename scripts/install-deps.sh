@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package bpusim needs to build, test and benchmark.
+# Idempotent: packages already present are skipped, and apt is only touched when
+# something is missing. Nothing is downloaded from anywhere but Debian's archive.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build ccache pkg-config clang-format git
+  # C++ libraries
+  libsystemc-dev verilator libboost-dev libboost-program-options-dev
+  nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
+  # Python side: PyTorch export, external reference, data set
+  python3 python3-numpy python3-torch python3-torchvision python3-onnx python3-sklearn
+  # HTML report check in a real browser
+  chromium
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -q
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
