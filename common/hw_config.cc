@@ -180,7 +180,7 @@ uint32_t HwConfig::hash() const {
 
 std::vector<HwConfig::KeyInfo> HwConfig::keys() {
   const HwConfig defaults;
-  std::vector<KeyInfo> out{{kModeKey, mode_name(defaults.requant_mode), "fp32 | fixed",
+  std::vector<KeyInfo> out{{kModeKey, mode_name(defaults.requant_mode), "fp32, fixed",
                             "requantizer arithmetic: IEEE float scale or int32 multiplier+shift"}};
   for (const auto& k : kIntKeys)
     out.push_back({k.name, std::to_string(defaults.*(k.field)),
