@@ -1,0 +1,377 @@
+"""Integer recipes of PyTorch 1.13 quantized CPU ops (qnnpack engine, x86-64, no FBGEMM).
+
+Pure NumPy, no torch import: this module is the executable form of docs/pytorch-recipes.md.
+tools/py/probe_recipes.py checks every function here bit for bit against torch's own
+quantized kernels on random data; the C++ golden reference implements the same formulas.
+
+Conventions
+- Scales are float32 values (np.float32). PyTorch stores them as doubles, but every scale a
+  QAT model carries comes from a float32 observer, so it is exactly representable in float32.
+- Every float operation is spelled out as one float32 operation (np.float32 arithmetic is
+  IEEE single with round-to-nearest-even, like the C++ code). Integer arithmetic is done in
+  int64 and wrapped explicitly where the C++ code wraps.
+- Tensors are NCHW numpy arrays of integers (uint8 activations as int64/uint8, int8 weights).
+"""
+
+import numpy as np
+
+F32 = np.float32
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+
+
+# ----------------------------------------------------------------------------------------------
+# Small helpers that mirror C/SSE primitives.
+# ----------------------------------------------------------------------------------------------
+def f32(x):
+    """Converts to float32 with round-to-nearest-even (C's (float) of an int or a double)."""
+    return np.asarray(x).astype(np.float32)
+
+
+def wrap_i32(x):
+    """Two's-complement wrap of an int64 array to int32 (the hardware accumulator)."""
+    x = np.asarray(x, dtype=np.int64)
+    return ((x + 2**31) & 0xFFFFFFFF) - 2**31
+
+
+def sat(x, lo, hi):
+    return np.minimum(np.maximum(np.asarray(x, dtype=np.int64), lo), hi)
+
+
+def fp32_bits(x):
+    return int(np.array(x, dtype=np.float32).view(np.uint32))
+
+
+def fp32_from_bits(b):
+    return np.array(b, dtype=np.uint32).view(np.float32)[()]
+
+
+def rshift_round_half_away(n, shift):
+    """(n + sign*2^(shift-1)) / 2^shift rounded half away from zero, n int64 array, shift>=1.
+
+    Same as QNNPACK's 'remainder > threshold' trick: floor shift, then +1 when the remainder
+    is above half, or exactly half and n >= 0; negative ties go down (away from zero)."""
+    n = np.asarray(n, dtype=np.int64)
+    mask = (1 << shift) - 1
+    rem = (n & mask) - (n < 0).astype(np.int64)
+    return (n >> shift) + (rem > (mask >> 1)).astype(np.int64)
+
+
+# ----------------------------------------------------------------------------------------------
+# quantize / dequantize (QuantStub, DeQuantStub, torch.quantize_per_tensor, .dequantize()).
+# ----------------------------------------------------------------------------------------------
+def qrange(dtype):
+    return {"quint8": (0, 255), "qint8": (-128, 127), "qint32": (INT32_MIN, INT32_MAX)}[dtype]
+
+
+def quantize(x, scale, zero_point, dtype="quint8"):
+    """at::native::quantize_val (non-FBGEMM build), element by element:
+    inv = 1.0f / (float)scale; q = (int64)((float)zp + nearbyintf(x * inv)); clamp to dtype."""
+    inv = F32(1.0) / F32(scale)
+    t = f32(x) * inv  # float32 multiply
+    r = np.rint(t)  # nearbyint, ties to even, still float32
+    q = (F32(zero_point) + r).astype(np.float64)  # int64 + float is a float add in C++
+    lo, hi = qrange(dtype)
+    return np.clip(q, lo, hi).astype(np.int64)
+
+
+def dequantize(q, scale, zero_point):
+    """at::native::dequantize_val: (float)(q - zp) * (float)scale, one float32 multiply."""
+    d = np.asarray(q, dtype=np.int64) - int(zero_point)
+    return f32(d) * F32(scale)
+
+
+# ----------------------------------------------------------------------------------------------
+# conv2d / conv2d_relu / linear / linear_relu (QNNPACK q8conv, q8dwconv, q8gemm kernels).
+# ----------------------------------------------------------------------------------------------
+def requant_scale(input_scale, weight_scales, output_scale):
+    """generate_requantization_scales: (w_scale * in_scale) * (1.f / out_scale), all float32,
+    one value per output channel (per-tensor weights: the same value repeated)."""
+    inv_out = F32(1.0) / F32(output_scale)
+    return (f32(weight_scales) * F32(input_scale)) * inv_out
+
+
+def quantize_bias(bias, input_scale, weight_scales):
+    """quant_utils::QuantizeBias: qint32 quantize_val with scale = w_scale * in_scale
+    (the double product of two float32 values, then (float) of it == a float32 multiply),
+    zero point 0: q = nearbyintf(bias * (1.0f / scale)), clamped to int32."""
+    scale = f32(weight_scales) * F32(input_scale)
+    inv = F32(1.0) / scale
+    r = np.rint(f32(bias) * inv).astype(np.float64)
+    return np.clip(r, INT32_MIN, INT32_MAX).astype(np.int64)
+
+
+def conv2d_acc(x, zx, w, zw, bias_q, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
+    """int32 accumulator: bias_q[c] + sum (x - zx) * (w - zw[c]); padding taps contribute 0.
+    x: (N, C, H, W) ints, w: (K, C/groups, kh, kw) ints, zw scalar or (K,), bias_q (K,)."""
+    x = np.asarray(x, dtype=np.int64) - int(zx)
+    w = np.asarray(w, dtype=np.int64)
+    zw = np.broadcast_to(np.asarray(zw, dtype=np.int64), (w.shape[0],))
+    w = w - zw[:, None, None, None]
+    n, c, h, wd = x.shape
+    k, cg, kh, kw = w.shape
+    sh, sw = stride
+    ph, pw = padding
+    dh, dw = dilation
+    xp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=np.int64)
+    xp[:, :, ph : ph + h, pw : pw + wd] = x
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    kg = k // groups
+    out = np.zeros((n, k, oh, ow), dtype=np.int64)
+    for g in range(groups):
+        xs = xp[:, g * cg : (g + 1) * cg]
+        wg = w[g * kg : (g + 1) * kg]
+        for i in range(kh):
+            for j in range(kw):
+                patch = xs[
+                    :,
+                    :,
+                    i * dh : i * dh + sh * (oh - 1) + 1 : sh,
+                    j * dw : j * dw + sw * (ow - 1) + 1 : sw,
+                ]
+                out[:, g * kg : (g + 1) * kg] += np.einsum("nchw,kc->nkhw", patch, wg[:, :, i, j])
+    out += np.asarray(bias_q, dtype=np.int64)[None, :, None, None]
+    return wrap_i32(out)
+
+
+def linear_acc(x, zx, w, zw, bias_q):
+    """x: (M, K) ints, w: (N, K) ints -> (M, N) int32 accumulators (with bias)."""
+    x = np.asarray(x, dtype=np.int64) - int(zx)
+    w = np.asarray(w, dtype=np.int64)
+    zw = np.broadcast_to(np.asarray(zw, dtype=np.int64), (w.shape[0],))
+    acc = x @ (w - zw[:, None]).T + np.asarray(bias_q, dtype=np.int64)[None, :]
+    return wrap_i32(acc)
+
+
+def requantize_fp32(acc, scale, zero_point, out_min=0, out_max=255, channel_axis=1):
+    """Epilogue of the QNNPACK q8gemm/q8conv/q8dwconv kernels, per output channel c:
+    t = (float)acc * scale[c]       ((float) of the int32 is RNE; one float32 multiply)
+    y = clamp(rne(t) + zp, out_min, out_max)   (relu: out_min = zp)
+    rne(t) saturates: probes show t >= 2^31 gives 255 and t <= -2^31 gives 0, i.e. the
+    integer is clamped, never wrapped (no INT32_MIN artefact)."""
+    acc = np.asarray(acc, dtype=np.int64)
+    shape = [1] * acc.ndim
+    shape[channel_axis] = -1
+    s = np.asarray(scale, dtype=np.float32).reshape(shape) if np.ndim(scale) else F32(scale)
+    t = f32(acc) * s
+    return rne_clamp(t, zero_point, out_min, out_max)
+
+
+def rne_clamp(t, zero_point, out_min=0, out_max=255):
+    """clamp(rne(t) + zp, out_min, out_max) for float32 t, the rounding exact (no overflow)."""
+    r = np.rint(np.asarray(t, dtype=np.float64))
+    return np.clip(r + int(zero_point), out_min, out_max).astype(np.int64)
+
+
+def relu_limits(zero_point):
+    """activationLimits(scale, zp, RELU) for quint8: [zp, 255]."""
+    return int(zero_point), 255
+
+
+# ----------------------------------------------------------------------------------------------
+# add / add_relu (FloatFunctional.add / add_relu -> quantized::add[_relu] -> QNNPACK q8vadd).
+# ----------------------------------------------------------------------------------------------
+def add_params(a_scale, b_scale, out_scale):
+    """pytorch_qnnp_compute_add_quantization_params (x86 flavour). Returns (ma, mb, shift).
+    a_os = (float)a_scale / (float)out_scale; b_os likewise (float32 divisions);
+    shift = 21 - floor(log2(max(a_os, b_os))) taken from the float's exponent bits;
+    m = lrintf(os * 2^shift) (exact product, ties to even). Requires both ratios in
+    [2^-14, 2^8), else QNNPACK refuses to create the operator (PyTorch raises)."""
+    a_os = F32(a_scale) / F32(out_scale)
+    b_os = F32(b_scale) / F32(out_scale)
+    for r in (a_os, b_os):
+        if not (F32(2.0**-14) <= r < F32(2.0**8)):
+            raise ValueError(f"add scale ratio {r} outside [2^-14, 2^8): PyTorch fails here")
+    m = max(a_os, b_os)
+    exponent = ((fp32_bits(m) >> 23) & 0xFF) - 127
+    shift = 21 - exponent
+    mult = fp32_from_bits((21 - exponent + 127) << 23)  # 2^shift as a float
+    ma = int(np.rint(F32(a_os * mult)))
+    mb = int(np.rint(F32(b_os * mult)))
+    return ma, mb, shift
+
+
+def add(a, za, b, zb, a_scale, b_scale, out_scale, out_zp, out_min=0, out_max=255):
+    """QNNPACK q8vadd (SSE2): acc = -(ma*za + mb*zb) + a*ma + b*mb (int32, wraps),
+    r = acc >> shift rounded half away from zero, y = clamp(r + zp, out_min, out_max).
+    add_relu: out_min = out_zp."""
+    ma, mb, shift = add_params(a_scale, b_scale, out_scale)
+    const = wrap_i32(-(ma * int(za) + mb * int(zb)))
+    acc = wrap_i32(const + np.asarray(a, dtype=np.int64) * ma + np.asarray(b, dtype=np.int64) * mb)
+    r = rshift_round_half_away(acc, shift)
+    # packs_epi32 / adds_epi16 / packus_epi16 saturate monotonically inside [0,255]: a plain
+    # clamp of the exact r + zp gives the same byte.
+    return sat(r + int(out_zp), out_min, out_max)
+
+
+# ----------------------------------------------------------------------------------------------
+# max_pool2d: exact max over the window (padding never wins: QNNPACK pads with 0 = uint8 min).
+# ----------------------------------------------------------------------------------------------
+def max_pool2d(x, kernel, stride, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
+    x = np.asarray(x, dtype=np.int64)
+    n, c, h, w = x.shape
+    kh, kw = kernel
+    sh, sw = stride
+    ph, pw = padding
+    dh, dw = dilation
+    oh = _pool_out(h, kh, ph, sh, dh, ceil_mode)
+    ow = _pool_out(w, kw, pw, sw, dw, ceil_mode)
+    out = np.full((n, c, oh, ow), np.iinfo(np.int64).min, dtype=np.int64)
+    for i in range(oh):
+        for j in range(ow):
+            for a in range(kh):
+                for b in range(kw):
+                    y = i * sh - ph + a * dh
+                    xx = j * sw - pw + b * dw
+                    if 0 <= y < h and 0 <= xx < w:
+                        out[:, :, i, j] = np.maximum(out[:, :, i, j], x[:, :, y, xx])
+    return out
+
+
+def _pool_out(size, k, pad, stride, dilation, ceil_mode):
+    """at::native::pooling_output_shape."""
+    num = size + 2 * pad - dilation * (k - 1) - 1 + (stride - 1 if ceil_mode else 0)
+    out = num // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# avg_pool2d / adaptive_avg_pool2d / global average (QNNPACK q8avgpool, fixed point).
+# ----------------------------------------------------------------------------------------------
+def avgpool_scale(input_scale, output_scale, pool_size):
+    """(float)in_scale / ((float)out_scale * (float)pool_size), float32 operations
+    (pytorch_qnnp_create_average_pooling2d_nhwc_q8). In PyTorch in_scale == out_scale."""
+    return F32(input_scale) / (F32(output_scale) * F32(pool_size))
+
+
+def avg_pool2d(x, zp, kernel, stride, padding=(0, 0), input_scale=1.0, output_scale=None,
+               out_min=0, out_max=255):
+    """quantized avg_pool2d on the QNNPACK path (quint8, ceil_mode=False). Output qparams =
+    input qparams. Padding taps read the input zero point (contribute 0) and the divisor is
+    always kh*kw: count_include_pad and divisor_override are ignored.
+    acc = sum over in-bounds taps of (x - zp)          (exact int32)
+    y = clamp(rne((float)acc * scale) + zp, 0, 255)     (scale = avgpool_scale(.., kh*kw))
+    Ties go to even (probe: 2x2 windows with odd sums)."""
+    if output_scale is None:
+        output_scale = input_scale
+    x = np.asarray(x, dtype=np.int64) - int(zp)
+    n, c, h, w = x.shape
+    kh, kw = kernel
+    sh, sw = stride
+    ph, pw = padding
+    oh = (h + 2 * ph - kh) // sh + 1
+    ow = (w + 2 * pw - kw) // sw + 1
+    xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=np.int64)
+    xp[:, :, ph : ph + h, pw : pw + w] = x
+    acc = np.zeros((n, c, oh, ow), dtype=np.int64)
+    for a in range(kh):
+        for b in range(kw):
+            acc += xp[:, :, a : a + sh * (oh - 1) + 1 : sh, b : b + sw * (ow - 1) + 1 : sw]
+    t = f32(acc) * avgpool_scale(input_scale, output_scale, kh * kw)
+    return rne_clamp(t, zp, out_min, out_max)
+
+
+def adaptive_avg_pool2d(x, zp, output_size, input_scale=1.0):
+    """QNNPACK path, taken when input H, W are multiples of the output size and differ from
+    it (global average pooling included): avg_pool2d with kernel = stride = in / out."""
+    h, w = x.shape[2:]
+    oh, ow = output_size
+    assert h % oh == 0 and w % ow == 0 and (h, w) != (oh, ow)
+    k = (h // oh, w // ow)
+    return avg_pool2d(x, zp, k, k, (0, 0), input_scale)
+
+
+# ----------------------------------------------------------------------------------------------
+# cat (FloatFunctional.cat -> quantized::cat).
+# ----------------------------------------------------------------------------------------------
+AVX2_QUINT8_VLEN = 32  # Vectorized<c10::quint8>::size() with CPU capability AVX2
+
+
+def requantize_scalar(q, in_scale, in_zp, out_scale, out_zp):
+    """dequantize_val then quantize_val (scalar loop of qcat_nhwc and the NCHW cat path)."""
+    return quantize(dequantize(q, in_scale, in_zp), out_scale, out_zp)
+
+
+def requantize_avx2(q, in_scale, in_zp, out_scale, out_zp):
+    """Vectorized<quint8>::dequantize + ::quantize (AVX2) as used by qcat_nhwc_kernel:
+    v = fmaf(in_scale, (float)q, (float)(in_scale * -in_zp))   (one fused multiply-add)
+    y = clamp(rne(v * inv) + out_zp, 0, 255)  with inv = (float)(1.0 / (double)out_scale)."""
+    q = np.asarray(q, dtype=np.int64)
+    premul = F32(F32(in_scale) * F32(-in_zp))
+    v = _fma_f32(F32(in_scale), f32(q), premul)
+    inv = F32(1.0 / np.float64(F32(out_scale)))
+    return rne_clamp(v * inv, out_zp)
+
+
+def _fma_f32(a, b, c):
+    """fmaf(a, b, c) on float32 arrays: the exact a*b + c rounded once to float32.
+    a*b is exact in float64; the float64 sum s may round, and rounding s again to float32
+    is wrong only when s lies exactly halfway between two float32 values while the exact
+    sum does not (two-sum error term err != 0): then round toward the side of err."""
+    a, b, c = np.broadcast_arrays(f32(a), f32(b), f32(c))
+    prod = a.astype(np.float64) * b.astype(np.float64)
+    c64 = c.astype(np.float64)
+    s = prod + c64
+    bb = s - prod
+    err = (prod - (s - bb)) + (c64 - bb)
+    out = s.astype(np.float32)
+    lo = np.where(out.astype(np.float64) <= s, out, np.nextafter(out, F32(-np.inf)))
+    hi = np.nextafter(lo, F32(np.inf))
+    tie = (err != 0) & (s - lo.astype(np.float64) == hi.astype(np.float64) - s)
+    return np.where(tie, np.where(err > 0, hi, lo), out).astype(np.float32)
+
+
+def cat_channels_last(qs, in_scales, in_zps, out_scale, out_zp):
+    """qcat_nhwc_kernel (dim=1, every input 4-D and channels-last contiguous, e.g. conv
+    outputs). Per input: if (scale, zp) equal the output's -> bytes copied; otherwise, in each
+    pixel the first floor(C/32)*32 channels use requantize_avx2 and the rest
+    requantize_scalar."""
+    parts = []
+    for q, s, z in zip(qs, in_scales, in_zps):
+        q = np.asarray(q, dtype=np.int64)
+        if F32(s) == F32(out_scale) and int(z) == int(out_zp):
+            parts.append(q)
+            continue
+        c = q.shape[1]
+        cv = (c // AVX2_QUINT8_VLEN) * AVX2_QUINT8_VLEN
+        out = np.empty_like(q)
+        out[:, :cv] = requantize_avx2(q[:, :cv], s, z, out_scale, out_zp)
+        out[:, cv:] = requantize_scalar(q[:, cv:], s, z, out_scale, out_zp)
+        parts.append(out)
+    return np.concatenate(parts, axis=1)
+
+
+def cat_contiguous(qs, in_scales, in_zps, out_scale, out_zp, axis=1):
+    """Generic quantized cat (not the channels-last fast path): dequantize every input,
+    float cat, quantize_per_tensor -> requantize_scalar for every element (even when an
+    input's qparams equal the output's, which is then an identity)."""
+    return np.concatenate(
+        [requantize_scalar(q, s, z, out_scale, out_zp) for q, s, z in zip(qs, in_scales, in_zps)],
+        axis=axis,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# relu / relu6 / hardtanh / clamp on quantized tensors (output qparams = input qparams).
+# ----------------------------------------------------------------------------------------------
+def relu(x, zp):
+    """quantized relu (QNNPACK clamp op): max(x, zp)."""
+    return np.maximum(np.asarray(x, dtype=np.int64), int(zp))
+
+
+def hardtanh(x, scale, zp, min_val, max_val):
+    """qclamp_kernel: lo = quantize_val(scale, zp, min_val), hi = quantize_val(..., max_val),
+    y = min(max(x, lo), hi). relu6 == hardtanh(0, 6)."""
+    lo = int(quantize(np.float32(min_val), scale, zp))
+    hi = int(quantize(np.float32(max_val), scale, zp))
+    return np.minimum(np.maximum(np.asarray(x, dtype=np.int64), lo), hi)
+
+
+# ----------------------------------------------------------------------------------------------
+# argmax of a quantized tensor: on the integers, first index of the maximum.
+# ----------------------------------------------------------------------------------------------
+def argmax(x, axis):
+    return np.argmax(np.asarray(x, dtype=np.int64), axis=axis).astype(np.int64)

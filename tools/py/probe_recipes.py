@@ -1,0 +1,604 @@
+#!/usr/bin/python3
+"""Probes: each integer recipe of tools/py/bpurecipes.py against torch's own quantized ops.
+
+Run with Debian's interpreter (torch 1.13, qnnpack engine):
+    /usr/bin/python3 tools/py/probe_recipes.py [--seed N] [--quick] [-k NAME]
+Every probe draws random tensors and random quantization parameters (fixed seed), runs the
+torch op and the NumPy recipe, and asserts bit-exact equality of the integer outputs (float32
+bit patterns for dequantize). Exit status 0 = all equal, 1 = a mismatch (the first differing
+element is printed). Where two plausible formulas exist (x/s vs x*(1/s), ties to even vs
+away, fma vs mul+add, ...) the probe also counts how often the wrong one differs, to show
+the data actually discriminates between them.
+docs/pytorch-recipes.md cites these probes; ctest runs this file (label "torch").
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bpurecipes as R  # noqa: E402
+
+torch.backends.quantized.engine = "qnnpack"
+F32 = np.float32
+
+
+class Mismatch(AssertionError):
+    pass
+
+
+def expect_equal(name, got, want):
+    got = np.asarray(got)
+    want = np.asarray(want)
+    if got.shape != want.shape:
+        raise Mismatch(f"{name}: shape {got.shape} != recipe {want.shape}")
+    if got.dtype.kind == "f" or want.dtype.kind == "f":
+        same = got.astype(np.float32).view(np.uint32) == want.astype(np.float32).view(np.uint32)
+    else:
+        same = got.astype(np.int64) == want.astype(np.int64)
+    if not same.all():
+        idx = tuple(int(i) for i in np.argwhere(~same)[0])
+        raise Mismatch(
+            f"{name}: {int((~same).sum())} of {same.size} elements differ; first at {idx}: "
+            f"torch {got[idx]!r} recipe {want[idx]!r}"
+        )
+
+
+def require_discriminates(name, ndiff):
+    """The alternative formula must differ somewhere, or the probe proves nothing about it."""
+    if ndiff == 0:
+        raise Mismatch(f"{name}: the data does not discriminate the alternative formula")
+    return ndiff
+
+
+def count_diff(a, b):
+    a = np.asarray(a)
+    b = np.asarray(b)
+    if a.dtype.kind == "f":
+        return int((a.astype(np.float32).view(np.uint32) != b.astype(np.float32).view(np.uint32)).sum())
+    return int((a.astype(np.int64) != b.astype(np.int64)).sum())
+
+
+# ----------------------------------------------------------------------------------------------
+# torch helpers
+# ----------------------------------------------------------------------------------------------
+def q_u8(ints, scale, zp):
+    return torch._make_per_tensor_quantized_tensor(
+        torch.from_numpy(np.asarray(ints, dtype=np.uint8)), float(scale), int(zp)
+    )
+
+
+def q_weight(ints, scales, zps):
+    w = torch.from_numpy(np.asarray(ints, dtype=np.int8))
+    if np.ndim(scales) == 0:
+        return torch._make_per_tensor_quantized_tensor(w, float(scales), int(zps))
+    return torch._make_per_channel_quantized_tensor(
+        w,
+        torch.tensor(np.asarray(scales, dtype=np.float64)),
+        torch.tensor(np.asarray(zps, dtype=np.int64)),
+        0,
+    )
+
+
+def ints(q):
+    return q.int_repr().numpy().astype(np.int64)
+
+
+def rand_scale(rng, lo, hi):
+    """A float32 scale, log-uniform in [lo, hi] (what observers produce: any float32)."""
+    return F32(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+
+
+# ----------------------------------------------------------------------------------------------
+# probes
+# ----------------------------------------------------------------------------------------------
+def probe_quantize(rng, n):
+    """QuantStub / quantize_per_tensor: nearbyint(x * (1.0f/scale)) + zp, clamp."""
+    alt_div = alt_away = 0
+    total = 0
+    for _ in range(n):
+        s = rand_scale(rng, 1e-3, 1.0)
+        zp = int(rng.integers(0, 256))
+        x = (rng.standard_normal(4096) * 60 * s).astype(np.float32)
+        # exact ties and near-ties: (k + 0.5) * s rounded to float32, and its neighbours
+        k = rng.integers(-150, 150, 1024)
+        t = ((k + 0.5) * np.float64(s)).astype(np.float32)
+        x = np.concatenate([x, t, np.nextafter(t, F32(np.inf)), np.nextafter(t, F32(-np.inf))])
+        got = ints(torch.quantize_per_tensor(torch.from_numpy(x), float(s), zp, torch.quint8))
+        want = R.quantize(x, s, zp)
+        expect_equal("quantize_per_tensor", got, want)
+        div = np.clip(np.rint(x / s) + zp, 0, 255)
+        away = np.clip(np.floor(np.abs(x * (F32(1) / s)) + 0.5) * np.sign(x) + zp, 0, 255)
+        alt_div += count_diff(got, div)
+        alt_away += count_diff(got, away)
+        total += x.size
+    return f"{total} values; x/s would differ on {alt_div}, ties-away on {alt_away}"
+
+
+def probe_dequantize(rng, n):
+    """DeQuantStub / .dequantize(): (float)(q - zp) * scale."""
+    total = 0
+    for _ in range(n):
+        s = rand_scale(rng, 1e-4, 1.0)
+        zp = int(rng.integers(0, 256))
+        q = rng.integers(0, 256, 4099)
+        got = q_u8(q, s, zp).dequantize().numpy()
+        expect_equal("dequantize", got, R.dequantize(q, s, zp))
+        total += q.size
+    # qint32 (the int32 pass-through output): values beyond 2^24 round when converted
+    q = rng.integers(-(2**31), 2**31 - 1, 4096)
+    s = rand_scale(rng, 1e-7, 1e-3)
+    qt = torch._make_per_tensor_quantized_tensor(torch.from_numpy(q.astype(np.int32)), float(s), 0)
+    expect_equal("dequantize qint32", qt.dequantize().numpy(), R.dequantize(q, s, 0))
+    return f"{total + q.size} values"
+
+
+def conv_case(rng, cin, cout, k, stride, pad, dil, groups, per_channel, relu, hw=(9, 11),
+              w_zp_nonzero=False, n=2, bias=True):
+    sx = rand_scale(rng, 0.005, 0.1)
+    zx = int(rng.integers(0, 256))
+    kh, kw = k
+    x = rng.integers(0, 256, (n, cin, *hw))
+    w = rng.integers(-128, 128, (cout, cin // groups, kh, kw))
+    if per_channel:
+        sw = np.array([rand_scale(rng, 0.001, 0.02) for _ in range(cout)], dtype=np.float32)
+        zw = np.zeros(cout, dtype=np.int64)
+    else:
+        sw = rand_scale(rng, 0.001, 0.02)
+        zw = int(rng.integers(-5, 6)) if w_zp_nonzero else 0
+    kk = (cin // groups) * kh * kw
+    acc_std = np.sqrt(kk) * 74.0 * 74.0
+    sw_max = float(np.max(sw))
+    sy = F32(sx * sw_max * acc_std / rng.uniform(15, 60))
+    zy = int(rng.integers(0, 256))
+    b = (rng.standard_normal(cout) * acc_std * sx * sw_max).astype(np.float32) if bias else None
+    xq = q_u8(x, sx, zx)
+    wq = q_weight(w, sw, zw)
+    packed = torch.ops.quantized.conv2d_prepack(
+        wq, None if b is None else torch.from_numpy(b), list(stride), list(pad), list(dil), groups
+    )
+    op = torch.ops.quantized.conv2d_relu if relu else torch.ops.quantized.conv2d
+    got = ints(op(xq, packed, float(sy), zy))
+    bq = R.quantize_bias(b, sx, sw) if b is not None else np.zeros(cout, dtype=np.int64)
+    bq = np.broadcast_to(bq, (cout,))
+    acc = R.conv2d_acc(x, zx, w, zw, bq, stride, pad, dil, groups)
+    scale = np.broadcast_to(R.requant_scale(sx, sw, sy), (cout,))
+    lo, hi = R.relu_limits(zy) if relu else (0, 255)
+    want = R.requantize_fp32(acc, scale, zy, lo, hi)
+    # alternative requant scale orders / bias rounding, to show the data discriminates
+    alt_scale = np.broadcast_to(F32(sx) * f32a(sw) / F32(sy), (cout,))
+    alt1 = R.requantize_fp32(acc, alt_scale, zy, lo, hi)
+    bt = np.trunc(f32a(b) / (f32a(sw) * F32(sx))) if b is not None else np.zeros(cout)
+    alt2 = R.requantize_fp32(R.conv2d_acc(x, zx, w, zw, np.broadcast_to(bt, (cout,)), stride, pad,
+                                          dil, groups), scale, zy, lo, hi)
+    return got, want, count_diff(got, alt1), count_diff(got, alt2)
+
+
+def f32a(x):
+    return np.asarray(x, dtype=np.float32)
+
+
+CONV_SHAPES = [
+    # cin, cout, kernel, stride, pad, dilation, groups
+    (3, 8, (3, 3), (1, 1), (1, 1), (1, 1), 1),
+    (8, 16, (3, 3), (2, 2), (1, 1), (1, 1), 1),
+    (16, 8, (1, 1), (1, 1), (0, 0), (1, 1), 1),
+    (8, 12, (1, 1), (2, 2), (0, 0), (1, 1), 1),  # strided 1x1 projection
+    (16, 16, (3, 3), (1, 1), (1, 1), (1, 1), 16),  # depthwise 3x3 (q8dwconv up)
+    (24, 24, (3, 3), (2, 2), (1, 1), (1, 1), 24),  # depthwise stride 2
+    (8, 8, (5, 5), (1, 1), (2, 2), (1, 1), 8),  # depthwise 5x5 (q8dwconv mp)
+    (1, 4, (3, 3), (1, 1), (0, 0), (1, 1), 1),
+    (6, 6, (3, 3), (1, 1), (1, 1), (1, 1), 2),  # grouped
+    (4, 6, (3, 3), (1, 1), (2, 2), (2, 2), 1),  # dilated
+    (40, 70, (3, 3), (1, 1), (1, 1), (1, 1), 1),  # channel counts off every vector width
+    (3, 5, (7, 5), (3, 2), (3, 1), (1, 1), 1),
+]
+
+
+def probe_conv(rng, n):
+    """quantized::conv2d[_relu] under qnnpack, per-tensor and per-channel weights."""
+    cases = 0
+    elems = 0
+    d1 = d2 = 0
+    for rep in range(n):
+        for shape in CONV_SHAPES:
+            for per_channel in (False, True):
+                for relu in (False, True):
+                    got, want, a1, a2 = conv_case(
+                        rng, *shape, per_channel=per_channel, relu=relu,
+                        w_zp_nonzero=(rep % 2 == 1), bias=(rep % 3 != 2))
+                    expect_equal(f"conv2d {shape} pc={per_channel} relu={relu}", got, want)
+                    cases += 1
+                    elems += got.size
+                    d1 += a1
+                    d2 += a2
+    return (f"{cases} convs, {elems} outputs; s_x*s_w/s_y order would differ on {d1}, "
+            f"truncated bias on {d2}")
+
+
+def probe_bias_rounding(rng, n):
+    """Bias quantization seen directly: zero weights, s_y = s_x*s_w (powers of two, so the
+    requant scale is exactly 1): the output is bias_q + zp. Ties go to even."""
+    total = away = trunc = 0
+    for _ in range(n):
+        sx = F32(2.0 ** -int(rng.integers(3, 8)))
+        sw = F32(2.0 ** -int(rng.integers(5, 9)))
+        sb = np.float64(sx) * np.float64(sw)
+        kq = rng.integers(-100, 100, 16)
+        frac = rng.choice([0.5, 0.25, 0.75, 0.4999, 0.5001], 16)
+        b = ((kq + frac) * sb).astype(np.float32)
+        zy = 128
+        x = rng.integers(0, 256, (1, 2, 3, 3))
+        w = np.zeros((16, 2, 1, 1), dtype=np.int64)
+        packed = torch.ops.quantized.conv2d_prepack(q_weight(w, sw, 0), torch.from_numpy(b),
+                                                    [1, 1], [0, 0], [1, 1], 1)
+        got = ints(torch.ops.quantized.conv2d(q_u8(x, sx, 7), packed, float(sx * sw), zy))
+        want_bias = R.quantize_bias(b, sx, sw)
+        expect_equal("bias rounding", got[0, :, 0, 0] - zy, want_bias)
+        total += 16
+        t = b.astype(np.float64) / sb
+        away += count_diff(got[0, :, 0, 0] - zy, np.floor(np.abs(t) + 0.5) * np.sign(t))
+        trunc += count_diff(got[0, :, 0, 0] - zy, np.trunc(t))
+    require_discriminates("bias ties-away", away)
+    require_discriminates("bias trunc", trunc)
+    return (f"{total} biases incl. exact ties: ties-away would differ on {away}, "
+            f"truncation (ONNX Cast) on {trunc}")
+
+
+def probe_conv_overflow(rng, n):
+    """Out-of-range requantization saturates: float(acc)*scale far beyond 2^31 gives 255
+    (positive) or 0 (negative); no INT32_MIN wrap-around."""
+    x = np.full((1, 4, 3, 3), 255)
+    w = np.full((2, 4, 3, 3), 127)
+    w[1] = -128
+    sx, sw = F32(1.0), F32(1.0)
+    packed = torch.ops.quantized.conv2d_prepack(q_weight(w, sw, 0), None, [1, 1], [0, 0], [1, 1],
+                                                1)
+    for sy in (F32(1e-3), F32(1e-6), F32(2.0**-20)):
+        got = ints(torch.ops.quantized.conv2d(q_u8(x, sx, 0), packed, float(sy), 100))
+        acc = R.conv2d_acc(x, 0, w, 0, np.zeros(2), (1, 1), (0, 0), (1, 1), 1)
+        want = R.requantize_fp32(acc, R.requant_scale(sx, np.array([sw, sw]), sy), 100)
+        expect_equal(f"conv overflow sy={sy}", got, want)
+    return "acc*scale beyond +-2^31 saturates to 255 / 0"
+
+
+def probe_requant_scale_order(rng, n):
+    """The float32 requantization scale is (s_w * s_x) * (1/s_y): find scales where the other
+    orders give a different float, then an accumulator (set through the bias, weights 0)
+    whose output tells them apart."""
+    alts = {
+        "s_x*s_w/s_y": lambda sx, sw, sy: F32(F32(sx * sw) / sy),
+        "s_x*(s_w/s_y)": lambda sx, sw, sy: F32(sx * F32(sw / sy)),
+        "double then float": lambda sx, sw, sy: F32(np.float64(sx) * np.float64(sw) / np.float64(sy)),
+    }
+    found = {k: 0 for k in alts}
+    tried = 0
+    while tried < 400 * n and min(found.values()) < 2:
+        tried += 1
+        sx, sw = rand_scale(rng, 0.005, 0.1), rand_scale(rng, 0.001, 0.02)
+        sy = F32(sx * sw * rng.uniform(50, 400))
+        ours = R.requant_scale(sx, sw, sy)
+        for name, fn in alts.items():
+            other = fn(sx, sw, sy)
+            if other == ours or found[name] >= 2:
+                continue
+            # an accumulator whose two products straddle a rounding boundary
+            for acc in rng.integers(-30000, 30000, 2000):
+                if np.rint(F32(acc) * ours) != np.rint(F32(acc) * other):
+                    break
+            else:
+                continue
+            b = F32(np.float64(acc) * np.float64(F32(sx * sw)))
+            if R.quantize_bias(np.array([b]), sx, sw)[0] != acc:
+                continue
+            zy = int(128 - np.rint(F32(acc) * ours))
+            if not 0 <= zy <= 255:
+                continue
+            w = np.zeros((1, 1, 1, 1), dtype=np.int64)
+            packed = torch.ops.quantized.conv2d_prepack(q_weight(w, sw, 0), torch.tensor([b]),
+                                                        [1, 1], [0, 0], [1, 1], 1)
+            got = ints(torch.ops.quantized.conv2d(q_u8(np.zeros((1, 1, 1, 1)), sx, 0), packed,
+                                                  float(sy), zy))
+            want = R.requantize_fp32(np.array([[[[acc]]]]), np.array([ours]), zy)
+            expect_equal(f"requant scale order vs {name}", got, want)
+            found[name] += 1
+    for name, k in found.items():
+        require_discriminates(f"requant scale order vs {name}", k)
+    return "distinguished from " + ", ".join(f"{k} ({v} cases)" for k, v in found.items())
+
+
+def probe_linear(rng, n):
+    """quantized::linear[_relu] under qnnpack (q8gemm, same epilogue as conv)."""
+    cases = 0
+    for _ in range(n):
+        for (m, k, nout) in [(1, 16, 10), (4, 64, 10), (3, 37, 13), (2, 200, 33)]:
+            for per_channel in (False, True):
+                for relu in (False, True):
+                    sx = rand_scale(rng, 0.005, 0.1)
+                    zx = int(rng.integers(0, 256))
+                    x = rng.integers(0, 256, (m, k))
+                    w = rng.integers(-128, 128, (nout, k))
+                    sw = (np.array([rand_scale(rng, 0.001, 0.02) for _ in range(nout)],
+                                   dtype=np.float32) if per_channel else rand_scale(rng, 0.001, 0.02))
+                    acc_std = np.sqrt(k) * 74 * 74
+                    sy = F32(sx * np.max(sw) * acc_std / rng.uniform(15, 60))
+                    zy = int(rng.integers(0, 256))
+                    b = (rng.standard_normal(nout) * acc_std * sx * np.max(sw)).astype(np.float32)
+                    packed = torch.ops.quantized.linear_prepack(q_weight(w, sw, np.zeros(nout, np.int64) if per_channel else 0), torch.from_numpy(b))
+                    op = torch.ops.quantized.linear_relu if relu else torch.ops.quantized.linear
+                    got = ints(op(q_u8(x, sx, zx), packed, float(sy), zy))
+                    acc = R.linear_acc(x, zx, w, 0, R.quantize_bias(b, sx, sw))
+                    lo, hi = R.relu_limits(zy) if relu else (0, 255)
+                    scale = np.broadcast_to(R.requant_scale(sx, sw, sy), (nout,))
+                    want = R.requantize_fp32(acc, scale, zy, lo, hi)
+                    expect_equal(f"linear {m}x{k}x{nout} pc={per_channel} relu={relu}", got, want)
+                    cases += 1
+    return f"{cases} linears"
+
+
+def probe_add(rng, n):
+    """quantized::add / add_relu (QNNPACK fixed point)."""
+    total = 0
+    alt_even = 0
+    alt_float = 0
+    for i in range(n):
+        shape = [(1, 3, 5, 7), (2, 16, 4, 4), (1, 33, 3, 3), (5,)][i % 4]
+        sa = rand_scale(rng, 0.005, 0.2)
+        sb = F32(sa * rng.uniform(0.1, 10)) if i % 5 else sa
+        sy = F32(max(sa, sb) * rng.uniform(0.6, 3.0))
+        za, zb, zy = (int(v) for v in rng.integers(0, 256, 3))
+        a = rng.integers(0, 256, shape)
+        b = rng.integers(0, 256, shape)
+        relu = i % 2 == 1
+        op = torch.ops.quantized.add_relu if relu else torch.ops.quantized.add
+        got = ints(op(q_u8(a, sa, za), q_u8(b, sb, zb), float(sy), zy))
+        lo = zy if relu else 0
+        want = R.add(a, za, b, zb, sa, sb, sy, zy, lo, 255)
+        expect_equal(f"add relu={relu}", got, want)
+        total += got.size
+        # alternatives: ties to even in the shift; float math
+        ma, mb, sh = R.add_params(sa, sb, sy)
+        acc = -(ma * za + mb * zb) + a * ma + b * mb
+        even = np.clip(np.rint(acc / 2.0**sh) + zy, lo, 255)
+        flt = np.clip(np.rint((a - za) * (sa / sy) + (b - zb) * (sb / sy)) + zy, lo, 255)
+        alt_even += count_diff(got, even)
+        alt_float += count_diff(got, flt)
+    # exact ties of both signs: a and b at half the output scale give (a - za + b - zb) / 2
+    s = F32(0.05)
+    a = rng.integers(0, 256, 4096)
+    b = rng.integers(0, 256, 4096)
+    got = ints(torch.ops.quantized.add(q_u8(a, s, 200), q_u8(b, s, 30), float(s * 2), 128))
+    expect_equal("add ties", got, R.add(a, 200, b, 30, s, s, F32(s * 2), 128))
+    even = np.clip(np.rint((a - 200 + b - 30) / 2.0) + 128, 0, 255)
+    require_discriminates("add ties-to-even", count_diff(got, even))
+    alt_even += count_diff(got, even)
+    total += a.size
+    return (f"{total} sums; ties-to-even shift would differ on {alt_even}, float math on "
+            f"{alt_float}")
+
+
+def probe_add_scale_limits(rng, n):
+    """QNNPACK refuses add scale ratios outside [2^-14, 2^8): PyTorch raises."""
+    a = q_u8(np.arange(8), 1.0, 0)
+    b = q_u8(np.arange(8), 1e-6, 0)
+    try:
+        torch.ops.quantized.add(a, b, 1e-3, 0)
+    except RuntimeError:
+        pass
+    else:
+        raise Mismatch("add with a 1000x scale ratio did not raise")
+    try:
+        R.add_params(1.0, 1e-6, 1e-3)
+    except ValueError:
+        return "ratio 1000 rejected by torch and by the recipe"
+    raise Mismatch("recipe accepted an out-of-range add scale ratio")
+
+
+def probe_maxpool(rng, n):
+    cases = 0
+    for _ in range(n):
+        for (k, s, p, d, ceil) in [((2, 2), (2, 2), (0, 0), (1, 1), False),
+                                   ((3, 3), (2, 2), (1, 1), (1, 1), False),
+                                   ((3, 3), (1, 1), (1, 1), (1, 1), False),
+                                   ((3, 2), (2, 1), (1, 0), (1, 1), True),
+                                   ((2, 2), (1, 1), (0, 0), (2, 2), False)]:
+            x = rng.integers(0, 256, (2, 5, 9, 10))
+            zp = int(rng.integers(0, 256))
+            got = ints(F.max_pool2d(q_u8(x, 0.1, zp), k, s, p, d, ceil_mode=ceil))
+            expect_equal(f"max_pool2d {k} {s} {p}", got, R.max_pool2d(x, k, s, p, d, ceil))
+            cases += 1
+    return f"{cases} pools"
+
+
+def probe_avgpool(rng, n):
+    """avg_pool2d (qnnpack path): divisor kh*kw always; count_include_pad is ignored."""
+    cases = away = 0
+    differs_from_exclude = 0
+    for _ in range(n):
+        for (k, s, p) in [((2, 2), (2, 2), (0, 0)), ((3, 3), (1, 1), (1, 1)),
+                          ((3, 3), (2, 2), (1, 1)), ((5, 5), (1, 1), (2, 2)),
+                          ((4, 4), (4, 4), (0, 0)), ((2, 3), (1, 2), (1, 1))]:
+            for cip in (True, False):
+                for c in (3, 8, 20):  # below and above QNNPACK's kr=8 channel tile
+                    x = rng.integers(0, 256, (2, c, 9, 10))
+                    sc = rand_scale(rng, 0.005, 0.2)
+                    zp = int(rng.integers(0, 256))
+                    xq = q_u8(x, sc, zp)
+                    if c == 20:
+                        xq = xq.contiguous(memory_format=torch.channels_last)
+                    got = ints(F.avg_pool2d(xq, k, s, p, ceil_mode=False, count_include_pad=cip))
+                    want = R.avg_pool2d(x, zp, k, s, p, sc)
+                    expect_equal(f"avg_pool2d {k} {s} {p} cip={cip} c={c}", got, want)
+                    away += count_diff(got, avgpool_half_away(x, zp, k, s, p))
+                    if not cip and p != (0, 0):
+                        ref = F.avg_pool2d(torch.from_numpy((x - zp).astype(np.float64)), k, s, p,
+                                           count_include_pad=False).numpy()
+                        differs_from_exclude += count_diff(got, np.clip(np.rint(ref) + zp, 0, 255))
+                    cases += 1
+    require_discriminates("avg_pool2d count_include_pad", differs_from_exclude)
+    require_discriminates("avg_pool2d ties-away", away)
+    return (f"{cases} pools; a count_include_pad=False divisor would differ on "
+            f"{differs_from_exclude}, ties-away rounding on {away}")
+
+
+def avgpool_half_away(x, zp, k, s, p):
+    """Alternative: exact acc / (kh*kw) rounded half away from zero (QNNPACK's old
+    fixed-point avgpool)."""
+    xp = np.pad(np.asarray(x, dtype=np.int64) - zp, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
+    acc = F.avg_pool2d(torch.from_numpy(xp.astype(np.float64)), k, s, divisor_override=1).numpy()
+    t = acc / (k[0] * k[1])
+    return np.clip(np.floor(np.abs(t) + 0.5) * np.sign(t) + zp, 0, 255)
+
+
+def probe_adaptive_avgpool(rng, n):
+    """adaptive_avg_pool2d: qnnpack avg pool when sizes divide (global pooling included)."""
+    cases = 0
+    for _ in range(n):
+        for (hw, out) in [((7, 7), (1, 1)), ((8, 8), (1, 1)), ((4, 6), (2, 3)), ((1, 5), (1, 1)),
+                          ((16, 16), (1, 1)), ((6, 6), (3, 3))]:
+            for c in (4, 10, 64):
+                x = rng.integers(0, 256, (2, c, *hw))
+                sc = rand_scale(rng, 0.005, 0.2)
+                zp = int(rng.integers(0, 256))
+                got = ints(F.adaptive_avg_pool2d(q_u8(x, sc, zp), out))
+                expect_equal(f"adaptive_avg_pool2d {hw}->{out} c={c}", got,
+                             R.adaptive_avg_pool2d(x, zp, out, sc))
+                cases += 1
+    return f"{cases} pools"
+
+
+def probe_cat(rng, n):
+    """quantized::cat: channels-last fast path (per-pixel AVX2 blocks of 32 channels + scalar
+    tail, memcpy for inputs with the output's qparams) and the generic path (NCHW)."""
+    cases = 0
+    avx_vs_scalar = 0
+    for i in range(n):
+        cs = [(5, 7), (32, 3), (40, 33), (64, 8), (3, 3, 3)][i % 5]
+        scales = [rand_scale(rng, 0.005, 0.2) for _ in cs]
+        zps = [int(v) for v in rng.integers(0, 256, len(cs))]
+        if i % 3 == 0:  # one input shares the output qparams
+            so, zo = scales[0], zps[0]
+        else:
+            so, zo = rand_scale(rng, 0.005, 0.2), int(rng.integers(0, 256))
+        xs = [rng.integers(0, 256, (2, c, 4, 5)) for c in cs]
+        for layout in ("channels_last", "contiguous"):
+            qs = [q_u8(x, s, z) for x, s, z in zip(xs, scales, zps)]
+            if layout == "channels_last":
+                qs = [q.contiguous(memory_format=torch.channels_last) for q in qs]
+                want = R.cat_channels_last(xs, scales, zps, so, zo)
+            else:
+                want = R.cat_contiguous(xs, scales, zps, so, zo)
+            got = ints(torch.ops.quantized.cat(qs, 1, float(so), zo))
+            expect_equal(f"cat {layout} {cs}", got, want)
+            if layout == "channels_last":
+                avx_vs_scalar += count_diff(got, R.cat_contiguous(xs, scales, zps, so, zo))
+            cases += 1
+    # near-ties: out_scale = 2 * in_scale makes (q - zp) * s_in / s_out land within an ulp of
+    # k + 0.5 for odd q - zp, so the fma and the rounded product can round differently.
+    for _ in range(n):
+        s_in = rand_scale(rng, 0.005, 0.2)
+        z_in = int(rng.integers(1, 256))
+        x = rng.integers(0, 256, (4, 64, 3, 3))
+        qs = [q_u8(x, s_in, z_in).contiguous(memory_format=torch.channels_last)]
+        got = ints(torch.ops.quantized.cat(qs, 1, float(F32(2 * s_in)), 128))
+        expect_equal("cat near-ties", got, R.cat_channels_last([x], [s_in], [z_in], F32(2 * s_in), 128))
+        avx_vs_scalar += count_diff(got, R.cat_contiguous([x], [s_in], [z_in], F32(2 * s_in), 128))
+        cases += 1
+    require_discriminates("cat fma vs scalar", avx_vs_scalar)
+    return f"{cases} cats; scalar-only requantization would differ on {avx_vs_scalar} elements"
+
+
+def probe_clamps(rng, n):
+    """relu (max(x, zp)), relu6 and hardtanh (bounds quantized with quantize_val)."""
+    import torch.ao.nn.quantized as nnq
+
+    cases = 0
+    for _ in range(n):
+        sc = rand_scale(rng, 0.005, 0.2)
+        zp = int(rng.integers(0, 256))
+        x = rng.integers(0, 256, (2, 5, 6, 7))
+        xq = q_u8(x, sc, zp)
+        expect_equal("relu", ints(torch.relu(xq)), R.relu(x, zp))
+        expect_equal("nn.ReLU", ints(torch.nn.ReLU()(xq)), R.relu(x, zp))
+        expect_equal("relu6", ints(nnq.ReLU6()(xq)), R.hardtanh(x, sc, zp, 0.0, 6.0))
+        expect_equal("F.relu6", ints(F.relu6(xq)), R.hardtanh(x, sc, zp, 0.0, 6.0))
+        lo, hi = sorted(rng.uniform(-3, 3, 2).astype(np.float32))
+        expect_equal("hardtanh", ints(F.hardtanh(xq, float(lo), float(hi))),
+                     R.hardtanh(x, sc, zp, lo, hi))
+        cases += 5
+    return f"{cases} clamps"
+
+
+def probe_argmax(rng, n):
+    """argmax of a dequantized quantized tensor == argmax of its integers (first maximum)."""
+    for _ in range(n):
+        x = rng.integers(0, 6, (7, 10))  # many ties
+        sc = rand_scale(rng, 0.005, 0.2)
+        xq = q_u8(x, sc, int(rng.integers(0, 256)))
+        expect_equal("argmax", torch.argmax(xq.dequantize(), dim=1).numpy(), R.argmax(x, 1))
+    return f"{n} tensors with ties: first index wins"
+
+
+def probe_harness_can_fail(rng, n):
+    """The comparison itself must catch a one-LSB difference."""
+    a = np.arange(10)
+    b = a.copy()
+    b[7] += 1
+    try:
+        expect_equal("self-test", a, b)
+    except Mismatch:
+        return "a 1-LSB difference is reported"
+    raise AssertionError("expect_equal missed a difference")
+
+
+PROBES = [
+    probe_harness_can_fail,
+    probe_quantize,
+    probe_dequantize,
+    probe_conv,
+    probe_bias_rounding,
+    probe_conv_overflow,
+    probe_requant_scale_order,
+    probe_linear,
+    probe_add,
+    probe_add_scale_limits,
+    probe_maxpool,
+    probe_avgpool,
+    probe_adaptive_avgpool,
+    probe_cat,
+    probe_clamps,
+    probe_argmax,
+]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--quick", action="store_true", help="fewer random cases")
+    ap.add_argument("-k", default="", help="run only probes whose name contains this")
+    args = ap.parse_args()
+    torch.manual_seed(args.seed)
+    reps = 1 if args.quick else 3
+    failed = 0
+    for probe in PROBES:
+        name = probe.__name__[len("probe_"):]
+        if args.k not in name:
+            continue
+        rng = np.random.default_rng([args.seed, len(name)])
+        n = {"conv": reps, "linear": reps, "add": 40 * reps, "cat": 10 * reps}.get(name, 4 * reps)
+        try:
+            summary = probe(rng, n)
+            print(f"PASS {name}: {summary}")
+        except Mismatch as e:
+            failed += 1
+            print(f"FAIL {name}: {e}")
+    print("all probes bit-exact" if not failed else f"{failed} probe(s) FAILED")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
