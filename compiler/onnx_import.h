@@ -1,0 +1,54 @@
+// ONNX import: an ONNX ModelProto (parsed with the ONNX library's protobuf types) becomes an
+// ir::Graph whose nodes keep their ONNX op names and attributes. Initializers (raw_data or
+// typed fields) and Constant nodes become constant values; graph inputs and value_info give
+// element types and shapes. Nothing is rewritten here: canonicalize_qop.h and the compiler's
+// passes turn ONNX ops into canonical ones (ir/op_set.h).
+//
+// Every problem with the file is a bpusim::Error naming the file, and where it applies the
+// node (name and op type), the tensor, the field and the offending value.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "common/tensor.h"
+#include "ir/graph.h"
+
+namespace onnx {
+class ModelProto;
+class TensorProto;
+}  // namespace onnx
+
+namespace bpusim::compiler {
+
+struct OnnxModel {
+  ir::Graph graph;
+  int64_t opset = 0;   // version of the default ("ai.onnx") operator set
+  std::string source;  // the file (or label) the model came from, for messages
+};
+
+// Reads and imports the ONNX model file at `path`. Throws Error for an unreadable, malformed
+// or truncated file, an unsupported element type, opset or operator domain, or an
+// inconsistent graph (undefined or doubly defined tensors, bad initializer sizes).
+OnnxModel import_onnx(const std::string& path);
+// Imports an already parsed model; `source` names it in messages.
+OnnxModel import_onnx(const onnx::ModelProto& model, const std::string& source);
+
+// Converts an ONNX tensor (raw_data or the typed field of its data type) to a Tensor.
+// Supported element types: uint8, int8, int32, int64, float. `context` prefixes messages.
+Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& context);
+
+// A TensorProto file such as an ONNX backend test's input_0.pb.
+struct TensorFile {
+  std::string name;  // TensorProto.name (may be empty)
+  Tensor tensor;
+};
+TensorFile read_tensor_file(const std::string& path);
+
+// Turns the graph inputs named in `values` into constants holding those tensors (removing
+// them from graph.inputs); dtype and known shape must match. Throws Error for a name that
+// is not a graph input.
+void bind_inputs_as_constants(ir::Graph& graph, const std::map<std::string, Tensor>& values);
+
+}  // namespace bpusim::compiler

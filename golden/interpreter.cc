@@ -1,0 +1,342 @@
+#include "golden/interpreter.h"
+
+#include <algorithm>
+#include <limits>
+#include <optional>
+
+#include "common/error.h"
+#include "golden/ops.h"
+#include "ir/op_set.h"
+
+namespace bpusim::golden {
+namespace {
+
+using ir::Node;
+
+// What a kernel sees: the node (attributes, name for messages) and its input tensors.
+struct Ctx {
+  const Node& node;
+  std::vector<const Tensor*> in;  // nullptr for an absent optional input
+  std::string what;               // "node 'conv1' (QConv)"
+
+  const Tensor& input(size_t i) const { return *in.at(i); }
+  const Tensor* optional(size_t i) const { return i < in.size() ? in[i] : nullptr; }
+};
+
+using Kernel = std::vector<Tensor> (*)(const Ctx&);
+
+// ---- attribute readers (all validation errors name the node and the attribute) ----
+
+int32_t int32_attr(const Node& n, const char* key, int64_t fallback) {
+  const int64_t v = n.attr_int(key, fallback);
+  require(v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max(),
+          n.describe(), ": attribute '", key, "' value ", v, " does not fit int32");
+  return static_cast<int32_t>(v);
+}
+
+template <size_t N>
+std::array<int64_t, N> fixed_ints(const Node& n, const char* key, int64_t fallback) {
+  const std::vector<int64_t> v = n.attr_ints(key, std::vector<int64_t>(N, fallback));
+  require(v.size() == N, n.describe(), ": attribute '", key, "' must have ", N,
+          " entries (2-D op), got ", v.size());
+  std::array<int64_t, N> out{};
+  std::copy(v.begin(), v.end(), out.begin());
+  return out;
+}
+
+// auto_pad of the float ONNX ops: explicit pads (NOTSET) or none (VALID) only.
+void check_auto_pad(const Node& n) {
+  const std::string mode = n.attr_string("auto_pad", "NOTSET");
+  require(mode == "NOTSET" || mode == "VALID", n.describe(),
+          ": unsupported attribute value "
+          "auto_pad=",
+          mode, " (only NOTSET and VALID; pads must be explicit)");
+  if (mode == "VALID")
+    for (int64_t p : fixed_ints<4>(n, "pads", 0))
+      require(p == 0, n.describe(), ": auto_pad=VALID with non-zero pads");
+}
+
+Conv2dGeometry conv_geometry(const Node& n) {
+  Conv2dGeometry g;
+  g.strides = fixed_ints<2>(n, "strides", 1);
+  g.pads = fixed_ints<4>(n, "pads", 0);
+  g.dilations = fixed_ints<2>(n, "dilations", 1);
+  g.group = n.attr_int("group", 1);
+  return g;
+}
+
+PoolGeometry pool_geometry(const Node& n) {
+  PoolGeometry g;
+  g.kernel = fixed_ints<2>(n, "kernel_shape", 1);
+  require(n.has_attr("kernel_shape"), n.describe(), ": missing required attribute 'kernel_shape'");
+  g.strides = fixed_ints<2>(n, "strides", 1);
+  g.pads = fixed_ints<4>(n, "pads", 0);
+  g.dilations = fixed_ints<2>(n, "dilations", 1);
+  g.ceil_mode = n.attr_int("ceil_mode", 0) != 0;
+  g.count_include_pad = n.attr_int("count_include_pad", 0) != 0;
+  return g;
+}
+
+ir::QuantParams quant_params(const Node& n, const char* scale_key, const char* zp_key) {
+  ir::QuantParams q;
+  q.scale = n.attr_floats(scale_key, {});
+  for (int64_t z : n.attr_ints(zp_key, {})) {
+    require(z >= std::numeric_limits<int32_t>::min() && z <= std::numeric_limits<int32_t>::max(),
+            n.describe(), ": attribute '", zp_key, "' value ", z, " does not fit int32");
+    q.zero_point.push_back(static_cast<int32_t>(z));
+  }
+  q.axis = static_cast<int>(n.attr_int(ir::attr::kAxis, -1));
+  require(q.axis >= -1, n.describe(), ": attribute 'axis' value ", q.axis,
+          " must be -1 (per tensor) or a dimension index");
+  return q;
+}
+
+Affine affine(const Node& n, const char* scale_key, const char* zp_key) {
+  return {n.attr_float(scale_key, 0.0f), int32_attr(n, zp_key, 0)};
+}
+
+// ---- kernels ----
+
+std::vector<Tensor> k_quantize(const Ctx& c) {
+  const DType out = ir::get_out_dtype(c.node, DType::kU8);
+  return {quantize(c.input(0), quant_params(c.node, "y_scale", "y_zero_point"), out, c.what)};
+}
+
+std::vector<Tensor> k_dequantize(const Ctx& c) {
+  return {dequantize(c.input(0), quant_params(c.node, "x_scale", "x_zero_point"), c.what)};
+}
+
+std::vector<Tensor> k_qconv(const Ctx& c) {
+  const Tensor& x = c.input(0);
+  const Tensor& w = c.input(1);
+  const Tensor* residual = c.optional(2);
+  const Tensor acc =
+      conv2d_acc(x, int32_attr(c.node, "x_zero_point", 0), w, int32_attr(c.node, "w_zero_point", 0),
+                 conv_geometry(c.node), c.what);
+  const ir::Requant rq = ir::get_requant(c.node, acc.dim(1), residual != nullptr);
+  return {requantize(acc, 1, rq, residual, c.what)};
+}
+
+std::vector<Tensor> k_qmatmul(const Ctx& c) {
+  const Tensor* residual = c.optional(2);
+  const Tensor acc = matmul_acc(c.input(0), int32_attr(c.node, "a_zero_point", 0), c.input(1),
+                                int32_attr(c.node, "b_zero_point", 0), c.what);
+  const int64_t axis = static_cast<int64_t>(acc.rank()) - 1;
+  const ir::Requant rq = ir::get_requant(c.node, acc.dim(axis), residual != nullptr);
+  return {requantize(acc, axis, rq, residual, c.what)};
+}
+
+std::vector<Tensor> k_qadd(const Ctx& c) {
+  const DType out = ir::get_out_dtype(c.node, DType::kU8);
+  require(out != DType::kI32, c.what, ": out_dtype must be uint8 or int8");
+  return {qadd(c.input(0), c.input(1), ir::get_add_params(c.node, out), out, c.what)};
+}
+
+std::vector<Tensor> k_qclamp(const Ctx& c) {
+  return {
+      clamp(c.input(0), c.node.attr_int(ir::attr::kMin), c.node.attr_int(ir::attr::kMax), c.what)};
+}
+
+std::vector<Tensor> k_qconcat(const Ctx& c) {
+  const std::vector<float> scales = c.node.attr_floats("x_scales", {});
+  const std::vector<int64_t> zps = c.node.attr_ints("x_zero_points", {});
+  require(scales.size() == c.in.size() && zps.size() == c.in.size(), c.what, ": ", scales.size(),
+          " x_scales and ", zps.size(), " x_zero_points for ", c.in.size(), " inputs");
+  std::vector<Affine> in;
+  for (size_t k = 0; k < scales.size(); ++k) {
+    require(zps[k] >= std::numeric_limits<int32_t>::min() &&
+                zps[k] <= std::numeric_limits<int32_t>::max(),
+            c.what, ": attribute 'x_zero_points' value ", zps[k], " does not fit int32");
+    in.push_back({scales[k], static_cast<int32_t>(zps[k])});
+  }
+  const DType out = ir::get_out_dtype(c.node, c.input(0).dtype());
+  return {qconcat(c.in, in, affine(c.node, "y_scale", "y_zero_point"), out,
+                  c.node.attr_int(ir::attr::kAxis), c.what)};
+}
+
+std::vector<Tensor> k_max_pool(const Ctx& c) {
+  if (c.node.op == ir::op::kMaxPool) {
+    check_auto_pad(c.node);
+    require(c.node.attr_int("storage_order", 0) == 0, c.what,
+            ": unsupported attribute value storage_order=1");
+    require(c.input(0).dtype() == DType::kF32, c.what, ": MaxPool input must be float32");
+  } else {
+    require(c.input(0).dtype() != DType::kF32, c.what, ": QMaxPool input must be an integer");
+  }
+  return {max_pool(c.input(0), pool_geometry(c.node), c.what)};
+}
+
+std::vector<Tensor> k_qavg_pool(const Ctx& c) {
+  const DType out = ir::get_out_dtype(c.node, c.input(0).dtype());
+  return {qavg_pool(c.input(0), pool_geometry(c.node), affine(c.node, "x_scale", "x_zero_point"),
+                    affine(c.node, "y_scale", "y_zero_point"), out, c.what)};
+}
+
+std::vector<Tensor> k_qglobal_avg_pool(const Ctx& c) {
+  const DType out = ir::get_out_dtype(c.node, c.input(0).dtype());
+  return {qglobal_avg_pool(c.input(0), affine(c.node, "x_scale", "x_zero_point"),
+                           affine(c.node, "y_scale", "y_zero_point"), out, c.what)};
+}
+
+std::vector<Tensor> k_argmax(const Ctx& c) {
+  return {argmax(c.input(0), c.node.attr_int(ir::attr::kAxis, 0),
+                 c.node.attr_int("keepdims", 1) != 0, c.node.attr_int("select_last_index", 0) != 0,
+                 c.what)};
+}
+
+std::vector<Tensor> k_reshape(const Ctx& c) {
+  const Tensor& shape = c.input(1);
+  require(shape.dtype() == DType::kI64 && shape.rank() == 1, c.what,
+          ": input 'shape' must be a 1-D int64 tensor, got ", dtype_name(shape.dtype()), " ",
+          shape_str(shape.shape()));
+  const auto dims = shape.values<int64_t>();
+  return {reshape(c.input(0), {dims.begin(), dims.end()}, c.node.attr_int("allowzero", 0) != 0,
+                  c.what)};
+}
+
+std::vector<Tensor> k_flatten(const Ctx& c) {
+  return {flatten(c.input(0), c.node.attr_int(ir::attr::kAxis, 1), c.what)};
+}
+
+std::vector<Tensor> k_conv(const Ctx& c) {
+  check_auto_pad(c.node);
+  const Tensor& w = c.input(1);
+  if (c.node.has_attr("kernel_shape")) {
+    const auto k = fixed_ints<2>(c.node, "kernel_shape", 1);
+    require(w.rank() == 4 && k[0] == w.dim(2) && k[1] == w.dim(3), c.what,
+            ": kernel_shape does not match weight shape ", shape_str(w.shape()));
+  }
+  return {conv2d_f32(c.input(0), w, c.optional(2), conv_geometry(c.node), c.what)};
+}
+
+std::vector<Tensor> k_gemm(const Ctx& c) {
+  return {gemm_f32(c.input(0), c.input(1), c.optional(2), c.node.attr_float("alpha", 1.0f),
+                   c.node.attr_float("beta", 1.0f), c.node.attr_int("transA", 0) != 0,
+                   c.node.attr_int("transB", 0) != 0, c.what)};
+}
+
+std::vector<Tensor> k_matmul(const Ctx& c) {
+  return {matmul_f32(c.input(0), c.input(1), c.what)};
+}
+std::vector<Tensor> k_add(const Ctx& c) {
+  return {add_f32(c.input(0), c.input(1), c.what)};
+}
+std::vector<Tensor> k_relu(const Ctx& c) {
+  return {relu_f32(c.input(0), c.what)};
+}
+
+std::vector<Tensor> k_avg_pool(const Ctx& c) {
+  check_auto_pad(c.node);
+  return {avg_pool_f32(c.input(0), pool_geometry(c.node), c.what)};
+}
+
+std::vector<Tensor> k_global_avg_pool(const Ctx& c) {
+  return {global_avg_pool_f32(c.input(0), c.what)};
+}
+
+std::vector<Tensor> k_concat(const Ctx& c) {
+  return {concat(c.in, c.node.attr_int(ir::attr::kAxis), c.what)};
+}
+
+const std::map<std::string_view, Kernel>& kernels() {
+  namespace op = ir::op;
+  static const std::map<std::string_view, Kernel> table{
+      {op::kQuantize, k_quantize},
+      {op::kDequantize, k_dequantize},
+      {op::kQConv, k_qconv},
+      {op::kQMatMul, k_qmatmul},
+      {op::kQAdd, k_qadd},
+      {op::kQClamp, k_qclamp},
+      {op::kQConcat, k_qconcat},
+      {op::kQMaxPool, k_max_pool},
+      {op::kQAvgPool, k_qavg_pool},
+      {op::kQGlobalAvgPool, k_qglobal_avg_pool},
+      {op::kArgMax, k_argmax},
+      {op::kReshape, k_reshape},
+      {op::kFlatten, k_flatten},
+      {op::kConv, k_conv},
+      {op::kGemm, k_gemm},
+      {op::kMatMul, k_matmul},
+      {op::kAdd, k_add},
+      {op::kRelu, k_relu},
+      {op::kMaxPool, k_max_pool},
+      {op::kAveragePool, k_avg_pool},
+      {op::kGlobalAveragePool, k_global_avg_pool},
+      {op::kConcat, k_concat},
+  };
+  return table;
+}
+
+void check_input(const ir::Value& v, const Tensor& t) {
+  require(t.dtype() == v.dtype, "graph input '", v.name, "': expected ", dtype_name(v.dtype),
+          ", got ", dtype_name(t.dtype()));
+  require(!v.shape_known || t.shape() == v.shape, "graph input '", v.name, "': expected shape ",
+          shape_str(v.shape), ", got ", shape_str(t.shape()));
+}
+
+}  // namespace
+
+const Tensor& RunResult::output(const std::string& name) const {
+  for (const NamedTensor& o : outputs)
+    if (o.name == name) return o.tensor;
+  fail("no graph output named '", name, "'");
+}
+
+bool has_kernel(std::string_view op) {
+  return kernels().count(op) != 0;
+}
+
+RunResult run(const ir::Graph& graph, const std::map<std::string, Tensor>& inputs,
+              const RunOptions& options) {
+  std::vector<std::optional<Tensor>> env(graph.values.size());
+  for (size_t i = 0; i < graph.values.size(); ++i)
+    if (graph.values[i].constant) env[i] = *graph.values[i].constant;
+  for (ir::ValueId id : graph.inputs) {
+    const ir::Value& v = graph.value(id);
+    auto it = inputs.find(v.name);
+    require(it != inputs.end(), "graph input '", v.name, "' was not provided");
+    check_input(v, it->second);
+    env[id] = it->second;
+  }
+  for (const auto& [name, tensor] : inputs) {
+    const ir::ValueId id = graph.find(name);
+    require(id != ir::kNoValue &&
+                std::find(graph.inputs.begin(), graph.inputs.end(), id) != graph.inputs.end(),
+            "'", name, "' is not an input of graph '", graph.name, "'");
+  }
+
+  RunResult result;
+  for (const Node& node : graph.nodes) {
+    ir::check_node(node);
+    auto kernel = kernels().find(node.op);
+    require(kernel != kernels().end(), node.describe(), ": no golden kernel for op '", node.op,
+            "'");
+    Ctx ctx{node, {}, node.describe()};
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      const ir::ValueId id = node.inputs[i];
+      if (id == ir::kNoValue) {
+        ctx.in.push_back(nullptr);
+        continue;
+      }
+      require(env.at(id).has_value(), node.describe(), ": input ", i, " '", graph.value(id).name,
+              "' has no value (not computed before this node)");
+      ctx.in.push_back(&*env[id]);
+    }
+    std::vector<Tensor> outs = kernel->second(ctx);
+    require(outs.size() == node.outputs.size(), node.describe(), ": produced ", outs.size(),
+            " outputs, the node has ", node.outputs.size());
+    for (size_t i = 0; i < outs.size(); ++i) {
+      const ir::ValueId id = node.outputs[i];
+      if (options.keep_intermediates)
+        result.intermediates.push_back({graph.value(id).name, outs[i]});
+      env.at(id) = std::move(outs[i]);
+    }
+  }
+  for (ir::ValueId id : graph.outputs) {
+    require(env.at(id).has_value(), "graph output '", graph.value(id).name, "' is never computed");
+    result.outputs.push_back({graph.value(id).name, *env[id]});
+  }
+  return result;
+}
+
+}  // namespace bpusim::golden

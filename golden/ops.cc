@@ -1,0 +1,819 @@
+#include "golden/ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "common/error.h"
+
+namespace bpusim::golden {
+namespace {
+
+constexpr int64_t kI32Min = std::numeric_limits<int32_t>::min();
+constexpr int64_t kI32Max = std::numeric_limits<int32_t>::max();
+
+bool is_int_type(DType t) {
+  return t != DType::kF32;
+}
+bool is_8bit(DType t) {
+  return t == DType::kU8 || t == DType::kI8;
+}
+
+void require_8bit(const Tensor& t, const std::string& what, const char* name) {
+  require(is_8bit(t.dtype()), what, ": input '", name, "' must be uint8 or int8, got ",
+          dtype_name(t.dtype()));
+}
+
+void require_f32(const Tensor& t, const std::string& what, const char* name) {
+  require(t.dtype() == DType::kF32, what, ": input '", name, "' must be float32, got ",
+          dtype_name(t.dtype()));
+}
+
+void require_rank(const Tensor& t, size_t rank, const std::string& what, const char* name) {
+  require(t.rank() == rank, what, ": input '", name, "' must have rank ", rank, ", got shape ",
+          shape_str(t.shape()));
+}
+
+void require_in_range(int64_t v, DType t, const std::string& what, const char* field) {
+  require(v >= ir::dtype_min(t) && v <= ir::dtype_max(t), what, ": ", field, " ", v,
+          " is outside the range of ", dtype_name(t));
+}
+
+void require_scale(float s, const std::string& what, const char* field) {
+  require(std::isfinite(s) && s > 0.0f, what, ": ", field, " ", s, " must be finite and > 0");
+}
+
+// Element values of an integer tensor, widened to int64.
+std::vector<int64_t> ints_of(const Tensor& t) {
+  std::vector<int64_t> out(t.numel());
+  for (int64_t i = 0; i < t.numel(); ++i) out[i] = t.as_int(i);
+  return out;
+}
+
+std::vector<double> floats_of(const Tensor& t) {
+  std::vector<double> out(t.numel());
+  for (int64_t i = 0; i < t.numel(); ++i) out[i] = t.as_double(i);
+  return out;
+}
+
+// A tensor of integer type `t` holding `v`; every value must already fit (an internal
+// invariant: callers saturate or clamp first).
+Tensor int_tensor(DType t, const Shape& shape, const std::vector<int64_t>& v) {
+  Tensor out(t, shape);
+  for (int64_t i = 0; i < out.numel(); ++i) {
+    const int64_t x = v[i];
+    if (x < ir::dtype_min(t) || x > ir::dtype_max(t))
+      throw std::logic_error(cat("golden: value ", x, " does not fit ", dtype_name(t)));
+    switch (t) {
+      case DType::kU8:
+        out.values<uint8_t>()[i] = static_cast<uint8_t>(x);
+        break;
+      case DType::kI8:
+        out.values<int8_t>()[i] = static_cast<int8_t>(x);
+        break;
+      case DType::kI32:
+        out.values<int32_t>()[i] = static_cast<int32_t>(x);
+        break;
+      case DType::kI64:
+        out.values<int64_t>()[i] = x;
+        break;
+      case DType::kF32:
+        throw std::logic_error("golden: int_tensor of float32");
+    }
+  }
+  return out;
+}
+
+Tensor float_tensor(const Shape& shape, const std::vector<double>& v) {
+  Tensor out(DType::kF32, shape);
+  auto dst = out.values<float>();
+  for (size_t i = 0; i < dst.size(); ++i) dst[i] = static_cast<float>(v[i]);
+  return out;
+}
+
+int64_t normalize_axis(int64_t axis, int64_t rank, const std::string& what, bool allow_rank) {
+  const int64_t hi = allow_rank ? rank : rank - 1;
+  require(axis >= -rank && axis <= hi, what, ": axis ", axis, " is out of range for rank ", rank);
+  return axis < 0 ? axis + rank : axis;
+}
+
+int64_t product(const Shape& s, size_t begin, size_t end) {
+  int64_t p = 1;
+  for (size_t i = begin; i < end; ++i) p *= s[i];
+  return p;
+}
+
+// ---- numpy broadcasting ----
+
+Shape broadcast_shape(const Shape& a, const Shape& b, const std::string& what) {
+  const size_t r = std::max(a.size(), b.size());
+  Shape out(r);
+  for (size_t i = 0; i < r; ++i) {
+    const int64_t da = i < r - a.size() ? 1 : a[i - (r - a.size())];
+    const int64_t db = i < r - b.size() ? 1 : b[i - (r - b.size())];
+    require(da == db || da == 1 || db == 1, what, ": shapes ", shape_str(a), " and ", shape_str(b),
+            " do not broadcast");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+// For every flat index of `out`, the flat index of the element of `s` (right-aligned,
+// broadcast along its size-1 dims) that it reads.
+std::vector<int64_t> broadcast_index(const Shape& s, const Shape& out) {
+  const size_t r = out.size(), lead = r - s.size();
+  std::vector<int64_t> stride(r, 0);
+  int64_t st = 1;
+  for (size_t i = r; i-- > lead;) {
+    const int64_t d = s[i - lead];
+    stride[i] = d == 1 ? 0 : st;
+    st *= d;
+  }
+  std::vector<int64_t> index(numel(out));
+  std::vector<int64_t> coord(r, 0);
+  for (int64_t flat = 0; flat < static_cast<int64_t>(index.size()); ++flat) {
+    int64_t off = 0;
+    for (size_t i = 0; i < r; ++i) off += coord[i] * stride[i];
+    index[flat] = off;
+    for (size_t i = r; i-- > 0;) {  // odometer increment, last dim fastest
+      if (++coord[i] < out[i]) break;
+      coord[i] = 0;
+    }
+  }
+  return index;
+}
+
+// ---- convolution and pooling geometry (one place for both) ----
+
+// Output size along one spatial axis; the effective kernel spans dilation * (k - 1) + 1.
+// ceil_mode follows PyTorch: round up, but the last window must start inside the image or
+// its leading padding.
+int64_t output_size(int64_t in, int64_t k, int64_t stride, int64_t pad_begin, int64_t pad_end,
+                    int64_t dilation, bool ceil_mode, const std::string& what) {
+  require(k >= 1 && stride >= 1 && dilation >= 1 && pad_begin >= 0 && pad_end >= 0, what,
+          ": kernel ", k, ", stride ", stride, ", dilation ", dilation, " must be >= 1 and pads ",
+          pad_begin, ", ", pad_end, " >= 0");
+  const int64_t span = in + pad_begin + pad_end - (dilation * (k - 1) + 1);
+  require(span >= 0, what, ": kernel extent ", dilation * (k - 1) + 1,
+          " is larger than the padded input ", in + pad_begin + pad_end);
+  int64_t out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+  if (ceil_mode && (out - 1) * stride >= in + pad_begin) --out;
+  return out;
+}
+
+struct ConvDims {
+  int64_t n, c, h, w, m, cg, kh, kw, oh, ow;
+};
+
+ConvDims conv_dims(const Shape& xs, const Shape& ws, const Conv2dGeometry& g,
+                   const std::string& what) {
+  ConvDims d{xs[0], xs[1], xs[2], xs[3], ws[0], ws[1], ws[2], ws[3], 0, 0};
+  require(g.group >= 1 && d.c % g.group == 0 && d.m % g.group == 0, what, ": group ", g.group,
+          " must divide input channels ", d.c, " and output channels ", d.m);
+  require(d.cg == d.c / g.group, what, ": weight shape ", shape_str(ws), " needs ", d.c / g.group,
+          " input channels per group (input ", shape_str(xs), ", group ", g.group, ")");
+  d.oh = output_size(d.h, d.kh, g.strides[0], g.pads[0], g.pads[2], g.dilations[0], false, what);
+  d.ow = output_size(d.w, d.kw, g.strides[1], g.pads[1], g.pads[3], g.dilations[1], false, what);
+  return d;
+}
+
+// Calls tap(o, xi, wi) for every output element o (flat NCHW index, in order) and every
+// kernel tap that lands inside the image, in (c, kh, kw) order; xi and wi are the flat input
+// and weight indices.
+template <class Tap>
+void for_each_conv_tap(const ConvDims& d, const Conv2dGeometry& g, Tap tap) {
+  const int64_t m_per_group = d.m / g.group;
+  int64_t o = 0;
+  for (int64_t n = 0; n < d.n; ++n)
+    for (int64_t m = 0; m < d.m; ++m)
+      for (int64_t oh = 0; oh < d.oh; ++oh)
+        for (int64_t ow = 0; ow < d.ow; ++ow, ++o)
+          for (int64_t cg = 0; cg < d.cg; ++cg) {
+            const int64_t c = (m / m_per_group) * d.cg + cg;
+            for (int64_t kh = 0; kh < d.kh; ++kh) {
+              const int64_t ih = oh * g.strides[0] - g.pads[0] + kh * g.dilations[0];
+              if (ih < 0 || ih >= d.h) continue;
+              for (int64_t kw = 0; kw < d.kw; ++kw) {
+                const int64_t iw = ow * g.strides[1] - g.pads[1] + kw * g.dilations[1];
+                if (iw < 0 || iw >= d.w) continue;
+                tap(o, ((n * d.c + c) * d.h + ih) * d.w + iw,
+                    ((m * d.cg + cg) * d.kh + kh) * d.kw + kw);
+              }
+            }
+          }
+}
+
+struct PoolDims {
+  int64_t n, c, h, w, oh, ow;
+};
+
+PoolDims pool_dims(const Tensor& x, const PoolGeometry& g, const std::string& what) {
+  require_rank(x, 4, what, "x");
+  PoolDims d{x.dim(0), x.dim(1), x.dim(2), x.dim(3), 0, 0};
+  d.oh = output_size(d.h, g.kernel[0], g.strides[0], g.pads[0], g.pads[2], g.dilations[0],
+                     g.ceil_mode, what);
+  d.ow = output_size(d.w, g.kernel[1], g.strides[1], g.pads[1], g.pads[3], g.dilations[1],
+                     g.ceil_mode, what);
+  return d;
+}
+
+// Calls window(o, taps, padded_count) for every output element o (flat NCHW index): `taps`
+// are the flat input indices of the window's elements inside the image (row-major), and
+// `padded_count` the number of window positions inside the padded image
+// ([-pad_begin, in + pad_end) on both axes: count_include_pad's divisor).
+template <class Window>
+void for_each_pool_window(const PoolDims& d, const PoolGeometry& g, const std::string& what,
+                          Window window) {
+  std::vector<int64_t> taps;
+  int64_t o = 0;
+  for (int64_t n = 0; n < d.n; ++n)
+    for (int64_t c = 0; c < d.c; ++c)
+      for (int64_t oh = 0; oh < d.oh; ++oh)
+        for (int64_t ow = 0; ow < d.ow; ++ow, ++o) {
+          taps.clear();
+          int64_t rows = 0, cols = 0;
+          for (int64_t kh = 0; kh < g.kernel[0]; ++kh) {
+            const int64_t ih = oh * g.strides[0] - g.pads[0] + kh * g.dilations[0];
+            if (ih < d.h + g.pads[2]) ++rows;
+            if (ih < 0 || ih >= d.h) continue;
+            for (int64_t kw = 0; kw < g.kernel[1]; ++kw) {
+              const int64_t iw = ow * g.strides[1] - g.pads[1] + kw * g.dilations[1];
+              if (iw < 0 || iw >= d.w) continue;
+              taps.push_back(((n * d.c + c) * d.h + ih) * d.w + iw);
+            }
+          }
+          for (int64_t kw = 0; kw < g.kernel[1]; ++kw)
+            if (ow * g.strides[1] - g.pads[1] + kw * g.dilations[1] < d.w + g.pads[3]) ++cols;
+          require(!taps.empty(), what, ": pooling window at output [", n, ", ", c, ", ", oh, ", ",
+                  ow, "] lies entirely in the padding");
+          window(o, taps, rows * cols);
+        }
+}
+
+// Index of the channel of every element of a tensor of `shape` along `axis`.
+int64_t channel_of(int64_t flat, int64_t inner, int64_t channels) {
+  return (flat / inner) % channels;
+}
+
+void check_quant_params(const ir::QuantParams& q, const Shape& shape, DType int_type,
+                        const std::string& what) {
+  require(!q.scale.empty(), what, ": no scale");
+  require(q.zero_point.empty() || q.zero_point.size() == q.scale.size(), what, ": ",
+          q.zero_point.size(), " zero points for ", q.scale.size(), " scales");
+  if (q.per_tensor()) {
+    require(q.scale.size() == 1, what, ": per-tensor quantization with ", q.scale.size(),
+            " scales");
+  } else {
+    require(q.axis < static_cast<int>(shape.size()), what, ": quantization axis ", q.axis,
+            " is out of range for shape ", shape_str(shape));
+    require(static_cast<int64_t>(q.scale.size()) == shape[q.axis], what, ": ", q.scale.size(),
+            " scales for axis ", q.axis, " of shape ", shape_str(shape));
+  }
+  for (float s : q.scale) require_scale(s, what, "scale");
+  for (int32_t z : q.zero_point) require_in_range(z, int_type, what, "zero point");
+}
+
+// (scale, zero point) of every element's slice.
+template <class F>
+void for_each_quant_slice(const ir::QuantParams& q, const Shape& shape, F f) {
+  const int64_t n = numel(shape);
+  const int64_t channels = q.per_tensor() ? 1 : shape[q.axis];
+  const int64_t inner = q.per_tensor() ? n : product(shape, q.axis + 1, shape.size());
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t c = q.per_tensor() ? 0 : channel_of(i, inner, channels);
+    f(i, q.scale[c], q.zero_point.empty() ? 0 : q.zero_point[c]);
+  }
+}
+
+}  // namespace
+
+// ======================= scalar arithmetic =======================
+
+int32_t wrap32(int64_t v) {
+  return static_cast<int32_t>(static_cast<uint32_t>(v));
+}
+
+int64_t clamp64(int64_t v, int64_t lo, int64_t hi) {
+  return std::min(std::max(v, lo), hi);
+}
+
+int32_t saturate_to(int64_t v, DType t) {
+  return static_cast<int32_t>(clamp64(v, ir::dtype_min(t), ir::dtype_max(t)));
+}
+
+int64_t round_half_even(double t, int64_t lo, int64_t hi) {
+  if (std::isnan(t)) return clamp64(0, lo, hi);
+  // Rounding is monotone, so anything at or beyond a bound rounds to at or beyond it.
+  if (t <= static_cast<double>(lo)) return lo;
+  if (t >= static_cast<double>(hi)) return hi;
+  const double f = std::floor(t);
+  const double frac = t - f;  // exact: t and f are within 2^63 and share the binade
+  int64_t r = static_cast<int64_t>(f);
+  if (frac > 0.5 || (frac == 0.5 && (r & 1) != 0)) ++r;
+  return clamp64(r, lo, hi);
+}
+
+int32_t requant_fp32(int32_t acc, float scale) {
+  const float t = static_cast<float>(acc) * scale;  // IEEE single: convert, then multiply
+  return static_cast<int32_t>(round_half_even(t, kI32Min, kI32Max));
+}
+
+int32_t requant_fixed(int32_t acc, int32_t mult, int32_t shift) {
+  const int64_t p = static_cast<int64_t>(acc) * mult;  // |p| < 2^62
+  if (shift == 0) return static_cast<int32_t>(clamp64(p, kI32Min, kI32Max));
+  const int64_t magnitude = p < 0 ? -p : p;
+  const int64_t rounded = (magnitude + (int64_t{1} << (shift - 1))) >> shift;
+  return static_cast<int32_t>(clamp64(p < 0 ? -rounded : rounded, kI32Min, kI32Max));
+}
+
+int32_t stage1(int32_t sum, ir::Stage1Mode mode, const ir::RequantChannel& ch) {
+  const int32_t acc = wrap32(int64_t{sum} + ch.bias);
+  if (mode == ir::Stage1Mode::kInt32) return acc;
+  const int32_t q = mode == ir::Stage1Mode::kFp32 ? requant_fp32(acc, ch.scale)
+                                                  : requant_fixed(acc, ch.mult, ch.shift);
+  const int32_t y = static_cast<int32_t>(clamp64(int64_t{q} + ch.zp, kI32Min, kI32Max));
+  return static_cast<int32_t>(clamp64(y, ch.min, ch.max));
+}
+
+int32_t shift_round_half_away(int32_t s, int32_t shift) {
+  if (shift == 0) return s;
+  const int64_t floor_q = int64_t{s} >> shift;          // arithmetic shift: floor division
+  const int64_t rem = int64_t{s} - (floor_q << shift);  // in [0, 2^shift)
+  const int64_t half = int64_t{1} << (shift - 1);
+  const bool up = rem > half || (rem == half && s >= 0);
+  return static_cast<int32_t>(floor_q + (up ? 1 : 0));
+}
+
+int32_t stage2_add(int32_t a, int32_t b, const ir::AddParams& p) {
+  // Each term fits int64 exactly; wrapping the total equals wrapping after every step.
+  const int32_t s =
+      wrap32(int64_t{p.add_const} + int64_t{a} * p.add_mult_a + int64_t{b} * p.add_mult_b);
+  const int32_t r = shift_round_half_away(s, p.add_shift);
+  return static_cast<int32_t>(
+      clamp64(r, int64_t{p.add_min} - p.add_zp, int64_t{p.add_max} - p.add_zp) + p.add_zp);
+}
+
+Bounds no_activation_bounds(DType t) {
+  return {static_cast<int32_t>(ir::dtype_min(t)), static_cast<int32_t>(ir::dtype_max(t))};
+}
+
+Bounds relu_bounds(int32_t zp, DType t) {
+  return {zp, no_activation_bounds(t).max};
+}
+
+Bounds relu6_bounds(int32_t zp, float scale, DType t) {
+  const int64_t six = round_half_even(6.0f / scale, 0, kI32Max);
+  return {zp, static_cast<int32_t>(std::min<int64_t>(ir::dtype_max(t), zp + six))};
+}
+
+int32_t quantize_value(float x, float scale, int32_t zp, DType t) {
+  const float v = x / scale;  // IEEE single division, as ONNX QuantizeLinear specifies
+  // Clamping the rounded value to +-2^40 first cannot change the saturated result.
+  const int64_t r = round_half_even(v, -(int64_t{1} << 40), int64_t{1} << 40);
+  return saturate_to(r + zp, t);
+}
+
+float dequantize_value(int64_t q, float scale, int32_t zp) {
+  return static_cast<float>(q - zp) * scale;
+}
+
+int32_t avg_pool_recipe(int64_t sum, int64_t count, int64_t divisor, const Affine& in,
+                        const Affine& out, DType t) {
+  const double real_sum = static_cast<double>(sum - count * in.zero_point) * in.scale;
+  const float mean = static_cast<float>(real_sum / static_cast<double>(divisor));
+  return quantize_value(mean, out.scale, out.zero_point, t);
+}
+
+int32_t concat_recipe(int32_t q, const Affine& in, const Affine& out, DType t) {
+  return quantize_value(dequantize_value(q, in.scale, in.zero_point), out.scale, out.zero_point, t);
+}
+
+// =================================== tensor ops ===================================
+
+Tensor quantize(const Tensor& x, const ir::QuantParams& q, DType out, const std::string& what) {
+  require_f32(x, what, "x");
+  require(out == DType::kU8 || out == DType::kI8 || out == DType::kI32, what,
+          ": cannot quantize to ", dtype_name(out));
+  check_quant_params(q, x.shape(), out, what);
+  const auto src = x.values<float>();
+  std::vector<int64_t> v(x.numel());
+  for_each_quant_slice(q, x.shape(), [&](int64_t i, float scale, int32_t zp) {
+    v[i] = quantize_value(src[i], scale, zp, out);
+  });
+  return int_tensor(out, x.shape(), v);
+}
+
+Tensor dequantize(const Tensor& x, const ir::QuantParams& q, const std::string& what) {
+  require(is_8bit(x.dtype()) || x.dtype() == DType::kI32, what,
+          ": input 'x' must be uint8, int8 or int32, got ", dtype_name(x.dtype()));
+  check_quant_params(q, x.shape(), x.dtype(), what);
+  Tensor y(DType::kF32, x.shape());
+  auto dst = y.values<float>();
+  for_each_quant_slice(q, x.shape(), [&](int64_t i, float scale, int32_t zp) {
+    dst[i] = dequantize_value(x.as_int(i), scale, zp);
+  });
+  return y;
+}
+
+Tensor conv2d_acc(const Tensor& x, int32_t x_zp, const Tensor& w, int32_t w_zp,
+                  const Conv2dGeometry& g, const std::string& what) {
+  require_8bit(x, what, "x");
+  require_8bit(w, what, "w");
+  require_rank(x, 4, what, "x");
+  require_rank(w, 4, what, "w");
+  require_in_range(x_zp, x.dtype(), what, "x_zero_point");
+  require_in_range(w_zp, w.dtype(), what, "w_zero_point");
+  const ConvDims d = conv_dims(x.shape(), w.shape(), g, what);
+  const std::vector<int64_t> xv = ints_of(x), wv = ints_of(w);
+  std::vector<int64_t> sum(d.n * d.m * d.oh * d.ow, 0);
+  for_each_conv_tap(d, g, [&](int64_t o, int64_t xi, int64_t wi) {
+    sum[o] += (xv[xi] - x_zp) * (wv[wi] - w_zp);  // 9-bit x 9-bit, exact in int64
+  });
+  for (int64_t& s : sum) s = wrap32(s);  // the 32-bit accumulator wraps (modular sum)
+  return int_tensor(DType::kI32, {d.n, d.m, d.oh, d.ow}, sum);
+}
+
+Tensor matmul_acc(const Tensor& a, int32_t a_zp, const Tensor& b, int32_t b_zp,
+                  const std::string& what) {
+  require_8bit(a, what, "a");
+  require_8bit(b, what, "b");
+  require(a.rank() >= 2 && b.rank() >= 2, what, ": matmul operands need rank >= 2, got ",
+          shape_str(a.shape()), " and ", shape_str(b.shape()));
+  require_in_range(a_zp, a.dtype(), what, "a_zero_point");
+  require_in_range(b_zp, b.dtype(), what, "b_zero_point");
+  const int64_t m = a.dim(a.rank() - 2), k = a.dim(a.rank() - 1);
+  const int64_t kb = b.dim(b.rank() - 2), n = b.dim(b.rank() - 1);
+  require(k == kb, what, ": inner dimensions differ: ", shape_str(a.shape()), " x ",
+          shape_str(b.shape()));
+  const Shape a_batch(a.shape().begin(), a.shape().end() - 2);
+  const Shape b_batch(b.shape().begin(), b.shape().end() - 2);
+  Shape out = broadcast_shape(a_batch, b_batch, what);
+  const std::vector<int64_t> ai = broadcast_index(a_batch, out), bi = broadcast_index(b_batch, out);
+  const std::vector<int64_t> av = ints_of(a), bv = ints_of(b);
+  std::vector<int64_t> y;
+  for (size_t r = 0; r < ai.size(); ++r)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        int64_t sum = 0;
+        for (int64_t p = 0; p < k; ++p)
+          sum += (av[(ai[r] * m + i) * k + p] - a_zp) * (bv[(bi[r] * k + p) * n + j] - b_zp);
+        y.push_back(wrap32(sum));
+      }
+  out.push_back(m);
+  out.push_back(n);
+  return int_tensor(DType::kI32, out, y);
+}
+
+Tensor requantize(const Tensor& acc, int64_t channel_axis, const ir::Requant& rq,
+                  const Tensor* residual, const std::string& what) {
+  require(acc.dtype() == DType::kI32, what, ": accumulator must be int32");
+  require(channel_axis >= 0 && channel_axis < static_cast<int64_t>(acc.rank()), what,
+          ": channel axis ", channel_axis, " out of range for ", shape_str(acc.shape()));
+  const int64_t channels = acc.dim(channel_axis);
+  require(static_cast<int64_t>(rq.channels.size()) == channels, what, ": ", rq.channels.size(),
+          " requantizer channels for ", channels, " output channels");
+  require(rq.has_add == (residual != nullptr), what,
+          rq.has_add ? ": stage 2 needs a residual input" : ": residual input without stage 2");
+  if (residual) {
+    require_8bit(*residual, what, "residual");
+    require(residual->shape() == acc.shape(), what, ": residual shape ",
+            shape_str(residual->shape()), " differs from the output shape ",
+            shape_str(acc.shape()));
+  }
+  const int64_t inner = product(acc.shape(), channel_axis + 1, acc.rank());
+  const auto a = acc.values<int32_t>();
+  std::vector<int64_t> y(acc.numel());
+  for (int64_t i = 0; i < acc.numel(); ++i) {
+    const ir::RequantChannel& ch = rq.channels[channel_of(i, inner, channels)];
+    const int32_t y1 = stage1(a[i], rq.mode, ch);
+    y[i] = residual ? stage2_add(y1, static_cast<int32_t>(residual->as_int(i)), ch.add) : y1;
+  }
+  return int_tensor(rq.out_dtype, acc.shape(), y);
+}
+
+Tensor qadd(const Tensor& a, const Tensor& b, const ir::AddParams& p, DType out,
+            const std::string& what) {
+  require_8bit(a, what, "a");
+  require_8bit(b, what, "b");
+  require(is_8bit(out), what, ": add output must be uint8 or int8, got ", dtype_name(out));
+  const Shape shape = broadcast_shape(a.shape(), b.shape(), what);
+  const std::vector<int64_t> ai = broadcast_index(a.shape(), shape);
+  const std::vector<int64_t> bi = broadcast_index(b.shape(), shape);
+  std::vector<int64_t> y(ai.size());
+  for (size_t i = 0; i < y.size(); ++i)
+    y[i] =
+        stage2_add(static_cast<int32_t>(a.as_int(ai[i])), static_cast<int32_t>(b.as_int(bi[i])), p);
+  return int_tensor(out, shape, y);
+}
+
+Tensor clamp(const Tensor& x, int64_t lo, int64_t hi, const std::string& what) {
+  require(is_int_type(x.dtype()), what, ": clamp needs an integer tensor, got ",
+          dtype_name(x.dtype()));
+  require_in_range(lo, x.dtype(), what, "min");
+  require_in_range(hi, x.dtype(), what, "max");
+  require(lo <= hi, what, ": min ", lo, " > max ", hi);
+  std::vector<int64_t> v = ints_of(x);
+  for (int64_t& e : v) e = clamp64(e, lo, hi);
+  return int_tensor(x.dtype(), x.shape(), v);
+}
+
+Tensor max_pool(const Tensor& x, const PoolGeometry& g, const std::string& what) {
+  const PoolDims d = pool_dims(x, g, what);
+  const Shape shape{d.n, d.c, d.oh, d.ow};
+  if (x.dtype() == DType::kF32) {
+    const std::vector<double> v = floats_of(x);
+    std::vector<double> y(numel(shape));
+    for_each_pool_window(d, g, what, [&](int64_t o, const std::vector<int64_t>& taps, int64_t) {
+      double best = v[taps[0]];
+      for (int64_t t : taps) best = std::max(best, v[t]);
+      y[o] = best;
+    });
+    return float_tensor(shape, y);
+  }
+  const std::vector<int64_t> v = ints_of(x);
+  std::vector<int64_t> y(numel(shape));
+  for_each_pool_window(d, g, what, [&](int64_t o, const std::vector<int64_t>& taps, int64_t) {
+    int64_t best = v[taps[0]];
+    for (int64_t t : taps) best = std::max(best, v[t]);
+    y[o] = best;
+  });
+  return int_tensor(x.dtype(), shape, y);
+}
+
+Tensor qavg_pool(const Tensor& x, const PoolGeometry& g, const Affine& in, const Affine& out,
+                 DType out_dtype, const std::string& what) {
+  require_8bit(x, what, "x");
+  require(is_8bit(out_dtype), what, ": output must be uint8 or int8");
+  require_scale(in.scale, what, "x_scale");
+  require_scale(out.scale, what, "y_scale");
+  require_in_range(in.zero_point, x.dtype(), what, "x_zero_point");
+  require_in_range(out.zero_point, out_dtype, what, "y_zero_point");
+  const PoolDims d = pool_dims(x, g, what);
+  const Shape shape{d.n, d.c, d.oh, d.ow};
+  const std::vector<int64_t> v = ints_of(x);
+  std::vector<int64_t> y(numel(shape));
+  for_each_pool_window(
+      d, g, what, [&](int64_t o, const std::vector<int64_t>& taps, int64_t padded) {
+        int64_t sum = 0;
+        for (int64_t t : taps) sum += v[t];
+        const int64_t count = static_cast<int64_t>(taps.size());
+        y[o] =
+            avg_pool_recipe(sum, count, g.count_include_pad ? padded : count, in, out, out_dtype);
+      });
+  return int_tensor(out_dtype, shape, y);
+}
+
+Tensor qglobal_avg_pool(const Tensor& x, const Affine& in, const Affine& out, DType out_dtype,
+                        const std::string& what) {
+  require_rank(x, 4, what, "x");
+  PoolGeometry g;
+  g.kernel = {x.dim(2), x.dim(3)};
+  return qavg_pool(x, g, in, out, out_dtype, what);
+}
+
+Tensor argmax(const Tensor& x, int64_t axis, bool keepdims, bool select_last_index,
+              const std::string& what) {
+  require(x.rank() >= 1, what, ": argmax of a scalar");
+  axis = normalize_axis(axis, static_cast<int64_t>(x.rank()), what, false);
+  const int64_t outer = product(x.shape(), 0, axis), dim = x.dim(axis);
+  const int64_t inner = product(x.shape(), axis + 1, x.rank());
+  require(dim > 0, what, ": argmax over an empty axis");
+  const bool is_float = x.dtype() == DType::kF32;
+  const std::vector<int64_t> iv = is_float ? std::vector<int64_t>{} : ints_of(x);
+  const std::vector<double> fv = is_float ? floats_of(x) : std::vector<double>{};
+  // Strictly greater keeps the first maximum; greater-or-equal moves to the last.
+  auto better = [&](int64_t i, int64_t j) {
+    if (is_float) return select_last_index ? fv[i] >= fv[j] : fv[i] > fv[j];
+    return select_last_index ? iv[i] >= iv[j] : iv[i] > iv[j];
+  };
+  std::vector<int64_t> y;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t in = 0; in < inner; ++in) {
+      int64_t best = 0;
+      for (int64_t k = 1; k < dim; ++k)
+        if (better((o * dim + k) * inner + in, (o * dim + best) * inner + in)) best = k;
+      y.push_back(best);
+    }
+  Shape shape = x.shape();
+  if (keepdims) {
+    shape[axis] = 1;
+  } else {
+    shape.erase(shape.begin() + axis);
+  }
+  return int_tensor(DType::kI64, shape, y);
+}
+
+Tensor concat(const std::vector<const Tensor*>& inputs, int64_t axis, const std::string& what) {
+  require(!inputs.empty(), what, ": concat of no inputs");
+  const Tensor& first = *inputs[0];
+  require(first.rank() >= 1, what, ": concat of scalars");
+  axis = normalize_axis(axis, static_cast<int64_t>(first.rank()), what, false);
+  Shape shape = first.shape();
+  shape[axis] = 0;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const Tensor& t = *inputs[k];
+    require(t.dtype() == first.dtype(), what, ": input ", k, " is ", dtype_name(t.dtype()),
+            ", input 0 is ", dtype_name(first.dtype()));
+    bool same = t.rank() == first.rank();
+    for (size_t i = 0; same && i < t.rank(); ++i)
+      same = static_cast<int64_t>(i) == axis || t.dim(i) == first.dim(i);
+    require(same, what, ": input ", k, " shape ", shape_str(t.shape()),
+            " does not match input 0 shape ", shape_str(first.shape()), " outside axis ", axis);
+    shape[axis] += t.dim(axis);
+  }
+  Tensor out(first.dtype(), shape);
+  const int64_t outer = product(shape, 0, axis);
+  const size_t row = product(shape, axis + 1, shape.size()) * dtype_size(first.dtype());
+  std::byte* dst = out.bytes().data();
+  for (int64_t o = 0; o < outer; ++o)
+    for (const Tensor* t : inputs) {
+      const size_t chunk = t->dim(axis) * row;
+      std::memcpy(dst, t->bytes().data() + o * chunk, chunk);
+      dst += chunk;
+    }
+  return out;
+}
+
+Tensor qconcat(const std::vector<const Tensor*>& inputs, const std::vector<Affine>& in,
+               const Affine& out, DType out_dtype, int64_t axis, const std::string& what) {
+  require(in.size() == inputs.size(), what, ": ", in.size(), " input scales for ", inputs.size(),
+          " inputs");
+  require(is_8bit(out_dtype), what, ": output must be uint8 or int8");
+  require_scale(out.scale, what, "y_scale");
+  require_in_range(out.zero_point, out_dtype, what, "y_zero_point");
+  std::vector<Tensor> rescaled;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const Tensor& t = *inputs[k];
+    require_8bit(t, what, "inputs");
+    require_scale(in[k].scale, what, "x_scales");
+    require_in_range(in[k].zero_point, t.dtype(), what, "x_zero_points");
+    std::vector<int64_t> v = ints_of(t);
+    for (int64_t& e : v) e = concat_recipe(static_cast<int32_t>(e), in[k], out, out_dtype);
+    rescaled.push_back(int_tensor(out_dtype, t.shape(), v));
+  }
+  std::vector<const Tensor*> parts;
+  for (const Tensor& t : rescaled) parts.push_back(&t);
+  return concat(parts, axis, what);
+}
+
+Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape, bool allow_zero,
+               const std::string& what) {
+  Shape out(shape.size());
+  int infer = -1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    const int64_t d = shape[i];
+    if (d == -1) {
+      require(infer < 0, what, ": more than one -1 in shape ", shape_str(shape));
+      infer = static_cast<int>(i);
+      out[i] = 1;
+    } else if (d == 0 && !allow_zero) {
+      require(i < x.rank(), what, ": shape ", shape_str(shape), " copies dim ", i,
+              " of an input of rank ", x.rank());
+      out[i] = x.dim(i);
+    } else {
+      require(d >= 0, what, ": negative dimension in shape ", shape_str(shape));
+      out[i] = d;
+    }
+  }
+  if (infer >= 0) {
+    const int64_t known = numel(out);
+    require(known > 0 && x.numel() % known == 0, what, ": cannot infer -1 in shape ",
+            shape_str(shape), " for ", x.numel(), " elements");
+    out[infer] = x.numel() / known;
+  }
+  require(numel(out) == x.numel(), what, ": cannot reshape ", shape_str(x.shape()), " to ",
+          shape_str(shape));
+  return x.reshaped(out);
+}
+
+Tensor flatten(const Tensor& x, int64_t axis, const std::string& what) {
+  axis = normalize_axis(axis, static_cast<int64_t>(x.rank()), what, true);
+  return x.reshaped({product(x.shape(), 0, axis), product(x.shape(), axis, x.rank())});
+}
+
+// ---- float32 ----
+
+Tensor conv2d_f32(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dGeometry& g,
+                  const std::string& what) {
+  require_f32(x, what, "X");
+  require_f32(w, what, "W");
+  require_rank(x, 4, what, "X");
+  require_rank(w, 4, what, "W");
+  const ConvDims d = conv_dims(x.shape(), w.shape(), g, what);
+  if (bias) {
+    require_f32(*bias, what, "B");
+    require(bias->shape() == Shape{d.m}, what, ": bias shape ", shape_str(bias->shape()),
+            " is not [", d.m, "]");
+  }
+  const std::vector<double> xv = floats_of(x), wv = floats_of(w);
+  std::vector<double> sum(d.n * d.m * d.oh * d.ow, 0.0);
+  for_each_conv_tap(d, g, [&](int64_t o, int64_t xi, int64_t wi) { sum[o] += xv[xi] * wv[wi]; });
+  if (bias)
+    for (size_t o = 0; o < sum.size(); ++o)
+      sum[o] += bias->as_double(channel_of(o, d.oh * d.ow, d.m));
+  return float_tensor({d.n, d.m, d.oh, d.ow}, sum);
+}
+
+Tensor gemm_f32(const Tensor& a, const Tensor& b, const Tensor* c, float alpha, float beta,
+                bool trans_a, bool trans_b, const std::string& what) {
+  require_f32(a, what, "A");
+  require_f32(b, what, "B");
+  require_rank(a, 2, what, "A");
+  require_rank(b, 2, what, "B");
+  const int64_t m = trans_a ? a.dim(1) : a.dim(0), k = trans_a ? a.dim(0) : a.dim(1);
+  const int64_t kb = trans_b ? b.dim(1) : b.dim(0), n = trans_b ? b.dim(0) : b.dim(1);
+  require(k == kb, what, ": inner dimensions differ: A ", shape_str(a.shape()), " B ",
+          shape_str(b.shape()), " (transA ", trans_a, ", transB ", trans_b, ")");
+  const Shape shape{m, n};
+  std::vector<int64_t> ci;
+  if (c) {
+    require_f32(*c, what, "C");
+    require(broadcast_shape(c->shape(), shape, what) == shape, what, ": C shape ",
+            shape_str(c->shape()), " does not broadcast to ", shape_str(shape));
+    ci = broadcast_index(c->shape(), shape);
+  }
+  const std::vector<double> av = floats_of(a), bv = floats_of(b);
+  std::vector<double> y(m * n);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double sum = 0.0;
+      for (int64_t p = 0; p < k; ++p)
+        sum += av[trans_a ? p * m + i : i * k + p] * bv[trans_b ? j * k + p : p * n + j];
+      y[i * n + j] = double{alpha} * sum + (c ? double{beta} * c->as_double(ci[i * n + j]) : 0.0);
+    }
+  return float_tensor(shape, y);
+}
+
+Tensor matmul_f32(const Tensor& a, const Tensor& b, const std::string& what) {
+  require_f32(a, what, "A");
+  require_f32(b, what, "B");
+  require(a.rank() >= 2 && b.rank() >= 2, what, ": matmul operands need rank >= 2, got ",
+          shape_str(a.shape()), " and ", shape_str(b.shape()));
+  const int64_t m = a.dim(a.rank() - 2), k = a.dim(a.rank() - 1);
+  const int64_t kb = b.dim(b.rank() - 2), n = b.dim(b.rank() - 1);
+  require(k == kb, what, ": inner dimensions differ: ", shape_str(a.shape()), " x ",
+          shape_str(b.shape()));
+  const Shape a_batch(a.shape().begin(), a.shape().end() - 2);
+  const Shape b_batch(b.shape().begin(), b.shape().end() - 2);
+  Shape out = broadcast_shape(a_batch, b_batch, what);
+  const std::vector<int64_t> ai = broadcast_index(a_batch, out), bi = broadcast_index(b_batch, out);
+  const std::vector<double> av = floats_of(a), bv = floats_of(b);
+  std::vector<double> y;
+  for (size_t r = 0; r < ai.size(); ++r)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double sum = 0.0;
+        for (int64_t p = 0; p < k; ++p)
+          sum += av[(ai[r] * m + i) * k + p] * bv[(bi[r] * k + p) * n + j];
+        y.push_back(sum);
+      }
+  out.push_back(m);
+  out.push_back(n);
+  return float_tensor(out, y);
+}
+
+Tensor add_f32(const Tensor& a, const Tensor& b, const std::string& what) {
+  require_f32(a, what, "A");
+  require_f32(b, what, "B");
+  const Shape shape = broadcast_shape(a.shape(), b.shape(), what);
+  const std::vector<int64_t> ai = broadcast_index(a.shape(), shape);
+  const std::vector<int64_t> bi = broadcast_index(b.shape(), shape);
+  Tensor y(DType::kF32, shape);
+  auto dst = y.values<float>();
+  const auto av = a.values<float>(), bv = b.values<float>();
+  for (size_t i = 0; i < dst.size(); ++i) dst[i] = av[ai[i]] + bv[bi[i]];  // one float add
+  return y;
+}
+
+Tensor relu_f32(const Tensor& x, const std::string& what) {
+  require_f32(x, what, "X");
+  Tensor y = x;
+  for (float& v : y.values<float>()) v = v < 0.0f ? 0.0f : v;  // keeps NaN
+  return y;
+}
+
+Tensor avg_pool_f32(const Tensor& x, const PoolGeometry& g, const std::string& what) {
+  require_f32(x, what, "X");
+  const PoolDims d = pool_dims(x, g, what);
+  const Shape shape{d.n, d.c, d.oh, d.ow};
+  const std::vector<double> v = floats_of(x);
+  std::vector<double> y(numel(shape));
+  for_each_pool_window(d, g, what,
+                       [&](int64_t o, const std::vector<int64_t>& taps, int64_t padded) {
+                         double sum = 0.0;
+                         for (int64_t t : taps) sum += v[t];
+                         const auto count = static_cast<int64_t>(taps.size());
+                         y[o] = sum / static_cast<double>(g.count_include_pad ? padded : count);
+                       });
+  return float_tensor(shape, y);
+}
+
+Tensor global_avg_pool_f32(const Tensor& x, const std::string& what) {
+  require_rank(x, 4, what, "X");
+  PoolGeometry g;
+  g.kernel = {x.dim(2), x.dim(3)};
+  return avg_pool_f32(x, g, what);
+}
+
+}  // namespace bpusim::golden

@@ -1,0 +1,162 @@
+// The golden integer reference: simple, obviously correct implementations of every op of the
+// canonical op set (ir/op_set.h), written from docs/requantizer.md. Speed is not a goal;
+// clarity is. Nothing here is shared with sim/ or rtl_ref/ — they are independent
+// implementations checked against this one.
+//
+// Scalar functions implement one formula each (named after the document's sections); tensor
+// functions validate shapes and element types (bpusim::Error naming `what`, usually the node)
+// and apply the scalar functions element by element. Layout is NCHW.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/tensor.h"
+#include "ir/graph.h"
+#include "ir/op_set.h"
+
+namespace bpusim::golden {
+
+// ======================= scalar arithmetic (docs/requantizer.md) =======================
+
+// Two's-complement wrap of v to 32 bits (what a 32-bit accumulator register holds).
+int32_t wrap32(int64_t v);
+// v clamped to [lo, hi].
+int64_t clamp64(int64_t v, int64_t lo, int64_t hi);
+// v saturated to the range of an integer element type (uint8, int8, int32).
+int32_t saturate_to(int64_t v, DType t);
+// Nearest integer to t, ties to even, clamped to [lo, hi]; NaN gives clamp(0, lo, hi).
+int64_t round_half_even(double t, int64_t lo, int64_t hi);
+
+// Stage 1, mode fp32: q = saturate32(round_half_even(float(acc) * scale)), one IEEE-single
+// conversion and one IEEE-single multiply.
+int32_t requant_fp32(int32_t acc, float scale);
+// Stage 1, mode fixed: q = saturate32(round_half_away((int64)acc * mult / 2^shift)).
+int32_t requant_fixed(int32_t acc, int32_t mult, int32_t shift);
+// Stage 1 complete for one channel: acc = wrap32(sum + bias); int32 mode returns acc; the
+// other modes return clamp(saturate32(q + zp), min, max).
+int32_t stage1(int32_t sum, ir::Stage1Mode mode, const ir::RequantChannel& ch);
+// s / 2^shift rounded half away from zero (shift in [0, 31]).
+int32_t shift_round_half_away(int32_t s, int32_t shift);
+// Stage 2 (fused residual add and standalone QAdd): all int32 arithmetic wraps.
+//   s = add_const + a * add_mult_a + b * add_mult_b
+//   y = clamp(shift_round_half_away(s, add_shift), add_min - add_zp, add_max - add_zp) + add_zp
+int32_t stage2_add(int32_t a, int32_t b, const ir::AddParams& p);
+
+// Clamp bounds of a quantized output (zero point zp, scale `scale`) for the activations the
+// requantizer's single clamp implements. None: the dtype range; ReLU: [zp, max];
+// ReLU6: [zp, min(max, zp + round_half_even(6 / scale))].
+struct Bounds {
+  int32_t min = 0;
+  int32_t max = 0;
+};
+Bounds no_activation_bounds(DType t);
+Bounds relu_bounds(int32_t zp, DType t);
+Bounds relu6_bounds(int32_t zp, float scale, DType t);
+
+// Quantize: saturate(round_half_even(x / scale) + zp), x / scale an IEEE-single division.
+int32_t quantize_value(float x, float scale, int32_t zp, DType t);
+// Dequantize: float(q - zp) * scale (the difference is exact in int64, then one conversion
+// to float and one IEEE-single multiply).
+float dequantize_value(int64_t q, float scale, int32_t zp);
+
+// Per-tensor affine quantization of an input or output of a pooling/concat op.
+struct Affine {
+  float scale = 1.0f;
+  int32_t zero_point = 0;
+};
+
+// ---- the two recipes still being measured against PyTorch (docs/pytorch-recipes.md) ----
+// Each is the single place that decides its arithmetic; swap the body to change it.
+//
+// Average pooling, one output element: `sum` is the sum of the raw integers of the `count`
+// input elements inside the image, `divisor` the window size that the mean divides by
+// (count, or the padded window size with count_include_pad). Current recipe = ONNX QDQ
+// semantics: mean = float(double(sum - count * in.zp) * in.scale / divisor), then
+// quantize_value(mean, out).
+int32_t avg_pool_recipe(int64_t sum, int64_t count, int64_t divisor, const Affine& in,
+                        const Affine& out, DType t);
+// Concat, one element of one input: ONNX QDQ semantics, quantize(dequantize(q, in), out).
+int32_t concat_recipe(int32_t q, const Affine& in, const Affine& out, DType t);
+
+// =================================== tensor ops ===================================
+
+// Per-tensor (axis < 0, one entry) or per-axis quantization, as in ir::QuantParams.
+Tensor quantize(const Tensor& x, const ir::QuantParams& q, DType out, const std::string& what);
+Tensor dequantize(const Tensor& x, const ir::QuantParams& q, const std::string& what);
+
+struct Conv2dGeometry {
+  std::array<int64_t, 2> strides{1, 1};
+  std::array<int64_t, 4> pads{0, 0, 0, 0};  // top, left, bottom, right
+  std::array<int64_t, 2> dilations{1, 1};
+  int64_t group = 1;
+};
+
+// Integer conv: out[n, m, oh, ow] = wrap32(sum over taps inside the image of
+// (x - x_zp) * (w - w_zp)); taps in the padding contribute nothing. x: uint8/int8 NCHW,
+// w: int8/uint8 [M, C / group, kh, kw]. Returns int32 [N, M, OH, OW] (bias not added).
+Tensor conv2d_acc(const Tensor& x, int32_t x_zp, const Tensor& w, int32_t w_zp,
+                  const Conv2dGeometry& g, const std::string& what);
+// Integer matmul with ONNX/numpy batch broadcasting (ranks >= 2): out[..., m, n] =
+// wrap32(sum_k (a[..., m, k] - a_zp) * (b[..., k, n] - b_zp)). Returns int32.
+Tensor matmul_acc(const Tensor& a, int32_t a_zp, const Tensor& b, int32_t b_zp,
+                  const std::string& what);
+// Applies bias, stage 1 and (when rq.has_add, with `residual` of the same shape) stage 2 to
+// every element of the int32 accumulator tensor; the channel of an element is its index along
+// `channel_axis`. Returns a tensor of rq.out_dtype.
+Tensor requantize(const Tensor& acc, int64_t channel_axis, const ir::Requant& rq,
+                  const Tensor* residual, const std::string& what);
+// Elementwise stage-2 add with numpy broadcasting; a, b uint8/int8.
+Tensor qadd(const Tensor& a, const Tensor& b, const ir::AddParams& p, DType out,
+            const std::string& what);
+// Elementwise clamp of an integer tensor; same element type.
+Tensor clamp(const Tensor& x, int64_t lo, int64_t hi, const std::string& what);
+
+struct PoolGeometry {
+  std::array<int64_t, 2> kernel{1, 1};
+  std::array<int64_t, 2> strides{1, 1};
+  std::array<int64_t, 4> pads{0, 0, 0, 0};  // top, left, bottom, right
+  std::array<int64_t, 2> dilations{1, 1};
+  bool ceil_mode = false;  // output size rounds up, PyTorch's rule (see docs)
+  bool count_include_pad = false;
+};
+
+// Max over the window's elements inside the image (padding never wins); any element type.
+Tensor max_pool(const Tensor& x, const PoolGeometry& g, const std::string& what);
+// Quantized average pooling through avg_pool_recipe.
+Tensor qavg_pool(const Tensor& x, const PoolGeometry& g, const Affine& in, const Affine& out,
+                 DType out_dtype, const std::string& what);
+// Average over H x W (a kernel covering the whole image), output [N, C, 1, 1].
+Tensor qglobal_avg_pool(const Tensor& x, const Affine& in, const Affine& out, DType out_dtype,
+                        const std::string& what);
+// Index (int64) of the largest element along `axis`; ties: first index, or last with
+// select_last_index. Integers compare as integers.
+Tensor argmax(const Tensor& x, int64_t axis, bool keepdims, bool select_last_index,
+              const std::string& what);
+// Concatenation of same-type tensors along `axis` (negative counts from the end).
+Tensor concat(const std::vector<const Tensor*>& inputs, int64_t axis, const std::string& what);
+// Quantized concat: each input rescaled by concat_recipe, then concatenated.
+Tensor qconcat(const std::vector<const Tensor*>& inputs, const std::vector<Affine>& in,
+               const Affine& out, DType out_dtype, int64_t axis, const std::string& what);
+// ONNX Reshape (0 copies the input dim unless allow_zero, one -1 is inferred).
+Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape, bool allow_zero,
+               const std::string& what);
+// ONNX Flatten: [prod(dims < axis), prod(dims >= axis)].
+Tensor flatten(const Tensor& x, int64_t axis, const std::string& what);
+
+// ---- float32 host ops: sums accumulate in double in a fixed order, rounded once ----
+// Conv: out = round_to_float(bias[m] + sum over (c, kh, kw) of x * w).
+Tensor conv2d_f32(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dGeometry& g,
+                  const std::string& what);
+// Gemm: alpha * A' B' + beta * C (C broadcast to [M, N]).
+Tensor gemm_f32(const Tensor& a, const Tensor& b, const Tensor* c, float alpha, float beta,
+                bool trans_a, bool trans_b, const std::string& what);
+Tensor matmul_f32(const Tensor& a, const Tensor& b, const std::string& what);
+Tensor add_f32(const Tensor& a, const Tensor& b, const std::string& what);
+Tensor relu_f32(const Tensor& x, const std::string& what);
+Tensor avg_pool_f32(const Tensor& x, const PoolGeometry& g, const std::string& what);
+Tensor global_avg_pool_f32(const Tensor& x, const std::string& what);
+
+}  // namespace bpusim::golden
