@@ -85,10 +85,10 @@ Instruction assemble_line(std::string_view line) {
     const std::optional<Field> f = field_from_name(field_name);
     require(f.has_value(), name(*op), ": unknown field '", field_name, "'");
     const FieldDef& d = def(*f);
+    require(d.format != Format::kOpcode, name(*op), ": the opcode is given by the mnemonic");
     require(is_token == (d.format == Format::kToken), name(*op), ": ",
             is_token ? cat("'", word, "' is not a token flag (tokens: ", token_list(), ")")
-            : d.format == Format::kOpcode ? std::string("the opcode is given by the mnemonic")
-                                          : cat("token flag ", d.name, " is written +", d.name));
+                     : cat("token flag ", d.name, " is written +", d.name));
     require(!seen[static_cast<size_t>(*f)], name(*op), ": field ", d.name, " is given twice");
     seen.set(static_cast<size_t>(*f));
     try {

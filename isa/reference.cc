@@ -1,7 +1,9 @@
 // The generated reference tables of docs/isa.md (see markdown_reference in isa.h).
+#include <algorithm>
 #include <sstream>
 #include <type_traits>
 
+#include "common/error.h"
 #include "isa/isa.h"
 #include "isa/param_record.h"
 
@@ -23,14 +25,17 @@ std::string values(const FieldDef& d) {
   return out;
 }
 
+std::string bits(const FieldDef& d) {
+  return d.width == 1 ? std::to_string(d.lsb) : cat(d.lsb, "..", d.msb());
+}
+
 void field_table(std::ostream& out, std::span<const Field> fields) {
   out << "| field | word | bits | width | signed | values | meaning |\n"
          "|---|---|---|---|---|---|---|\n";
   for (Field f : fields) {
     const FieldDef& d = def(f);
-    out << "| `" << d.name << "` | " << d.word() << " | " << d.lsb << ".." << d.msb() << " | "
-        << d.width << " | " << (d.is_signed() ? "yes" : "no") << " | " << values(d) << " | "
-        << d.meaning << " |\n";
+    out << "| `" << d.name << "` | " << d.word() << " | " << bits(d) << " | " << d.width << " | "
+        << (d.is_signed() ? "yes" : "no") << " | " << values(d) << " | " << d.meaning << " |\n";
   }
 }
 
@@ -47,6 +52,22 @@ std::string markdown_reference() {
   std::vector<Field> header{Field::opcode};
   header.insert(header.end(), kTokenFields.begin(), kTokenFields.end());
   field_table(out, header);
+
+  out << "\n### Field positions (all fields, by bit)\n\n"
+         "| bits | field | width | used by |\n|---|---|---|---|\n";
+  std::vector<Field> by_bit;
+  for (int f = 0; f < kNumFields; ++f) by_bit.push_back(static_cast<Field>(f));
+  std::stable_sort(by_bit.begin(), by_bit.end(),
+                   [](Field a, Field b) { return def(a).lsb < def(b).lsb; });
+  for (Field f : by_bit) {
+    std::string users;
+    for (const OpcodeDef& op : kOpcodeDefs)
+      if (fields_of(op.opcode)[static_cast<size_t>(f)] && def(f).format != Format::kToken &&
+          f != Field::opcode)
+        users += cat(users.empty() ? "" : ", ", op.name);
+    out << "| " << bits(def(f)) << " | `" << name(f) << "` | " << def(f).width << " | "
+        << (users.empty() ? "all" : users) << " |\n";
+  }
 
   for (const OpcodeDef& op : kOpcodeDefs) {
     out << "\n### " << op.name << " (opcode " << op.number() << ", " << name(op.queue)
