@@ -1,0 +1,92 @@
+// The top of the SystemC model: the BPU. It owns and binds every child module in its
+// constructor (controller, the three instruction queues and engines, the four token FIFOs,
+// the DMA engine with its DDR port, the five SRAMs, the MAC array, the requantizer, the vector
+// unit) and runs program segments on them.
+//
+// SystemC elaborates once per process, so there is one Bpu per process (instance()), reused
+// for every run: configure() applies a hardware configuration (sizes and latencies are
+// run-time parameters) and clears the memories; run() executes one BPU segment with
+// sc_start() until event starvation (never sc_stop()), then returns the cycles, counters and
+// any modeled fault. A fault or a deadlock unwinds every process, so the next run starts clean.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <span>
+#include <string>
+#include <systemc>
+#include <vector>
+
+#include "common/hw_config.h"
+#include "isa/isa.h"
+#include "sim/controller.h"
+#include "sim/ddr.h"
+#include "sim/dma_engine.h"
+#include "sim/fault.h"
+#include "sim/instr_queue.h"
+#include "sim/mac_array.h"
+#include "sim/memories.h"
+#include "sim/perf_counters.h"
+#include "sim/queue_engine.h"
+#include "sim/requantizer.h"
+#include "sim/run_state.h"
+#include "sim/sram.h"
+#include "sim/token_fifo.h"
+#include "sim/vector_unit.h"
+
+namespace bpusim::sim {
+
+struct SegmentResult {
+  int64_t cycles = 0;  // from the first fetch to the last instruction's end (or the fault)
+  std::optional<Fault> fault;
+  PerfCounters counters;
+};
+
+class Bpu : public sc_core::sc_module {
+ public:
+  // The process-wide model, built (with the default configuration) on first use.
+  static Bpu& instance();
+
+  // Applies `hw` (validated by the caller) and clears every SRAM and the DDR image.
+  void configure(const HwConfig& hw);
+  const HwConfig& config() const { return hw_; }
+
+  Ddr& ddr() { return ddr_; }
+  Sram& sram(Buf b) { return memories_.of(b); }
+  // The MAC array and the requantizer, for the RTL co-simulation backend.
+  const MacArray& mac_array() const { return mac_; }
+
+  // Runs code[first, end): fetch stops after FINISH or at `end`. SRAM and DDR contents persist
+  // across runs (segments of one program); configure() clears them.
+  SegmentResult run(std::span<const isa::Instruction> code, int64_t first, int64_t end);
+
+  // Unit activity as a VCD file for GTKWave (`path` should end in ".vcd"), from now on.
+  void open_vcd(const std::string& path);
+  void close_vcd();
+
+ private:
+  explicit Bpu(sc_core::sc_module_name name);
+  void reset_run();
+  std::optional<Fault> deadlock() const;
+
+  HwConfig hw_;
+  RunState state_;
+  PerfCounters counters_;
+  sc_core::sc_event banks_released_;
+  Ddr ddr_;
+  Sram feature_, weight_, acc_, output_, param_;
+  Memories memories_;
+  InstrQueue load_q_, compute_q_, store_q_;
+  TokenFifo l2c_, c2l_, c2s_, s2c_;
+  Controller controller_;
+  DmaEngine dma_;
+  MacArray mac_;
+  Requantizer requant_;
+  VectorUnit vector_;
+  ControlUnit control_;
+  QueueEngine load_, compute_, store_;
+  std::vector<Decoded> program_;
+  sc_core::sc_trace_file* vcd_ = nullptr;
+};
+
+}  // namespace bpusim::sim

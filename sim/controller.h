@@ -1,0 +1,49 @@
+// The controller: fetches and decodes the segment's instructions in order, one per cycle
+// (rule 1 of docs/timing.md), and dispatches each to the LOAD, COMPUTE or STORE queue of its
+// opcode, waiting while that queue is full (queue.depth). It stops after FINISH or the last
+// instruction of the segment, then closes the queues so that the engines drain and stop.
+#pragma once
+
+#include <array>
+#include <span>
+#include <systemc>
+
+#include "sim/decoded.h"
+#include "sim/instr_queue.h"
+#include "sim/perf_counters.h"
+#include "sim/run_state.h"
+#include "sim/unit.h"
+
+namespace bpusim::sim {
+
+class Controller : public sc_core::sc_module {
+ public:
+  Controller(sc_core::sc_module_name name, RunState& state, std::array<InstrQueue*, 3> queues,
+             PerfCounters& counters);
+
+  // The instructions of the next run (decoded by the top; they outlive the run).
+  void load(std::span<Decoded> program) { program_ = program; }
+  bool idle() const { return idle_; }
+
+  sc_core::sc_signal<int32_t, sc_core::SC_MANY_WRITERS> pc;  // index being fetched, -1 idle
+
+ private:
+  SC_HAS_PROCESS(Controller);
+  void fetch();
+
+  RunState& state_;
+  std::array<InstrQueue*, 3> queues_;
+  PerfCounters& counters_;
+  std::span<Decoded> program_;
+  bool idle_ = true;
+};
+
+// NOP and FINISH: the control instructions of the compute queue (rule 2).
+class ControlUnit : public Unit {
+ public:
+  Plan plan(const Decoded&) override { return Plan{}; }
+  void run(const Decoded&, const Plan& p) override { activity.spend(p.cycles); }
+  Activity activity{"control_busy"};
+};
+
+}  // namespace bpusim::sim

@@ -1,0 +1,56 @@
+// The DDR port and its arbiter: the one path to DDR, shared by the LOAD and STORE queues.
+// Timing rules 4 and 5 of docs/timing.md: a transfer waits the DDR latency (pipelined: it
+// occupies no bandwidth), then moves its bus bytes at ddr.bytes_per_cycle; while both
+// requesters transfer, the round-robin arbiter gives each half the bandwidth. The model is a
+// fluid share computed exactly in half-byte units with events only when a transfer starts or
+// ends (never one event per burst); the port is granted in whole cycles, so a transfer ends
+// at the first cycle boundary at or after its last byte.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <systemc>
+
+namespace bpusim::sim {
+
+class DdrPort : public sc_core::sc_module {
+ public:
+  enum Requester { kLoad = 0, kStore = 1 };
+
+  explicit DdrPort(sc_core::sc_module_name name);
+  void configure(int64_t bytes_per_cycle, int64_t latency_cycles);
+  // Clears counters and any state left by an aborted run.
+  void reset();
+
+  // Blocking; call from a SystemC thread. Moves `bus_bytes` for `who` (one transfer per
+  // requester at a time) and returns when its last byte has crossed the port.
+  void transfer(Requester who, int64_t bus_bytes);
+
+  // Cycles the port moved data (at least one transfer active), since reset().
+  int64_t busy_cycles() const { return busy_cycles_; }
+  // Number of transfers moving data now (0..2), for the VCD.
+  sc_core::sc_signal<uint32_t, sc_core::SC_MANY_WRITERS> active_transfers;
+
+ private:
+  SC_HAS_PROCESS(DdrPort);
+  void advance();   // brings every active transfer's remaining work up to now
+  void schedule();  // arms wake_ for the next completion
+  void on_wake();   // SC_METHOD: retires completed transfers
+
+  struct Slot {
+    bool active = false;
+    bool finished = false;
+    int64_t remaining = 0;  // half-bytes still to move
+    sc_core::sc_event done;
+  };
+  int active_count() const { return slots_[0].active + slots_[1].active; }
+
+  int64_t bytes_per_cycle_ = 1;
+  int64_t latency_ = 0;
+  std::array<Slot, 2> slots_;
+  int64_t last_cycle_ = 0;
+  int64_t busy_cycles_ = 0;
+  sc_core::sc_event wake_;
+};
+
+}  // namespace bpusim::sim

@@ -1,0 +1,208 @@
+#include "sim/mac_array.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/error.h"
+#include "sim/timing.h"
+
+namespace bpusim::sim {
+
+using isa::Operands;
+
+namespace {
+
+// Range of a byte operand: [0, 255] or [-128, 127].
+bool zp_in_range(int64_t zp, bool is_signed) {
+  return is_signed ? (zp >= -128 && zp <= 127) : (zp >= 0 && zp <= 255);
+}
+
+// Bytes minus the zero point as int16: |x - zp| <= 255 once the zero point is in range.
+void widen(const uint8_t* src, int64_t n, bool is_signed, int64_t zp, int16_t* dst) {
+  const int16_t z = static_cast<int16_t>(zp);
+  if (is_signed) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<int16_t>(static_cast<int8_t>(src[i]) - z);
+  } else {
+    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<int16_t>(src[i] - z);
+  }
+}
+
+// Sum of a[i] * b[i]; every |product| <= 255 * 255, so chunks of kChunk terms cannot overflow
+// int32 and the chunks are added modulo 2^32 (the accumulator's wrap-around).
+constexpr int64_t kChunk = 16384;
+
+inline int32_t dot_chunk(const int16_t* __restrict a, const int16_t* __restrict b, int64_t n) {
+  int32_t s = 0;
+  for (int64_t i = 0; i < n; ++i) s += static_cast<int32_t>(a[i]) * b[i];
+  return s;
+}
+
+// Four dot products sharing `a` (four output channels of one pixel), wrapping.
+inline void dot4(const int16_t* __restrict a, const int16_t* __restrict b, int64_t n,
+                 int64_t stride, uint32_t* out) {
+  for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
+    const int64_t m = std::min(kChunk, n - c0);
+    const int16_t* x = a + c0;
+    const int16_t* w0 = b + c0;
+    const int16_t* w1 = w0 + stride;
+    const int16_t* w2 = w1 + stride;
+    const int16_t* w3 = w2 + stride;
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (int64_t i = 0; i < m; ++i) {
+      const int32_t xi = x[i];
+      s0 += xi * w0[i];
+      s1 += xi * w1[i];
+      s2 += xi * w2[i];
+      s3 += xi * w3[i];
+    }
+    out[0] += static_cast<uint32_t>(s0);
+    out[1] += static_cast<uint32_t>(s1);
+    out[2] += static_cast<uint32_t>(s2);
+    out[3] += static_cast<uint32_t>(s3);
+  }
+}
+
+inline uint32_t dot(const int16_t* a, const int16_t* b, int64_t n) {
+  uint32_t s = 0;
+  for (int64_t c0 = 0; c0 < n; c0 += kChunk)
+    s += static_cast<uint32_t>(dot_chunk(a + c0, b + c0, std::min(kChunk, n - c0)));
+  return s;
+}
+
+// Input row of the tap (ky, kx) for output (oy, ox); false when it lies in the padding.
+inline bool tap_pos(const Operands& f, int64_t oy, int64_t ox, int64_t ky, int64_t kx, int64_t& iy,
+                    int64_t& ix) {
+  iy = oy * f.stride_h - f.pad_t + ky * f.dil_h;
+  ix = ox * f.stride_w - f.pad_l + kx * f.dil_w;
+  return iy >= 0 && iy < f.in_h && ix >= 0 && ix < f.in_w;
+}
+
+void load_acc(const uint8_t* acc, int64_t n, bool accumulate, uint32_t* sums) {
+  if (accumulate)
+    std::memcpy(sums, acc, static_cast<size_t>(n) * 4);
+  else
+    std::fill(sums, sums + n, 0u);
+}
+
+void conv_dense(const Operands& f, uint8_t* acc, ConvScratch& s) {
+  const int64_t taps = f.k_h * f.k_w;
+  const int64_t len = taps * f.in_c;  // reduction length: weights [out_c][k_h][k_w][in_c]
+  s.col.resize(static_cast<size_t>(len));
+  s.sums.resize(static_cast<size_t>(f.out_c));
+  uint32_t* sums = reinterpret_cast<uint32_t*>(s.sums.data());
+  for (int64_t oy = 0; oy < f.out_h; ++oy) {
+    for (int64_t ox = 0; ox < f.out_w; ++ox) {
+      // im2col of this pixel: padding taps are zeros (they equal the zero point).
+      int16_t* col = s.col.data();
+      for (int64_t ky = 0; ky < f.k_h; ++ky) {
+        for (int64_t kx = 0; kx < f.k_w; ++kx, col += f.in_c) {
+          int64_t iy, ix;
+          if (tap_pos(f, oy, ox, ky, kx, iy, ix))
+            std::memcpy(col, s.x.data() + (iy * f.in_w + ix) * f.in_c, f.in_c * sizeof(int16_t));
+          else
+            std::fill(col, col + f.in_c, int16_t{0});
+        }
+      }
+      uint8_t* out = acc + (oy * f.out_w + ox) * f.out_c * 4;
+      load_acc(out, f.out_c, f.accumulate, sums);
+      int64_t oc = 0;
+      for (; oc + 4 <= f.out_c; oc += 4)
+        dot4(s.col.data(), s.w.data() + oc * len, len, len, sums + oc);
+      for (; oc < f.out_c; ++oc) sums[oc] += dot(s.col.data(), s.w.data() + oc * len, len);
+      std::memcpy(out, sums, static_cast<size_t>(f.out_c) * 4);
+    }
+  }
+}
+
+void conv_depthwise(const Operands& f, const uint8_t* wgt, uint8_t* acc, ConvScratch& s) {
+  const int64_t c = f.out_c;
+  const int64_t taps = f.k_h * f.k_w;
+  // Weights [c][tap] -> [tap][c] so that the channel loop is contiguous.
+  s.col.resize(static_cast<size_t>(taps * c));
+  int16_t* wt = s.col.data();
+  s.w.resize(static_cast<size_t>(taps * c));
+  widen(wgt, taps * c, f.wgt_signed, f.wgt_zp, s.w.data());
+  for (int64_t ch = 0; ch < c; ++ch)
+    for (int64_t t = 0; t < taps; ++t) wt[t * c + ch] = s.w[ch * taps + t];
+  s.sums.resize(static_cast<size_t>(c));
+  uint32_t* sums = reinterpret_cast<uint32_t*>(s.sums.data());
+  for (int64_t oy = 0; oy < f.out_h; ++oy) {
+    for (int64_t ox = 0; ox < f.out_w; ++ox) {
+      uint8_t* out = acc + (oy * f.out_w + ox) * c * 4;
+      load_acc(out, c, f.accumulate, sums);
+      for (int64_t ky = 0; ky < f.k_h; ++ky) {
+        for (int64_t kx = 0; kx < f.k_w; ++kx) {
+          int64_t iy, ix;
+          if (!tap_pos(f, oy, ox, ky, kx, iy, ix)) continue;
+          const int16_t* x = s.x.data() + (iy * f.in_w + ix) * c;
+          const int16_t* w = wt + (ky * f.k_w + kx) * c;
+          for (int64_t ch = 0; ch < c; ++ch)
+            sums[ch] += static_cast<uint32_t>(int32_t{x[ch]} * w[ch]);
+        }
+      }
+      std::memcpy(out, sums, static_cast<size_t>(c) * 4);
+    }
+  }
+}
+
+}  // namespace
+
+void conv_tile(const Operands& f, const uint8_t* in, const uint8_t* wgt, uint8_t* acc,
+               ConvScratch& s) {
+  if (f.out_h * f.out_w * f.out_c == 0) return;
+  s.x.resize(static_cast<size_t>(f.in_h * f.in_w * f.in_c));
+  widen(in, f.in_h * f.in_w * f.in_c, f.in_signed, f.in_zp, s.x.data());
+  if (f.depthwise) {
+    conv_depthwise(f, wgt, acc, s);
+    return;
+  }
+  const int64_t wn = f.out_c * f.k_h * f.k_w * f.in_c;
+  s.w.resize(static_cast<size_t>(wn));
+  widen(wgt, wn, f.wgt_signed, f.wgt_zp, s.w.data());
+  conv_dense(f, acc, s);
+}
+
+std::string conv_operand_fault(const Operands& f) {
+  if (f.k_h < 1 || f.k_w < 1) return cat("kernel k_h=", f.k_h, " k_w=", f.k_w, " must be >= 1");
+  if (f.stride_h < 1 || f.stride_w < 1)
+    return cat("stride_h=", f.stride_h, " stride_w=", f.stride_w, " must be >= 1");
+  if (f.dil_h < 1 || f.dil_w < 1)
+    return cat("dil_h=", f.dil_h, " dil_w=", f.dil_w, " must be >= 1");
+  if (f.depthwise && f.in_c != f.out_c)
+    return cat("depthwise needs in_c == out_c, got in_c=", f.in_c, " out_c=", f.out_c);
+  if (!zp_in_range(f.in_zp, f.in_signed))
+    return cat("in_zp=", f.in_zp, " is outside the ", f.in_signed ? "int8" : "uint8", " range");
+  if (!zp_in_range(f.wgt_zp, f.wgt_signed))
+    return cat("wgt_zp=", f.wgt_zp, " is outside the ", f.wgt_signed ? "int8" : "uint8", " range");
+  return "";
+}
+
+MacArray::MacArray(sc_core::sc_module_name name, const Memories& memories)
+    : sc_core::sc_module(name), activity("busy"), mem_(memories) {}
+
+Plan MacArray::plan(const Decoded& d) {
+  const Operands& f = d.f;
+  Plan p;
+  p.fault = conv_operand_fault(f);
+  if (!p.fault.empty()) return p;
+  const int64_t taps = f.k_h * f.k_w;
+  const int64_t wbytes = f.depthwise ? f.out_c * taps : f.out_c * taps * f.in_c;
+  p.accesses = {
+      {Buf::kFeature, uint64_t(f.in_addr), uint64_t(f.in_h * f.in_w * f.in_c), 1, "in_addr", false},
+      {Buf::kWeight, uint64_t(f.wgt_addr), uint64_t(wbytes), 1, "wgt_addr", false},
+      {Buf::kAcc, uint64_t(f.acc_addr), uint64_t(f.out_h * f.out_w * f.out_c * 4), 4, "acc_addr",
+       true},
+  };
+  p.cycles = timing::conv_cycles(f, hw_);
+  p.macs = timing::conv_macs(f);
+  return p;
+}
+
+void MacArray::run(const Decoded& d, const Plan& p) {
+  activity.spend(p.cycles);
+  const Operands& f = d.f;
+  conv_tile(f, mem_.ptr(Buf::kFeature, f.in_addr), mem_.ptr(Buf::kWeight, f.wgt_addr),
+            mem_.ptr(Buf::kAcc, f.acc_addr), scratch_);
+}
+
+}  // namespace bpusim::sim

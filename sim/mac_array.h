@@ -1,0 +1,49 @@
+// The MAC array: executes CONV (docs/isa.md semantics, docs/microarch.md dataflow). The whole
+// output tile is computed in bulk when the instruction's time has elapsed — never an event per
+// MAC — and the time is rule 6 of docs/timing.md: passes of `mac.rows` output channels by
+// `mac.cols` input channels per kernel tap, each loading its weights and streaming the tile's
+// output pixels, plus the pipeline depth.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <systemc>
+#include <vector>
+
+#include "common/hw_config.h"
+#include "sim/memories.h"
+#include "sim/unit.h"
+
+namespace bpusim::sim {
+
+// The CONV arithmetic on raw tile memory (no checks: the caller validated every range).
+// in: [in_h][in_w][in_c] bytes; wgt: [out_c][k_h][k_w][in_c] (depthwise [c][k_h][k_w]);
+// acc: [out_h][out_w][out_c] little-endian int32, overwritten or accumulated (wrapping).
+// `scratch` is reused between calls to avoid allocations.
+struct ConvScratch {
+  std::vector<int16_t> x, w, col;
+  std::vector<int32_t> sums;
+};
+void conv_tile(const isa::Operands& f, const uint8_t* in, const uint8_t* wgt, uint8_t* acc,
+               ConvScratch& scratch);
+
+// Operand checks shared by plan() and tests: empty when legal, else the fault reason.
+std::string conv_operand_fault(const isa::Operands& f);
+
+class MacArray : public sc_core::sc_module, public Unit {
+ public:
+  MacArray(sc_core::sc_module_name name, const Memories& memories);
+  void configure(const HwConfig& hw) { hw_ = hw; }
+
+  Plan plan(const Decoded& d) override;
+  void run(const Decoded& d, const Plan& p) override;
+
+  Activity activity;
+
+ private:
+  const Memories& mem_;
+  HwConfig hw_;
+  ConvScratch scratch_;
+};
+
+}  // namespace bpusim::sim

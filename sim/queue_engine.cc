@@ -1,0 +1,174 @@
+#include "sim/queue_engine.h"
+
+#include "common/error.h"
+
+namespace bpusim::sim {
+
+QueueEngine::QueueEngine(sc_core::sc_module_name name, Engine id, RunState& state,
+                         InstrQueue& queue, const Memories& memories, PerfCounters& counters,
+                         sc_core::sc_event& banks_released)
+    : sc_core::sc_module(name),
+      busy("busy"),
+      instr("instr"),
+      id_(id),
+      state_(state),
+      queue_(queue),
+      mem_(memories),
+      counters_(counters),
+      banks_released_(banks_released) {
+  SC_THREAD(thread);
+}
+
+void QueueEngine::bind_tokens(TokenFifo* pop_prev, TokenFifo* pop_next, TokenFifo* push_prev,
+                              TokenFifo* push_next) {
+  pop_prev_ = pop_prev;
+  pop_next_ = pop_next;
+  push_prev_ = push_prev;
+  push_next_ = push_next;
+}
+
+void QueueEngine::bind_unit(isa::Opcode op, Unit* unit) {
+  units_[static_cast<size_t>(op)] = unit;
+}
+
+void QueueEngine::thread() {
+  instr.write(-1);
+  for (;;) {
+    idle_ = true;
+    sc_core::wait(state_.start);
+    idle_ = false;
+    run_loop();
+    current_ = nullptr;
+    waiting_.clear();
+    busy.write(false);
+    instr.write(-1);
+  }
+}
+
+void QueueEngine::run_loop() {
+  for (;;) {
+    waiting_ = "an instruction";
+    int64_t queue_wait = 0;
+    const Decoded* d = queue_.pop(queue_wait);
+    if (d == nullptr || !execute(*d, queue_wait)) return;
+  }
+}
+
+bool QueueEngine::pop_token(TokenFifo* fifo, const char* which) {
+  waiting_ = cat("a token on ", fifo->basename(), " (", which, ")");
+  return fifo->pop();
+}
+
+void QueueEngine::fault(const Decoded& d, std::string reason) {
+  state_.raise(Fault{d.index, d.name(), d.text(), engine_name(id_), std::move(reason), 0});
+}
+
+bool QueueEngine::intra_conflict(const Plan& p) const {
+  for (size_t i = 0; i < p.accesses.size(); ++i) {
+    const Access& a = p.accesses[i];
+    if (a.buf == Buf::kDdr || a.bytes == 0 || mem_.of(a.buf).ports() > 1) continue;
+    for (size_t j = i + 1; j < p.accesses.size(); ++j) {
+      const Access& b = p.accesses[j];
+      if (b.buf != a.buf || b.bytes == 0) continue;
+      const Sram& s = mem_.of(a.buf);
+      if ((s.banks_of(a.addr, a.bytes) & s.banks_of(b.addr, b.bytes)).any()) return true;
+    }
+  }
+  return false;
+}
+
+bool QueueEngine::acquire_banks(const Plan& p, std::array<BankSet, kNumSrams>& held) {
+  std::array<BankSet, kNumSrams> want{};
+  for (const Access& a : p.accesses)
+    if (a.buf != Buf::kDdr)
+      want[static_cast<int>(a.buf)] |= mem_.of(a.buf).banks_of(a.addr, a.bytes);
+  waiting_ = "an SRAM bank port held by another unit";
+  for (;;) {
+    bool free = true;
+    for (int s = 0; s < kNumSrams && free; ++s) free = mem_.sram[s]->can_hold(want[s]);
+    if (free) break;
+    sc_core::wait(banks_released_ | state_.abort_event);
+    if (state_.abort) return false;
+  }
+  for (int s = 0; s < kNumSrams; ++s) mem_.sram[s]->hold(want[s], +1);
+  held = want;
+  return true;
+}
+
+void QueueEngine::release_banks(const std::array<BankSet, kNumSrams>& held) {
+  for (int s = 0; s < kNumSrams; ++s) mem_.sram[s]->hold(held[s], -1);
+  banks_released_.notify(sc_core::SC_ZERO_TIME);
+}
+
+bool QueueEngine::execute(const Decoded& d, int64_t queue_wait) {
+  current_ = &d;
+  InstrRecord r;
+  r.index = d.index;
+  r.op = d.op;
+  r.queue = d.queue;
+  r.dispatch = d.dispatch;
+  r.issue = state_.cycle();
+  r.stall[static_cast<int>(Stall::kQueueEmpty)] = queue_wait;
+
+  if (d.f.pop_prev && !pop_token(pop_prev_, "pop_prev")) return false;
+  if (d.f.pop_next && !pop_token(pop_next_, "pop_next")) return false;
+  r.stall[static_cast<int>(Stall::kTokenWait)] = state_.cycle() - r.issue;
+
+  Unit* unit = units_[static_cast<size_t>(d.op)];
+  if (unit == nullptr) {
+    fault(d, cat("no unit of the ", engine_name(id_), " engine executes ", d.name()));
+    return false;
+  }
+  Plan plan = unit->plan(d);
+  if (!plan.fault.empty()) {
+    fault(d, plan.fault);
+    return false;
+  }
+  for (const Access& a : plan.accesses) {
+    if (auto why = mem_.check(a)) {
+      fault(d, *why);
+      return false;
+    }
+  }
+  const int64_t alone = plan.cycles;
+  if (intra_conflict(plan)) {
+    plan.cycles += plan.beats;
+    r.stall[static_cast<int>(Stall::kBankConflict)] += plan.beats;
+  }
+  const int64_t before_banks = state_.cycle();
+  std::array<BankSet, kNumSrams> held{};
+  if (!acquire_banks(plan, held)) return false;
+  r.stall[static_cast<int>(Stall::kBankConflict)] += state_.cycle() - before_banks;
+
+  r.start = state_.cycle();
+  waiting_ = "its unit";
+  busy.write(true);
+  instr.write(static_cast<int32_t>(d.index));
+  unit->run(d, plan);
+  r.end = state_.cycle();
+  busy.write(false);
+  release_banks(held);
+  if (plan.bus_bytes > 0)
+    r.stall[static_cast<int>(Stall::kDdrBandwidth)] = std::max<int64_t>(0, r.end - r.start - alone);
+
+  if (d.f.push_prev) push_prev_->push();
+  if (d.f.push_next) push_next_->push();
+
+  r.macs = plan.macs;
+  r.ddr_bytes = plan.payload_bytes;
+  const int e = static_cast<int>(id_);
+  for (int s = 0; s < kNumStalls; ++s) counters_.stalls[e][s] += r.stall[s];
+  counters_.engine_busy[e] += r.end - r.start;
+  counters_.macs += r.macs;
+  if (plan.bus_bytes > 0) {
+    counters_.ddr_bus_bytes += plan.bus_bytes;
+    (d.op == isa::Opcode::STORE ? counters_.ddr_write_bytes : counters_.ddr_read_bytes) +=
+        plan.payload_bytes;
+    counters_.ddr_log.push_back({r.end, counters_.ddr_read_bytes, counters_.ddr_write_bytes});
+  }
+  counters_.instrs.push_back(r);
+  current_ = nullptr;
+  return !state_.abort;
+}
+
+}  // namespace bpusim::sim

@@ -1,0 +1,75 @@
+// The requantizer arithmetic of docs/requantizer.md (team contract /work/team/REQUANT.md),
+// written once for every unit that uses it: the REQUANT pipeline (stage 1 + optional stage 2)
+// and the vector unit (VADD = stage 2, VREQ and average pooling = stage 1). Pure inline
+// functions on int32/int64/float, bit-exact by construction: wrap-around is done in uint32,
+// float arithmetic is one IEEE single multiply and a round-half-even conversion.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "isa/param_record.h"
+
+namespace bpusim::sim {
+
+inline int32_t wrap_add(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
+inline int32_t wrap_sub(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) - static_cast<uint32_t>(b));
+}
+inline int32_t wrap_mul(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) * static_cast<uint32_t>(b));
+}
+inline int32_t sat32(int64_t v) {
+  if (v > std::numeric_limits<int32_t>::max()) return std::numeric_limits<int32_t>::max();
+  if (v < std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::min();
+  return static_cast<int32_t>(v);
+}
+inline int32_t clamp32(int32_t v, int32_t lo, int32_t hi) {
+  return v < lo ? lo : (v > hi ? hi : v);
+}
+
+// fp32 mode: (float)acc * scale, rounded half to even, saturated to int32.
+inline int32_t scale_fp32(int32_t acc, float scale) {
+  const float t = static_cast<float>(acc) * scale;  // one IEEE single multiply
+  if (!(t < 2147483648.0f)) return std::numeric_limits<int32_t>::max();
+  if (t < -2147483648.0f) return std::numeric_limits<int32_t>::min();
+  return static_cast<int32_t>(std::nearbyint(t));  // default rounding: half to even
+}
+
+// fixed mode: round_half_away_from_zero(acc * mult / 2^shift), saturated to int32.
+// Requires 0 <= shift <= 62 (the requantizer faults on other records).
+inline int32_t scale_fixed(int32_t acc, int32_t mult, int32_t shift) {
+  const int64_t product = static_cast<int64_t>(acc) * mult;  // |product| <= 2^62
+  if (shift <= 0) return sat32(product);
+  const uint64_t magnitude = product < 0 ? 0 - static_cast<uint64_t>(product) : product;
+  const uint64_t rounded = (magnitude + (uint64_t{1} << (shift - 1))) >> shift;
+  return sat32(product < 0 ? -static_cast<int64_t>(rounded) : static_cast<int64_t>(rounded));
+}
+
+// Stage 1 after the bias add: scale, add the output zero point (saturating), clamp.
+inline int32_t stage1(int32_t acc, const isa::ParamRecord& p, bool fixed) {
+  const int32_t q = fixed ? scale_fixed(acc, p.mult, p.shift) : scale_fp32(acc, p.scale);
+  return clamp32(sat32(static_cast<int64_t>(q) + p.zp), p.min, p.max);
+}
+
+// Requires 0 <= add_shift <= 31 (the requantizer faults on other records).
+// Stage 2 (fused residual / elementwise add): wrapping int32 arithmetic, shift rounding half
+// away from zero, clamp in the zero-point-free domain, then add the output zero point.
+inline int32_t stage2(int32_t a, int32_t b, const isa::ParamRecord& p) {
+  const int32_t s =
+      wrap_add(p.add_const, wrap_add(wrap_mul(a, p.add_mult_a), wrap_mul(b, p.add_mult_b)));
+  int32_t r = s;
+  if (p.add_shift > 0) {
+    const int32_t floor = s >> p.add_shift;  // arithmetic shift
+    const uint32_t rem = static_cast<uint32_t>(s) & ((uint32_t{1} << p.add_shift) - 1);
+    const uint32_t half = uint32_t{1} << (p.add_shift - 1);
+    r = floor + ((rem > half || (rem == half && s >= 0)) ? 1 : 0);
+  }
+  return wrap_add(clamp32(r, wrap_sub(p.add_min, p.add_zp), wrap_sub(p.add_max, p.add_zp)),
+                  p.add_zp);
+}
+
+}  // namespace bpusim::sim

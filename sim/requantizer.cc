@@ -1,0 +1,102 @@
+#include "sim/requantizer.h"
+
+#include <cstring>
+
+#include "common/error.h"
+#include "sim/requant_math.h"
+#include "sim/timing.h"
+
+namespace bpusim::sim {
+
+using isa::Operands;
+using isa::ParamRecord;
+
+void read_param_records(const uint8_t* bytes, int64_t n, std::vector<ParamRecord>& out) {
+  out.resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const uint8_t* rec = bytes + i * isa::kParamRecordBytes;
+    isa::for_each_param_field(out[i], [rec](const char*, int offset, auto& member, const char*) {
+      std::memcpy(&member, rec + offset, sizeof member);  // little-endian host
+    });
+  }
+}
+
+std::string param_record_fault(const ParamRecord& r, bool fixed, bool stage2, int64_t prm_addr,
+                               int64_t index) {
+  const auto where = [&] {
+    return cat("PARAM record ", index, " at 0x", std::hex, prm_addr + index * 64, std::dec);
+  };
+  if (fixed && (r.shift < 0 || r.shift > 62))
+    return cat(where(), ": shift = ", r.shift, " is out of range [0, 62]");
+  if (stage2 && (r.add_shift < 0 || r.add_shift > 31))
+    return cat(where(), ": add_shift = ", r.add_shift, " is out of range [0, 31]");
+  return "";
+}
+
+void requant_tile(const Operands& f, const uint8_t* acc, const uint8_t* res,
+                  std::span<const ParamRecord> records, uint8_t* out) {
+  const OutType type = static_cast<OutType>(f.out_type);
+  const bool fixed = f.mode == 1;
+  // The stage-1 result is saturated to its own type: the output's, or a's when stage 2 runs.
+  const OutType a_type = f.has_res ? (f.a_signed ? OutType::kI8 : OutType::kU8) : type;
+  const int64_t n_ch = f.n_ch;
+  for (int64_t p = 0; p < f.n_pix; ++p) {
+    for (int64_t c = 0; c < n_ch; ++c) {
+      const int64_t i = p * n_ch + c;
+      const ParamRecord& r = records[c];
+      int32_t a;
+      std::memcpy(&a, acc + i * 4, 4);
+      const int32_t biased = wrap_add(a, r.bias);
+      if (type == OutType::kI32) {
+        std::memcpy(out + i * 4, &biased, 4);
+        continue;
+      }
+      int32_t y = saturate_to(stage1(biased, r, fixed), a_type);
+      if (f.has_res) {
+        const int32_t b = f.res_signed ? int32_t{static_cast<int8_t>(res[i])} : int32_t{res[i]};
+        y = saturate_to(stage2(y, b, r), type);
+      }
+      out[i] = static_cast<uint8_t>(y);
+    }
+  }
+}
+
+Requantizer::Requantizer(sc_core::sc_module_name name, const Memories& memories)
+    : sc_core::sc_module(name), activity("busy"), mem_(memories) {}
+
+Plan Requantizer::plan(const Decoded& d) {
+  const Operands& f = d.f;
+  Plan p;
+  const bool i32 = f.out_type == static_cast<int64_t>(OutType::kI32);
+  if (f.has_res && i32) {
+    p.fault = "has_res=1 needs an 8-bit out_type (int32 pass-through has no stage 2)";
+    return p;
+  }
+  const uint64_t elems = uint64_t(f.n_pix) * uint64_t(f.n_ch);
+  p.accesses = {
+      {Buf::kAcc, uint64_t(f.acc_addr), elems * 4, 4, "acc_addr", false},
+      {Buf::kParam, uint64_t(f.prm_addr), uint64_t(f.n_ch) * 64, 64, "prm_addr", false},
+      {Buf::kOutput, uint64_t(f.out_addr), elems * (i32 ? 4 : 1), i32 ? 4 : 1, "out_addr", true},
+  };
+  if (f.has_res)
+    p.accesses.push_back({Buf::kFeature, uint64_t(f.res_addr), elems, 1, "res_addr", false});
+  // The records are read at plan time only to validate them (after the range check).
+  if (!mem_.check(p.accesses[1]) && !i32) {
+    read_param_records(mem_.ptr(Buf::kParam, f.prm_addr), f.n_ch, records_);
+    for (int64_t c = 0; c < f.n_ch && p.fault.empty(); ++c)
+      p.fault = param_record_fault(records_[c], f.mode == 1, f.has_res, f.prm_addr, c);
+  }
+  p.cycles = timing::requant_cycles(f, hw_);
+  return p;
+}
+
+void Requantizer::run(const Decoded& d, const Plan& p) {
+  activity.spend(p.cycles);
+  const Operands& f = d.f;
+  read_param_records(mem_.ptr(Buf::kParam, f.prm_addr), f.n_ch, records_);
+  requant_tile(f, mem_.ptr(Buf::kAcc, f.acc_addr),
+               f.has_res ? mem_.ptr(Buf::kFeature, f.res_addr) : nullptr, records_,
+               mem_.ptr(Buf::kOutput, f.out_addr));
+}
+
+}  // namespace bpusim::sim

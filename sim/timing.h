@@ -1,0 +1,69 @@
+// The timing rules of the model, one function per numbered rule of docs/timing.md (the doc
+// gives the same formulas in prose; tests/sim/test_timing.cc has one named test per rule).
+// Pure functions of an instruction's operands and the hardware configuration: the SystemC
+// modules call them to know how long an instruction keeps its unit busy, and the MAC-array and
+// requantizer formulas are the ones docs/microarch.md specifies for the RTL, cycle for cycle.
+#pragma once
+
+#include <cstdint>
+
+#include "common/hw_config.h"
+#include "isa/isa.h"
+
+namespace bpusim::sim::timing {
+
+inline int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+// ceil(log2(n)) for n >= 1.
+int64_t ceil_log2(int64_t n);
+
+// Rule 1 — fetch: the controller fetches, decodes and dispatches one instruction per cycle.
+inline constexpr int64_t kFetchCycles = 1;
+
+// Rule 2 — control instructions: NOP and FINISH occupy the compute unit for one cycle.
+inline constexpr int64_t kControlCycles = 1;
+
+// Rule 4 — DMA: bytes that cross the DDR bus for a LOAD/STORE. Every run of n0 bytes is
+// rounded out to whole aligned bursts: ceil((addr % burst + n0) / burst) * burst per run.
+int64_t dma_bus_bytes(const isa::Operands& f, int64_t burst_bytes);
+// A transfer alone on the port: ddr.latency_cycles + ceil(bus_bytes / ddr.bytes_per_cycle);
+// 1 cycle when it moves nothing.
+int64_t dma_cycles_alone(int64_t bus_bytes, const HwConfig& hw);
+
+// Rule 6 — MAC array (weight-stationary, docs/microarch.md).
+// Pipeline depth from an accepted input vector to its output: ceil(log2(cols)) + 2.
+int64_t mac_depth(const HwConfig& hw);
+// Array passes of a CONV: one pass per (row block of output channels, column block of input
+// channels, kernel tap); a depthwise CONV maps min(rows, cols) channels on the diagonal.
+int64_t conv_passes(const isa::Operands& f, const HwConfig& hw);
+// One pass loads `rows` weight beats then streams out_h*out_w input vectors; the next pass's
+// weights load while the previous one drains: passes * (rows + out_h*out_w) + depth.
+int64_t conv_cycles(const isa::Operands& f, const HwConfig& hw);
+// Multiply-accumulates a CONV performs (padding taps included): the utilisation numerator.
+int64_t conv_macs(const isa::Operands& f);
+// One array tile as the RTL co-simulation counts it (first weight beat accepted to last output
+// valid, output always ready): rows + vectors - 1 + depth.
+int64_t mac_tile_latency(int64_t vectors, const HwConfig& hw);
+
+// Rule 7 — requantizer pipeline (lanes = mac.rows, depth = requant.pipeline_depth).
+// A tile of up to `lanes` channels loads `lanes` parameter records, streams n_pix vectors and
+// drains before the next tile loads: ceil(n_ch / lanes) * (lanes + n_pix + depth).
+int64_t requant_cycles(const isa::Operands& f, const HwConfig& hw);
+// One requantizer tile as the RTL co-simulation counts it: lanes + vectors - 1 + depth.
+int64_t requant_tile_latency(int64_t vectors, const HwConfig& hw);
+
+// Rule 8 — vector unit: vector.lanes elements per beat, plus a fill/drain latency (the
+// requantizer arithmetic depth for VADD, VREQ and average pooling, one cycle otherwise).
+struct VectorCost {
+  int64_t beats = 0;    // streaming beats (the part a bank conflict doubles)
+  int64_t latency = 0;  // pipeline fill/drain
+  int64_t cycles() const { return beats + latency; }
+};
+VectorCost vector_cost(isa::Opcode op, const isa::Operands& f, const HwConfig& hw);
+
+// Rule 9 — intra-instruction bank conflict: an instruction that streams two operands through
+// the same single-ported bank needs two accesses per beat, so its streaming beats double.
+inline constexpr int64_t kConflictFactor = 2;
+
+}  // namespace bpusim::sim::timing

@@ -1,0 +1,235 @@
+#include "sim/vector_unit.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "common/error.h"
+#include "sim/requant_math.h"
+#include "sim/requantizer.h"
+#include "sim/timing.h"
+
+namespace bpusim::sim {
+
+using isa::Opcode;
+using isa::Operands;
+using isa::ParamRecord;
+
+namespace {
+
+inline int32_t byte_value(uint8_t v, bool is_signed) {
+  return is_signed ? int32_t{static_cast<int8_t>(v)} : int32_t{v};
+}
+inline OutType byte_type(bool is_signed) {
+  return is_signed ? OutType::kI8 : OutType::kU8;
+}
+
+bool zp_in_range(int64_t zp, bool is_signed) {
+  return is_signed ? (zp >= -128 && zp <= 127) : (zp >= 0 && zp <= 255);
+}
+
+// Average of `acc` = sum(x - in_zp) over a window, divided by `divisor`, requantized with the
+// record (stage 1 with the divisor folded into the scale): fp32 mode multiplies by
+// scale / divisor (IEEE single division, PyTorch's quantized avg_pool multiplier); fixed mode
+// rounds acc * mult / (2^shift * divisor) half away from zero in one step.
+int32_t average(int32_t acc, int64_t divisor, const ParamRecord& r, bool fixed) {
+  const int32_t biased = wrap_add(acc, r.bias);
+  int32_t q;
+  if (fixed) {
+    const __int128 num = static_cast<__int128>(biased) * r.mult;
+    const __int128 den = static_cast<__int128>(divisor) << r.shift;
+    const __int128 mag = (num < 0 ? -num : num);
+    __int128 rounded = (2 * mag + den) / (2 * den);
+    if (num < 0) rounded = -rounded;
+    q = sat32(rounded > INT64_MAX
+                  ? INT64_MAX
+                  : (rounded < INT64_MIN ? INT64_MIN : static_cast<int64_t>(rounded)));
+  } else {
+    q = scale_fp32(biased, r.scale / static_cast<float>(divisor));
+  }
+  return clamp32(sat32(static_cast<int64_t>(q) + r.zp), r.min, r.max);
+}
+
+}  // namespace
+
+void vadd(const Operands& f, const uint8_t* a, const uint8_t* b, const ParamRecord& rec,
+          uint8_t* out) {
+  const OutType t = byte_type(f.out_signed);
+  for (int64_t i = 0; i < f.n; ++i)
+    out[i] = static_cast<uint8_t>(
+        saturate_to(stage2(byte_value(a[i], f.a_signed), byte_value(b[i], f.b_signed), rec), t));
+}
+
+void vreq(const Operands& f, const uint8_t* in, const ParamRecord& rec, uint8_t* out) {
+  const OutType t = byte_type(f.out_signed);
+  const bool fixed = f.mode == 1;
+  const int32_t zp = static_cast<int32_t>(f.in_zp);
+  for (int64_t i = 0; i < f.n; ++i) {
+    const int32_t acc = wrap_add(byte_value(in[i], f.in_signed) - zp, rec.bias);
+    out[i] = static_cast<uint8_t>(saturate_to(stage1(acc, rec, fixed), t));
+  }
+}
+
+void pool(const Operands& f, const uint8_t* in, const ParamRecord& rec, bool fixed, uint8_t* out) {
+  const bool is_signed = f.in_signed;
+  const OutType t = byte_type(is_signed);
+  const int64_t c = f.c;
+  if (f.kind == 2) {  // global average: one output per channel
+    std::vector<int64_t> sums(static_cast<size_t>(c), 0);
+    for (int64_t p = 0; p < f.in_h * f.in_w; ++p)
+      for (int64_t ch = 0; ch < c; ++ch) sums[ch] += byte_value(in[p * c + ch], is_signed);
+    const int64_t count = f.in_h * f.in_w;
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const int32_t acc = static_cast<int32_t>(sums[ch] - count * f.in_zp);
+      out[ch] = static_cast<uint8_t>(
+          saturate_to(average(acc, std::max<int64_t>(count, 1), rec, fixed), t));
+    }
+    return;
+  }
+  for (int64_t oy = 0; oy < f.out_h; ++oy) {
+    for (int64_t ox = 0; ox < f.out_w; ++ox) {
+      uint8_t* o = out + (oy * f.out_w + ox) * c;
+      for (int64_t ch = 0; ch < c; ++ch) {
+        int32_t best = is_signed ? -128 : 0;
+        int64_t sum = 0, count = 0;
+        for (int64_t ky = 0; ky < f.k_h; ++ky) {
+          const int64_t iy = oy * f.stride_h - f.pad_t + ky;
+          if (iy < 0 || iy >= f.in_h) continue;
+          for (int64_t kx = 0; kx < f.k_w; ++kx) {
+            const int64_t ix = ox * f.stride_w - f.pad_l + kx;
+            if (ix < 0 || ix >= f.in_w) continue;
+            const int32_t v = byte_value(in[(iy * f.in_w + ix) * c + ch], is_signed);
+            best = std::max(best, v);
+            sum += v;
+            ++count;
+          }
+        }
+        if (f.kind == 0) {
+          o[ch] = static_cast<uint8_t>(best);
+        } else {
+          const int64_t divisor = f.count_include_pad ? f.k_h * f.k_w : std::max<int64_t>(count, 1);
+          const int32_t acc = static_cast<int32_t>(sum - count * f.in_zp);
+          o[ch] = static_cast<uint8_t>(saturate_to(average(acc, divisor, rec, fixed), t));
+        }
+      }
+    }
+  }
+}
+
+void argmax(const Operands& f, const uint8_t* in, uint8_t* out) {
+  for (int64_t p = 0; p < f.n; ++p) {
+    const uint8_t* row = in + p * f.c;
+    int32_t best_index = 0;
+    int32_t best = byte_value(row[0], f.in_signed);
+    for (int64_t ch = 1; ch < f.c; ++ch) {
+      const int32_t v = byte_value(row[ch], f.in_signed);
+      if (v > best) {
+        best = v;
+        best_index = static_cast<int32_t>(ch);
+      }
+    }
+    std::memcpy(out + p * 4, &best_index, 4);
+  }
+}
+
+VectorUnit::VectorUnit(sc_core::sc_module_name name, const Memories& memories)
+    : sc_core::sc_module(name), activity("busy"), mem_(memories) {}
+
+Plan VectorUnit::plan(const Decoded& d) {
+  const Operands& f = d.f;
+  Plan p;
+  const Access record{Buf::kParam, uint64_t(f.prm_addr), 64, 64, "prm_addr", false};
+  switch (d.op) {
+    case Opcode::VADD:
+      p.accesses = {{Buf::kFeature, uint64_t(f.a_addr), uint64_t(f.n), 1, "a_addr", false},
+                    {Buf::kFeature, uint64_t(f.b_addr), uint64_t(f.n), 1, "b_addr", false},
+                    {Buf::kOutput, uint64_t(f.out_addr), uint64_t(f.n), 1, "out_addr", true},
+                    record};
+      break;
+    case Opcode::VREQ:
+      if (!zp_in_range(f.in_zp, f.in_signed))
+        p.fault =
+            cat("in_zp=", f.in_zp, " is outside the ", f.in_signed ? "int8" : "uint8", " range");
+      p.accesses = {{Buf::kFeature, uint64_t(f.in_addr), uint64_t(f.n), 1, "in_addr", false},
+                    {Buf::kOutput, uint64_t(f.out_addr), uint64_t(f.n), 1, "out_addr", true},
+                    record};
+      break;
+    case Opcode::POOL: {
+      const bool global = f.kind == 2;
+      if (!global && (f.k_h < 1 || f.k_w < 1 || f.stride_h < 1 || f.stride_w < 1))
+        p.fault = cat("POOL needs k_h, k_w, stride_h, stride_w >= 1, got ", f.k_h, ", ", f.k_w,
+                      ", ", f.stride_h, ", ", f.stride_w);
+      if (f.kind != 0 && !zp_in_range(f.in_zp, f.in_signed))
+        p.fault =
+            cat("in_zp=", f.in_zp, " is outside the ", f.in_signed ? "int8" : "uint8", " range");
+      const uint64_t out_elems = global ? uint64_t(f.c) : uint64_t(f.out_h * f.out_w * f.c);
+      p.accesses = {{Buf::kFeature, uint64_t(f.in_addr), uint64_t(f.in_h * f.in_w * f.c), 1,
+                     "in_addr", false},
+                    {Buf::kOutput, uint64_t(f.out_addr), out_elems, 1, "out_addr", true}};
+      if (f.kind != 0) p.accesses.push_back(record);
+      break;
+    }
+    case Opcode::ARGMAX:
+      if (f.c < 1 && f.n > 0) p.fault = "ARGMAX needs c >= 1";
+      p.accesses = {{Buf::kFeature, uint64_t(f.in_addr), uint64_t(f.n * f.c), 1, "in_addr", false},
+                    {Buf::kOutput, uint64_t(f.out_addr), uint64_t(f.n) * 4, 4, "out_addr", true}};
+      break;
+    case Opcode::COPY: {
+      const Buf src = static_cast<Buf>(f.src_buf);
+      const int64_t align = buf_alignment(src) == 64 ? 4 : buf_alignment(src);
+      p.accesses = {{src, uint64_t(f.src_addr), uint64_t(f.n), align, "src_addr", false},
+                    {Buf::kOutput, uint64_t(f.dst_addr), uint64_t(f.n), 1, "dst_addr", true}};
+      break;
+    }
+    default:
+      p.fault = cat("the vector unit does not execute ", d.name());
+      return p;
+  }
+  if (p.fault.empty()) {
+    for (const Access& a : p.accesses) {
+      if (a.buf != Buf::kParam || mem_.check(a)) continue;
+      read_param_records(mem_.ptr(Buf::kParam, f.prm_addr), 1, records_);
+      const bool fixed = d.op == Opcode::VREQ
+                             ? f.mode == 1
+                             : d.op == Opcode::POOL && hw_.requant_mode == RequantMode::kFixed;
+      p.fault = param_record_fault(records_[0], fixed, d.op == Opcode::VADD, f.prm_addr, 0);
+    }
+  }
+  const timing::VectorCost cost = timing::vector_cost(d.op, f, hw_);
+  p.cycles = cost.cycles();
+  p.beats = cost.beats;
+  return p;
+}
+
+void VectorUnit::run(const Decoded& d, const Plan& p) {
+  activity.spend(p.cycles);
+  const Operands& f = d.f;
+  const bool has_record =
+      d.op == Opcode::VADD || d.op == Opcode::VREQ || (d.op == Opcode::POOL && f.kind != 0);
+  if (has_record) read_param_records(mem_.ptr(Buf::kParam, f.prm_addr), 1, records_);
+  const ParamRecord rec = has_record ? records_[0] : ParamRecord{};
+  switch (d.op) {
+    case Opcode::VADD:
+      vadd(f, mem_.ptr(Buf::kFeature, f.a_addr), mem_.ptr(Buf::kFeature, f.b_addr), rec,
+           mem_.ptr(Buf::kOutput, f.out_addr));
+      break;
+    case Opcode::VREQ:
+      vreq(f, mem_.ptr(Buf::kFeature, f.in_addr), rec, mem_.ptr(Buf::kOutput, f.out_addr));
+      break;
+    case Opcode::POOL:
+      pool(f, mem_.ptr(Buf::kFeature, f.in_addr), rec, hw_.requant_mode == RequantMode::kFixed,
+           mem_.ptr(Buf::kOutput, f.out_addr));
+      break;
+    case Opcode::ARGMAX:
+      argmax(f, mem_.ptr(Buf::kFeature, f.in_addr), mem_.ptr(Buf::kOutput, f.out_addr));
+      break;
+    case Opcode::COPY:
+      std::memmove(mem_.ptr(Buf::kOutput, f.dst_addr),
+                   mem_.ptr(static_cast<Buf>(f.src_buf), f.src_addr), static_cast<size_t>(f.n));
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace bpusim::sim

@@ -1,0 +1,43 @@
+// The vector unit: VADD (stage-2 rescaled add), VREQ (requantize to another scale), POOL
+// (max, average, global average), ARGMAX and COPY, `vector.lanes` elements per beat (rule 8
+// of docs/timing.md). Results are computed in bulk at the end of the instruction.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <systemc>
+#include <vector>
+
+#include "common/hw_config.h"
+#include "isa/param_record.h"
+#include "sim/memories.h"
+#include "sim/unit.h"
+
+namespace bpusim::sim {
+
+// The arithmetic of each opcode on raw memory (no checks; `rec` is the record at prm_addr).
+void vadd(const isa::Operands& f, const uint8_t* a, const uint8_t* b, const isa::ParamRecord& rec,
+          uint8_t* out);
+void vreq(const isa::Operands& f, const uint8_t* in, const isa::ParamRecord& rec, uint8_t* out);
+// Average pooling has no mode field: it uses the hardware's requant.mode (`fixed`).
+void pool(const isa::Operands& f, const uint8_t* in, const isa::ParamRecord& rec, bool fixed,
+          uint8_t* out);
+void argmax(const isa::Operands& f, const uint8_t* in, uint8_t* out);
+
+class VectorUnit : public sc_core::sc_module, public Unit {
+ public:
+  VectorUnit(sc_core::sc_module_name name, const Memories& memories);
+  void configure(const HwConfig& hw) { hw_ = hw; }
+
+  Plan plan(const Decoded& d) override;
+  void run(const Decoded& d, const Plan& p) override;
+
+  Activity activity;
+
+ private:
+  const Memories& mem_;
+  HwConfig hw_;
+  std::vector<isa::ParamRecord> records_;
+};
+
+}  // namespace bpusim::sim

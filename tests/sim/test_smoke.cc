@@ -1,0 +1,22 @@
+#include "tests/sim/sim_test_util.h"
+
+namespace bpusim::sim::testing {
+namespace {
+
+TEST(Smoke, LoadStoreRoundTrip) {
+  Machine m;
+  const auto data = random_bytes(256, 1);
+  m.put(Buf::kDdr, 0x1000, data);
+  auto r = m.run_ok(R"(
+    LOAD buf=OUTPUT sram_addr=0x40 dram_addr=0x1000 n0=256 n1=1 n2=1 +push_next
+    NOP +pop_prev +push_next
+    STORE buf=OUTPUT sram_addr=0x40 dram_addr=0x2000 n0=256 n1=1 n2=1 +pop_prev
+    FINISH
+  )");
+  EXPECT_EQ(m.get(Buf::kDdr, 0x2000, 256), data);
+  EXPECT_GT(r.cycles, 0);
+  std::cout << "cycles " << r.cycles << "\n";
+}
+
+}  // namespace
+}  // namespace bpusim::sim::testing
