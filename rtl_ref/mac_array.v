@@ -1,0 +1,111 @@
+`default_nettype none
+// mac_array: weight-stationary ROWS x COLS int8 MAC array (docs/microarch.md, the contract
+// shared with the SystemC model). A tile operation:
+//   1. LOAD: ROWS weight beats on w_* (row 0 first, COLS bytes each); w_ready is 1
+//      throughout, so the load takes exactly ROWS cycles when w_valid stays high.
+//   2. STREAM: input vectors on x_* (COLS bytes + ROWS int32 accumulator inputs); one per
+//      cycle when x_valid && x_ready. The beat with x_last ends the tile and returns the
+//      array to LOAD on the next cycle (the next tile's weights load while this one drains).
+// Each accepted vector leaves on y_* DEPTH = ceil(log2 COLS) + 2 enabled cycles later as
+// ROWS int32 sums y[r] = wrap32(x_acc[r] + sum_c (w[r][c] - w_zp) * (x[c] - x_zp)).
+// Back pressure: the pipeline is a single stall domain, en = !y_valid || y_ready. When the
+// output register holds a vector that is not taken, every stage holds and x_ready is 0.
+// Operands: bytes are sign- (x_signed/w_signed) or zero-extended to 9 bits, then the 9-bit
+// signed zero point is subtracted modulo 2^9 (exact whenever the zero point lies in the
+// byte type's range, which the driver and the ISA require).
+module mac_array #(
+    parameter integer ROWS = 32,
+    parameter integer COLS = 32
+) (
+    input wire clk,
+    input wire rst,
+
+    input  wire              w_valid,
+    output wire              w_ready,
+    input  wire [COLS*8-1:0] w_data,    // byte c = W[row][c]
+    input  wire              w_signed,
+    input  wire [       8:0] w_zp,
+
+    input  wire              x_valid,
+    output wire              x_ready,
+    input  wire [COLS*8-1:0] x_data,    // byte c = x[c]
+    input  wire              x_signed,
+    input  wire [       8:0] x_zp,
+    input  wire [ROWS*32-1:0] x_acc,    // word r = accumulator input of row r
+    input  wire              x_last,
+
+    output wire               y_valid,
+    input  wire               y_ready,
+    output wire [ROWS*32-1:0] y_data,   // word r = output of row r
+    output wire               y_last
+);
+  localparam integer DEPTH = $clog2(COLS) + 2;
+  localparam integer RB = (ROWS > 1) ? $clog2(ROWS) : 1;  // weight row counter width
+
+  // ---- control: LOAD (loading = 1) counts ROWS weight beats, STREAM runs until x_last.
+  reg loading;
+  reg [RB-1:0] w_row;
+  wire en = !y_valid || y_ready;
+  assign w_ready = loading;
+  assign x_ready = !loading && en;
+  wire w_fire = w_valid && w_ready;
+  wire x_fire = x_valid && x_ready;
+  wire w_last_row = ({{(32 - RB) {1'b0}}, w_row} == ROWS - 1);
+
+  always @(posedge clk) begin
+    if (rst) begin
+      loading <= 1'b1;
+      w_row   <= {RB{1'b0}};
+    end else if (w_fire) begin
+      loading <= !w_last_row;
+      w_row   <= w_last_row ? {RB{1'b0}} : w_row + 1'b1;
+    end else if (x_fire && x_last) begin
+      loading <= 1'b1;
+    end
+  end
+
+  // ---- operand preparation: byte -> 9-bit, minus zero point (shared by all rows).
+  wire [COLS*9-1:0] wq;
+  wire [COLS*9-1:0] xq;
+  genvar c, r;
+  generate
+    for (c = 0; c < COLS; c = c + 1) begin : g_opnd
+      assign wq[c*9+:9] = {w_signed & w_data[c*8+7], w_data[c*8+:8]} - w_zp;
+      assign xq[c*9+:9] = {x_signed & x_data[c*8+7], x_data[c*8+:8]} - x_zp;
+    end
+  endgenerate
+
+  // ---- datapath: one pipelined row per output channel.
+  generate
+    for (r = 0; r < ROWS; r = r + 1) begin : g_row
+      mac_row #(
+          .COLS(COLS)
+      ) u_row (
+          .clk   (clk),
+          .en    (en),
+          .w_load(w_fire && {{(32 - RB) {1'b0}}, w_row} == r),
+          .w_in  (wq),
+          .xq    (xq),
+          .acc_in(x_acc[r*32+:32]),
+          .y     (y_data[r*32+:32])
+      );
+    end
+  endgenerate
+
+  // ---- valid and last bits travel through the same DEPTH stages.
+  wire [1:0] vl;
+  pipe_delay #(
+      .W(2),
+      .N(DEPTH),
+      .RESET(1)
+  ) u_valid (
+      .clk(clk),
+      .rst(rst),
+      .en (en),
+      .d  ({x_fire && x_last, x_fire}),
+      .q  (vl)
+  );
+  assign y_valid = vl[0];
+  assign y_last  = vl[1];
+endmodule
+`default_nettype wire
