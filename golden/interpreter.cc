@@ -99,7 +99,11 @@ Affine affine(const Node& n, const char* scale_key, const char* zp_key) {
 
 std::vector<Tensor> k_quantize(const Ctx& c) {
   const DType out = ir::get_out_dtype(c.node, DType::kU8);
-  return {quantize(c.input(0), quant_params(c.node, "y_scale", "y_zero_point"), out, c.what)};
+  const std::string method = c.node.attr_string("method", "div");
+  require(method == "div" || method == "mul_inv", c.what, ": attribute 'method' value '", method,
+          "' is not div or mul_inv");
+  return {quantize(c.input(0), quant_params(c.node, "y_scale", "y_zero_point"), out,
+                   method == "div" ? QuantizeMethod::kDiv : QuantizeMethod::kMulInv, c.what)};
 }
 
 std::vector<Tensor> k_dequantize(const Ctx& c) {

@@ -367,8 +367,8 @@ Bounds relu6_bounds(int32_t zp, float scale, DType t) {
   return {zp, static_cast<int32_t>(std::min<int64_t>(ir::dtype_max(t), zp + six))};
 }
 
-int32_t quantize_value(float x, float scale, int32_t zp, DType t) {
-  const float v = x / scale;  // IEEE single division, as ONNX QuantizeLinear specifies
+int32_t quantize_value(float x, float scale, int32_t zp, DType t, QuantizeMethod method) {
+  const float v = method == QuantizeMethod::kDiv ? x / scale : x * (1.0f / scale);
   // Clamping the rounded value to +-2^40 first cannot change the saturated result.
   const int64_t r = round_half_even(v, -(int64_t{1} << 40), int64_t{1} << 40);
   return saturate_to(r + zp, t);
@@ -378,9 +378,10 @@ float dequantize_value(int64_t q, float scale, int32_t zp) {
   return static_cast<float>(q - zp) * scale;
 }
 
-int32_t avg_pool_recipe(int64_t sum, int64_t count, int64_t divisor, const Affine& in,
+int32_t avg_pool_recipe(const AvgWindow& w, bool count_include_pad, const Affine& in,
                         const Affine& out, DType t) {
-  const double real_sum = static_cast<double>(sum - count * in.zero_point) * in.scale;
+  const int64_t divisor = count_include_pad ? w.padded_count : w.count;
+  const double real_sum = static_cast<double>(w.sum - w.count * in.zero_point) * in.scale;
   const float mean = static_cast<float>(real_sum / static_cast<double>(divisor));
   return quantize_value(mean, out.scale, out.zero_point, t);
 }
@@ -391,7 +392,8 @@ int32_t concat_recipe(int32_t q, const Affine& in, const Affine& out, DType t) {
 
 // =================================== tensor ops ===================================
 
-Tensor quantize(const Tensor& x, const ir::QuantParams& q, DType out, const std::string& what) {
+Tensor quantize(const Tensor& x, const ir::QuantParams& q, DType out, QuantizeMethod method,
+                const std::string& what) {
   require_f32(x, what, "x");
   require(out == DType::kU8 || out == DType::kI8 || out == DType::kI32, what,
           ": cannot quantize to ", dtype_name(out));
@@ -399,7 +401,7 @@ Tensor quantize(const Tensor& x, const ir::QuantParams& q, DType out, const std:
   const auto src = x.values<float>();
   std::vector<int64_t> v(x.numel());
   for_each_quant_slice(q, x.shape(), [&](int64_t i, float scale, int32_t zp) {
-    v[i] = quantize_value(src[i], scale, zp, out);
+    v[i] = quantize_value(src[i], scale, zp, out, method);
   });
   return int_tensor(out, x.shape(), v);
 }
@@ -553,14 +555,15 @@ Tensor qavg_pool(const Tensor& x, const PoolGeometry& g, const Affine& in, const
   const Shape shape{d.n, d.c, d.oh, d.ow};
   const std::vector<int64_t> v = ints_of(x);
   std::vector<int64_t> y(numel(shape));
-  for_each_pool_window(
-      d, g, what, [&](int64_t o, const std::vector<int64_t>& taps, int64_t padded) {
-        int64_t sum = 0;
-        for (int64_t t : taps) sum += v[t];
-        const int64_t count = static_cast<int64_t>(taps.size());
-        y[o] =
-            avg_pool_recipe(sum, count, g.count_include_pad ? padded : count, in, out, out_dtype);
-      });
+  for_each_pool_window(d, g, what,
+                       [&](int64_t o, const std::vector<int64_t>& taps, int64_t padded) {
+                         AvgWindow w;
+                         for (int64_t t : taps) w.sum += v[t];
+                         w.count = static_cast<int64_t>(taps.size());
+                         w.padded_count = padded;
+                         w.kernel_size = g.kernel[0] * g.kernel[1];
+                         y[o] = avg_pool_recipe(w, g.count_include_pad, in, out, out_dtype);
+                       });
   return int_tensor(out_dtype, shape, y);
 }
 

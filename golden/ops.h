@@ -56,8 +56,12 @@ Bounds no_activation_bounds(DType t);
 Bounds relu_bounds(int32_t zp, DType t);
 Bounds relu6_bounds(int32_t zp, float scale, DType t);
 
-// Quantize: saturate(round_half_even(x / scale) + zp), x / scale an IEEE-single division.
-int32_t quantize_value(float x, float scale, int32_t zp, DType t);
+// How Quantize scales: kDiv (ONNX QuantizeLinear) t = x / scale; kMulInv (PyTorch's
+// quantize_val) t = x * (1.0f / scale). Each is IEEE-single arithmetic.
+enum class QuantizeMethod { kDiv, kMulInv };
+// Quantize: saturate(round_half_even(t) + zp) with t as `method` says.
+int32_t quantize_value(float x, float scale, int32_t zp, DType t,
+                       QuantizeMethod method = QuantizeMethod::kDiv);
 // Dequantize: float(q - zp) * scale (the difference is exact in int64, then one conversion
 // to float and one IEEE-single multiply).
 float dequantize_value(int64_t q, float scale, int32_t zp);
@@ -71,12 +75,18 @@ struct Affine {
 // ---- the two recipes still being measured against PyTorch (docs/pytorch-recipes.md) ----
 // Each is the single place that decides its arithmetic; swap the body to change it.
 //
-// Average pooling, one output element: `sum` is the sum of the raw integers of the `count`
-// input elements inside the image, `divisor` the window size that the mean divides by
-// (count, or the padded window size with count_include_pad). Current recipe = ONNX QDQ
-// semantics: mean = float(double(sum - count * in.zp) * in.scale / divisor), then
-// quantize_value(mean, out).
-int32_t avg_pool_recipe(int64_t sum, int64_t count, int64_t divisor, const Affine& in,
+// Average pooling, one output element. AvgWindow holds every fact a recipe may need.
+// Current recipe = ONNX QDQ semantics (DequantizeLinear -> AveragePool -> QuantizeLinear):
+// divisor = padded_count with count_include_pad, else count;
+// mean = float(double(sum - count * in.zero_point) * in.scale / divisor);
+// y = quantize_value(mean, out).
+struct AvgWindow {
+  int64_t sum = 0;           // sum of the raw integers of the window's elements in the image
+  int64_t count = 0;         // number of those elements
+  int64_t padded_count = 0;  // window positions inside the padded image
+  int64_t kernel_size = 0;   // kh * kw
+};
+int32_t avg_pool_recipe(const AvgWindow& w, bool count_include_pad, const Affine& in,
                         const Affine& out, DType t);
 // Concat, one element of one input: ONNX QDQ semantics, quantize(dequantize(q, in), out).
 int32_t concat_recipe(int32_t q, const Affine& in, const Affine& out, DType t);
@@ -84,7 +94,8 @@ int32_t concat_recipe(int32_t q, const Affine& in, const Affine& out, DType t);
 // =================================== tensor ops ===================================
 
 // Per-tensor (axis < 0, one entry) or per-axis quantization, as in ir::QuantParams.
-Tensor quantize(const Tensor& x, const ir::QuantParams& q, DType out, const std::string& what);
+Tensor quantize(const Tensor& x, const ir::QuantParams& q, DType out, QuantizeMethod method,
+                const std::string& what);
 Tensor dequantize(const Tensor& x, const ir::QuantParams& q, const std::string& what);
 
 struct Conv2dGeometry {

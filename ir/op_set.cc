@@ -91,13 +91,16 @@ std::vector<OpDef> build_op_set() {
   // ---- quantized ----
   ops.push_back({op::kQuantize,
                  OpGroup::kQuantized,
-                 "y = saturate(round_half_even(x / y_scale) + y_zero_point)",
+                 "y = saturate(round_half_even(x / y_scale) + y_zero_point) (or x * (1 / y_scale))",
                  {{"x", Arity::kOne, "float32"}},
                  {{"y", Arity::kOne, "out_dtype"}},
-                 join(quant_axis, {{"y_scale", A::kFloats, true, "1 or dim(axis) entries"},
-                                   {"y_zero_point", A::kInts, false, "same count, default 0"},
-                                   {attr::kOutDType, A::kString, false,
-                                    "uint8 | int8 | int32, default uint8"}})});
+                 join(quant_axis,
+                      {{"y_scale", A::kFloats, true, "1 or dim(axis) entries"},
+                       {"y_zero_point", A::kInts, false, "same count, default 0"},
+                       {attr::kOutDType, A::kString, false, "uint8 | int8 | int32, default uint8"},
+                       {"method", A::kString, false,
+                        "div (default, ONNX: x / y_scale) | mul_inv (PyTorch: "
+                        "x * (1 / y_scale))"}})});
   ops.push_back({op::kDequantize,
                  OpGroup::kQuantized,
                  "y = float32(x - x_zero_point) * x_scale",
