@@ -1,0 +1,348 @@
+#!/usr/bin/python3
+"""Probes: what torch.onnx.export (torch 1.13, opset 13) emits for each quantized op.
+
+    /usr/bin/python3 tools/py/probe_export.py [-k NAME]
+Each probe builds a tiny converted (qnnpack) module, exports it twice (do_constant_folding
+False and True) and asserts the node pattern, attributes and constants that
+docs/pytorch-recipes.md ('What torch.onnx.export emits') describes. Exit 0 = every claim
+holds, 1 = a claim is wrong (the message says which).
+"""
+
+import argparse
+import io
+import os
+import sys
+import warnings
+
+import numpy as np
+import onnx
+import torch
+import torch.ao.quantization as tq
+import torch.nn as nn
+import torch.nn.functional as F
+from onnx import numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bpumodels  # noqa: E402
+
+torch.backends.quantized.engine = "qnnpack"
+NOISE = {"Constant", "Cast", "Shape", "ConstantOfShape"}
+
+
+class Claim(AssertionError):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Claim(what)
+
+
+class Exported:
+    """An exported graph with helpers: ops without Constant/Cast noise, constants folded."""
+
+    def __init__(self, module, x, fold):
+        f = io.BytesIO()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, x, f, opset_version=13, do_constant_folding=fold,
+                              input_names=["x"], output_names=["y"])
+        self.model = onnx.load_from_string(f.getvalue())
+        self.nodes = list(self.model.graph.node)
+        self.by_output = {o: n for n in self.nodes for o in n.output}
+        self.inits = {t.name: numpy_helper.to_array(t) for t in self.model.graph.initializer}
+
+    def ops(self, ignore=NOISE | {"Mul", "Div"}):
+        return [n.op_type for n in self.nodes if n.op_type not in ignore]
+
+    def first(self, op):
+        return next(n for n in self.nodes if n.op_type == op)
+
+    def attrs(self, node):
+        return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+    def value(self, name):
+        """Constant value of `name`, following Constant and Cast."""
+        if name in self.inits:
+            return self.inits[name]
+        n = self.by_output[name]
+        if n.op_type == "Constant":
+            return numpy_helper.to_array(self.attrs(n)["value"])
+        if n.op_type == "Cast":
+            return self.value(n.input[0])
+        raise KeyError(f"{name} is produced by {n.op_type}")
+
+    def producer(self, name, skip_casts=True):
+        n = self.by_output[name]
+        while skip_casts and n.op_type == "Cast":
+            n = self.by_output[n.input[0]]
+        return n
+
+
+def convert_with(module, x, qconfig=None):
+    module.qconfig = qconfig or tq.get_default_qconfig("qnnpack")
+    tq.prepare(module, inplace=True)
+    module(x)
+    tq.convert(module, inplace=True)
+    module.eval()
+    return module
+
+
+class Seq(nn.Module):
+    def __init__(self, *body, dequant=True):
+        super().__init__()
+        self.quant = tq.QuantStub()
+        self.body = nn.Sequential(*body)
+        self.dequant = tq.DeQuantStub() if dequant else nn.Identity()
+
+    def forward(self, x):
+        return self.dequant(self.body(self.quant(x)))
+
+
+def x4(*shape):
+    return torch.randn(*shape) * 2
+
+
+def probe_quant_stubs():
+    e = Exported(convert_with(Seq(nn.Identity()), x4(1, 2, 3, 3)), x4(1, 2, 3, 3), True)
+    check(e.ops() == ["QuantizeLinear", "DequantizeLinear"], f"stubs: {e.ops()}")
+    q = e.first("QuantizeLinear")
+    check(e.value(q.input[1]).dtype == np.float32 and e.value(q.input[2]).dtype == np.uint8,
+          "QuantizeLinear scale float32, zero point uint8")
+    return "QuantStub -> QuantizeLinear(float32 scale, uint8 zp); DeQuantStub -> DequantizeLinear"
+
+
+def probe_conv_bias():
+    torch.manual_seed(1)
+    m = convert_with(Seq(nn.Conv2d(3, 8, 3, padding=1)), x4(2, 3, 6, 6))
+    x = x4(1, 3, 6, 6)
+    w, b = m.body[0].weight(), m.body[0].bias()
+    sx, sw = float(m.quant.scale), float(w.q_scale())
+    s_b = np.float32(sx) * np.float32(sw)
+    torch_bias = np.rint(b.detach().numpy() * (np.float32(1) / s_b))
+    trunc = np.trunc(b.detach().numpy() / s_b)
+
+    u = Exported(m, x, False)
+    check(u.ops() == ["QuantizeLinear", "DequantizeLinear", "DequantizeLinear",
+                      "DequantizeLinear", "Conv", "QuantizeLinear", "DequantizeLinear"],
+          f"unfolded conv ops: {u.ops()}")
+    conv = u.first("Conv")
+    bias_dq = u.producer(conv.input[2])
+    cast = u.producer(bias_dq.input[0])
+    check(cast.op_type == "Div", "unfolded bias: Cast(Div(bias, s_w*s_x), INT32)")
+    div = cast
+    check(np.array_equal(u.value(div.input[0]), b.detach().numpy()), "Div numerator = float bias")
+    mul = u.producer(div.input[1])
+    check(mul.op_type == "Mul", "bias scale = Mul(weight scale, input scale)")
+    w_dq = u.producer(conv.input[1])
+    check(u.value(w_dq.input[0]).dtype == np.int8, "weights are int8 constants")
+    check(u.value(w_dq.input[1]).shape == (1,), "per-tensor weight scale has shape [1]")
+
+    f = Exported(m, x, True)
+    conv = f.first("Conv")
+    bias_dq = f.producer(conv.input[2])
+    folded = f.value(bias_dq.input[0])
+    check(folded.dtype == np.int32 and np.array_equal(folded, trunc),
+          "folded bias = trunc(float32(bias) / float32(s_w*s_x))")
+    check(np.array_equal(f.value(bias_dq.input[1]), np.array([s_b], np.float32)),
+          "folded bias scale = float32(s_w*s_x)")
+    check(not f.inits, "quantized weights are Constant nodes, not initializers")
+    differ = int((folded != torch_bias).sum())
+    return (f"bias Div/Cast unfolded; folded to trunc() ints ({differ} of {len(folded)} "
+            f"differ from PyTorch's rounding)")
+
+
+def probe_conv_per_channel_relu():
+    m = Seq(nn.Conv2d(3, 4, 3), nn.ReLU())
+    m = tq.fuse_modules(m, [["body.0", "body.1"]])
+    qc = tq.QConfig(activation=tq.default_observer, weight=tq.default_per_channel_weight_observer)
+    m = convert_with(m, x4(2, 3, 5, 5), qc)
+    e = Exported(m, x4(1, 3, 5, 5), True)
+    check(e.ops()[4:7] == ["Conv", "Relu", "QuantizeLinear"], f"conv_relu: {e.ops()}")
+    conv = e.first("Conv")
+    w_dq, b_dq = e.producer(conv.input[1]), e.producer(conv.input[2])
+    check(e.attrs(w_dq).get("axis") == 0 and e.value(w_dq.input[1]).shape == (4,),
+          "per-channel weights: DequantizeLinear axis=0, scale [K]")
+    check(e.attrs(b_dq).get("axis") == 0, "per-channel bias: DequantizeLinear axis=0")
+    return "conv2d_relu -> Conv, Relu, Q; per-channel axis=0 on weight and bias"
+
+
+def probe_linear():
+    e = Exported(convert_with(Seq(nn.Linear(6, 5)), x4(3, 6)), x4(3, 6), True)
+    g = e.first("Gemm")
+    check(e.attrs(g) == {"alpha": 1.0, "beta": 1.0, "transB": 1}, f"Gemm attrs {e.attrs(g)}")
+    m = Seq(nn.Linear(6, 5), nn.ReLU())
+    m = tq.fuse_modules(m, [["body.0", "body.1"]])
+    m = convert_with(m, x4(3, 6))
+    try:
+        Exported(m, x4(3, 6), True)
+    except Exception as err:  # torch.onnx.errors.UnsupportedOperatorError
+        check("linear_relu" in str(err), f"unexpected error {err}")
+    else:
+        raise Claim("quantized::linear_relu exported")
+    return "linear -> Gemm(transB=1); fused linear_relu is not exportable in 1.13"
+
+
+class AddNet(nn.Module):
+    def __init__(self, relu):
+        super().__init__()
+        self.qa, self.qb = tq.QuantStub(), tq.QuantStub()
+        self.add = nn.quantized.FloatFunctional()
+        self.relu = relu
+        self.dq = tq.DeQuantStub()
+
+    def forward(self, x):
+        a, b = self.qa(x), self.qb(x * 0.5)
+        return self.dq(self.add.add_relu(a, b) if self.relu else self.add.add(a, b))
+
+
+def probe_add():
+    for relu in (False, True):
+        e = Exported(convert_with(AddNet(relu), x4(2, 3, 4, 4)), x4(1, 3, 4, 4), True)
+        ops = [o for o in e.ops() if o not in ("QuantizeLinear",)]
+        want = ["DequantizeLinear", "DequantizeLinear", "Add"] + (["Relu"] if relu else [])
+        check(ops[:len(want)] == want, f"add relu={relu}: {e.ops()}")
+    return "add -> DQ, DQ, Add, Q; add_relu -> Add, Relu, Q"
+
+
+class CatNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.qa, self.qb = tq.QuantStub(), tq.QuantStub()
+        self.cat = nn.quantized.FloatFunctional()
+        self.dq = tq.DeQuantStub()
+
+    def forward(self, x):
+        return self.dq(self.cat.cat([self.qa(x), self.qb(x * 3)], dim=1))
+
+
+def probe_cat():
+    e = Exported(convert_with(CatNet(), x4(2, 3, 4, 4)), x4(1, 3, 4, 4), True)
+    c = e.first("Concat")
+    check(e.attrs(c) == {"axis": 1}, "Concat axis")
+    users = [n.op_type for n in e.nodes if c.output[0] in n.input]
+    check(users == ["QuantizeLinear"], f"Concat feeds {users}")
+    return "cat -> DQ per input, Concat(axis), Q with the cat's own qparams"
+
+
+def probe_pools():
+    cases = {
+        "avg include_pad": (nn.AvgPool2d(3, 1, 1), ["Pad", "AveragePool"]),
+        "avg exclude_pad": (nn.AvgPool2d(3, 1, 1, count_include_pad=False), ["AveragePool"]),
+        "avg no pad": (nn.AvgPool2d(2), ["Pad", "AveragePool"]),
+        "global": (nn.AdaptiveAvgPool2d(1), ["GlobalAveragePool"]),
+        "adaptive 2x2": (nn.AdaptiveAvgPool2d(2), ["AveragePool"]),
+        "max": (nn.MaxPool2d(3, 2, 1), ["MaxPool"]),
+    }
+    out = []
+    for name, (pool, want) in cases.items():
+        m = convert_with(Seq(pool), x4(2, 3, 8, 8))
+        e = Exported(m, x4(1, 3, 8, 8), True)
+        body = [o for o in e.ops() if o not in ("QuantizeLinear", "DequantizeLinear")]
+        check(body == want, f"{name}: {e.ops()}")
+        p = e.first(want[-1])
+        a = e.attrs(p)
+        if name == "avg no pad":
+            check(list(e.value(e.first("Pad").input[1])) == [0] * 8, "a Pad of zeros")
+        if name == "avg include_pad":
+            pads = e.value(e.first("Pad").input[1])
+            check(list(pads) == [0, 0, 1, 1, 0, 0, 1, 1] and len(e.first("Pad").input) == 2,
+                  "Pad [0,0,1,1,0,0,1,1] with the default value 0.0 (= the zero point)")
+            check(a["pads"] == [0, 0, 0, 0], "AveragePool after Pad has no pads")
+        if name == "avg exclude_pad":
+            check(a["pads"] == [1, 1, 1, 1] and "count_include_pad" not in a,
+                  "count_include_pad=False: pads attribute, count_include_pad absent (=0)")
+        if name == "adaptive 2x2":
+            check(a["kernel_shape"] == [4, 4] and a["strides"] == [4, 4], "adaptive 8->2")
+        q = [n for n in e.nodes if n.op_type in ("QuantizeLinear", "DequantizeLinear")]
+        check(np.array_equal(e.value(q[-2].input[1]), e.value(q[-3].input[1])),
+              f"{name}: output scale = input scale")
+        out.append(name)
+    return "patterns hold for " + ", ".join(out)
+
+
+def probe_elementwise():
+    e = Exported(convert_with(Seq(nn.ReLU()), x4(2, 3, 4, 4)), x4(1, 3, 4, 4), True)
+    check([o for o in e.ops()][1:4] == ["DequantizeLinear", "Relu", "QuantizeLinear"],
+          f"relu: {e.ops()}")
+    e = Exported(convert_with(Seq(nn.Hardtanh(-1.0, 2.0)), x4(2, 3, 4, 4)), x4(1, 3, 4, 4), True)
+    clip = e.first("Clip")
+    check(float(e.value(clip.input[1])) == -1.0 and float(e.value(clip.input[2])) == 2.0,
+          "Hardtanh -> Clip(min, max) as float constants")
+    m = convert_with(Seq(nn.ReLU6()), x4(2, 3, 4, 4))
+    try:
+        Exported(m, x4(1, 3, 4, 4), True)
+    except Exception as err:
+        check("relu6" in str(err), f"unexpected error {err}")
+    else:
+        raise Claim("nnq.ReLU6 exported")
+    e = Exported(convert_with(Seq(nn.Flatten(1)), x4(2, 3, 4, 4)), x4(1, 3, 4, 4), True)
+    check("Flatten" in e.ops(), f"flatten: {e.ops()}")
+    m = convert_with(Seq(bpumodels.Argmax(1), dequant=False), x4(2, 5))
+    e = Exported(m, x4(3, 5), True)
+    am = e.first("ArgMax")
+    check(e.attrs(am) == {"axis": 1, "keepdims": 0, "select_last_index": 0},
+          f"ArgMax attrs {e.attrs(am)}")
+    check(e.producer(am.input[0]).op_type == "DequantizeLinear", "ArgMax reads DequantizeLinear")
+    return ("relu -> DQ,Relu,Q; Hardtanh -> Clip; nnq.ReLU6 unexportable; Flatten; "
+            "Argmax -> DQ, ArgMax(keepdims=0)")
+
+
+def probe_int32_output():
+    class Net(nn.Module):
+        def __init__(self, conv):
+            super().__init__()
+            self.quant = tq.QuantStub()
+            self.layer = nn.Conv2d(2, 3, 3, padding=1) if conv else nn.Linear(4, 3)
+            self.dequant = tq.DeQuantStub()
+
+        def forward(self, x):
+            return self.dequant(self.layer(self.quant(x)))
+
+    out = []
+    for conv, shape, op in ((True, (2, 2, 5, 5), "ConvInteger"), (False, (2, 4), "MatMulInteger")):
+        m = Net(conv)
+        m.train()
+        m.qconfig = bpumodels.default_qconfig()
+        m.layer.qconfig = bpumodels.out_qconfig()
+        tq.prepare_qat(m, inplace=True)
+        m(x4(*shape))
+        m = bpumodels.convert(m)
+        x = x4(*shape)
+        y = m(x)
+        e = Exported(m, x, True)
+        check(e.ops(ignore=NOISE | {"Mul", "Div", "Unsqueeze", "Transpose"})
+              == ["QuantizeLinear", op, "Add", "DequantizeLinear"], f"int32 out: {e.ops()}")
+        dq = [n for n in e.nodes if n.op_type == "DequantizeLinear"][-1]
+        check(e.value(dq.input[2]).dtype == np.int32 and int(e.value(dq.input[2])) == 0,
+              "int32 output dequantized with zero point 0")
+        out.append(f"{op} -> Add(int32 bias) -> DequantizeLinear")
+        check(y.dtype == torch.float32, "int32 layer output dequantized by DeQuantStub")
+    return "; ".join(out)
+
+
+PROBES = [probe_quant_stubs, probe_conv_bias, probe_conv_per_channel_relu, probe_linear,
+          probe_add, probe_cat, probe_pools, probe_elementwise, probe_int32_output]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("-k", default="")
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    failed = 0
+    for probe in PROBES:
+        name = probe.__name__[len("probe_"):]
+        if args.k not in name:
+            continue
+        try:
+            print(f"PASS {name}: {probe()}")
+        except Claim as e:
+            failed += 1
+            print(f"FAIL {name}: {e}")
+    print("all export claims hold" if not failed else f"{failed} probe(s) FAILED")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
