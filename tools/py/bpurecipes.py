@@ -287,7 +287,7 @@ def adaptive_avg_pool2d(x, zp, output_size, input_scale=1.0):
 # ----------------------------------------------------------------------------------------------
 # cat (FloatFunctional.cat -> quantized::cat).
 # ----------------------------------------------------------------------------------------------
-AVX2_QUINT8_VLEN = 32  # Vectorized<c10::quint8>::size() with CPU capability AVX2
+AVX2_FLOAT_VLEN = 8  # Vectorized<float>::size() with CPU capability AVX2
 
 
 def requantize_scalar(q, in_scale, in_zp, out_scale, out_zp):
@@ -327,8 +327,9 @@ def _fma_f32(a, b, c):
 def cat_channels_last(qs, in_scales, in_zps, out_scale, out_zp):
     """qcat_nhwc_kernel (dim=1, every input 4-D and channels-last contiguous, e.g. conv
     outputs). Per input: if (scale, zp) equal the output's -> bytes copied; otherwise, in each
-    pixel the first floor(C/32)*32 channels use requantize_avx2 and the rest
-    requantize_scalar."""
+    pixel the first floor(C/8)*8 channels use requantize_avx2 and the rest
+    requantize_scalar. (qcat_nhwc_kernel runs blocks of 32 channels, then up to three blocks
+    of 8, then a scalar loop; both vector loops compute the same per-element formula.)"""
     parts = []
     for q, s, z in zip(qs, in_scales, in_zps):
         q = np.asarray(q, dtype=np.int64)
@@ -336,7 +337,7 @@ def cat_channels_last(qs, in_scales, in_zps, out_scale, out_zp):
             parts.append(q)
             continue
         c = q.shape[1]
-        cv = (c // AVX2_QUINT8_VLEN) * AVX2_QUINT8_VLEN
+        cv = (c // AVX2_FLOAT_VLEN) * AVX2_FLOAT_VLEN
         out = np.empty_like(q)
         out[:, :cv] = requantize_avx2(q[:, :cv], s, z, out_scale, out_zp)
         out[:, cv:] = requantize_scalar(q[:, cv:], s, z, out_scale, out_zp)

@@ -455,7 +455,7 @@ def probe_maxpool(rng, n):
 
 def probe_avgpool(rng, n):
     """avg_pool2d (qnnpack path): divisor kh*kw always; count_include_pad is ignored."""
-    cases = away = 0
+    cases = away = inv_k = 0
     differs_from_exclude = 0
     for _ in range(n):
         for (k, s, p) in [((2, 2), (2, 2), (0, 0)), ((3, 3), (1, 1), (1, 1)),
@@ -473,6 +473,7 @@ def probe_avgpool(rng, n):
                     want = R.avg_pool2d(x, zp, k, s, p, sc)
                     expect_equal(f"avg_pool2d {k} {s} {p} cip={cip} c={c}", got, want)
                     away += count_diff(got, avgpool_half_away(x, zp, k, s, p))
+                    inv_k += count_diff(got, R.avg_pool2d(x, zp, k, s, p, 1.0))
                     if not cip and p != (0, 0):
                         ref = F.avg_pool2d(torch.from_numpy((x - zp).astype(np.float64)), k, s, p,
                                            count_include_pad=False).numpy()
@@ -480,8 +481,10 @@ def probe_avgpool(rng, n):
                     cases += 1
     require_discriminates("avg_pool2d count_include_pad", differs_from_exclude)
     require_discriminates("avg_pool2d ties-away", away)
+    require_discriminates("avg_pool2d scale 1/(kh*kw)", inv_k)
     return (f"{cases} pools; a count_include_pad=False divisor would differ on "
-            f"{differs_from_exclude}, ties-away rounding on {away}")
+            f"{differs_from_exclude}, ties-away rounding on {away}, scale 1.0f/(kh*kw) "
+            f"instead of s/(s*kh*kw) on {inv_k}")
 
 
 def avgpool_half_away(x, zp, k, s, p):
@@ -537,18 +540,28 @@ def probe_cat(rng, n):
                 avx_vs_scalar += count_diff(got, R.cat_contiguous(xs, scales, zps, so, zo))
             cases += 1
     # near-ties: out_scale = 2 * in_scale makes (q - zp) * s_in / s_out land within an ulp of
-    # k + 0.5 for odd q - zp, so the fma and the rounded product can round differently.
-    for _ in range(n):
+    # k + 0.5 for odd q - zp, so the fma and the rounded product can round differently; the
+    # channel counts separate "vector for floor(C/8)*8 channels" from "floor(C/32)*32".
+    blocks32 = 0
+    for i in range(n):
+        c = [5, 13, 45, 63, 64][i % 5]
         s_in = rand_scale(rng, 0.005, 0.2)
         z_in = int(rng.integers(1, 256))
-        x = rng.integers(0, 256, (4, 64, 3, 3))
+        x = rng.integers(0, 256, (4, c, 3, 3))
         qs = [q_u8(x, s_in, z_in).contiguous(memory_format=torch.channels_last)]
-        got = ints(torch.ops.quantized.cat(qs, 1, float(F32(2 * s_in)), 128))
-        expect_equal("cat near-ties", got, R.cat_channels_last([x], [s_in], [z_in], F32(2 * s_in), 128))
-        avx_vs_scalar += count_diff(got, R.cat_contiguous([x], [s_in], [z_in], F32(2 * s_in), 128))
+        so = F32(2 * s_in)
+        got = ints(torch.ops.quantized.cat(qs, 1, float(so), 128))
+        expect_equal(f"cat near-ties C={c}", got, R.cat_channels_last([x], [s_in], [z_in], so, 128))
+        avx_vs_scalar += count_diff(got, R.cat_contiguous([x], [s_in], [z_in], so, 128))
+        c32 = (c // 32) * 32
+        alt = np.concatenate([R.requantize_avx2(x[:, :c32], s_in, z_in, so, 128),
+                              R.requantize_scalar(x[:, c32:], s_in, z_in, so, 128)], axis=1)
+        blocks32 += count_diff(got, alt)
         cases += 1
+    require_discriminates("cat vector blocks of 8 vs 32", blocks32)
     require_discriminates("cat fma vs scalar", avx_vs_scalar)
-    return f"{cases} cats; scalar-only requantization would differ on {avx_vs_scalar} elements"
+    return (f"{cases} cats; scalar-only requantization would differ on {avx_vs_scalar} "
+            f"elements, vector blocks of 32 only on {blocks32}")
 
 
 def probe_clamps(rng, n):
