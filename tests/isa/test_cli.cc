@@ -33,7 +33,7 @@ CliResult run(const std::string& args) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-class Cli : public ::testing::Test {
+class IsaCli : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
@@ -64,7 +64,7 @@ std::string instruction_lines(const std::string& text) {
   return out;
 }
 
-TEST_F(Cli, AsmThenDisasmRoundTrips) {
+TEST_F(IsaCli, AsmThenDisasmRoundTrips) {
   const CliResult a = run("asm " + sample() + " -o " + path("p.bpu"));
   ASSERT_EQ(a.status, 0) << a.output;
   EXPECT_NE(a.output.find("p.bpu: 14 instructions"), std::string::npos) << a.output;
@@ -77,7 +77,7 @@ TEST_F(Cli, AsmThenDisasmRoundTrips) {
   EXPECT_EQ(testing::read_text(path("again.bpu")), testing::read_text(path("p.bpu")));
 }
 
-TEST_F(Cli, DisasmPrintsSummaryAndAddresses) {
+TEST_F(IsaCli, DisasmPrintsSummaryAndAddresses) {
   ASSERT_EQ(run("asm " + sample() + " -o " + path("p.bpu") + " --set mac.rows=16").status, 0);
   const CliResult d = run("disasm " + path("p.bpu"));
   ASSERT_EQ(d.status, 0) << d.output;
@@ -95,7 +95,7 @@ TEST_F(Cli, DisasmPrintsSummaryAndAddresses) {
   EXPECT_NE(d.output.find("\n     13  0x0001a0  FINISH\n"), std::string::npos) << d.output;
 }
 
-TEST_F(Cli, BadProgramFileExits2WithClearMessage) {
+TEST_F(IsaCli, BadProgramFileExits2WithClearMessage) {
   write("bad.bpu", "this is not a program at all");
   const CliResult d = run("disasm " + path("bad.bpu"));
   EXPECT_EQ(d.status, 2) << d.output;
@@ -108,7 +108,7 @@ TEST_F(Cli, BadProgramFileExits2WithClearMessage) {
   EXPECT_NE(missing.output.find(path("none.bpu") + ": cannot open"), std::string::npos);
 }
 
-TEST_F(Cli, DisasmNamesTheBadInstruction) {
+TEST_F(IsaCli, DisasmNamesTheBadInstruction) {
   ASSERT_EQ(run("asm " + sample() + " -o " + path("p.bpu")).status, 0);
   std::string bytes = testing::read_text(path("p.bpu"));
   bytes[48 + 2 * 32] = 63;  // instruction 2: opcode 63 (CRCs now wrong)
@@ -118,7 +118,7 @@ TEST_F(Cli, DisasmNamesTheBadInstruction) {
   EXPECT_NE(d.output.find("bad file CRC"), std::string::npos) << d.output;
 }
 
-TEST_F(Cli, AsmErrorNamesFileLineFieldAndValue) {
+TEST_F(IsaCli, AsmErrorNamesFileLineFieldAndValue) {
   write("bad.s", "NOP\nCONV k_h=16 ; too big\n");
   const CliResult a = run("asm " + path("bad.s") + " -o " + path("bad.bpu"));
   EXPECT_EQ(a.status, 2) << a.output;
@@ -132,7 +132,7 @@ TEST_F(Cli, AsmErrorNamesFileLineFieldAndValue) {
   EXPECT_NE(no_output.output.find("missing -o PROG.bpu"), std::string::npos);
 }
 
-TEST_F(Cli, AsmReferenceMatchesDocs) {
+TEST_F(IsaCli, AsmReferenceMatchesDocs) {
   const CliResult r = run("asm --reference");
   ASSERT_EQ(r.status, 0);
   EXPECT_NE(testing::read_text(testing::source_dir() + "/docs/isa.md").find(r.output),
