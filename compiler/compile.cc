@@ -1,0 +1,31 @@
+#include "compiler/compile.h"
+
+#include "compiler/canonicalize_qop.h"
+#include "compiler/graph_passes.h"
+#include "compiler/lower/lower.h"
+#include "compiler/lower/shape_infer.h"
+#include "compiler/onnx_import.h"
+
+namespace bpusim::compiler {
+
+CompileResult compile_graph(ir::Graph graph, const HwConfig& hw, const std::string& source) {
+  hw.validate();
+  canonicalize_qop(graph, source);
+  CompileResult out;
+  run_graph_passes(graph, hw, out.warnings);
+  graph.toposort();
+  infer_shapes(graph);
+  Lowered lowered = lower_graph(graph, hw);
+  out.graph = std::move(graph);
+  out.program = std::move(lowered.program);
+  out.layers = std::move(lowered.layers);
+  out.warnings.insert(out.warnings.end(), lowered.warnings.begin(), lowered.warnings.end());
+  return out;
+}
+
+CompileResult compile_model(const std::string& onnx_path, const HwConfig& hw) {
+  OnnxModel model = import_onnx(onnx_path);
+  return compile_graph(std::move(model.graph), hw, model.source);
+}
+
+}  // namespace bpusim::compiler

@@ -1,0 +1,33 @@
+// The compiler's one entry point: ONNX model (or an already imported graph) -> `.bpu`
+// Program, the per-layer report and the warnings. Pipeline:
+//   import_onnx -> canonicalize_qop -> run_graph_passes (QDQ recognition, fusion, requant
+//   parameters) -> toposort + infer_shapes -> lower_graph (plan, tiling, schedule, codegen).
+// Running a model on the SystemC model and comparing with the golden reference is one call
+// away: compile_model(...).program goes to the runtime, .graph to golden::run.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/hw_config.h"
+#include "compiler/program_builder.h"
+#include "ir/graph.h"
+#include "isa/container.h"
+
+namespace bpusim::compiler {
+
+struct CompileResult {
+  ir::Graph graph;  // the canonical graph that was lowered (shapes inferred)
+  isa::Program program;
+  std::vector<LayerReport> layers;
+  std::vector<std::string> warnings;  // passes' notes, then ops not fused or on the host
+};
+
+// Compiles the ONNX file at `onnx_path` for `hw`. Throws bpusim::Error (file, node, field,
+// value) for anything the user can fix.
+CompileResult compile_model(const std::string& onnx_path, const HwConfig& hw);
+// The same pipeline from an imported graph; `source` names it in messages.
+CompileResult compile_graph(ir::Graph graph, const HwConfig& hw,
+                            const std::string& source = "graph");
+
+}  // namespace bpusim::compiler

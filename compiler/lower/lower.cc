@@ -1,0 +1,156 @@
+#include "compiler/lower/lower.h"
+
+#include <optional>
+
+#include "common/error.h"
+#include "compiler/lower/estimate.h"
+#include "compiler/lower/host_ops.h"
+#include "compiler/lower/ops.h"
+#include "compiler/lower/schedule_check.h"
+#include "ir/op_set.h"
+
+namespace bpusim::compiler {
+namespace {
+
+nlohmann::json tensors_json(const Plan& plan) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const TensorDesc& t : plan.tensors) {
+    if (t.addr < 0) continue;  // constants
+    nlohmann::json j{{"name", t.name},           {"dtype", dtype_name(t.dtype)},
+                     {"shape", t.shape},         {"layout", layout_name(t.layout)},
+                     {"ddr_addr", t.addr},       {"bytes", t.bytes},
+                     {"role", role_name(t.role)}};
+    if (t.ir_dtype != t.dtype) j["ir_dtype"] = dtype_name(t.ir_dtype);
+    if (t.layout == Layout::kNhwc) j["nchw_shape"] = t.nchw;
+    if (!t.view_of.empty()) j["view_of"] = t.view_of;
+    if (t.pixel_stride > 0) j["pixel_stride"] = t.pixel_stride;
+    if (t.quant) {
+      j["scale"] = t.quant->scale;
+      j["zp"] = t.quant->zero_point;
+      j["axis"] = t.quant->axis;
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+// Why a host node runs on the host (the compile warning).
+std::string host_reason(const Plan& plan, int k) {
+  const ir::Node& n = plan.graph->nodes[k];
+  if (!plan.nodes[k].note.empty()) return plan.nodes[k].note;
+  if (n.op == ir::op::kQuantize) return "quantization of a float tensor";
+  if (n.op == ir::op::kDequantize) return "dequantization to a float tensor";
+  if (n.op == ir::op::kArgMax) return "argmax of a non-8-bit tensor";
+  return "float op (a region without quantization, qconfig = None)";
+}
+
+// Accumulates the current segment (BPU or host) and flushes it into the builder.
+class SegmentWriter {
+ public:
+  SegmentWriter(const Plan& plan, const HwConfig& hw, ProgramBuilder& b, Lowered& out)
+      : plan_(plan), hw_(hw), builder_(b), out_(out) {}
+
+  void bpu_node(int k) {
+    if (host_) flush();
+    if (!schedule_) schedule_.emplace(), sram_ = SramState{};
+    const ir::Node& n = plan_.graph->nodes[k];
+    const int64_t first = schedule_->size();
+    EmitContext ctx{plan_, hw_, *schedule_, sram_};
+    const LayerStats s = find_lowering(n.op)->emit(ctx, k);
+    LayerReport r;
+    r.name = n.name;
+    r.op = s.op;
+    r.segment = builder_.segment_count();
+    for (ir::ValueId id : n.inputs)
+      if (id != ir::kNoValue && !plan_.value(id).constant)
+        r.inputs.push_back(plan_.value(id).shape);
+    r.output = plan_.value(n.outputs[0]).shape;
+    r.macs = s.macs;
+    r.tiles = s.tiles;
+    r.sram = s.sram;
+    r.code_first = builder_.code_size() + first;
+    r.code_end = builder_.code_size() + schedule_->size();
+    r.est_cycles = estimate_layer_cycles(
+        std::span(schedule_->code()).subspan(first, schedule_->size() - first), hw_);
+    layer_names_.push_back(n.name);
+    pending_.push_back(r);
+  }
+
+  void host_node(int k) {
+    if (schedule_) flush();
+    if (!host_) host_ = nlohmann::json::array();
+    host_->push_back(host_op_json(plan_, k));
+  }
+
+  void flush() {
+    if (schedule_) {
+      isa::Operands finish;
+      finish.opcode = static_cast<int64_t>(isa::Opcode::FINISH);
+      schedule_->emit(finish);
+      try {
+        check_schedule(schedule_->code(), hw_);
+      } catch (const Error& e) {
+        fail("internal: the schedule of segment ", builder_.segment_count(),
+             " failed verification: ", e.what());
+      }
+      builder_.add_bpu_segment(schedule_->code(), layer_names_);
+      for (const LayerReport& r : pending_) {
+        builder_.add_layer(r);
+        out_.layers.push_back(r);
+      }
+      schedule_.reset();
+      pending_.clear();
+      layer_names_.clear();
+    }
+    if (host_) {
+      builder_.add_host_segment(std::move(*host_));
+      host_.reset();
+    }
+  }
+
+ private:
+  const Plan& plan_;
+  const HwConfig& hw_;
+  ProgramBuilder& builder_;
+  Lowered& out_;
+  std::optional<Schedule> schedule_;
+  SramState sram_;
+  std::vector<LayerReport> pending_;
+  std::vector<std::string> layer_names_;
+  std::optional<nlohmann::json> host_;
+};
+
+}  // namespace
+
+Lowered lower_graph(const ir::Graph& graph, const HwConfig& hw) {
+  const Plan plan = make_plan(graph, hw);
+  Lowered out;
+  ProgramBuilder builder(hw);
+  SegmentWriter writer(plan, hw, builder, out);
+  for (size_t k = 0; k < graph.nodes.size(); ++k) {
+    const ir::Node& n = graph.nodes[k];
+    switch (plan.nodes[k].placement) {
+      case Placement::kAlias:
+        break;
+      case Placement::kHost:
+        writer.host_node(static_cast<int>(k));
+        out.warnings.push_back(cat(n.describe(), " runs on the host: ", host_reason(plan, k)));
+        break;
+      case Placement::kBpu:
+        writer.bpu_node(static_cast<int>(k));
+        if (n.op == ir::op::kQAdd || n.op == ir::op::kQClamp)
+          out.warnings.push_back(cat(n.describe(), " is not fused into a convolution: it runs as ",
+                                     "a separate vector-unit pass (VADD) over its tensor"));
+        break;
+    }
+  }
+  writer.flush();
+  builder.set_weights(plan.weights);
+  builder.set_params(plan.params_base, plan.params);
+  builder.set_tensors(tensors_json(plan));
+  for (const std::string& w : plan.warnings) out.warnings.push_back(w);
+  out.program = std::move(builder).finish();
+  return out;
+}
+
+}  // namespace bpusim::compiler

@@ -1,0 +1,481 @@
+// The vector-unit ops: standalone QAdd (VADD), QClamp (VADD with b unused), QConcat (inputs
+// moved into their slice of the output with COPY or VREQ, or written there directly by their
+// producer), max/average/global pooling (POOL) and ArgMax (ARGMAX).
+#include <algorithm>
+
+#include "common/error.h"
+#include "compiler/lower/ops.h"
+#include "compiler/lower/tiling.h"
+
+namespace bpusim::compiler {
+namespace {
+
+using namespace lower_detail;
+
+isa::Operands op_of(isa::Opcode code) {
+  isa::Operands o;
+  o.opcode = static_cast<int64_t>(code);
+  return o;
+}
+
+// Loads `len` bytes at DDR `dram` into FEATURE at `sram`.
+void load_linear(EmitContext& ctx, int64_t buf, int64_t sram, int64_t dram, int64_t len) {
+  for (const DmaBox& b : linear_boxes(dram, len)) {
+    ctx.schedule.emit(dma(isa::Opcode::LOAD, buf, sram, b));
+    sram += box_bytes(b);
+  }
+}
+
+void store_linear(EmitContext& ctx, int64_t sram, int64_t dram, int64_t len) {
+  for (const DmaBox& b : linear_boxes(dram, len)) {
+    ctx.schedule.emit(dma(isa::Opcode::STORE, 3, sram, b));
+    sram += box_bytes(b);
+  }
+}
+
+// Loads the single parameter record `index` into PARAM unless it is resident; returns its
+// PARAM address.
+int64_t load_record(EmitContext& ctx, SramPlan& sram, int area, int64_t index) {
+  const auto slot = sram.get(area, {index, 0, 0, 0, 0});
+  if (!slot.hit)
+    ctx.schedule.emit(dma(isa::Opcode::LOAD, 4, slot.addr,
+                          {param_addr(ctx.plan, index), kRecordBytes, 1, 1, 0, 0}));
+  return slot.addr;
+}
+
+// Stage-1 record that maps an 8-bit value of scale `in` to scale `out` (VREQ and the
+// average-pooling kinds): ratio in/out as an fp32 scale or fixed multiplier, the output zero
+// point, and the output type's range.
+isa::ParamRecord rescale_record(double in_scale, double out_scale, int64_t out_zp, DType out,
+                                RequantMode mode) {
+  isa::ParamRecord r;
+  const double ratio = in_scale / out_scale;
+  if (mode == RequantMode::kFixed) {
+    std::tie(r.mult, r.shift) = fixed_multiplier(ratio);
+  } else {
+    r.scale = static_cast<float>(static_cast<float>(in_scale) / static_cast<float>(out_scale));
+  }
+  r.zp = static_cast<int32_t>(out_zp);
+  r.min = static_cast<int32_t>(ir::dtype_min(out));
+  r.max = static_cast<int32_t>(ir::dtype_max(out));
+  return r;
+}
+
+// ---- elementwise: QAdd and QClamp ----
+
+void require_same_order(const Plan& plan, int node, ir::ValueId a, ir::ValueId b) {
+  require(memory_order_key(plan.desc(a)) == memory_order_key(plan.desc(b)), what(plan, node),
+          ": operands '", plan.value(a).name, "' and '", plan.value(b).name,
+          "' are stored in different layouts");
+}
+
+void prepare_add(Plan& plan, int node, const HwConfig&) {
+  const ir::Node& n = plan.graph->nodes[node];
+  require_8bit(plan, node, n.inputs[0], "input a");
+  require_8bit(plan, node, n.inputs[1], "input b");
+  const Shape& out = plan.value(n.outputs[0]).shape;
+  for (int i = 0; i < 2; ++i)
+    require(plan.value(n.inputs[i]).shape == out, what(plan, node), ": input ",
+            plan.value(n.inputs[i]).name, " has shape ", shape_str(plan.value(n.inputs[i]).shape),
+            " but the output has ", shape_str(out),
+            "; broadcasting adds are not supported on the BPU");
+  require_same_order(plan, node, n.inputs[0], n.inputs[1]);
+  const DType t = plan.value(n.outputs[0]).dtype;
+  require(is_8bit(t), what(plan, node), ": output type ", dtype_name(t), " is not 8-bit");
+  const ir::AddParams a = ir::get_add_params(n, t);
+  isa::ParamRecord r;
+  r.add_const = a.add_const, r.add_mult_a = a.add_mult_a, r.add_mult_b = a.add_mult_b;
+  r.add_shift = a.add_shift, r.add_zp = a.add_zp, r.add_min = a.add_min, r.add_max = a.add_max;
+  plan.nodes[node].params = add_params(plan, {r});
+}
+
+void prepare_clamp(Plan& plan, int node, const HwConfig&) {
+  const ir::Node& n = plan.graph->nodes[node];
+  require_8bit(plan, node, n.inputs[0], "input x");
+  const DType t = plan.value(n.inputs[0]).dtype;
+  const int64_t lo = n.attr_int("min"), hi = n.attr_int("max");
+  require(lo <= hi && lo >= ir::dtype_min(t) && hi <= ir::dtype_max(t), what(plan, node),
+          ": clamp range [", lo, ", ", hi, "] is not inside the ", dtype_name(t), " range");
+  // The stage-2 formula with a*1 + b*0, no shift and zero point 0 is clamp(a, min, max).
+  isa::ParamRecord r;
+  r.add_mult_a = 1;
+  r.add_min = static_cast<int32_t>(lo);
+  r.add_max = static_cast<int32_t>(hi);
+  plan.nodes[node].params = add_params(plan, {r});
+}
+
+// VADD over the whole tensor in chunks; `b` == `a` for a clamp (loaded once).
+LayerStats emit_elementwise(EmitContext& ctx, int node, ir::ValueId a, ir::ValueId b,
+                            std::string desc) {
+  const Plan& plan = ctx.plan;
+  const ir::Node& n = plan.graph->nodes[node];
+  const TensorDesc& ta = plan.desc(a);
+  const TensorDesc& tb = plan.desc(b);
+  const TensorDesc& ty = plan.desc(n.outputs[0]);
+  const int64_t total = numel(ty.shape);
+  const bool same = a == b;
+  const int64_t chunk = tile_linear(total, same ? 1 : 2, ctx.hw, what(plan, node));
+  SramPlan sram(ctx.hw, ctx.sram);
+  const int a_area = sram.add(Space::kFeature, chunk);
+  const int b_area = same ? a_area : sram.add(Space::kFeature, chunk);
+  const int out_area = sram.add(Space::kOutput, chunk);
+  const int prm_area = sram.add(Space::kParam, kRecordBytes);
+  int64_t tiles = 0;
+  for (int64_t e0 = 0; e0 < total; e0 += chunk, ++tiles) {
+    const int64_t len = std::min(chunk, total - e0);
+    const auto sa = sram.get(a_area, {tiles, 0, 0, 0, 0});
+    load_linear(ctx, 0, sa.addr, ta.addr + e0, len);
+    int64_t b_addr = sa.addr;
+    if (!same) {
+      const auto sb = sram.get(b_area, {tiles, 0, 0, 0, 0});
+      load_linear(ctx, 0, sb.addr, tb.addr + e0, len);
+      b_addr = sb.addr;
+    }
+    const int64_t prm = load_record(ctx, sram, prm_area, plan.nodes[node].params);
+    const auto out = sram.get(out_area, {tiles, 0, 0, 0, 0});
+    isa::Operands v = op_of(isa::Opcode::VADD);
+    v.a_addr = sa.addr, v.b_addr = b_addr, v.out_addr = out.addr, v.prm_addr = prm, v.n = len;
+    v.a_signed = ta.dtype == DType::kI8, v.b_signed = tb.dtype == DType::kI8;
+    v.out_signed = ty.dtype == DType::kI8;
+    ctx.schedule.emit(v);
+    store_linear(ctx, out.addr, ty.addr + e0, len);
+  }
+  return finish_stats(sram, std::move(desc), 0, tiles);
+}
+
+LayerStats emit_add(EmitContext& ctx, int node) {
+  const ir::Node& n = ctx.plan.graph->nodes[node];
+  const ir::AddParams a = ir::get_add_params(n, ctx.plan.value(n.outputs[0]).dtype);
+  const std::string act =
+      activation_name(a.add_min, a.add_max, a.add_zp, ctx.plan.value(n.outputs[0]).dtype);
+  return emit_elementwise(ctx, node, n.inputs[0], n.inputs[1],
+                          "add" + (act.empty() ? "" : " +" + act) + " (VADD)");
+}
+
+LayerStats emit_clamp(EmitContext& ctx, int node) {
+  const ir::Node& n = ctx.plan.graph->nodes[node];
+  return emit_elementwise(ctx, node, n.inputs[0], n.inputs[0],
+                          cat("clamp [", n.attr_int("min"), ", ", n.attr_int("max"), "] (VADD)"));
+}
+
+// ---- QConcat ----
+
+// The concat as [outer][inner] bytes in memory order: the output holds, for each outer index,
+// the inner bytes of input 0, then of input 1, ...
+struct ConcatGeometry {
+  int64_t outer = 1;
+  std::vector<int64_t> inner;  // per input
+  int64_t inner_total = 0;
+  bool channel_axis = false;  // the axis is the innermost memory axis
+};
+
+// The memory dimensions of `t` (in memory order) and where logical axis `axis` sits in them.
+std::pair<Shape, int64_t> memory_dims(const TensorDesc& t, int64_t axis, bool nhwc) {
+  if (nhwc) {
+    const Shape& s = t.shape;
+    static constexpr int64_t kPos[4] = {0, 3, 1, 2};
+    return {{s[0], s[2], s[3], s[1]}, kPos[axis]};
+  }
+  return {t.shape, axis};
+}
+
+ConcatGeometry concat_geometry(const Plan& plan, int node) {
+  const ir::Node& n = plan.graph->nodes[node];
+  const TensorDesc& y = plan.desc(n.outputs[0]);
+  const int64_t rank = static_cast<int64_t>(y.shape.size());
+  int64_t axis = n.attr_int("axis");
+  if (axis < 0) axis += rank;
+  const bool nhwc = image_4d(y).has_value() && y.layout == Layout::kNhwc;
+  ConcatGeometry g;
+  for (ir::ValueId id : n.inputs) {
+    const TensorDesc& t = plan.desc(id);
+    const bool ok = nhwc ? image_4d(t).has_value()
+                         : memory_order_key(t) == "flat" + std::to_string(numel(t.shape));
+    require(ok, what(plan, node), ": input '", t.name, "' is stored in a layout (",
+            layout_name(t.layout), ") that differs from the output's");
+    const auto [dims, m] = memory_dims(t, axis, nhwc);
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < static_cast<int64_t>(dims.size()); ++d)
+      (d < m ? outer : inner) *= dims[d];
+    g.outer = outer;
+    g.inner.push_back(inner);
+    g.inner_total += inner;
+    g.channel_axis = m == static_cast<int64_t>(dims.size()) - 1;
+  }
+  return g;
+}
+
+void prepare_concat(Plan& plan, int node, const HwConfig& hw) {
+  const ir::Node& n = plan.graph->nodes[node];
+  const DType t = plan.value(n.outputs[0]).dtype;
+  require(is_8bit(t), what(plan, node), ": output type ", dtype_name(t), " is not 8-bit");
+  const auto scales = n.attr_floats("x_scales", {});
+  const auto zps = n.attr_ints("x_zero_points", {});
+  require(scales.size() == n.inputs.size() && zps.size() == n.inputs.size(), what(plan, node),
+          ": x_scales/x_zero_points need one entry per input (", n.inputs.size(), ")");
+  const float y_scale = n.attr_float("y_scale", 0.0f);
+  const int64_t y_zp = n.attr_int("y_zero_point", 0);
+  concat_geometry(plan, node);  // validates the layouts
+  // make_plan() marked the inputs their producers store in place (-1); the rest are moved.
+  NodePlan& np = plan.nodes[node];
+  np.concat_move.resize(n.inputs.size(), -2);
+  std::vector<isa::ParamRecord> records;
+  for (size_t i = 0; i < n.inputs.size(); ++i) require_8bit(plan, node, n.inputs[i], "input");
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    if (np.concat_move[i] == -1) continue;
+    const bool same = plan.value(n.inputs[i]).dtype == t && scales[i] == y_scale && zps[i] == y_zp;
+    if (same) continue;  // COPY
+    np.concat_move[i] = static_cast<int64_t>(records.size());
+    records.push_back(rescale_record(scales[i], y_scale, y_zp, t, hw.requant_mode));
+  }
+  if (!records.empty()) np.params = add_params(plan, records);
+}
+
+LayerStats emit_concat(EmitContext& ctx, int node) {
+  const Plan& plan = ctx.plan;
+  const ir::Node& n = plan.graph->nodes[node];
+  const NodePlan& np = plan.nodes[node];
+  const TensorDesc& y = plan.desc(n.outputs[0]);
+  const ConcatGeometry g = concat_geometry(plan, node);
+  // Tile every moved input first: the areas must hold the largest chunk of any of them.
+  std::vector<ChunkTiling> tilings(n.inputs.size());
+  int64_t in_bytes = 0, out_bytes = 0;
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    if (np.concat_move[i] == -1) continue;
+    tilings[i] = tile_chunks(g.outer, g.inner[i], 1, 1, kMaxVector, ctx.hw, what(plan, node));
+    in_bytes = std::max(in_bytes, tilings[i].in_area);
+    out_bytes = std::max(out_bytes, tilings[i].out_area);
+  }
+  SramPlan sram(ctx.hw, ctx.sram);
+  const int in_area = in_bytes ? sram.add(Space::kFeature, in_bytes) : -1;
+  const int out_area = out_bytes ? sram.add(Space::kOutput, out_bytes) : -1;
+  const int prm_area = np.params >= 0 ? sram.add(Space::kParam, kRecordBytes) : -1;
+  int64_t tiles = 0, copies = 0, rescales = 0, in_place = 0, offset = 0;
+  for (size_t i = 0; i < n.inputs.size(); offset += g.inner[i], ++i) {
+    const int64_t move = np.concat_move[i];
+    if (move == -1) {
+      ++in_place;
+      continue;
+    }
+    const TensorDesc& x = plan.desc(n.inputs[i]);
+    const ChunkTiling& t = tilings[i];
+    (move >= 0 ? rescales : copies) += 1;
+    for (int64_t r0 = 0; r0 < g.outer; r0 += t.rows) {
+      const int64_t r1 = std::min(g.outer, r0 + t.rows);
+      for (int64_t c0 = 0; c0 < g.inner[i]; c0 += t.cols, ++tiles) {
+        const int64_t c1 = std::min(g.inner[i], c0 + t.cols);
+        const int64_t count = (r1 - r0) * (c1 - c0);
+        const auto in = sram.get(in_area, {tiles, 0, 0, 0, 0});
+        ctx.schedule.emit(
+            dma(isa::Opcode::LOAD, 0, in.addr,
+                coalesce({x.addr + r0 * g.inner[i] + c0, c1 - c0, r1 - r0, 1, g.inner[i], 0})));
+        isa::Operands v;
+        const auto out = sram.get(out_area, {tiles, 0, 0, 0, 0});
+        if (move >= 0) {
+          v = op_of(isa::Opcode::VREQ);
+          v.in_addr = in.addr, v.out_addr = out.addr, v.n = count;
+          v.prm_addr = load_record(ctx, sram, prm_area, np.params + move);
+          v.in_zp = n.attr_ints("x_zero_points", {}).at(i);
+          v.mode = ctx.hw.requant_mode == RequantMode::kFixed;
+          v.in_signed = x.dtype == DType::kI8, v.out_signed = y.dtype == DType::kI8;
+        } else {
+          v = op_of(isa::Opcode::COPY);
+          v.src_buf = 0, v.src_addr = in.addr, v.dst_addr = out.addr, v.n = count;
+        }
+        ctx.schedule.emit(v);
+        ctx.schedule.emit(dma(isa::Opcode::STORE, 3, out.addr,
+                              coalesce({y.addr + r0 * g.inner_total + offset + c0, c1 - c0, r1 - r0,
+                                        1, g.inner_total, 0})));
+      }
+    }
+  }
+  return finish_stats(
+      sram, cat("concat (", in_place, " in place, ", copies, " copied, ", rescales, " rescaled)"),
+      0, tiles);
+}
+
+// ---- pooling ----
+
+enum class PoolKind { kMax = 0, kAvg = 1, kGlobal = 2 };
+
+struct PoolAttrs {
+  int64_t kh = 1, kw = 1, sh = 1, sw = 1, pt = 0, pl = 0;
+};
+
+PoolAttrs pool_attrs(const ir::Node& n, PoolKind kind) {
+  if (kind == PoolKind::kGlobal) return {};
+  const auto k = n.attr_ints("kernel_shape", {});
+  const auto s = n.attr_ints("strides", {1, 1});
+  const auto p = n.attr_ints("pads", {0, 0, 0, 0});
+  return {k[0], k[1], s[0], s[1], p[0], p[1]};
+}
+
+void prepare_pool(Plan& plan, int node, PoolKind kind, const HwConfig& hw) {
+  const ir::Node& n = plan.graph->nodes[node];
+  require_8bit(plan, node, n.inputs[0], "input x");
+  require_image_4d(plan, node, n.inputs[0], "input x");
+  require_image_4d(plan, node, n.outputs[0], "output y");
+  const DType in = plan.value(n.inputs[0]).dtype, out = plan.value(n.outputs[0]).dtype;
+  require(in == out, what(plan, node), ": output type ", dtype_name(out),
+          " differs from the input type ", dtype_name(in), " (POOL keeps the element type)");
+  if (kind != PoolKind::kGlobal) {
+    const PoolAttrs a = pool_attrs(n, kind);
+    auto field = [&](const char* attr, int64_t v, int64_t hi, const char* f) {
+      require(v >= 0 && v <= hi, what(plan, node), ": unsupported attribute '", attr, "' value ", v,
+              " (the POOL ", f, " field holds 0..", hi, ")");
+    };
+    field("kernel_shape", a.kh, 15, "k_h");
+    field("kernel_shape", a.kw, 15, "k_w");
+    field("strides", a.sh, 15, "stride_h");
+    field("strides", a.sw, 15, "stride_w");
+    field("pads", a.pt, 31, "pad_t");
+    field("pads", a.pl, 31, "pad_l");
+    const auto d = n.attr_ints("dilations", {1, 1});
+    require(d == std::vector<int64_t>{1, 1}, what(plan, node),
+            ": unsupported attribute 'dilations' (POOL has no dilation; only [1, 1])");
+  }
+  if (kind == PoolKind::kMax) return;
+  if (kind == PoolKind::kAvg && n.attr_int("count_include_pad", 0) != 0) {
+    // POOL divides by k_h*k_w; PyTorch clips a window that a ceil_mode output pushes past the
+    // padded input. Such windows cannot be expressed.
+    const auto p = n.attr_ints("pads", {0, 0, 0, 0});
+    const PoolAttrs a = pool_attrs(n, kind);
+    const Shape& xs = plan.value(n.inputs[0]).shape;
+    const Shape& ys = plan.value(n.outputs[0]).shape;
+    require((ys[2] - 1) * a.sh - a.pt + a.kh <= xs[2] + p[2] &&
+                (ys[3] - 1) * a.sw - a.pl + a.kw <= xs[3] + p[3],
+            what(plan, node),
+            ": unsupported attributes: count_include_pad with ceil_mode windows past the padding");
+  }
+  const float xs = n.attr_float("x_scale", 0.0f), ys = n.attr_float("y_scale", 0.0f);
+  require(xs > 0 && ys > 0, what(plan, node), ": x_scale ", xs, " and y_scale ", ys,
+          " must be > 0");
+  plan.nodes[node].params = add_params(
+      plan, {rescale_record(xs, ys, n.attr_int("y_zero_point", 0), out, hw.requant_mode)});
+}
+
+LayerStats emit_pool(EmitContext& ctx, int node, PoolKind kind) {
+  const Plan& plan = ctx.plan;
+  const ir::Node& n = plan.graph->nodes[node];
+  const Image x = require_image_4d(plan, node, n.inputs[0], "input x");
+  const Image y = require_image_4d(plan, node, n.outputs[0], "output y");
+  const PoolAttrs a = pool_attrs(n, kind);
+  PoolProblem p;
+  p.n = x.n, p.h = x.h, p.w = x.w, p.c = x.c, p.oh = y.h, p.ow = y.w;
+  p.kh = a.kh, p.kw = a.kw, p.sh = a.sh, p.sw = a.sw;
+  p.global = kind == PoolKind::kGlobal;
+  p.params = kind != PoolKind::kMax;
+  const PoolTiling t = tile_pool(p, ctx.hw, what(plan, node));
+  SramPlan sram(ctx.hw, ctx.sram);
+  const int in_area = sram.add(Space::kFeature, t.in_area);
+  const int out_area = sram.add(Space::kOutput, t.out_area);
+  const int prm_area = p.params ? sram.add(Space::kParam, kRecordBytes) : -1;
+  int64_t tiles = 0;
+  for (int64_t in = 0; in < p.n; ++in)
+    for (int64_t y0 = 0; y0 < p.oh; y0 += t.th)
+      for (int64_t x0 = 0; x0 < p.ow; x0 += t.tw)
+        for (int64_t c0 = 0; c0 < p.c; c0 += t.tc, ++tiles) {
+          const int64_t y1 = std::min(p.oh, y0 + t.th), x1 = std::min(p.ow, x0 + t.tw);
+          const int64_t c1 = std::min(p.c, c0 + t.tc);
+          const Window wr =
+              p.global ? Window{0, p.h, 0} : input_window(y0, y1, a.sh, 1, a.kh, a.pt, p.h);
+          const Window wc =
+              p.global ? Window{0, p.w, 0} : input_window(x0, x1, a.sw, 1, a.kw, a.pl, p.w);
+          const auto sin = sram.get(in_area, {tiles, 0, 0, 0, 0});
+          if ((wr.hi - wr.lo) * (wc.hi - wc.lo) > 0)
+            ctx.schedule.emit(dma(isa::Opcode::LOAD, 0, sin.addr,
+                                  image_box(x, in, wr.lo, wr.hi, wc.lo, wc.hi, c0, c1)));
+          isa::Operands o = op_of(isa::Opcode::POOL);
+          if (p.params) o.prm_addr = load_record(ctx, sram, prm_area, plan.nodes[node].params);
+          const auto sout = sram.get(out_area, {tiles, 0, 0, 0, 0});
+          o.kind = static_cast<int64_t>(kind);
+          o.in_addr = sin.addr, o.out_addr = sout.addr;
+          o.in_h = wr.hi - wr.lo, o.in_w = wc.hi - wc.lo, o.c = c1 - c0;
+          o.out_h = y1 - y0, o.out_w = x1 - x0;
+          if (!p.global) {
+            o.k_h = a.kh, o.k_w = a.kw, o.stride_h = a.sh, o.stride_w = a.sw;
+            o.pad_t = wr.pad, o.pad_l = wc.pad;
+          }
+          o.count_include_pad = kind == PoolKind::kAvg && n.attr_int("count_include_pad", 0) != 0;
+          o.in_signed = plan.value(n.inputs[0]).dtype == DType::kI8;
+          o.in_zp = kind == PoolKind::kMax ? 0 : n.attr_int("x_zero_point", 0);
+          ctx.schedule.emit(o);
+          ctx.schedule.emit(
+              dma(isa::Opcode::STORE, 3, sout.addr, image_box(y, in, y0, y1, x0, x1, c0, c1)));
+        }
+  std::string desc = kind == PoolKind::kMax   ? cat("maxpool ", a.kh, "x", a.kw, "/", a.sh)
+                     : kind == PoolKind::kAvg ? cat("avgpool ", a.kh, "x", a.kw, "/", a.sh)
+                                              : std::string("global avgpool");
+  return finish_stats(sram, desc, 0, tiles);
+}
+
+// ---- ArgMax ----
+
+// Positions and channels of the argmax: the reduced axis must be innermost in memory.
+std::pair<int64_t, int64_t> argmax_view(const Plan& plan, int node) {
+  const ir::Node& n = plan.graph->nodes[node];
+  const TensorDesc& x = plan.desc(n.inputs[0]);
+  const int64_t rank = static_cast<int64_t>(x.shape.size());
+  int64_t axis = n.attr_int("axis", 0);
+  if (axis < 0) axis += rank;
+  if (auto im = image_4d(x); im && axis == 1) return {im->n * im->h * im->w, im->c};
+  if (auto im = image_rows(x); im && axis == rank - 1) return {im->w, im->c};
+  fail(what(plan, node), ": argmax over axis ", axis, " of '", x.name, "' (shape ",
+       shape_str(x.shape), ", stored ", layout_name(x.layout),
+       ") is not over its innermost memory axis (ARGMAX reduces channels)");
+}
+
+void prepare_argmax(Plan& plan, int node, const HwConfig& hw) {
+  const ir::Node& n = plan.graph->nodes[node];
+  require_8bit(plan, node, n.inputs[0], "input data");
+  require(n.attr_int("select_last_index", 0) == 0, what(plan, node),
+          ": unsupported attribute 'select_last_index' value 1 (ARGMAX returns the first maximum)");
+  const auto [positions, c] = argmax_view(plan, node);
+  tile_argmax(positions, c, hw, what(plan, node));
+}
+
+LayerStats emit_argmax(EmitContext& ctx, int node) {
+  const Plan& plan = ctx.plan;
+  const ir::Node& n = plan.graph->nodes[node];
+  const auto [positions, c] = argmax_view(plan, node);
+  const ArgmaxTiling t = tile_argmax(positions, c, ctx.hw, what(plan, node));
+  const TensorDesc& x = plan.desc(n.inputs[0]);
+  const TensorDesc& y = plan.desc(n.outputs[0]);
+  SramPlan sram(ctx.hw, ctx.sram);
+  const int in_area = sram.add(Space::kFeature, t.in_area);
+  const int out_area = sram.add(Space::kOutput, t.out_area);
+  int64_t tiles = 0;
+  for (int64_t p0 = 0; p0 < positions; p0 += t.positions, ++tiles) {
+    const int64_t p1 = std::min(positions, p0 + t.positions);
+    const auto in = sram.get(in_area, {tiles, 0, 0, 0, 0});
+    load_linear(ctx, 0, in.addr, x.addr + p0 * c, (p1 - p0) * c);
+    const auto out = sram.get(out_area, {tiles, 0, 0, 0, 0});
+    isa::Operands o = op_of(isa::Opcode::ARGMAX);
+    o.in_addr = in.addr, o.out_addr = out.addr, o.n = p1 - p0, o.c = c;
+    o.in_signed = x.dtype == DType::kI8;
+    ctx.schedule.emit(o);
+    store_linear(ctx, out.addr, y.addr + p0 * 4, (p1 - p0) * 4);
+  }
+  return finish_stats(sram, cat("argmax over ", c), 0, tiles);
+}
+
+}  // namespace
+
+const OpLowering kAddLowering{ir::op::kQAdd, prepare_add, emit_add};
+const OpLowering kClampLowering{ir::op::kQClamp, prepare_clamp, emit_clamp};
+const OpLowering kConcatLowering{ir::op::kQConcat, prepare_concat, emit_concat};
+const OpLowering kMaxPoolLowering{
+    ir::op::kQMaxPool,
+    [](Plan& p, int n, const HwConfig& hw) { prepare_pool(p, n, PoolKind::kMax, hw); },
+    [](EmitContext& c, int n) { return emit_pool(c, n, PoolKind::kMax); }};
+const OpLowering kAvgPoolLowering{
+    ir::op::kQAvgPool,
+    [](Plan& p, int n, const HwConfig& hw) { prepare_pool(p, n, PoolKind::kAvg, hw); },
+    [](EmitContext& c, int n) { return emit_pool(c, n, PoolKind::kAvg); }};
+const OpLowering kGlobalAvgPoolLowering{
+    ir::op::kQGlobalAvgPool,
+    [](Plan& p, int n, const HwConfig& hw) { prepare_pool(p, n, PoolKind::kGlobal, hw); },
+    [](EmitContext& c, int n) { return emit_pool(c, n, PoolKind::kGlobal); }};
+const OpLowering kArgMaxLowering{ir::op::kArgMax, prepare_argmax, emit_argmax};
+
+}  // namespace bpusim::compiler

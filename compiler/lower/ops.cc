@@ -1,0 +1,81 @@
+#include "compiler/lower/ops.h"
+
+#include <array>
+#include <cmath>
+
+#include "common/error.h"
+
+namespace bpusim::compiler {
+
+const OpLowering* find_lowering(std::string_view op) {
+  static const std::array<const OpLowering*, 9> kTable{
+      &kConvLowering,    &kMatMulLowering,        &kAddLowering,
+      &kClampLowering,   &kConcatLowering,        &kMaxPoolLowering,
+      &kAvgPoolLowering, &kGlobalAvgPoolLowering, &kArgMaxLowering};
+  for (const OpLowering* l : kTable)
+    if (l->op == op) return l;
+  return nullptr;
+}
+
+namespace lower_detail {
+
+std::string what(const Plan& plan, int node) {
+  return plan.graph->nodes.at(node).describe();
+}
+
+Image require_image_4d(const Plan& plan, int node, ir::ValueId id, const char* operand) {
+  const TensorDesc& t = plan.desc(id);
+  auto im = image_4d(t);
+  require(im.has_value(), what(plan, node), ": ", operand, " '", t.name, "' (shape ",
+          shape_str(t.shape), ", stored ", layout_name(t.layout),
+          t.layout == Layout::kNhwc ? cat(" as ", shape_str(t.nchw)) : std::string(),
+          ") is not a 4-D NHWC image");
+  return *im;
+}
+
+bool is_8bit(DType t) {
+  return t == DType::kU8 || t == DType::kI8;
+}
+
+void require_8bit(const Plan& plan, int node, ir::ValueId id, const char* operand) {
+  const ir::Value& v = plan.value(id);
+  require(is_8bit(v.dtype), what(plan, node), ": ", operand, " '", v.name, "' has element type ",
+          dtype_name(v.dtype), ", expected uint8 or int8");
+}
+
+std::string activation_name(int64_t lo, int64_t hi, int64_t zp, DType t) {
+  if (lo == ir::dtype_min(t) && hi == ir::dtype_max(t)) return "";
+  if (lo == zp && hi == ir::dtype_max(t)) return "relu";
+  return cat("clamp[", lo, ",", hi, "]");
+}
+
+isa::ParamRecord to_record(const ir::RequantChannel& c) {
+  isa::ParamRecord r;
+  r.bias = c.bias, r.scale = c.scale, r.mult = c.mult, r.shift = c.shift, r.zp = c.zp;
+  r.min = c.min, r.max = c.max;
+  r.add_const = c.add.add_const, r.add_mult_a = c.add.add_mult_a;
+  r.add_mult_b = c.add.add_mult_b, r.add_shift = c.add.add_shift, r.add_zp = c.add.add_zp;
+  r.add_min = c.add.add_min, r.add_max = c.add.add_max;
+  return r;
+}
+
+std::pair<int32_t, int32_t> fixed_multiplier(double ratio) {
+  require(std::isfinite(ratio) && ratio > 0, "rescale ratio ", ratio, " must be finite and > 0");
+  int exp = 0;
+  const double m = std::frexp(ratio, &exp);  // ratio = m * 2^exp, m in [0.5, 1)
+  int64_t mult = std::llround(m * 2147483648.0);
+  if (mult == (int64_t{1} << 31)) mult >>= 1, ++exp;
+  const int64_t shift = 31 - exp;
+  require(shift >= 0, "rescale ratio ", ratio, " is too large for a fixed-point multiplier");
+  if (shift > 62) return {0, 0};  // below 2^-31: every 8-bit input maps to 0
+  return {static_cast<int32_t>(mult), static_cast<int32_t>(shift)};
+}
+
+LayerStats finish_stats(const SramPlan& sram, std::string op, int64_t macs, int64_t tiles) {
+  LayerStats s{std::move(op), macs, tiles, {}};
+  for (int b = 0; b < 5; ++b) s.sram[b] = sram.used(static_cast<Space>(b));
+  return s;
+}
+
+}  // namespace lower_detail
+}  // namespace bpusim::compiler
