@@ -1,0 +1,43 @@
+// Helpers shared by the co-simulation tests: the seed, random tiles, comparisons.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/hw_config.h"
+#include "tests/rtl_ref/tile_driver.h"
+
+namespace bpusim::tile::testing {
+
+// The run's base seed: BPUSIM_SEED when set, else random; printed once per process.
+uint64_t base_seed();
+// A generator for the running test: base_seed() mixed with the test's full name, so that
+// BPUSIM_SEED=<printed seed> --gtest_filter=<test> reproduces a failure alone. Prints the
+// seed with the test name.
+std::mt19937_64 test_rng();
+
+// A hardware configuration with this array and requantizer geometry (other keys default).
+HwConfig geometry(int64_t rows, int64_t cols, int64_t requant_depth);
+
+// Random tiles covering the documented ranges; n in [1, max_vectors]. A quarter of them
+// carry a random output ready pattern.
+MacTile random_mac_tile(std::mt19937_64& rng, const HwConfig& hw, int64_t max_vectors);
+RequantTile random_requant_tile(std::mt19937_64& rng, const HwConfig& hw, int64_t max_vectors);
+// A random ready pattern of 1..max_len cycles, each ready with probability p (at least one).
+ReadyPattern random_ready(std::mt19937_64& rng, int max_len, double p);
+
+// One record that passes validation: full output range, no activation; stage-2 fields set
+// to an identity add (a + 0) when has_add.
+ir::RequantChannel plain_channel(ir::Stage1Mode mode, DType out);
+
+// "vector i, lane l: got X, want Y" for the first difference, or "" when equal.
+std::string first_difference(const std::vector<int32_t>& got, const std::vector<int32_t>& want,
+                             int64_t width);
+
+// A short description of a tile for failure messages.
+std::string describe(const MacTile& t, const HwConfig& hw);
+std::string describe(const RequantTile& t, const HwConfig& hw);
+
+}  // namespace bpusim::tile::testing
