@@ -56,6 +56,14 @@ def test_fma_double_rounding_case():
     assert R._fma_f32(a, b, c) == round_f32_exact(exact) == c
 
 
+def test_fixed_encoding_is_exact():
+    rng = np.random.default_rng(9)
+    for s in np.exp(rng.uniform(np.log(1e-9), np.log(100.0), 2000)).astype(F32):
+        mult, shift = R.fixed_encoding(s)
+        assert 2**30 <= mult < 2**31
+        assert Fraction(mult, 2**shift) == Fraction(float(s)), (s, mult, shift)
+
+
 def test_rshift_round_half_away():
     n = np.array([5, 6, 7, -5, -6, -7, 4, -4, 12, -12])
     got = R.rshift_round_half_away(n, 2)  # /4: 1.25 1.5 1.75 -1.25 -1.5 -1.75 1 -1 3 -3

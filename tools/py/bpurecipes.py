@@ -158,6 +158,16 @@ def requantize_fp32(acc, scale, zero_point, out_min=0, out_max=255, channel_axis
     return rne_clamp(t, zero_point, out_min, out_max)
 
 
+def fixed_encoding(scale):
+    """(mult, shift) with mult in [2^30, 2^31) and mult * 2^-shift == scale exactly, for a
+    normal positive float32 scale (QNNPACK's q31 encoding): a lossless input for the
+    requantizer's fixed mode. shift may exceed 62 for scales below 2^-32."""
+    bits = fp32_bits(scale)
+    mult = ((bits & 0x7FFFFF) | 0x800000) << 7
+    shift = 157 - ((bits >> 23) & 0xFF)
+    return mult, shift
+
+
 def rne_clamp(t, zero_point, out_min=0, out_max=255):
     """clamp(rne(t) + zp, out_min, out_max) for float32 t, the rounding exact (no overflow)."""
     r = np.rint(np.asarray(t, dtype=np.float64))
@@ -186,6 +196,10 @@ def add_params(a_scale, b_scale, out_scale):
     m = max(a_os, b_os)
     exponent = ((fp32_bits(m) >> 23) & 0xFF) - 127
     shift = 21 - exponent
+    if shift > 31:
+        # QNNPACK computes 1 << shift in 32 bits: undefined, and torch's bytes are garbage
+        raise ValueError(f"add scale ratio {m} below 2^-10 (shift {shift}): PyTorch's result "
+                         "is undefined")
     mult = fp32_from_bits((21 - exponent + 127) << 23)  # 2^shift as a float
     ma = int(np.rint(F32(a_os * mult)))
     mb = int(np.rint(F32(b_os * mult)))

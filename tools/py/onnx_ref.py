@@ -67,6 +67,15 @@ class Pending:
         self.relu = relu
 
 
+def channels_last_contiguous(q):
+    """PyTorch's is_contiguous(ChannelsLast) for a 4-D tensor: stored NHWC, or an NCHW shape
+    whose two layouts coincide (C == 1, or H == W == 1)."""
+    if q.ints.ndim != 4:
+        return False
+    _, c, h, w = q.ints.shape
+    return q.layout == "nhwc" or c == 1 or (h == 1 and w == 1)
+
+
 def attrs(node):
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
@@ -311,7 +320,7 @@ class Interpreter:
             axis = a["axis"]
             scales, zps = zip(*(q.per_tensor() for q in p.args))
             ints = [q.ints for q in p.args]
-            if axis == 1 and all(q.layout == "nhwc" and q.ints.ndim == 4 for q in p.args):
+            if axis == 1 and all(channels_last_contiguous(q) for q in p.args):
                 return Q(R.cat_channels_last(ints, scales, zps, s, z), s, z, layout="nhwc")
             return Q(R.cat_contiguous(ints, scales, zps, s, z, axis), s, z, layout="nchw")
         # the remaining ops keep their input's quantization parameters in PyTorch

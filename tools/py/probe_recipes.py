@@ -421,7 +421,9 @@ def probe_clamp_channels_last_bug(rng, n):
 
 
 def probe_add_scale_limits(rng, n):
-    """QNNPACK refuses add scale ratios outside [2^-14, 2^8): PyTorch raises."""
+    """QNNPACK refuses add scale ratios outside [2^-14, 2^8) (PyTorch raises); ratios below
+    2^-10 are accepted but need a shift >= 32, which QNNPACK computes with an undefined 32-bit
+    shift: torch's bytes are then far from the exact sum, and the recipe refuses them."""
     a = q_u8(np.arange(8), 1.0, 0)
     b = q_u8(np.arange(8), 1e-6, 0)
     try:
@@ -433,8 +435,19 @@ def probe_add_scale_limits(rng, n):
     try:
         R.add_params(1.0, 1e-6, 1e-3)
     except ValueError:
-        return "ratio 1000 rejected by torch and by the recipe"
-    raise Mismatch("recipe accepted an out-of-range add scale ratio")
+        pass
+    else:
+        raise Mismatch("recipe accepted an out-of-range add scale ratio")
+    sa, sy = F32(0.01), F32(0.01 * 2**12)
+    x, y = rng.integers(0, 256, 1000), rng.integers(0, 256, 1000)
+    got = ints(torch.ops.quantized.add(q_u8(x, sa, 128), q_u8(y, sa, 100), float(sy), 128))
+    exact = np.clip(np.rint(((x - 128) + (y - 100)) * 2.0**-12) + 128, 0, 255)
+    bad = require_discriminates("add shift >= 32 garbage", count_diff(got, exact))
+    try:
+        R.add_params(sa, sa, sy)
+    except ValueError:
+        return f"ratio 1000 rejected by torch; ratio 2^-12: torch wrong on {bad}/1000, recipe refuses"
+    raise Mismatch("recipe accepted a shift >= 32")
 
 
 def probe_maxpool(rng, n):
@@ -559,6 +572,18 @@ def probe_cat(rng, n):
         blocks32 += count_diff(got, alt)
         cases += 1
     require_discriminates("cat vector blocks of 8 vs 32", blocks32)
+    # an NCHW tensor with H == W == 1 is also channels-last contiguous: fast path
+    degenerate = 0
+    for _ in range(n):
+        s_in = rand_scale(rng, 0.005, 0.2)
+        z_in = int(rng.integers(1, 256))
+        x = rng.integers(0, 256, (64, 64, 1, 1))
+        so = F32(2 * s_in)
+        got = ints(torch.ops.quantized.cat([q_u8(x, s_in, z_in)], 1, float(so), 128))
+        expect_equal("cat 1x1 NCHW", got, R.cat_channels_last([x], [s_in], [z_in], so, 128))
+        degenerate += count_diff(got, R.cat_contiguous([x], [s_in], [z_in], so, 128))
+        cases += 1
+    require_discriminates("cat 1x1 NCHW takes the fast path", degenerate)
     require_discriminates("cat fma vs scalar", avx_vs_scalar)
     return (f"{cases} cats; scalar-only requantization would differ on {avx_vs_scalar} "
             f"elements, vector blocks of 32 only on {blocks32}")
