@@ -41,7 +41,8 @@ def test_fma_matches_exact_rounding():
     # near-ties: c chosen so that a*b + c is close to a float32 midpoint
     got = R._fma_f32(a, b, c)
     for i in range(len(a)):
-        want = round_f32_exact(Fraction(float(a[i])) * Fraction(float(b[i])) + Fraction(float(c[i])))
+        exact = Fraction(float(a[i])) * Fraction(float(b[i])) + Fraction(float(c[i]))
+        want = round_f32_exact(exact)
         assert got[i] == want, (i, a[i], b[i], c[i], got[i], want)
 
 

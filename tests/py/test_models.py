@@ -67,7 +67,8 @@ def check_model(d):
 
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "tests", "data", "models")
-    models = sorted(m for m in os.listdir(root) if os.path.isfile(os.path.join(root, m, "manifest.json")))
+    models = sorted(m for m in os.listdir(root)
+                    if os.path.isfile(os.path.join(root, m, "manifest.json")))
     assert models, f"no models under {root}"
     for m in models:
         check_model(os.path.join(root, m))

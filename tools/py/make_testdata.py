@@ -37,7 +37,6 @@ import numpy as np
 import onnx
 import torch
 import torch.ao.quantization as tq
-import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

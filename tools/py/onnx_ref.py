@@ -124,7 +124,8 @@ class Interpreter:
         if op == "Cast":
             to = _ONNX_INT_TYPES[a["to"]]
             src = self.producer.get(n.input[0])
-            if to == np.int32 and src is not None and src.op_type == "Div" and x[0].dtype.kind == "f":
+            is_div = src is not None and src.op_type == "Div"
+            if to == np.int32 and is_div and x[0].dtype.kind == "f":
                 bias, scale = (self.values[i] for i in src.input)
                 return self.pytorch_bias(bias, scale)
             if to in (np.int32, np.int64, np.int8, np.uint8) and x[0].dtype.kind == "f":

@@ -19,7 +19,6 @@ import onnx
 import torch
 import torch.ao.quantization as tq
 import torch.nn as nn
-import torch.nn.functional as F
 from onnx import numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

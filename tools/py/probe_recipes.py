@@ -59,7 +59,8 @@ def count_diff(a, b):
     a = np.asarray(a)
     b = np.asarray(b)
     if a.dtype.kind == "f":
-        return int((a.astype(np.float32).view(np.uint32) != b.astype(np.float32).view(np.uint32)).sum())
+        a, b = a.astype(np.float32).view(np.uint32), b.astype(np.float32).view(np.uint32)
+        return int((a != b).sum())
     return int((a.astype(np.int64) != b.astype(np.int64)).sum())
 
 
@@ -269,7 +270,8 @@ def probe_requant_scale_order(rng, n):
     alts = {
         "s_x*s_w/s_y": lambda sx, sw, sy: F32(F32(sx * sw) / sy),
         "s_x*(s_w/s_y)": lambda sx, sw, sy: F32(sx * F32(sw / sy)),
-        "double then float": lambda sx, sw, sy: F32(np.float64(sx) * np.float64(sw) / np.float64(sy)),
+        "double then float": lambda sx, sw, sy: F32(
+            np.float64(sx) * np.float64(sw) / np.float64(sy)),
     }
     found = {k: 0 for k in alts}
     tried = 0
@@ -318,13 +320,18 @@ def probe_linear(rng, n):
                     zx = int(rng.integers(0, 256))
                     x = rng.integers(0, 256, (m, k))
                     w = rng.integers(-128, 128, (nout, k))
-                    sw = (np.array([rand_scale(rng, 0.001, 0.02) for _ in range(nout)],
-                                   dtype=np.float32) if per_channel else rand_scale(rng, 0.001, 0.02))
+                    if per_channel:
+                        sw = np.array([rand_scale(rng, 0.001, 0.02) for _ in range(nout)],
+                                      dtype=np.float32)
+                        zw = np.zeros(nout, np.int64)
+                    else:
+                        sw, zw = rand_scale(rng, 0.001, 0.02), 0
                     acc_std = np.sqrt(k) * 74 * 74
                     sy = F32(sx * np.max(sw) * acc_std / rng.uniform(15, 60))
                     zy = int(rng.integers(0, 256))
                     b = (rng.standard_normal(nout) * acc_std * sx * np.max(sw)).astype(np.float32)
-                    packed = torch.ops.quantized.linear_prepack(q_weight(w, sw, np.zeros(nout, np.int64) if per_channel else 0), torch.from_numpy(b))
+                    packed = torch.ops.quantized.linear_prepack(q_weight(w, sw, zw),
+                                                                torch.from_numpy(b))
                     op = torch.ops.quantized.linear_relu if relu else torch.ops.quantized.linear
                     got = ints(op(q_u8(x, sx, zx), packed, float(sy), zy))
                     acc = R.linear_acc(x, zx, w, 0, R.quantize_bias(b, sx, sw))
@@ -446,7 +453,8 @@ def probe_add_scale_limits(rng, n):
     try:
         R.add_params(sa, sa, sy)
     except ValueError:
-        return f"ratio 1000 rejected by torch; ratio 2^-12: torch wrong on {bad}/1000, recipe refuses"
+        return (f"ratio 1000 rejected by torch; ratio 2^-12: torch wrong on {bad}/1000, "
+                "recipe refuses")
     raise Mismatch("recipe accepted a shift >= 32")
 
 
