@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "common/hw_config.h"
 #include "isa/assembler.h"
 #include "isa/param_record.h"

@@ -1,0 +1,179 @@
+#include "sim/runtime.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "sim/bpu.h"
+
+namespace bpusim::sim {
+
+using nlohmann::json;
+
+const Tensor& ProgramResult::output(const std::string& name) const {
+  for (const auto& o : outputs)
+    if (o.name == name) return o.tensor;
+  fail("the program has no output '", name, "'");
+}
+
+void check_hw_hash(const isa::Program& p, const HwConfig& hw, const std::string& source) {
+  if (p.hw_hash == hw.hash()) return;
+  std::string diff;
+  if (p.hwconfig.is_object()) {
+    const json mine = hw.to_json();
+    for (auto it = mine.begin(); it != mine.end(); ++it) {
+      const json theirs = p.hwconfig.contains(it.key()) ? p.hwconfig[it.key()] : json();
+      if (theirs != *it)
+        diff += cat("\n  ", it.key(), ": program ", theirs.dump(), ", effective ", it->dump());
+    }
+  }
+  fail(source, ": compiled for hardware config hash 0x", std::hex, p.hw_hash,
+       " but the effective configuration hashes to 0x", hw.hash(), std::dec,
+       "; run with the configuration it was compiled for (--hw / --set) or recompile",
+       diff.empty() ? "" : "; differing keys:", diff);
+}
+
+namespace {
+
+// Writes one user input into DDR with its descriptor (quantizing a float32 array when the
+// descriptor is quantized).
+void write_input(Ddr& ddr, const TensorDesc& d, const Tensor& t, const std::string& source) {
+  require(numel(t.shape()) == numel(d.shape), source, ": input '", d.name, "' has shape ",
+          shape_str(t.shape()), ", the program expects ", shape_str(d.shape));
+  if (t.dtype() == d.dtype) {
+    write_tensor(ddr, d, t.reshaped(d.shape));
+    return;
+  }
+  require(t.dtype() == DType::kF32 && d.scale.has_value() &&
+              (d.dtype == DType::kU8 || d.dtype == DType::kI8 || d.dtype == DType::kI32),
+          source, ": input '", d.name, "' is ", dtype_name(t.dtype()), ", the program expects ",
+          dtype_name(d.dtype), d.scale ? " (or float32, quantized with its scale)" : "");
+  Tensor q(d.dtype, d.shape);
+  const auto x = t.values<float>();
+  for (int64_t i = 0; i < q.numel(); ++i) {
+    const int32_t v = quantize_value(x[i], *d.scale, d.zp, d.dtype);
+    if (d.dtype == DType::kU8)
+      q.values<uint8_t>()[i] = static_cast<uint8_t>(v);
+    else if (d.dtype == DType::kI8)
+      q.values<int8_t>()[i] = static_cast<int8_t>(v);
+    else
+      q.values<int32_t>()[i] = v;
+  }
+  write_tensor(ddr, d, q);
+}
+
+Tensor read_output(const Ddr& ddr, const TensorDesc& d) {
+  const Tensor raw = read_tensor(ddr, d);
+  if (d.scale && d.dtype != DType::kF32) {
+    Tensor f(DType::kF32, d.shape);
+    auto o = f.values<float>();
+    for (int64_t i = 0; i < f.numel(); ++i) o[i] = dequantize_value(raw.as_int(i), *d.scale, d.zp);
+    return f;
+  }
+  if (d.dtype == DType::kI32) {
+    Tensor w(DType::kI64, d.shape);
+    auto o = w.values<int64_t>();
+    for (int64_t i = 0; i < w.numel(); ++i) o[i] = raw.as_int(i);
+    return w;
+  }
+  return raw;
+}
+
+std::pair<int64_t, int64_t> code_range(const json& j, int64_t code_size, const std::string& where) {
+  require(j.is_array() && j.size() == 2 && j[0].is_number_integer() && j[1].is_number_integer(),
+          where, ": 'code' must be [first, end)");
+  const int64_t first = j[0].get<int64_t>(), end = j[1].get<int64_t>();
+  require(0 <= first && first <= end && end <= code_size, where, ": code range [", first, ", ", end,
+          ") is outside CODE (", code_size, " instructions)");
+  return {first, end};
+}
+
+std::vector<LayerCycles> layer_cycles(const json& layers, const PerfCounters& c, int64_t code_size,
+                                      const std::string& source) {
+  std::vector<LayerCycles> out;
+  if (!layers.is_array()) return out;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const json& l = layers[i];
+    const std::string where = cat(source, ": LAYERS[", i, "]");
+    require(l.is_object() && l.contains("code"), where, ": needs 'code'");
+    LayerCycles lc;
+    lc.name = l.value("name", cat("layer", i));
+    lc.op = l.value("op", "");
+    lc.macs = l.value("macs", int64_t{0});
+    std::tie(lc.first, lc.end) = code_range(l["code"], code_size, where);
+    bool any = false;
+    for (const auto& r : c.instrs) {
+      if (r.index < lc.first || r.index >= lc.end) continue;
+      lc.start_cycle = any ? std::min(lc.start_cycle, r.start) : r.start;
+      lc.end_cycle = any ? std::max(lc.end_cycle, r.end) : r.end;
+      any = true;
+      if (r.queue == isa::Queue::kCompute) lc.compute_busy += r.end - r.start;
+    }
+    out.push_back(lc);
+  }
+  return out;
+}
+
+}  // namespace
+
+ProgramResult run_program(const isa::Program& p, const std::map<std::string, Tensor>& inputs,
+                          const RunOptions& o) {
+  if (o.check_hash) check_hw_hash(p, o.hw, o.source);
+  const std::vector<TensorDesc> tensors = parse_tensors(p.tensors, o.source);
+  for (const auto& [name, t] : inputs) {
+    const bool known = std::any_of(tensors.begin(), tensors.end(), [&](const TensorDesc& d) {
+      return d.name == name && d.role == "input";
+    });
+    require(known, o.source, ": the program has no input '", name, "'");
+  }
+
+  Bpu& bpu = Bpu::instance();
+  bpu.configure(o.hw);
+  Ddr& ddr = bpu.ddr();
+  ddr.write(p.weights.ddr_base, p.weights.bytes, o.source + ": WEIGHTS");
+  ddr.write(p.params.ddr_base, p.params.bytes, o.source + ": PARAMS");
+  for (const TensorDesc& d : tensors) {
+    if (d.role != "input") continue;
+    const auto it = inputs.find(d.name);
+    require(it != inputs.end(), o.source, ": input '", d.name, "' was not given");
+    write_input(ddr, d, it->second, o.source);
+  }
+
+  json segments = p.segments;
+  if (segments.is_null()) segments = json::array({{{"kind", "bpu"}, {"code", {0, p.code.size()}}}});
+  require(segments.is_array(), o.source, ": SEGMENTS must be a JSON array");
+
+  if (!o.vcd_path.empty()) bpu.open_vcd(o.vcd_path);
+  ProgramResult result;
+  HostExecutor host(ddr, tensors);
+  const auto code_size = static_cast<int64_t>(p.code.size());
+  for (size_t i = 0; i < segments.size() && !result.fault; ++i) {
+    const json& s = segments[i];
+    const std::string where = cat(o.source, ": SEGMENTS[", i, "]");
+    const std::string kind = s.is_object() ? s.value("kind", "") : "";
+    if (kind == "bpu") {
+      require(s.contains("code"), where, ": a bpu segment needs 'code'");
+      const auto [first, end] = code_range(s["code"], code_size, where);
+      SegmentResult r = bpu.run(p.code, first, end);
+      result.counters.append(r.counters, result.cycles);
+      if (r.fault) {
+        r.fault->cycle += result.cycles;
+        result.fault = r.fault;
+      }
+      result.cycles += r.cycles;
+    } else if (kind == "host") {
+      require(s.contains("ops"), where, ": a host segment needs 'ops'");
+      host.run(s["ops"], cat(where, " (host)"));
+    } else {
+      fail(where, ": 'kind' must be \"bpu\" or \"host\"");
+    }
+  }
+  bpu.close_vcd();
+  result.counters.cycles = result.cycles;
+  result.layers = layer_cycles(p.layers, result.counters, code_size, o.source);
+  if (!result.fault)
+    for (const TensorDesc& d : tensors)
+      if (d.role == "output") result.outputs.push_back({d.name, read_output(ddr, d)});
+  return result;
+}
+
+}  // namespace bpusim::sim

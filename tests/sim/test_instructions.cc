@@ -1,0 +1,342 @@
+// Every instruction on the SystemC model against values derived from first principles: a
+// direct loop over the ISA's formula in the test (CONV), the worked examples of
+// docs/requantizer.md (REQUANT, VADD), or numbers small enough to derive by hand.
+#include <cmath>
+
+#include "tests/sim/sim_test_util.h"
+
+namespace bpusim::sim::testing {
+namespace {
+
+using bpusim::cat;
+using isa::ParamRecord;
+
+TEST(Instructions, LoadGathersA3DStridedRegionIntoDenseSram) {
+  Machine m;
+  const auto ddr = random_bytes(4096, 7);
+  m.put(Buf::kDdr, 0x10000, ddr);
+  m.run_ok(R"(
+    LOAD buf=FEATURE sram_addr=0x100 dram_addr=0x10003 n0=5 n1=3 n2=2 dram_stride1=0x40 dram_stride2=0x400
+    FINISH
+  )");
+  const auto got = m.get(Buf::kFeature, 0x100, 30);
+  for (int i2 = 0; i2 < 2; ++i2)
+    for (int i1 = 0; i1 < 3; ++i1)
+      for (int i0 = 0; i0 < 5; ++i0)
+        EXPECT_EQ(got[(i2 * 3 + i1) * 5 + i0], ddr[3 + i2 * 0x400 + i1 * 0x40 + i0]);
+}
+
+TEST(Instructions, StoreScattersADenseSramRegionToStridedDdr) {
+  Machine m;
+  const auto out = random_bytes(24, 8);
+  m.put(Buf::kOutput, 0x20, out);
+  m.run_ok(R"(
+    STORE buf=OUTPUT sram_addr=0x20 dram_addr=0x3000 n0=4 n1=3 n2=2 dram_stride1=0x10 dram_stride2=0x100
+    FINISH
+  )");
+  for (int i2 = 0; i2 < 2; ++i2)
+    for (int i1 = 0; i1 < 3; ++i1)
+      EXPECT_EQ(m.get(Buf::kDdr, 0x3000 + i2 * 0x100 + i1 * 0x10, 4),
+                std::vector<uint8_t>(out.begin() + (i2 * 3 + i1) * 4,
+                                     out.begin() + (i2 * 3 + i1) * 4 + 4));
+  EXPECT_EQ(m.get(Buf::kDdr, 0x3004, 4), std::vector<uint8_t>(4, 0));  // the gap is untouched
+}
+
+// The CONV formula of docs/isa.md as a direct loop.
+struct ConvCase {
+  int in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride, dil, pad_t, pad_l;
+  bool depthwise, in_signed, wgt_signed;
+  int in_zp, wgt_zp;
+};
+
+std::vector<int32_t> conv_reference(const ConvCase& c, const std::vector<uint8_t>& x,
+                                    const std::vector<uint8_t>& w, std::vector<int32_t> acc,
+                                    bool accumulate) {
+  const auto val = [](uint8_t b, bool s) {
+    return s ? int64_t{static_cast<int8_t>(b)} : int64_t{b};
+  };
+  for (int oy = 0; oy < c.out_h; ++oy)
+    for (int ox = 0; ox < c.out_w; ++ox)
+      for (int co = 0; co < c.out_c; ++co) {
+        int64_t sum = 0;
+        for (int ky = 0; ky < c.k_h; ++ky)
+          for (int kx = 0; kx < c.k_w; ++kx) {
+            const int iy = oy * c.stride - c.pad_t + ky * c.dil;
+            const int ix = ox * c.stride - c.pad_l + kx * c.dil;
+            if (iy < 0 || iy >= c.in_h || ix < 0 || ix >= c.in_w) continue;
+            for (int ci = 0; ci < c.in_c; ++ci) {
+              if (c.depthwise && ci != co) continue;
+              const size_t wi = c.depthwise ? (co * c.k_h + ky) * c.k_w + kx
+                                            : ((co * c.k_h + ky) * c.k_w + kx) * c.in_c + ci;
+              sum += (val(x[(iy * c.in_w + ix) * c.in_c + ci], c.in_signed) - c.in_zp) *
+                     (val(w[wi], c.wgt_signed) - c.wgt_zp);
+            }
+          }
+        int32_t& a = acc[(oy * c.out_w + ox) * c.out_c + co];
+        a = static_cast<int32_t>(static_cast<uint32_t>(accumulate ? a : 0) +
+                                 static_cast<uint32_t>(sum));
+      }
+  return acc;
+}
+
+std::string conv_text(const ConvCase& c, bool accumulate) {
+  return cat("CONV in_addr=0x0 wgt_addr=0x0 acc_addr=0x40 in_h=", c.in_h, " in_w=", c.in_w,
+             " in_c=", c.in_c, " out_h=", c.out_h, " out_w=", c.out_w, " out_c=", c.out_c,
+             " k_h=", c.k_h, " k_w=", c.k_w, " stride_h=", c.stride, " stride_w=", c.stride,
+             " dil_h=", c.dil, " dil_w=", c.dil, " pad_t=", c.pad_t, " pad_l=", c.pad_l,
+             " depthwise=", c.depthwise, " accumulate=", accumulate, " in_signed=", c.in_signed,
+             " wgt_signed=", c.wgt_signed, " in_zp=", c.in_zp, " wgt_zp=", c.wgt_zp, "\nFINISH\n");
+}
+
+void check_conv(const ConvCase& c, bool accumulate, uint32_t seed) {
+  Machine m;
+  const auto x = random_bytes(size_t(c.in_h) * c.in_w * c.in_c, seed);
+  const size_t wn = size_t(c.out_c) * c.k_h * c.k_w * (c.depthwise ? 1 : c.in_c);
+  const auto w = random_bytes(wn, seed + 1);
+  const size_t an = size_t(c.out_h) * c.out_w * c.out_c;
+  std::vector<int32_t> old(an);
+  std::mt19937 rng(seed + 2);
+  for (auto& v : old) v = static_cast<int32_t>(rng());
+  m.put(Buf::kFeature, 0, x);
+  m.put(Buf::kWeight, 0, w);
+  m.put_i32(Buf::kAcc, 0x40, old);
+  m.run_ok(conv_text(c, accumulate));
+  EXPECT_EQ(m.get_i32(Buf::kAcc, 0x40, an), conv_reference(c, x, w, old, accumulate))
+      << conv_text(c, accumulate);
+}
+
+TEST(Instructions, ConvDenseWithPaddingStrideDilationAndZeroPoints) {
+  check_conv({7, 6, 5, 4, 3, 6, 3, 3, 2, 1, 1, 1, false, false, true, 3, -2}, false, 11);
+  check_conv({9, 9, 3, 5, 5, 7, 3, 3, 1, 2, 1, 1, false, true, true, -5, 4}, false, 12);
+  check_conv({5, 5, 37, 5, 5, 9, 1, 1, 1, 1, 0, 0, false, false, false, 128, 0}, false, 13);
+}
+
+TEST(Instructions, ConvAccumulateAddsToTheExistingAccumulators) {
+  check_conv({4, 4, 6, 4, 4, 5, 3, 3, 1, 1, 1, 1, false, true, true, 0, 0}, true, 21);
+}
+
+TEST(Instructions, ConvDepthwise) {
+  check_conv({6, 6, 10, 3, 3, 10, 3, 3, 2, 1, 1, 1, true, false, true, 7, 1}, false, 31);
+  check_conv({5, 7, 4, 5, 7, 4, 5, 3, 1, 1, 2, 1, true, true, true, -1, 0}, true, 32);
+}
+
+TEST(Instructions, ConvOddSizesLargerThanTheArray) {
+  Machine m0;  // default 32x32 array: 70 input and 33 output channels need several blocks
+  check_conv({3, 5, 70, 3, 5, 33, 1, 3, 1, 1, 0, 1, false, false, true, 12, -3}, false, 41);
+}
+
+TEST(Instructions, ConvAccumulatorWrapsAround) {
+  // 1000 + (2^31 - 1000) wraps to -2^31; then adding 255*255 continues from there.
+  Machine m;
+  m.put(Buf::kFeature, 0, {255});
+  m.put(Buf::kWeight, 0, {255});
+  m.put_i32(Buf::kAcc, 0x40, {2147483000});
+  m.run_ok(conv_text({1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, false, false, false, 0, 0}, true));
+  EXPECT_EQ(m.get_i32(Buf::kAcc, 0x40, 1)[0],
+            static_cast<int32_t>(2147483000u + 65025u));  // 2147548025 - 2^32
+  EXPECT_LT(m.get_i32(Buf::kAcc, 0x40, 1)[0], 0);
+}
+
+ParamRecord relu_u8(float scale, int32_t bias, int32_t zp) {
+  ParamRecord r;
+  r.bias = bias;
+  r.scale = scale;
+  r.zp = zp;
+  r.min = zp;
+  r.max = 255;
+  return r;
+}
+
+// docs/requantizer.md 9.1: sum 1000, bias 234, scale float(0.05), zp 128, ReLU -> 190.
+TEST(Instructions, RequantFp32WorkedExample) {
+  Machine m;
+  m.put_i32(Buf::kAcc, 0, {1000, -5000});
+  m.put_records(0, {relu_u8(0.05f, 234, 128), relu_u8(0.05f, 234, 128)});
+  m.run_ok(
+      "REQUANT acc_addr=0x0 out_addr=0x10 prm_addr=0x0 n_pix=1 n_ch=2 mode=fp32 "
+      "out_type=u8\nFINISH");
+  // Channel 1: (-5000 + 234) * 0.05 = -238.3 -> -238 + 128 = -110 -> ReLU clamps to 128.
+  EXPECT_EQ(m.get(Buf::kOutput, 0x10, 2), (std::vector<uint8_t>{190, 128}));
+}
+
+TEST(Instructions, RequantFp32TiesGoToEven) {
+  Machine m;
+  m.put_i32(Buf::kAcc, 0, {5, 7, -5, -7});
+  ParamRecord r;
+  r.scale = 0.5f;
+  r.min = -128;
+  r.max = 127;
+  m.put_records(0, {r});
+  // n_ch = 1, n_pix = 4: every pixel uses the same record.
+  m.run_ok(
+      "REQUANT acc_addr=0x0 out_addr=0x0 prm_addr=0x0 n_pix=4 n_ch=1 mode=fp32 "
+      "out_type=i8\nFINISH");
+  const auto out = m.get(Buf::kOutput, 0, 4);
+  EXPECT_EQ(std::vector<int>(out.begin(), out.end()),
+            (std::vector<int>{2, 4, 254, 252}));  // -2, -4
+}
+
+TEST(Instructions, RequantFixedWorkedExamplesAndTiesAwayFromZero) {
+  Machine m;
+  m.put_i32(Buf::kAcc, 0, {1234, 3, -1234, -3});
+  ParamRecord a;  // mult 0.8 * 2^31, shift 35: scale ~ 0.05
+  a.mult = 1717986918;
+  a.shift = 35;
+  a.min = -128;
+  a.max = 127;
+  ParamRecord b = a;  // scale 0.5 exactly
+  b.mult = 1 << 30;
+  b.shift = 31;
+  m.put_records(0, {a, b});
+  m.run_ok(
+      "REQUANT acc_addr=0x0 out_addr=0x0 prm_addr=0x0 n_pix=2 n_ch=2 mode=fixed "
+      "out_type=i8\nFINISH");
+  const auto out = m.get(Buf::kOutput, 0, 4);
+  // 1234 -> 62; 3 * 0.5 = 1.5 -> 2; -1234 -> -62; -3 * 0.5 = -1.5 -> -2.
+  EXPECT_EQ(static_cast<int8_t>(out[0]), 62);
+  EXPECT_EQ(static_cast<int8_t>(out[1]), 2);
+  EXPECT_EQ(static_cast<int8_t>(out[2]), -62);
+  EXPECT_EQ(static_cast<int8_t>(out[3]), -2);
+}
+
+TEST(Instructions, RequantInt32PassThroughAddsBiasAndWraps) {
+  Machine m;
+  m.put_i32(Buf::kAcc, 0, {2147483000, -7});
+  ParamRecord r;
+  r.bias = 1000;
+  m.put_records(0, {r});
+  m.run_ok("REQUANT acc_addr=0x0 out_addr=0x8 prm_addr=0x0 n_pix=2 n_ch=1 out_type=i32\nFINISH");
+  EXPECT_EQ(m.get_i32(Buf::kOutput, 0x8, 2), (std::vector<int32_t>{-2147483296, 993}));
+}
+
+TEST(Instructions, RequantSaturatesAndClamps) {
+  Machine m;
+  m.put_i32(Buf::kAcc, 0, {2147483647, -2147483647 - 1, 100});
+  ParamRecord r;
+  r.scale = 2.0f;
+  r.min = -128;
+  r.max = 127;
+  ParamRecord relu6 = r;  // clamp [zp=0, 6]
+  relu6.scale = 1.0f;
+  relu6.min = 0;
+  relu6.max = 6;
+  m.put_records(0, {r, r, relu6});
+  m.run_ok(
+      "REQUANT acc_addr=0x0 out_addr=0x0 prm_addr=0x0 n_pix=1 n_ch=3 mode=fp32 "
+      "out_type=i8\nFINISH");
+  const auto out = m.get(Buf::kOutput, 0, 3);
+  EXPECT_EQ(static_cast<int8_t>(out[0]), 127);
+  EXPECT_EQ(static_cast<int8_t>(out[1]), -128);
+  EXPECT_EQ(static_cast<int8_t>(out[2]), 6);
+}
+
+// docs/requantizer.md 9.4: a = 190 (the 9.1 result), b = 100 -> 134.
+ParamRecord add_params() {
+  ParamRecord r = relu_u8(0.05f, 234, 128);
+  r.min = 0;
+  r.add_shift = 22;
+  r.add_mult_a = 1747627;
+  r.add_mult_b = 3495254;
+  r.add_const = -643126736;
+  r.add_zp = 125;
+  r.add_min = 0;
+  r.add_max = 255;
+  return r;
+}
+
+TEST(Instructions, RequantWithFusedResidualAdd) {
+  Machine m;
+  m.put_i32(Buf::kAcc, 0, {1000});
+  m.put(Buf::kFeature, 0x80, {100});
+  m.put_records(0, {add_params()});
+  m.run_ok(
+      "REQUANT acc_addr=0x0 out_addr=0x0 prm_addr=0x0 res_addr=0x80 n_pix=1 n_ch=1 mode=fp32 "
+      "out_type=u8 has_res=1\nFINISH");
+  EXPECT_EQ(m.get(Buf::kOutput, 0, 1)[0], 134);
+}
+
+TEST(Instructions, VaddUsesTheStage2Formula) {
+  Machine m;
+  m.put(Buf::kFeature, 0x0, {190, 128});
+  m.put(Buf::kFeature, 0x100, {100, 120});
+  m.put_records(0x40, {add_params()});
+  m.run_ok("VADD a_addr=0x0 b_addr=0x100 out_addr=0x0 prm_addr=0x40 n=2\nFINISH");
+  // (128, 120) are both zero points: the real sum is 0 -> add_zp 125.
+  EXPECT_EQ(m.get(Buf::kOutput, 0, 2), (std::vector<uint8_t>{134, 125}));
+}
+
+TEST(Instructions, VreqRequantizesToAnotherScale) {
+  Machine m;
+  m.put(Buf::kFeature, 0, {0, 10, 200, 255});
+  ParamRecord r;  // (x - 10) * 0.5 + 100, uint8
+  r.scale = 0.5f;
+  r.zp = 100;
+  r.min = 0;
+  r.max = 255;
+  m.put_records(0, {r});
+  m.run_ok("VREQ in_addr=0x0 out_addr=0x0 prm_addr=0x0 n=4 in_zp=10 mode=fp32\nFINISH");
+  // -5 -> 95; 0 -> 100; 95 -> 195; 122.5 -> 122 (half to even) -> 222.
+  EXPECT_EQ(m.get(Buf::kOutput, 0, 4), (std::vector<uint8_t>{95, 100, 195, 222}));
+}
+
+TEST(Instructions, PoolMaxIgnoresPadding) {
+  Machine m;
+  // 3x3 image, 1 channel, int8, 2x2 windows, stride 2, pad 1: windows see 1, 2, 2, 4 pixels.
+  m.put(Buf::kFeature, 0, {0x81, 2, 3, 4, 0xfb, 6, 7, 8, 9});  // -127, ..., -5, ...
+  m.run_ok(
+      "POOL kind=max in_addr=0x0 out_addr=0x0 in_h=3 in_w=3 c=1 out_h=2 out_w=2 k_h=2 k_w=2 "
+      "stride_h=2 stride_w=2 pad_t=1 pad_l=1 in_signed=1\nFINISH");
+  EXPECT_EQ(m.get(Buf::kOutput, 0, 4), (std::vector<uint8_t>{0x81, 3, 7, 9}));
+}
+
+TEST(Instructions, PoolAverageDividesByCountOrWindow) {
+  Machine m;
+  m.put(Buf::kFeature, 0, {10, 20, 30, 40});  // 2x2, one channel
+  ParamRecord r;                              // identity requantization: scale 1, zp 0, uint8 range
+  r.scale = 1.0f;
+  r.max = 255;
+  m.put_records(0, {r});
+  const char* text =
+      "POOL kind=avg in_addr=0x0 out_addr=0x0 prm_addr=0x0 in_h=2 in_w=2 c=1 out_h=2 out_w=2 "
+      "k_h=2 k_w=2 stride_h=1 stride_w=1 pad_t=1 pad_l=1 count_include_pad=%d in_zp=0\nFINISH";
+  char buf[512];
+  std::snprintf(buf, sizeof buf, text, 0);
+  m.run_ok(buf);
+  // Windows: {10}, {10,20}, {10,30}, {10,20,30,40} -> 10, 15, 20, 25.
+  EXPECT_EQ(m.get(Buf::kOutput, 0, 4), (std::vector<uint8_t>{10, 15, 20, 25}));
+  std::snprintf(buf, sizeof buf, text, 1);
+  m.run_ok(buf);
+  // Divided by 4: 2.5 -> 2, 7.5 -> 8, 10, 25 (half to even).
+  EXPECT_EQ(m.get(Buf::kOutput, 0, 4), (std::vector<uint8_t>{2, 8, 10, 25}));
+}
+
+TEST(Instructions, PoolGlobalAverage) {
+  Machine m;
+  m.put(Buf::kFeature, 0, {1, 100, 2, 101, 3, 102, 6, 104});  // 2x2x2
+  ParamRecord r;
+  r.scale = 1.0f;
+  r.max = 255;
+  m.put_records(0, {r});
+  m.run_ok(
+      "POOL kind=global_avg in_addr=0x0 out_addr=0x0 prm_addr=0x0 in_h=2 in_w=2 c=2 out_h=1 "
+      "out_w=1\nFINISH");
+  EXPECT_EQ(m.get(Buf::kOutput, 0, 2), (std::vector<uint8_t>{3, 102}));  // 3, 101.75
+}
+
+TEST(Instructions, ArgmaxReturnsTheFirstMaximum) {
+  Machine m;
+  m.put(Buf::kFeature, 0, {5, 9, 9, 1, /**/ 0xff, 0x80, 0xfe, 0xff});
+  m.run_ok("ARGMAX in_addr=0x0 out_addr=0x8 n=2 c=4 in_signed=1\nFINISH");
+  EXPECT_EQ(m.get_i32(Buf::kOutput, 0x8, 2), (std::vector<int32_t>{1, 0}));
+}
+
+TEST(Instructions, CopyMovesBytesIntoOutput) {
+  Machine m;
+  const auto data = random_bytes(77, 5);
+  m.put(Buf::kWeight, 0x33, data);
+  m.run_ok("COPY src_buf=WEIGHT src_addr=0x33 dst_addr=0x101 n=77\nFINISH");
+  EXPECT_EQ(m.get(Buf::kOutput, 0x101, 77), data);
+}
+
+}  // namespace
+}  // namespace bpusim::sim::testing
