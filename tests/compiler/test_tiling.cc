@@ -5,12 +5,14 @@
 
 #include <random>
 
+#include <gmock/gmock.h>
 #include "compiler/compile.h"
 #include "compiler/lower/tiling.h"
 #include "isa/isa.h"
 #include "tests/compiler/graph_builder.h"
 #include "tests/compiler/mini_exec.h"
 #include "tests/compiler/reference.h"
+#include "tests/support/test_util.h"
 
 namespace bpusim {
 namespace {
@@ -148,6 +150,240 @@ TEST(Tiling, RandomConvolutionsMatchTheUntiledReference) {
   // The shapes and configurations above really exercise the splits.
   EXPECT_GT(accumulating, 10) << "no in_c split happened";
   EXPECT_GT(multi_tile, 40) << "few layers were tiled";
+}
+
+}  // namespace
+}  // namespace bpusim
+
+namespace bpusim {
+namespace {
+
+using compiler::compile_graph;
+using testing::GraphBuilder;
+using testing::MiniExec;
+
+// out[p][m] = bias[m] + sum_k (a[p][k] - a_zp) * (b[k][m] - b_zp), a given as logical rows.
+Tensor reference_matmul(const Tensor& a, const Tensor& b, const std::vector<int32_t>& bias,
+                        int64_t a_zp, int64_t b_zp, Shape out_shape) {
+  const int64_t k = b.dim(0), m = b.dim(1), rows = a.numel() / k;
+  Tensor y(DType::kI32, std::move(out_shape));
+  auto out = y.values<int32_t>();
+  for (int64_t p = 0; p < rows; ++p)
+    for (int64_t j = 0; j < m; ++j) {
+      uint32_t acc = static_cast<uint32_t>(bias[j]);
+      for (int64_t i = 0; i < k; ++i)
+        acc += static_cast<uint32_t>((a.as_int(p * k + i) - a_zp) * (b.as_int(i * m + j) - b_zp));
+      out[p * m + j] = static_cast<int32_t>(acc);
+    }
+  return y;
+}
+
+std::vector<int32_t> biases(const ir::Requant& rq) {
+  std::vector<int32_t> out;
+  for (const auto& c : rq.channels) out.push_back(c.bias);
+  return out;
+}
+
+TEST(Tiling, LinearLayersWithLargeAndOddSizes) {
+  std::mt19937 rng(7);
+  for (const auto& [hw_name, hw] : hw_configs()) {
+    for (auto [rows, k, m] : std::vector<std::array<int64_t, 3>>{
+             {1, 1, 1}, {3, 37, 5}, {2, 300, 70}, {17, 64, 9}, {1, 5000, 3}, {5000, 3, 2}}) {
+      SCOPED_TRACE(::testing::Message()
+                   << hw_name << " " << rows << "x" << k << " * " << k << "x" << m);
+      GraphBuilder b;
+      const auto a = b.input("a", DType::kU8, {1, rows, k});
+      const Tensor bt = testing::random_tensor(DType::kI8, {k, m}, rng);
+      const auto y = b.node("QMatMul", "fc", {a, b.constant("b", bt)},
+                            {{"a_zero_point", int64_t{3}}, {"b_zero_point", int64_t{-1}}});
+      const ir::Requant rq = testing::int32_requant(m, rng);
+      ir::set_requant(b.last(), rq);
+      b.output(y);
+      const auto result = compile_graph(b.g, hw);
+      const Tensor at = testing::random_tensor(DType::kU8, {1, rows, k}, rng);
+      MiniExec ex(result.program, hw);
+      ex.set_input("a", at);
+      ex.run();
+      EXPECT_EQ(ex.output("fc_out"), reference_matmul(at, bt, biases(rq), 3, -1, {1, rows, m}));
+      expect_stored_once(ex, result.program, "fc_out");
+    }
+  }
+}
+
+TEST(Tiling, FlattenOfAnNhwcTensorFeedsALinearLayerWithPermutedWeights) {
+  std::mt19937 rng(11);
+  for (const auto& [hw_name, hw] : hw_configs()) {
+    SCOPED_TRACE(hw_name);
+    GraphBuilder b;
+    const auto x = b.input("x", DType::kI8, {2, 3, 4, 5});
+    const auto flat = b.node("Flatten", "flatten", {x}, {{"axis", int64_t{1}}});
+    const Tensor bt = testing::random_tensor(DType::kI8, {60, 7}, rng);
+    const auto y = b.node("QMatMul", "fc", {flat, b.constant("b", bt)});
+    const ir::Requant rq = testing::int32_requant(7, rng);
+    ir::set_requant(b.last(), rq);
+    b.output(y);
+    const auto result = compile_graph(b.g, hw);
+    const Tensor xt = testing::random_tensor(DType::kI8, {2, 3, 4, 5}, rng);
+    MiniExec ex(result.program, hw);
+    ex.set_input("x", xt);
+    ex.run();
+    EXPECT_EQ(ex.output("fc_out"), reference_matmul(xt, bt, biases(rq), 0, 0, {2, 7}));
+  }
+}
+
+// conv (int8, identity stage 1 in fixed mode) + fused residual add: y = clamp(clamp(acc) + r).
+TEST(Tiling, FusedResidualTilesMatchTheirOutputTiles) {
+  std::mt19937 rng(5);
+  for (auto [hw_name, hw] : hw_configs()) {
+    hw.set("requant.mode=fixed");
+    SCOPED_TRACE(hw_name);
+    GraphBuilder b;
+    const int64_t c = 6, m = 10, h = 9, w = 7;
+    const auto x = b.input("x", DType::kI8, {1, c, h, w});
+    const auto r = b.input("r", DType::kI8, {1, m, h, w});
+    const Tensor wt = testing::random_tensor(DType::kI8, {m, c, 3, 3}, rng);
+    const auto y = b.node("QConv", "conv", {x, b.constant("w", wt), r},
+                          {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+    ir::Requant rq;
+    rq.mode = ir::Stage1Mode::kFixed;
+    rq.out_dtype = DType::kI8;
+    rq.has_add = true;
+    rq.channels.resize(m);
+    for (auto& ch : rq.channels) {
+      ch.mult = 1 << 30, ch.shift = 30, ch.min = -128, ch.max = 127;
+      ch.add = {0, 1, 1, 0, 0, -128, 127};
+    }
+    ir::set_requant(b.last(), rq);
+    b.output(y);
+    const auto result = compile_graph(b.g, hw);
+    const Tensor xt = testing::random_tensor(DType::kI8, {1, c, h, w}, rng);
+    const Tensor rt = testing::random_tensor(DType::kI8, {1, m, h, w}, rng);
+    MiniExec ex(result.program, hw);
+    ex.set_input("x", xt);
+    ex.set_input("r", rt);
+    ex.run();
+    testing::ConvParams p;
+    p.pt = p.pl = p.pb = p.pr = 1;
+    const Tensor acc = testing::reference_conv(xt, wt, std::vector<int32_t>(m, 0), p);
+    Tensor want(DType::kI8, {1, m, h, w});
+    for (int64_t i = 0; i < acc.numel(); ++i)
+      want.values<int8_t>()[i] = static_cast<int8_t>(std::clamp<int64_t>(
+          std::clamp<int64_t>(acc.as_int(i), -128, 127) + rt.as_int(i), -128, 127));
+    EXPECT_EQ(ex.output("conv_out"), want);
+    expect_stored_once(ex, result.program, "conv_out");
+  }
+}
+
+TEST(Tiling, MaxPoolArgMaxAddClampAndConcat) {
+  std::mt19937 rng(3);
+  for (const auto& [hw_name, hw] : hw_configs()) {
+    SCOPED_TRACE(hw_name);
+    GraphBuilder b;
+    const auto x = b.input("x", DType::kU8, {1, 5, 11, 13});
+    const auto z = b.input("z", DType::kU8, {1, 5, 6, 7});
+    const auto pool = b.node("QMaxPool", "pool", {x},
+                             {{"kernel_shape", std::vector<int64_t>{3, 3}},
+                              {"strides", std::vector<int64_t>{2, 2}},
+                              {"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+    const auto sum = b.node("QAdd", "add", {pool, z});
+    ir::set_add_params(b.last(), {0, 1, 1, 0, 0, 0, 255});
+    const auto clamp =
+        b.node("QClamp", "relu6", {sum}, {{"min", int64_t{10}}, {"max", int64_t{200}}});
+    const auto concat = b.node("QConcat", "cat", {clamp, z},
+                               {{"axis", int64_t{1}},
+                                {"x_scales", std::vector<float>{0.5f, 0.5f}},
+                                {"x_zero_points", std::vector<int64_t>{0, 0}},
+                                {"y_scale", 0.5f}});
+    const auto arg = b.node("ArgMax", "argmax", {concat}, {{"axis", int64_t{1}}});
+    b.output(concat);
+    b.output(arg);
+    const auto result = compile_graph(b.g, hw);
+    const Tensor xt = testing::random_tensor(DType::kU8, {1, 5, 11, 13}, rng);
+    const Tensor zt = testing::random_tensor(DType::kU8, {1, 5, 6, 7}, rng);
+    MiniExec ex(result.program, hw);
+    ex.set_input("x", xt);
+    ex.set_input("z", zt);
+    ex.run();
+    // Reference: maxpool 3x3/2 pad 1, saturating add, clamp, concat, argmax over channels.
+    Tensor want_cat(DType::kU8, {1, 10, 6, 7});
+    Tensor want_arg(DType::kI32, {1, 1, 6, 7});
+    for (int64_t oy = 0; oy < 6; ++oy)
+      for (int64_t ox = 0; ox < 7; ++ox) {
+        int64_t best = -1, best_c = 0;
+        for (int64_t c = 0; c < 10; ++c) {
+          int64_t v;
+          if (c < 5) {
+            int64_t mx = 0;
+            for (int64_t ky = 0; ky < 3; ++ky)
+              for (int64_t kx = 0; kx < 3; ++kx) {
+                const int64_t iy = oy * 2 - 1 + ky, ix = ox * 2 - 1 + kx;
+                if (iy >= 0 && iy < 11 && ix >= 0 && ix < 13)
+                  mx = std::max(mx, xt.as_int((c * 11 + iy) * 13 + ix));
+              }
+            v = std::clamp<int64_t>(std::min<int64_t>(mx + zt.as_int((c * 6 + oy) * 7 + ox), 255),
+                                    10, 200);
+          } else {
+            v = zt.as_int(((c - 5) * 6 + oy) * 7 + ox);
+          }
+          want_cat.values<uint8_t>()[(c * 6 + oy) * 7 + ox] = static_cast<uint8_t>(v);
+          if (v > best) best = v, best_c = c;
+        }
+        want_arg.values<int32_t>()[oy * 7 + ox] = static_cast<int32_t>(best_c);
+      }
+    EXPECT_EQ(ex.output("cat_out"), want_cat);
+    EXPECT_EQ(ex.output("argmax_out"), want_arg);
+  }
+}
+
+TEST(Tiling, ConcatInputsFromConvolutionsAreStoredInPlace) {
+  std::mt19937 rng(9);
+  for (const auto& [hw_name, hw] : hw_configs()) {
+    SCOPED_TRACE(hw_name);
+    GraphBuilder b;
+    const auto x = b.input("x", DType::kU8, {1, 4, 6, 5});
+    const auto z = b.input("z", DType::kU8, {1, 2, 6, 5});
+    std::vector<ir::ValueId> parts;
+    std::vector<Tensor> weights;
+    for (int i = 0; i < 2; ++i) {
+      weights.push_back(testing::random_tensor(DType::kI8, {3 + i, 4, 1, 1}, rng));
+      parts.push_back(b.node("QConv", cat("conv", i), {x, b.constant(cat("w", i), weights.back())},
+                             {{"x_zero_point", int64_t{128}}}));
+      ir::Requant rq;  // fp32 scale 1: the output is the accumulator clamped to uint8
+      rq.out_dtype = DType::kU8;
+      rq.channels.assign(3 + i, {0, 1.0f, 0, 0, 0, 0, 255, {}});
+      ir::set_requant(b.last(), rq);
+    }
+    parts.push_back(z);  // a graph input cannot be written in place: it is copied
+    b.node("QConcat", "cat", parts,
+           {{"axis", int64_t{1}},
+            {"x_scales", std::vector<float>{0.25f, 0.25f, 0.25f}},
+            {"x_zero_points", std::vector<int64_t>{0, 0, 0}},
+            {"y_scale", 0.25f}});
+    b.output(b.g.find("cat_out"));
+    const auto result = compile_graph(b.g, hw);
+    EXPECT_THAT(result.layers.back().op, ::testing::HasSubstr("2 in place, 1 copied, 0 rescaled"));
+    const Tensor xt = testing::random_tensor(DType::kU8, {1, 4, 6, 5}, rng);
+    const Tensor zt = testing::random_tensor(DType::kU8, {1, 2, 6, 5}, rng);
+    MiniExec ex(result.program, hw);
+    ex.set_input("x", xt);
+    ex.set_input("z", zt);
+    ex.run();
+    Tensor want(DType::kU8, {1, 9, 6, 5});
+    testing::ConvParams p;
+    p.x_zp = 128;
+    int64_t ch = 0;
+    for (int i = 0; i < 2; ++i) {
+      const Tensor acc = testing::reference_conv(xt, weights[i], std::vector<int32_t>(3 + i, 0), p);
+      for (int64_t e = 0; e < acc.numel(); ++e)
+        want.values<uint8_t>()[ch * 30 + e] =
+            static_cast<uint8_t>(std::clamp<int64_t>(acc.as_int(e), 0, 255));
+      ch += 3 + i;
+    }
+    for (int64_t e = 0; e < zt.numel(); ++e)
+      want.values<uint8_t>()[ch * 30 + e] = zt.values<uint8_t>()[e];
+    EXPECT_EQ(ex.output("cat_out"), want);
+    expect_stored_once(ex, result.program, "cat_out");
+  }
 }
 
 }  // namespace

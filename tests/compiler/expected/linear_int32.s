@@ -1,0 +1,9 @@
+; segment 0 (bpu): instructions [0, 7)
+; layer fc: linear 40->10 -> int32 (1 tiles)
+LOAD buf=FEATURE sram_addr=0x0 dram_addr=0x2000 n0=80 n1=1 n2=1 dram_stride1=0x0 dram_stride2=0x0
+LOAD buf=WEIGHT sram_addr=0x0 dram_addr=0x0 n0=400 n1=1 n2=1 dram_stride1=0x0 dram_stride2=0x0 +push_next
+CONV in_addr=0x0 wgt_addr=0x0 acc_addr=0x0 in_h=1 in_w=2 in_c=40 out_h=1 out_w=2 out_c=10 k_h=1 k_w=1 stride_h=1 stride_w=1 dil_h=1 dil_w=1 pad_t=0 pad_l=0 depthwise=0 accumulate=0 in_signed=0 wgt_signed=1 in_zp=0 wgt_zp=0 +pop_prev
+LOAD buf=PARAM sram_addr=0x0 dram_addr=0x1000 n0=640 n1=1 n2=1 dram_stride1=0x0 dram_stride2=0x0 +push_next
+REQUANT acc_addr=0x0 out_addr=0x0 prm_addr=0x0 res_addr=0x0 n_pix=2 n_ch=10 mode=fp32 out_type=i32 has_res=0 res_signed=0 a_signed=0 +pop_prev +push_next
+STORE buf=OUTPUT sram_addr=0x0 dram_addr=0x2080 n0=80 n1=1 n2=1 dram_stride1=0x0 dram_stride2=0x0 +pop_prev
+FINISH
