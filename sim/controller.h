@@ -25,7 +25,7 @@ class Controller : public sc_core::sc_module {
   void load(std::span<Decoded> program) { program_ = program; }
   bool idle() const { return idle_; }
 
-  sc_core::sc_signal<int32_t, sc_core::SC_MANY_WRITERS> pc;  // index being fetched, -1 idle
+  sc_core::sc_signal<int32_t, sc_core::SC_UNCHECKED_WRITERS> pc;  // index being fetched, -1 idle
 
  private:
   SC_HAS_PROCESS(Controller);

@@ -29,7 +29,7 @@ class DdrPort : public sc_core::sc_module {
   // Cycles the port moved data (at least one transfer active), since reset().
   int64_t busy_cycles() const { return busy_cycles_; }
   // Number of transfers moving data now (0..2), for the VCD.
-  sc_core::sc_signal<uint32_t, sc_core::SC_MANY_WRITERS> active_transfers;
+  sc_core::sc_signal<uint32_t, sc_core::SC_UNCHECKED_WRITERS> active_transfers;
 
  private:
   SC_HAS_PROCESS(DdrPort);

@@ -60,7 +60,7 @@ class InstrQueue : public sc_core::sc_module {
   const Decoded* front() const { return items_.empty() ? nullptr : items_.front(); }
   // Called with the new depth after every push and pop (the performance counters' log).
   std::function<void(int64_t depth)> on_depth;
-  sc_core::sc_signal<uint32_t, sc_core::SC_MANY_WRITERS> depth_signal;
+  sc_core::sc_signal<uint32_t, sc_core::SC_UNCHECKED_WRITERS> depth_signal;
 
  private:
   void changed() {

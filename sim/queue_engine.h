@@ -35,8 +35,8 @@ class QueueEngine : public sc_core::sc_module {
   const Decoded* current() const { return current_; }
   const std::string& waiting_for() const { return waiting_; }
 
-  sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS> busy;
-  sc_core::sc_signal<int32_t, sc_core::SC_MANY_WRITERS> instr;  // index running, -1 when none
+  sc_core::sc_signal<bool, sc_core::SC_UNCHECKED_WRITERS> busy;
+  sc_core::sc_signal<int32_t, sc_core::SC_UNCHECKED_WRITERS> instr;  // index running, -1 when none
 
  private:
   SC_HAS_PROCESS(QueueEngine);

@@ -31,7 +31,7 @@ class TokenFifo : public sc_core::sc_module {
     return true;
   }
   int64_t count() const { return count_; }
-  sc_core::sc_signal<uint32_t, sc_core::SC_MANY_WRITERS> count_signal;
+  sc_core::sc_signal<uint32_t, sc_core::SC_UNCHECKED_WRITERS> count_signal;
 
  private:
   int64_t count_ = 0;

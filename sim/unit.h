@@ -36,7 +36,7 @@ class Unit {
 
 // Sets `busy` for the duration of a unit's activity (VCD) and counts its busy cycles.
 struct Activity {
-  sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS> busy;
+  sc_core::sc_signal<bool, sc_core::SC_UNCHECKED_WRITERS> busy;
   int64_t busy_cycles = 0;
   explicit Activity(const char* name) : busy(name) {}
   void spend(int64_t n) {

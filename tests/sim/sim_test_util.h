@@ -2,6 +2,7 @@
 // assembler program (the ISA's assembler) as one BPU segment.
 #pragma once
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
