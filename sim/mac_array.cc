@@ -177,6 +177,30 @@ std::string conv_operand_fault(const Operands& f) {
   return "";
 }
 
+TileRun run_mac_tile(const HwConfig& hw, const std::vector<uint8_t>& weights, bool w_signed,
+                     int32_t w_zp, const std::vector<uint8_t>& inputs, bool x_signed, int32_t x_zp,
+                     const std::vector<int32_t>& acc_in, const std::vector<uint8_t>& ready) {
+  const int64_t rows = hw.mac_rows, cols = hw.mac_cols;
+  const int64_t n = static_cast<int64_t>(inputs.size()) / cols;
+  Operands f;
+  f.in_h = f.out_h = 1;
+  f.in_w = f.out_w = n;
+  f.in_c = cols;
+  f.out_c = rows;
+  f.k_h = f.k_w = f.stride_h = f.stride_w = f.dil_h = f.dil_w = 1;
+  f.accumulate = 1;
+  f.in_signed = x_signed;
+  f.wgt_signed = w_signed;
+  f.in_zp = x_zp;
+  f.wgt_zp = w_zp;
+  TileRun run;
+  run.out = acc_in.empty() ? std::vector<int32_t>(static_cast<size_t>(n * rows), 0) : acc_in;
+  ConvScratch scratch;
+  conv_tile(f, inputs.data(), weights.data(), reinterpret_cast<uint8_t*>(run.out.data()), scratch);
+  run.cycles = timing::pipelined_tile_latency(rows, n, timing::mac_depth(hw), ready);
+  return run;
+}
+
 MacArray::MacArray(sc_core::sc_module_name name, const Memories& memories)
     : sc_core::sc_module(name), activity("busy"), mem_(memories) {}
 

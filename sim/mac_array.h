@@ -30,6 +30,21 @@ void conv_tile(const isa::Operands& f, const uint8_t* in, const uint8_t* wgt, ui
 // Operand checks shared by plan() and tests: empty when legal, else the fault reason.
 std::string conv_operand_fault(const isa::Operands& f);
 
+// The result of one unit tile (the RTL co-simulation's unit of work, docs/microarch.md).
+struct TileRun {
+  std::vector<int32_t> out;
+  int64_t cycles = 0;  // first beat accepted to last output valid
+};
+
+// One MAC-array tile: weights [rows][cols] raw bytes, n input vectors [n][cols], accumulator
+// inputs [n][rows] (empty: zeros); out[i * rows + r] = wrap32(acc_in + sum_c (w - w_zp) *
+// (x - x_zp)). The arithmetic is conv_tile's (a 1x1 CONV of n pixels); the cycles follow the
+// array's pipeline under the output ready pattern. The caller validated the sizes, zero-point
+// ranges and the pattern.
+TileRun run_mac_tile(const HwConfig& hw, const std::vector<uint8_t>& weights, bool w_signed,
+                     int32_t w_zp, const std::vector<uint8_t>& inputs, bool x_signed, int32_t x_zp,
+                     const std::vector<int32_t>& acc_in, const std::vector<uint8_t>& ready);
+
 class MacArray : public sc_core::sc_module, public Unit {
  public:
   MacArray(sc_core::sc_module_name name, const Memories& memories);

@@ -61,6 +61,37 @@ void requant_tile(const Operands& f, const uint8_t* acc, const uint8_t* res,
   }
 }
 
+TileRun run_requant_tile(const HwConfig& hw, std::span<const ParamRecord> records, bool fixed,
+                         OutType out_type, bool has_res, bool res_signed,
+                         const std::vector<int32_t>& accs, const std::vector<uint8_t>& residual,
+                         const std::vector<uint8_t>& ready) {
+  const int64_t lanes = hw.mac_rows;
+  const int64_t n = static_cast<int64_t>(accs.size()) / lanes;
+  Operands f;
+  f.n_pix = n;
+  f.n_ch = lanes;
+  f.mode = fixed;
+  f.out_type = static_cast<int64_t>(out_type);
+  f.has_res = has_res;
+  f.res_signed = res_signed;
+  f.a_signed = out_type == OutType::kI8;
+  const size_t esize = out_type == OutType::kI32 ? 4 : 1;
+  std::vector<uint8_t> bytes(accs.size() * esize);
+  requant_tile(f, reinterpret_cast<const uint8_t*>(accs.data()),
+               has_res ? residual.data() : nullptr, records, bytes.data());
+  TileRun run;
+  run.out.resize(accs.size());
+  for (size_t i = 0; i < accs.size(); ++i) {
+    if (out_type == OutType::kI32)
+      std::memcpy(&run.out[i], bytes.data() + 4 * i, 4);
+    else
+      run.out[i] =
+          out_type == OutType::kI8 ? int32_t{static_cast<int8_t>(bytes[i])} : int32_t{bytes[i]};
+  }
+  run.cycles = timing::pipelined_tile_latency(lanes, n, hw.requant_pipeline_depth, ready);
+  return run;
+}
+
 Requantizer::Requantizer(sc_core::sc_module_name name, const Memories& memories)
     : sc_core::sc_module(name), activity("busy"), mem_(memories) {}
 

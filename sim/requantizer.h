@@ -12,6 +12,7 @@
 
 #include "common/hw_config.h"
 #include "isa/param_record.h"
+#include "sim/mac_array.h"
 #include "sim/memories.h"
 #include "sim/unit.h"
 
@@ -37,6 +38,15 @@ inline int32_t saturate_to(int32_t v, OutType t) {
 // [n_pix][n_ch] bytes (when has_res), out [n_pix][n_ch] of out_type, one record per channel.
 void requant_tile(const isa::Operands& f, const uint8_t* acc, const uint8_t* res,
                   std::span<const isa::ParamRecord> records, uint8_t* out);
+
+// One requantizer tile (the RTL co-simulation's unit of work, docs/microarch.md): one record
+// per lane (lanes = mac.rows), n vectors of lanes accumulators [n][lanes] (+ residual bytes
+// when has_res); out[i * lanes + l] as int32 (uint8/int8 results extended). out_type 2 is the
+// int32 pass-through. Cycles follow the pipeline under the output ready pattern.
+TileRun run_requant_tile(const HwConfig& hw, std::span<const isa::ParamRecord> records, bool fixed,
+                         OutType out_type, bool has_res, bool res_signed,
+                         const std::vector<int32_t>& accs, const std::vector<uint8_t>& residual,
+                         const std::vector<uint8_t>& ready);
 
 class Requantizer : public sc_core::sc_module, public Unit {
  public:

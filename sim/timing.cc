@@ -74,6 +74,27 @@ int64_t mac_tile_latency(int64_t vectors, const HwConfig& hw) {
   return hw.mac_rows + vectors - 1 + mac_depth(hw);
 }
 
+int64_t pipelined_tile_latency(int64_t load_beats, int64_t vectors, int64_t depth,
+                               const std::vector<uint8_t>& ready) {
+  // stage[0] holds the vector that entered last, stage[depth - 1] the output register;
+  // -1 is a bubble.
+  std::vector<int64_t> stage(static_cast<size_t>(depth), -1);
+  int64_t loaded = 0, sent = 0;
+  for (int64_t t = 0;; ++t) {
+    const bool out_valid = stage.back() >= 0;
+    if (out_valid && stage.back() == vectors - 1) return t;  // the first beat is in cycle 0
+    const bool out_ready = ready.empty() || ready[static_cast<size_t>(t) % ready.size()] != 0;
+    const bool en = !out_valid || out_ready;
+    const bool in_fire = loaded == load_beats && sent < vectors && en;
+    if (en) {
+      for (size_t i = stage.size() - 1; i > 0; --i) stage[i] = stage[i - 1];
+      stage[0] = in_fire ? sent : -1;
+    }
+    if (loaded < load_beats) ++loaded;
+    if (in_fire) ++sent;
+  }
+}
+
 int64_t requant_cycles(const Operands& f, const HwConfig& hw) {
   const int64_t lanes = hw.mac_rows;
   const int64_t tiles = ceil_div(f.n_ch, lanes);

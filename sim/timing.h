@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "common/hw_config.h"
 #include "isa/isa.h"
@@ -45,6 +46,14 @@ int64_t conv_macs(const isa::Operands& f);
 // One array tile as the RTL co-simulation counts it (first weight beat accepted to last output
 // valid, output always ready): rows + vectors - 1 + depth.
 int64_t mac_tile_latency(int64_t vectors, const HwConfig& hw);
+
+// One pipelined tile with output back pressure, as docs/microarch.md defines it for the MAC
+// array and the requantizer (one stall domain, en = !out_valid || out_ready): `load_beats`
+// weight/record beats (one per cycle), then `vectors` inputs (one per enabled cycle), depth
+// `depth`; output ready in cycle t is ready[t % size] (always when empty; it must contain a
+// 1). Returns the cycle of the last output valid minus the cycle of the first beat.
+int64_t pipelined_tile_latency(int64_t load_beats, int64_t vectors, int64_t depth,
+                               const std::vector<uint8_t>& ready);
 
 // Rule 7 — requantizer pipeline (lanes = mac.rows, depth = requant.pipeline_depth).
 // A tile of up to `lanes` channels loads `lanes` parameter records, streams n_pix vectors and
