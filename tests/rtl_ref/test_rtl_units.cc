@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -185,6 +186,15 @@ TEST(RtlWrappers, WritesFstWaveforms) {
     in.read(&first, 1);
     EXPECT_EQ(first, 0) << f << ": an FST file starts with its header block (type 0)";
     EXPECT_GT(std::filesystem::file_size(dir / f), 200u) << f;
+  }
+  // GTKWave's own reader, when installed, must parse it (Debian package gtkwave).
+  if (std::filesystem::exists("/usr/bin/fst2vcd")) {
+    const auto vcd = dir / "mac.vcd";
+    const std::string cmd = "/usr/bin/fst2vcd " + (dir / "mac.fst").string() + " > " + vcd.string();
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    const std::string text = bpusim::testing::read_text(vcd.string());
+    EXPECT_NE(text.find("y_valid"), std::string::npos);
+    EXPECT_NE(text.find("$enddefinitions"), std::string::npos);
   }
   const std::string e = error_message(
       [&] { rtl::MacArrayRtl::create(4, 5)->trace_to((dir / "no/such/dir/x.fst").string()); });

@@ -7,7 +7,7 @@
 // Backends (one file each):
 //   golden   tile_driver_golden.cc   golden::matmul_acc / golden::requantize; untimed
 //   rtl      tile_driver_rtl.cc      rtl_ref's verilated units, driven cycle by cycle
-//   systemc  tile_driver_systemc.cc  the slot for sim/'s MAC array and requantizer
+//   systemc  tile_driver_systemc.cc  the slot; systemc_backend.cc drives sim/'s units
 #pragma once
 
 #include <cstdint>
@@ -80,7 +80,7 @@ class TileBackend {
 
 std::unique_ptr<TileBackend> make_golden_backend(const HwConfig& hw);
 std::unique_ptr<TileBackend> make_rtl_backend(const HwConfig& hw);
-// nullptr until sim/ provides the units (see tile_driver_systemc.cc).
+// sim/'s MAC array and requantizer (tile_driver_systemc.cc -> systemc_backend.cc).
 std::unique_ptr<TileBackend> make_systemc_backend(const HwConfig& hw);
 
 // "golden", "rtl", "systemc".
