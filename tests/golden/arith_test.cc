@@ -27,7 +27,7 @@ ir::RequantChannel fp32_channel(float scale, int32_t zp, int32_t lo, int32_t hi)
   return c;
 }
 
-TEST(Wrap32, WrapsAtBothLimits) {
+TEST(GoldenWrap32, WrapsAtBothLimits) {
   EXPECT_EQ(wrap32(int64_t{kMax}), kMax);
   EXPECT_EQ(wrap32(int64_t{kMax} + 1), kMin);
   EXPECT_EQ(wrap32(int64_t{kMin} - 1), kMax);
@@ -35,7 +35,7 @@ TEST(Wrap32, WrapsAtBothLimits) {
   EXPECT_EQ(wrap32(-(int64_t{1} << 32) - 5), -5);
 }
 
-TEST(SaturateTo, EveryIntegerType) {
+TEST(GoldenSaturateTo, EveryIntegerType) {
   EXPECT_EQ(saturate_to(-1, DType::kU8), 0);
   EXPECT_EQ(saturate_to(256, DType::kU8), 255);
   EXPECT_EQ(saturate_to(-129, DType::kI8), -128);
@@ -44,7 +44,7 @@ TEST(SaturateTo, EveryIntegerType) {
   EXPECT_EQ(saturate_to(int64_t{kMin} - 1, DType::kI32), kMin);
 }
 
-TEST(RoundHalfEven, TiesOfBothSigns) {
+TEST(GoldenRoundHalfEven, TiesOfBothSigns) {
   const int64_t lo = kMin, hi = kMax;
   EXPECT_EQ(round_half_even(0.5, lo, hi), 0);
   EXPECT_EQ(round_half_even(1.5, lo, hi), 2);
@@ -60,7 +60,7 @@ TEST(RoundHalfEven, TiesOfBothSigns) {
   EXPECT_EQ(round_half_even(std::nan(""), 5, 9), 5);
 }
 
-TEST(RoundHalfEven, MatchesNearbyintInTheDefaultRoundingMode) {
+TEST(GoldenRoundHalfEven, MatchesNearbyintInTheDefaultRoundingMode) {
   ASSERT_EQ(std::fegetround(), FE_TONEAREST);
   for (int i = -4000; i <= 4000; ++i) {
     const double t = i / 8.0;  // many exact ties and quarter points
@@ -68,7 +68,7 @@ TEST(RoundHalfEven, MatchesNearbyintInTheDefaultRoundingMode) {
   }
 }
 
-TEST(RequantFp32, TiesGoToEvenForBothSigns) {
+TEST(GoldenRequantFp32, TiesGoToEvenForBothSigns) {
   EXPECT_EQ(requant_fp32(5, 0.5f), 2);
   EXPECT_EQ(requant_fp32(7, 0.5f), 4);
   EXPECT_EQ(requant_fp32(-5, 0.5f), -2);
@@ -79,14 +79,14 @@ TEST(RequantFp32, TiesGoToEvenForBothSigns) {
   EXPECT_EQ(requant_fp32(-3, 0.25f), -1);
 }
 
-TEST(RequantFp32, ConvertsTheAccumulatorToFloatFirst) {
+TEST(GoldenRequantFp32, ConvertsTheAccumulatorToFloatFirst) {
   // 2^24 + 1 is not a float: it converts (ties to even) to 2^24.
   EXPECT_EQ(requant_fp32((1 << 24) + 1, 1.0f), 1 << 24);
   EXPECT_EQ(requant_fp32((1 << 24) + 3, 1.0f), (1 << 24) + 4);
   EXPECT_EQ(requant_fp32(-((1 << 24) + 1), 1.0f), -(1 << 24));
 }
 
-TEST(RequantFp32, SaturatesBothWays) {
+TEST(GoldenRequantFp32, SaturatesBothWays) {
   EXPECT_EQ(requant_fp32(kMax, 2.0f), kMax);
   EXPECT_EQ(requant_fp32(kMin, 2.0f), kMin);
   EXPECT_EQ(requant_fp32(kMax, 1.0f), kMax);  // float(2^31 - 1) = 2^31: saturates
@@ -95,7 +95,7 @@ TEST(RequantFp32, SaturatesBothWays) {
   EXPECT_EQ(requant_fp32(kMin, 3.4e38f), kMin);
 }
 
-TEST(RequantFp32, AgreesWithAnIndependentFormulation) {
+TEST(GoldenRequantFp32, AgreesWithAnIndependentFormulation) {
   // Single-precision product computed through volatile floats, rounded with nearbyint.
   for (float scale : {0.0123f, 0.5f, 1.0f / 3.0f, 0.00173f, 7.25f}) {
     for (int32_t acc = -20000; acc <= 20000; acc += 7) {
@@ -113,7 +113,7 @@ int64_t half_away_reference(int64_t p, int shift) {
   return static_cast<int64_t>(std::round(std::ldexp(static_cast<long double>(p), -shift)));
 }
 
-TEST(RequantFixed, TiesGoAwayFromZeroForBothSigns) {
+TEST(GoldenRequantFixed, TiesGoAwayFromZeroForBothSigns) {
   const int32_t half = 1 << 30;  // mult 2^30 with shift 31 = scale 0.5
   EXPECT_EQ(requant_fixed(1, half, 31), 1);
   EXPECT_EQ(requant_fixed(-1, half, 31), -1);
@@ -125,7 +125,7 @@ TEST(RequantFixed, TiesGoAwayFromZeroForBothSigns) {
   EXPECT_EQ(requant_fixed(-2, half, 31), -1);
 }
 
-TEST(RequantFixed, AgreesWithLongDoubleRounding) {
+TEST(GoldenRequantFixed, AgreesWithLongDoubleRounding) {
   for (int32_t mult : {1 << 30, 1234567890, 1717986918, kMax}) {
     for (int shift : {1, 2, 13, 31, 40, 62}) {
       for (int32_t acc : {0, 1, -1, 2, -2, 3, -3, 1000, -1000, 65025, -65025, kMax, kMin}) {
@@ -141,7 +141,7 @@ TEST(RequantFixed, AgreesWithLongDoubleRounding) {
   }
 }
 
-TEST(RequantFixed, SaturatesBothWaysAndZeroMultiplier) {
+TEST(GoldenRequantFixed, SaturatesBothWaysAndZeroMultiplier) {
   EXPECT_EQ(requant_fixed(kMax, kMax, 0), kMax);
   EXPECT_EQ(requant_fixed(kMin, kMax, 0), kMin);
   EXPECT_EQ(requant_fixed(kMax, 1 << 30, 29), kMax);  // x2
@@ -149,7 +149,7 @@ TEST(RequantFixed, SaturatesBothWaysAndZeroMultiplier) {
   EXPECT_EQ(requant_fixed(kMin, kMax, 62), -1);  // -(2^62 - 2^31) / 2^62 = -0.9999999995
 }
 
-TEST(Stage1, BiasWrapsAndPassThroughReturnsTheAccumulator) {
+TEST(GoldenStage1, BiasWrapsAndPassThroughReturnsTheAccumulator) {
   ir::RequantChannel c;
   c.bias = 1000;
   EXPECT_EQ(stage1(2147483000, ir::Stage1Mode::kInt32, c), -2147483296);
@@ -157,7 +157,7 @@ TEST(Stage1, BiasWrapsAndPassThroughReturnsTheAccumulator) {
   EXPECT_EQ(stage1(kMin, ir::Stage1Mode::kInt32, c), kMax);
 }
 
-TEST(Stage1, ZeroPointAndClampDoActivationAndSaturation) {
+TEST(GoldenStage1, ZeroPointAndClampDoActivationAndSaturation) {
   const Bounds u8 = no_activation_bounds(DType::kU8);
   const Bounds relu = relu_bounds(128, DType::kU8);
   ir::RequantChannel c = fp32_channel(1.0f, 128, u8.min, u8.max);
@@ -182,7 +182,7 @@ TEST(Stage1, ZeroPointAndClampDoActivationAndSaturation) {
   EXPECT_EQ(stage1(-1000, ir::Stage1Mode::kFixed, fx), -128);
 }
 
-TEST(Bounds, ReluAndRelu6) {
+TEST(GoldenBounds, ReluAndRelu6) {
   EXPECT_EQ(relu_bounds(-5, DType::kI8).min, -5);
   EXPECT_EQ(relu_bounds(-5, DType::kI8).max, 127);
   const Bounds r6 = relu6_bounds(10, 0.05f, DType::kU8);  // 6 / 0.05 = 120
@@ -192,7 +192,7 @@ TEST(Bounds, ReluAndRelu6) {
   EXPECT_EQ(relu6_bounds(0, 0.048f, DType::kU8).max, 125);   // 6 / 0.048 = 125
 }
 
-TEST(ShiftRoundHalfAway, TiesOfBothSigns) {
+TEST(GoldenShiftRoundHalfAway, TiesOfBothSigns) {
   EXPECT_EQ(shift_round_half_away(3, 1), 2);
   EXPECT_EQ(shift_round_half_away(-3, 1), -2);
   EXPECT_EQ(shift_round_half_away(1, 1), 1);
@@ -206,7 +206,7 @@ TEST(ShiftRoundHalfAway, TiesOfBothSigns) {
   EXPECT_EQ(shift_round_half_away(-42, 0), -42);
 }
 
-TEST(ShiftRoundHalfAway, AgreesWithLongDoubleRoundingIncludingTheLimits) {
+TEST(GoldenShiftRoundHalfAway, AgreesWithLongDoubleRoundingIncludingTheLimits) {
   for (int shift = 1; shift <= 31; ++shift) {
     for (int32_t s = -2000; s <= 2000; ++s)
       ASSERT_EQ(shift_round_half_away(s, shift), half_away_reference(s, shift)) << s;
@@ -228,7 +228,7 @@ int32_t stage2_reference(int32_t a, int32_t b, const ir::AddParams& p) {
                               p.add_zp);
 }
 
-TEST(Stage2Add, TiesOfBothSignsAndClampBothWays) {
+TEST(GoldenStage2Add, TiesOfBothSignsAndClampBothWays) {
   ir::AddParams p{0, 0, 0, 22, 125, 0, 255};
   p.add_const = 3 << 21;  // 1.5
   EXPECT_EQ(stage2_add(0, 0, p), 127);
@@ -246,7 +246,7 @@ TEST(Stage2Add, TiesOfBothSignsAndClampBothWays) {
   EXPECT_EQ(stage2_add(0, 0, p), 125);
 }
 
-TEST(Stage2Add, WrapsInInt32LikeTheReference) {
+TEST(GoldenStage2Add, WrapsInInt32LikeTheReference) {
   // Operands at the uint8/int8 extremes and multipliers large enough to wrap the sum.
   const ir::AddParams cases[] = {
       {0, 1 << 30, 1 << 30, 31, 0, -128, 127}, {kMax, 1 << 24, -(1 << 24), 20, 3, -128, 127},
@@ -260,7 +260,7 @@ TEST(Stage2Add, WrapsInInt32LikeTheReference) {
             << a << " " << b << " const " << p.add_const;
 }
 
-TEST(QuantizeValue, TiesSaturationAndMethods) {
+TEST(GoldenQuantizeValue, TiesSaturationAndMethods) {
   EXPECT_EQ(quantize_value(3.0f, 2.0f, 128, DType::kU8), 130);  // 1.5 -> 2
   EXPECT_EQ(quantize_value(5.0f, 2.0f, 128, DType::kU8), 130);  // 2.5 -> 2
   EXPECT_EQ(quantize_value(-3.0f, 2.0f, 0, DType::kI8), -2);    // -1.5 -> -2
@@ -279,7 +279,7 @@ TEST(QuantizeValue, TiesSaturationAndMethods) {
   EXPECT_EQ(quantize_value(2.25f, 0.3f, 0, DType::kI8, QuantizeMethod::kMulInv), 8);
 }
 
-TEST(DequantizeValue, ExactDifferenceThenOneMultiply) {
+TEST(GoldenDequantizeValue, ExactDifferenceThenOneMultiply) {
   EXPECT_EQ(dequantize_value(0, 2.0f, 128), -256.0f);
   EXPECT_EQ(dequantize_value(255, 2.0f, 128), 254.0f);
   EXPECT_EQ(dequantize_value(kMax, 1.0f, 0), 2147483648.0f);

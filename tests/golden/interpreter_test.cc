@@ -99,7 +99,7 @@ std::map<std::string, Tensor> conv_inputs() {
           {"r", Tensor::from<uint8_t>({1, 2, 2, 2}, {20, 21, 22, 23, 30, 20, 20, 20})}};
 }
 
-TEST(Interpreter, ConvWithFusedAddPoolDequantizeArgmax) {
+TEST(GoldenInterpreter, ConvWithFusedAddPoolDequantizeArgmax) {
   const Builder b = conv_graph();
   const RunResult res = run(b.g, conv_inputs(), {.keep_intermediates = true});
   // x - 1 = {0, 2, 4, 7}. ch0: (2 * v + 1) * 0.5 = 0.5, 2.5, 4.5, 7.5 -> 0, 2, 4, 8 (ties to
@@ -118,7 +118,7 @@ TEST(Interpreter, ConvWithFusedAddPoolDequantizeArgmax) {
   EXPECT_TRUE(run(b.g, conv_inputs()).intermediates.empty());
 }
 
-TEST(Interpreter, InputErrors) {
+TEST(GoldenInterpreter, InputErrors) {
   const Builder b = conv_graph();
   auto in = conv_inputs();
   in.erase("r");
@@ -136,7 +136,7 @@ TEST(Interpreter, InputErrors) {
   EXPECT_THAT(error_message([&] { run(b.g, in); }), HasSubstr("'zz' is not an input"));
 }
 
-TEST(Interpreter, NodeErrorsNameTheNodeFieldAndValue) {
+TEST(GoldenInterpreter, NodeErrorsNameTheNodeFieldAndValue) {
   auto expect_error = [](auto edit, const std::string& text) {
     Builder b = conv_graph();
     edit(b.g.nodes[0]);
@@ -191,7 +191,7 @@ TEST(Interpreter, NodeErrorsNameTheNodeFieldAndValue) {
       "attribute 'mult' channel 0 value 536870912 must be 0 or in [2^30, 2^31)");
 }
 
-TEST(Interpreter, ClampBoundsAboveMinAreChecked) {
+TEST(GoldenInterpreter, ClampBoundsAboveMinAreChecked) {
   Builder b = conv_graph();
   b.g.nodes[0].attrs["min"] = I64s{200, 0};
   b.g.nodes[0].attrs["max"] = I64s{100, 255};
@@ -199,7 +199,7 @@ TEST(Interpreter, ClampBoundsAboveMinAreChecked) {
               HasSubstr("channel 0 min 200 > max 100"));
 }
 
-TEST(Interpreter, QMatMulFixedModeAndPassThrough) {
+TEST(GoldenInterpreter, QMatMulFixedModeAndPassThrough) {
   Builder b;
   const ir::ValueId a = b.input("a", DType::kI8, {2, 2});
   const ir::ValueId w = b.constant("w", Tensor::from<int8_t>({2, 2}, {1, -2, 3, 4}));
@@ -226,7 +226,7 @@ TEST(Interpreter, QMatMulFixedModeAndPassThrough) {
   EXPECT_EQ(vals<int32_t>(res.output("pass")), (std::vector<int32_t>{105, 100, 106, 108}));
 }
 
-TEST(Interpreter, QuantizeQAddQConcatQAvgPoolChain) {
+TEST(GoldenInterpreter, QuantizeQAddQConcatQAvgPoolChain) {
   Builder b;
   const ir::ValueId x = b.input("x", DType::kF32, {1, 1, 1, 2});
   const ir::ValueId q = b.out(b.node(ir::op::kQuantize, {x}, "q",
@@ -257,7 +257,7 @@ TEST(Interpreter, QuantizeQAddQConcatQAvgPoolChain) {
   EXPECT_EQ(vals<uint8_t>(res.output("avg")), (std::vector<uint8_t>{0, 1}));
 }
 
-TEST(Interpreter, FloatHostRegion) {
+TEST(GoldenInterpreter, FloatHostRegion) {
   Builder b;
   const ir::ValueId x = b.input("x", DType::kF32, {1, 1, 2, 2});
   const ir::ValueId w = b.constant("w", Tensor::from<float>({2, 1, 1, 1}, {1.0f, -1.0f}));
@@ -273,7 +273,7 @@ TEST(Interpreter, FloatHostRegion) {
   EXPECT_EQ(vals<float>(res.output("y")), (std::vector<float>{54.0f}));
 }
 
-TEST(OpSet, EveryOpHasAKernelAndUniqueNames) {
+TEST(GoldenOpSet, EveryOpHasAKernelAndUniqueNames) {
   std::set<std::string_view> names;
   for (const ir::OpDef& d : ir::op_set()) {
     EXPECT_TRUE(has_kernel(d.name)) << d.name;
@@ -287,7 +287,7 @@ TEST(OpSet, EveryOpHasAKernelAndUniqueNames) {
   EXPECT_FALSE(has_kernel("QLinearConv"));
 }
 
-TEST(OpSet, RequantAttributesRoundTrip) {
+TEST(GoldenOpSet, RequantAttributesRoundTrip) {
   ir::Node n;
   n.name = "n";
   n.op = ir::op::kQConv;

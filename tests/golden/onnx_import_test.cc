@@ -127,7 +127,7 @@ std::string temp_file(const std::string& name, const std::string& bytes) {
   return p.string();
 }
 
-TEST(OnnxImport, QLinearConvModelRunsEndToEnd) {
+TEST(GoldenOnnxImport, QLinearConvModelRunsEndToEnd) {
   const Tensor y = run_model(conv_model());
   EXPECT_EQ(std::vector<uint8_t>(y.values<uint8_t>().begin(), y.values<uint8_t>().end()),
             (std::vector<uint8_t>{102, 112, 122, 132, 92, 62, 32, 2}));
@@ -144,7 +144,7 @@ TEST(OnnxImport, QLinearConvModelRunsEndToEnd) {
   EXPECT_EQ(n.attr_ints("bias", {}), (std::vector<int64_t>{4, -8}));
 }
 
-TEST(OnnxImport, TypedAndRawTensorFieldsAndConstants) {
+TEST(GoldenOnnxImport, TypedAndRawTensorFieldsAndConstants) {
   EXPECT_EQ(tensor_from_proto(typed("a", kI8, {3}, {-128, 0, 127}), "c").values<int8_t>()[0], -128);
   EXPECT_EQ(tensor_from_proto(typed("a", kI64, {2}, {-5, 1e12}), "c").values<int64_t>()[1],
             1000000000000);
@@ -180,7 +180,7 @@ TEST(OnnxImport, TypedAndRawTensorFieldsAndConstants) {
   EXPECT_THAT(import_error(m), HasSubstr("input 6 'y_scale' is not defined"));
 }
 
-TEST(OnnxImport, SymbolicDimensionsLeaveTheShapeUnknown) {
+TEST(GoldenOnnxImport, SymbolicDimensionsLeaveTheShapeUnknown) {
   onnx::ModelProto m = conv_model();
   m.mutable_graph()
       ->mutable_input(0)
@@ -196,7 +196,7 @@ TEST(OnnxImport, SymbolicDimensionsLeaveTheShapeUnknown) {
   EXPECT_EQ(run_model(m).values<uint8_t>()[0], 102);
 }
 
-TEST(OnnxImport, MalformedTruncatedAndMissingFiles) {
+TEST(GoldenOnnxImport, MalformedTruncatedAndMissingFiles) {
   const std::string bytes = conv_model().SerializeAsString();
   const std::string cut = temp_file("cut.onnx", bytes.substr(0, bytes.size() - 1));
   EXPECT_THAT(error_message([&] { import_onnx(cut); }),
@@ -220,7 +220,7 @@ TEST(OnnxImport, MalformedTruncatedAndMissingFiles) {
   EXPECT_EQ(ok.tensor.values<uint8_t>()[1], 2);
 }
 
-TEST(OnnxImport, ScalesMustBeFinitePositive) {
+TEST(GoldenOnnxImport, ScalesMustBeFinitePositive) {
   for (float bad : {0.0f, -1.0f, std::numeric_limits<float>::quiet_NaN(),
                     std::numeric_limits<float>::infinity()}) {
     onnx::ModelProto m = conv_model();
@@ -240,7 +240,7 @@ TEST(OnnxImport, ScalesMustBeFinitePositive) {
   EXPECT_THAT(import_error(m), HasSubstr("is not a finite positive float32"));
 }
 
-TEST(OnnxImport, ZeroPointsOfTheWrongTypeOrOutOfRange) {
+TEST(GoldenOnnxImport, ZeroPointsOfTheWrongTypeOrOutOfRange) {
   onnx::ModelProto m = conv_model();
   initializer(m, "x_zp") = typed("x_zp", kI8, {}, {10});
   EXPECT_THAT(import_error(m), HasSubstr("node 'conv' (QLinearConv): input 'x_zero_point' is "
@@ -258,7 +258,7 @@ TEST(OnnxImport, ZeroPointsOfTheWrongTypeOrOutOfRange) {
   EXPECT_THAT(import_error(m), HasSubstr("input 'x_zero_point' has shape [2], expected one value"));
 }
 
-TEST(OnnxImport, BadTensorData) {
+TEST(GoldenOnnxImport, BadTensorData) {
   onnx::ModelProto m = conv_model();
   initializer(m, "w") = raw<int8_t>("w", kI8, {2, 1, 1, 1}, {2, -3, 4});
   EXPECT_THAT(import_error(m),
@@ -286,7 +286,7 @@ TEST(OnnxImport, BadTensorData) {
   EXPECT_THAT(import_error(m), HasSubstr("input 'w_scale' has 3 values for 2 output channels"));
 }
 
-TEST(OnnxImport, UnsupportedAttributesOpsDomainsAndOpsets) {
+TEST(GoldenOnnxImport, UnsupportedAttributesOpsDomainsAndOpsets) {
   onnx::ModelProto m = conv_model();
   auto* a = m.mutable_graph()->mutable_node(0)->add_attribute();
   a->set_name("auto_pad");
@@ -317,7 +317,7 @@ TEST(OnnxImport, UnsupportedAttributesOpsDomainsAndOpsets) {
               HasSubstr("node 'conv' (QLinearSigmoid): unsupported op 'QLinearSigmoid'"));
 }
 
-TEST(OnnxImport, InconsistentGraphs) {
+TEST(GoldenOnnxImport, InconsistentGraphs) {
   onnx::ModelProto m = conv_model();
   m.mutable_graph()->mutable_node(0)->set_input(0, "nope");
   EXPECT_THAT(import_error(m), HasSubstr("node 'conv' (QLinearConv): input 0 'nope' is not "
@@ -333,7 +333,7 @@ TEST(OnnxImport, InconsistentGraphs) {
   EXPECT_THAT(import_error(m), HasSubstr("m.onnx: the model has no graph"));
 }
 
-TEST(OnnxImport, ParametersMustBeConstantsUnlessBound) {
+TEST(GoldenOnnxImport, ParametersMustBeConstantsUnlessBound) {
   onnx::ModelProto m = conv_model();
   auto* inits = m.mutable_graph()->mutable_initializer();
   inits->erase(inits->begin());  // x_scale becomes a graph input
@@ -376,7 +376,7 @@ onnx::ModelProto single(const std::string& op, std::vector<onnx::TensorProto> in
   return m;
 }
 
-TEST(OnnxImport, DequantizeInt32NeedsZeroPointZero) {
+TEST(GoldenOnnxImport, DequantizeInt32NeedsZeroPointZero) {
   const onnx::ModelProto m =
       single("DequantizeLinear", {typed("s", kF32, {}, {0.5}), typed("z", kI32, {}, {5})},
              {"x", "s", "z"}, kI32);
@@ -386,7 +386,7 @@ TEST(OnnxImport, DequantizeInt32NeedsZeroPointZero) {
                         "index 0 is out of range: int32 data has zero point 0"));
 }
 
-TEST(OnnxImport, MatMulIntegerPerRowZeroPointsAreRejected) {
+TEST(GoldenOnnxImport, MatMulIntegerPerRowZeroPointsAreRejected) {
   const onnx::ModelProto m = single(
       "MatMulInteger", {typed("b", kU8, {2, 2}, {1, 2, 3, 4}), typed("az", kU8, {2}, {1, 2})},
       {"x", "b", "az"}, kU8);

@@ -33,14 +33,14 @@ CliRun bpusim(const std::string& args) {
 
 const std::string kCases = BPUSIM_ONNX_TESTDATA;
 
-TEST(OnnxTestCli, PassingCases) {
+TEST(GoldenOnnxTestCli, PassingCases) {
   const CliRun r =
       bpusim("onnx-test " + kCases + "/test_matmulinteger " + kCases + "/test_qlinearconv/");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(r.out, "PASS test_matmulinteger\nPASS test_qlinearconv\n");
 }
 
-TEST(OnnxTestCli, AlteredExpectedOutputFailsWithTheFirstDifference) {
+TEST(GoldenOnnxTestCli, AlteredExpectedOutputFailsWithTheFirstDifference) {
   const fs::path dir = fs::path(::testing::TempDir()) / "altered" / "test_matmulinteger";
   fs::remove_all(dir);
   fs::create_directories(dir.parent_path());
@@ -72,7 +72,7 @@ TEST(OnnxTestCli, AlteredExpectedOutputFailsWithTheFirstDifference) {
             "PASS test_matmulinteger\n");
 }
 
-TEST(OnnxTestCli, BadCasesExitWithTwo) {
+TEST(GoldenOnnxTestCli, BadCasesExitWithTwo) {
   const fs::path dir = fs::path(::testing::TempDir()) / "no_model_case";
   fs::create_directories(dir / "test_data_set_0");
   CliRun r = bpusim("onnx-test " + dir.string());

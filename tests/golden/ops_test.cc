@@ -30,7 +30,7 @@ Tensor all_values(DType t, Shape shape) {
   return out;
 }
 
-TEST(Conv2dAcc, EveryOperandPairWithZeroPointsAtTheExtremes) {
+TEST(GoldenConv2dAcc, EveryOperandPairWithZeroPointsAtTheExtremes) {
   // A 1x1 conv of a 16x16 image holding all 256 input values with 256 one-tap filters
   // holding all 256 weight values computes all 65536 products (x - zx) * (w - zw).
   for (DType xt : {DType::kU8, DType::kI8})
@@ -49,7 +49,7 @@ TEST(Conv2dAcc, EveryOperandPairWithZeroPointsAtTheExtremes) {
     }
 }
 
-TEST(Conv2dAcc, ExtremeProducts) {
+TEST(GoldenConv2dAcc, ExtremeProducts) {
   const Tensor x = Tensor::from<uint8_t>({1, 1, 1, 1}, {255});
   const Tensor w = Tensor::from<int8_t>({1, 1, 1, 1}, {-128});
   EXPECT_EQ(conv2d_acc(x, 0, w, 127, {}, "t").values<int32_t>()[0], -65025);
@@ -63,7 +63,7 @@ Tensor dot(int64_t k, uint8_t a, int8_t b, int32_t zb) {
                     Tensor::from<int8_t>({k, 1}, std::vector<int8_t>(k, b)), zb, "t");
 }
 
-TEST(MatmulAcc, AccumulatorReachesAndWrapsTheInt32Limits) {
+TEST(GoldenMatmulAcc, AccumulatorReachesAndWrapsTheInt32Limits) {
   // 33025 products of 255 * 255 = 2147450625 <= 2^31 - 1; bias tops it up to the limit.
   EXPECT_EQ(dot(33025, 255, 127, -128).values<int32_t>()[0], 2147450625);
   // One more product wraps: 2147515650 - 2^32.
@@ -88,7 +88,7 @@ TEST(MatmulAcc, AccumulatorReachesAndWrapsTheInt32Limits) {
   EXPECT_EQ(requantize(bottom, 1, rq, nullptr, "t").values<int32_t>()[0], kMax);
 }
 
-TEST(Conv2dAcc, StridePaddingDilationAndGroups) {
+TEST(GoldenConv2dAcc, StridePaddingDilationAndGroups) {
   // 1 x 1 x 3 x 3 image 1..9, 2x2 ones kernel, pads 1: like ONNX's convinteger_with_padding.
   std::vector<uint8_t> img(9);
   std::iota(img.begin(), img.end(), 1);
@@ -121,7 +121,7 @@ TEST(Conv2dAcc, StridePaddingDilationAndGroups) {
   EXPECT_EQ(acc.values<int32_t>()[1], -55);
 }
 
-TEST(Conv2dAcc, ShapeAndTypeErrorsNameTheCaller) {
+TEST(GoldenConv2dAcc, ShapeAndTypeErrorsNameTheCaller) {
   const Tensor x = Tensor::from<uint8_t>({1, 3, 2, 2}, std::vector<uint8_t>(12, 0));
   const Tensor w = Tensor::from<int8_t>({4, 2, 1, 1}, std::vector<int8_t>(8, 0));
   Conv2dGeometry g;
@@ -140,7 +140,7 @@ TEST(Conv2dAcc, ShapeAndTypeErrorsNameTheCaller) {
               HasSubstr("input 'x' must be uint8 or int8, got float32"));
 }
 
-TEST(MatmulAcc, BatchBroadcasting) {
+TEST(GoldenMatmulAcc, BatchBroadcasting) {
   // a [2, 1, 2] x b [2, 1]: b broadcast over the batch.
   const Tensor a = Tensor::from<int8_t>({2, 1, 2}, {1, 2, 3, 4});
   const Tensor b = Tensor::from<int8_t>({2, 1}, {10, -1});
@@ -152,7 +152,7 @@ TEST(MatmulAcc, BatchBroadcasting) {
               HasSubstr("inner dimensions differ"));
 }
 
-TEST(Requantize, PerChannelParametersAndFusedAdd) {
+TEST(GoldenRequantize, PerChannelParametersAndFusedAdd) {
   // acc [1, 2, 1, 2]: channel 0 fp32 scale 0.5 zp 10, channel 1 scale 0.25 zp -3 (int8).
   const Tensor acc = Tensor::from<int32_t>({1, 2, 1, 2}, {5, -5, 6, -6});
   ir::Requant rq;
@@ -180,7 +180,7 @@ TEST(Requantize, PerChannelParametersAndFusedAdd) {
               HasSubstr("residual shape [1, 2, 2, 1] differs"));
 }
 
-TEST(QAdd, BroadcastsAndRoundsHalfAway) {
+TEST(GoldenQAdd, BroadcastsAndRoundsHalfAway) {
   const Tensor a = Tensor::from<uint8_t>({2, 2}, {0, 1, 2, 3});
   const Tensor b = Tensor::from<uint8_t>({2}, {0, 1});
   // (a + b) / 2 rounded half away.
@@ -190,7 +190,7 @@ TEST(QAdd, BroadcastsAndRoundsHalfAway) {
             (std::vector<uint8_t>{0, 1, 1, 2}));
 }
 
-TEST(Clamp, ReluAndRelu6OnIntegers) {
+TEST(GoldenClamp, ReluAndRelu6OnIntegers) {
   const Tensor x = Tensor::from<int8_t>({5}, {-128, -5, 0, 50, 127});
   const Tensor y = clamp(x, -5, 60, "t");
   EXPECT_EQ(std::vector<int8_t>(y.values<int8_t>().begin(), y.values<int8_t>().end()),
@@ -199,7 +199,7 @@ TEST(Clamp, ReluAndRelu6OnIntegers) {
   EXPECT_THAT(error_message([&] { clamp(x, 5, 0, "n"); }), HasSubstr("min 5 > max 0"));
 }
 
-TEST(MaxPool, PaddingNeverWins) {
+TEST(GoldenMaxPool, PaddingNeverWins) {
   const Tensor x = Tensor::from<int8_t>({1, 1, 2, 2}, {-128, -100, -90, -128});
   PoolGeometry g;
   g.kernel = {2, 2};
@@ -210,7 +210,7 @@ TEST(MaxPool, PaddingNeverWins) {
             (std::vector<int8_t>{-128, -100, -100, -90, -90, -100, -90, -90, -128}));
 }
 
-TEST(MaxPool, CeilModeFollowsPyTorch) {
+TEST(GoldenMaxPool, CeilModeFollowsPyTorch) {
   const Tensor x = Tensor::from<uint8_t>({1, 1, 1, 5}, {1, 2, 3, 4, 5});
   PoolGeometry g;
   g.kernel = {1, 2};
@@ -225,7 +225,7 @@ TEST(MaxPool, CeilModeFollowsPyTorch) {
   EXPECT_EQ(max_pool(x, g, "t").shape(), (Shape{1, 1, 1, 3}));
 }
 
-TEST(QAvgPool, PaddingWithAndWithoutCountIncludePad) {
+TEST(GoldenQAvgPool, PaddingWithAndWithoutCountIncludePad) {
   // Identity quantization (scale 1, zp 0): the mean of the window, rounded half to even.
   const Tensor x = Tensor::from<uint8_t>({1, 1, 2, 2}, {1, 2, 3, 6});
   PoolGeometry g;
@@ -253,7 +253,7 @@ TEST(QAvgPool, PaddingWithAndWithoutCountIncludePad) {
   EXPECT_EQ(y.values<int8_t>()[1], 6);   // 5.5 -> 6
 }
 
-TEST(Argmax, TiesTakeTheFirstIndex) {
+TEST(GoldenArgmax, TiesTakeTheFirstIndex) {
   const Tensor x = Tensor::from<uint8_t>({2, 4}, {3, 7, 7, 1, 9, 9, 9, 9});
   Tensor y = argmax(x, 1, false, false, "t");
   EXPECT_EQ(y.dtype(), DType::kI64);
@@ -275,7 +275,7 @@ TEST(Argmax, TiesTakeTheFirstIndex) {
               HasSubstr("axis 2 is out of range for rank 2"));
 }
 
-TEST(Concat, AlongEveryAxisAndRescaled) {
+TEST(GoldenConcat, AlongEveryAxisAndRescaled) {
   const Tensor a = Tensor::from<uint8_t>({1, 2, 2}, {1, 2, 3, 4});
   const Tensor b = Tensor::from<uint8_t>({1, 2, 1}, {5, 6});
   Tensor y = concat({&a, &b}, -1, "t");
@@ -296,7 +296,7 @@ TEST(Concat, AlongEveryAxisAndRescaled) {
             (std::vector<uint8_t>{1, 2, 12, 3, 4, 13}));
 }
 
-TEST(QuantizeTensor, PerAxisAndErrors) {
+TEST(GoldenQuantizeTensor, PerAxisAndErrors) {
   const Tensor x = Tensor::from<float>({1, 2, 2}, {-3.0f, 1000.0f, 3.0f, -1000.0f});
   ir::QuantParams q{{2.0f, 4.0f}, {0, 10}, 1};
   const Tensor y = quantize(x, q, DType::kI8, QuantizeMethod::kDiv, "t");
@@ -317,7 +317,7 @@ TEST(QuantizeTensor, PerAxisAndErrors) {
               HasSubstr("zero point 200 is outside the range of int8"));
 }
 
-TEST(Reshape, OnnxRules) {
+TEST(GoldenReshape, OnnxRules) {
   const Tensor x(DType::kU8, {2, 3, 4});
   EXPECT_EQ(reshape(x, {0, -1}, false, "t").shape(), (Shape{2, 12}));
   EXPECT_EQ(flatten(x, 1, "t").shape(), (Shape{2, 12}));
@@ -333,7 +333,7 @@ TEST(Reshape, OnnxRules) {
               HasSubstr("cannot reshape [2, 3, 4] to [5, 5]"));
 }
 
-TEST(FloatOps, SmallCases) {
+TEST(GoldenFloatOps, SmallCases) {
   const Tensor x = Tensor::from<float>({1, 1, 2, 2}, {1, 2, 3, 4});
   const Tensor w = Tensor::from<float>({1, 1, 2, 2}, {1, 0.5f, -1, 2});
   const Tensor b = Tensor::from<float>({1}, {0.25f});

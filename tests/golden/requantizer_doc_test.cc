@@ -15,7 +15,7 @@ namespace {
 constexpr int32_t kMin = std::numeric_limits<int32_t>::min();
 constexpr int32_t kMax = std::numeric_limits<int32_t>::max();
 
-TEST(RequantizerDoc, Fp32Examples) {
+TEST(GoldenRequantizerDoc, Fp32Examples) {
   // 9.1: sum 1000 + bias 234, scale float(0.05), zp 128 with ReLU.
   const float scale = 0.05f;
   EXPECT_EQ(static_cast<double>(scale), 0.0500000007450580596923828125);
@@ -59,7 +59,7 @@ TEST(RequantizerDoc, Fp32Examples) {
   EXPECT_EQ(stage1(kMin, ir::Stage1Mode::kFp32, sat), -128);
 }
 
-TEST(RequantizerDoc, FixedExamples) {
+TEST(GoldenRequantizerDoc, FixedExamples) {
   EXPECT_EQ(int64_t{1234} * 1717986918, 2119995856812);
   EXPECT_EQ(requant_fixed(1234, 1717986918, 35), 62);
   EXPECT_EQ(requant_fixed(-1234, 1717986918, 35), -62);
@@ -72,13 +72,13 @@ TEST(RequantizerDoc, FixedExamples) {
   EXPECT_EQ(requant_fixed(kMin, kMax, 0), kMin);
 }
 
-TEST(RequantizerDoc, PassThroughExample) {
+TEST(GoldenRequantizerDoc, PassThroughExample) {
   ir::RequantChannel c;
   c.bias = 1000;
   EXPECT_EQ(stage1(2147483000, ir::Stage1Mode::kInt32, c), -2147483296);
 }
 
-TEST(RequantizerDoc, Stage2Example) {
+TEST(GoldenRequantizerDoc, Stage2Example) {
   // The compiler's derivation of the parameters (section 5, PyTorch's QNNPACK add).
   const float a_os = 0.05f / 0.12f, b_os = 0.1f / 0.12f;
   int exponent = 0;
