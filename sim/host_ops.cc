@@ -153,14 +153,16 @@ struct Call {
     if (!attrs->contains(name)) return def;
     return get<float>(name);
   }
+  // A list attribute; a single number counts as a list of one.
   std::vector<int64_t> attr_ints(const char* name, std::vector<int64_t> def) const {
     if (!attrs->contains(name)) return def;
+    if ((*attrs)[name].is_number()) return {get<int64_t>(name)};
     return get<std::vector<int64_t>>(name);
   }
   std::vector<float> attr_floats(const char* name) const {
     require(attrs->contains(name), what, ": attribute '", name, "' is required");
-    const json& v = (*attrs)[name];
-    return v.is_array() ? v.get<std::vector<float>>() : std::vector<float>{v.get<float>()};
+    if ((*attrs)[name].is_number()) return {get<float>(name)};
+    return get<std::vector<float>>(name);
   }
   template <class T>
   T get(const char* name) const {
