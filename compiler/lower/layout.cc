@@ -6,7 +6,7 @@
 namespace bpusim::compiler {
 
 std::string_view layout_name(Layout l) {
-  return l == Layout::kNhwc ? "nhwc" : "row_major";
+  return l == Layout::kNhwc ? "nhwc" : "nchw";
 }
 
 std::string_view role_name(Role r) {
@@ -17,6 +17,8 @@ std::string_view role_name(Role r) {
       return "output";
     case Role::kInternal:
       return "internal";
+    case Role::kConstant:
+      return "constant";
   }
   return "?";
 }

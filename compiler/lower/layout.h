@@ -22,9 +22,10 @@
 namespace bpusim::compiler {
 
 enum class Layout { kRowMajor, kNhwc };
-enum class Role { kInput, kOutput, kInternal };
-std::string_view layout_name(Layout l);  // "row_major", "nhwc"
-std::string_view role_name(Role r);      // "input", "output", "internal"
+enum class Role { kInput, kOutput, kInternal, kConstant };
+// The TENSORS names: "nchw" (row-major in the logical shape; NCHW for 4-D) and "nhwc".
+std::string_view layout_name(Layout l);
+std::string_view role_name(Role r);  // "input", "output", "internal", "constant"
 
 // One entry of the TENSORS section.
 struct TensorDesc {

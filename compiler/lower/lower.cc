@@ -15,18 +15,27 @@ namespace {
 nlohmann::json tensors_json(const Plan& plan) {
   nlohmann::json out = nlohmann::json::array();
   for (const TensorDesc& t : plan.tensors) {
-    if (t.addr < 0) continue;  // constants
-    nlohmann::json j{{"name", t.name},           {"dtype", dtype_name(t.dtype)},
-                     {"shape", t.shape},         {"layout", layout_name(t.layout)},
-                     {"ddr_addr", t.addr},       {"bytes", t.bytes},
+    if (t.addr < 0) continue;  // BPU weights live in WEIGHTS without a descriptor
+    // An NHWC tensor is described by its 4-D [N, C, H, W] shape; an alias that reshapes it
+    // (read only by the BPU) also names its logical shape.
+    const bool reshaped = t.layout == Layout::kNhwc && t.shape != t.nchw;
+    nlohmann::json j{{"name", t.name},
+                     {"dtype", dtype_name(t.dtype)},
+                     {"shape", reshaped ? t.nchw : t.shape},
+                     {"layout", layout_name(t.layout)},
+                     {"ddr_addr", t.addr},
+                     {"bytes", t.bytes},
                      {"role", role_name(t.role)}};
+    if (reshaped) j["logical_shape"] = t.shape;
     if (t.ir_dtype != t.dtype) j["ir_dtype"] = dtype_name(t.ir_dtype);
-    if (t.layout == Layout::kNhwc) j["nchw_shape"] = t.nchw;
     if (!t.view_of.empty()) j["view_of"] = t.view_of;
     if (t.pixel_stride > 0) j["pixel_stride"] = t.pixel_stride;
-    if (t.quant) {
-      j["scale"] = t.quant->scale;
-      j["zp"] = t.quant->zero_point;
+    if (t.quant && t.quant->per_tensor() && t.quant->scale.size() == 1) {
+      j["scale"] = t.quant->scale[0];
+      j["zp"] = t.quant->zero_point.empty() ? 0 : t.quant->zero_point[0];
+    } else if (t.quant) {
+      j["scales"] = t.quant->scale;
+      j["zps"] = t.quant->zero_point;
       j["axis"] = t.quant->axis;
     }
     out.push_back(std::move(j));

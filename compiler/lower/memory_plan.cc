@@ -12,8 +12,6 @@ namespace {
 
 namespace op = ir::op;
 
-// Host op constants up to this many elements are written inline in SEGMENTS.
-constexpr int64_t kInlineElements = 16;
 constexpr int64_t kSectionAlign = 4096;
 
 bool is_integer(DType t) {
@@ -79,17 +77,18 @@ void alias_layout(const TensorDesc& in, TensorDesc& out) {
   }
 }
 
-// Whether BPU node `consumer` can read `v` as laid out now.
+// Whether BPU node `consumer` can read `v` as laid out now. A tensor whose NHWC bytes do not
+// follow its logical shape (the Flatten of an NHWC image) is readable only by a linear layer,
+// which permutes its weights instead.
 bool accepts(const Plan& plan, const ir::Node& consumer, ir::ValueId v) {
   const TensorDesc& t = plan.desc(v);
   const std::string& o = consumer.op;
+  if (t.layout == Layout::kNhwc && t.shape != t.nchw)
+    return o == op::kQMatMul && consumer.inputs[0] == v && t.shape.size() == 2 &&
+           t.shape[0] == t.nchw[0] && t.shape[1] == t.nchw[1] * t.nchw[2] * t.nchw[3];
   if (o == op::kQConv || o == op::kQMaxPool || o == op::kQAvgPool || o == op::kQGlobalAvgPool)
     return image_4d(t).has_value();
-  if (o == op::kQMatMul) {
-    if (image_rows(t)) return true;
-    return consumer.inputs[0] == v && t.layout == Layout::kNhwc && t.shape.size() == 2 &&
-           t.shape[0] == t.nchw[0] && t.shape[1] == t.nchw[1] * t.nchw[2] * t.nchw[3];
-  }
+  if (o == op::kQMatMul) return image_rows(t).has_value();
   if (o == op::kArgMax) {
     const int64_t rank = static_cast<int64_t>(t.shape.size());
     int64_t axis = consumer.attr_int("axis", 0);
@@ -119,15 +118,24 @@ void plan_layouts(Plan& plan) {
     const TensorDesc& in = plan.desc(n.inputs[0]);
     alias_layout(in, out);
     out.view_of = in.view_of.empty() ? in.name : in.view_of;
+    // Keep the alias only when every reader can use the shared bytes as they lie; else the
+    // host copies them into the output's own layout.
+    std::string reader;
+    if (out.role == Role::kOutput && out.layout == Layout::kNhwc && out.shape != out.nchw)
+      reader = "the model output";
     for (int c : g.consumers(n.outputs[0])) {
-      if (plan.nodes[c].placement != Placement::kBpu || accepts(plan, g.nodes[c], n.outputs[0]))
-        continue;
+      if (!reader.empty()) break;
+      const bool bpu = plan.nodes[c].placement == Placement::kBpu;
+      if (bpu ? !accepts(plan, g.nodes[c], n.outputs[0])
+              : out.layout == Layout::kNhwc && out.shape != out.nchw)
+        reader = g.nodes[c].describe();
+    }
+    if (!reader.empty()) {
       np.placement = Placement::kHost;
-      np.note = cat("its output layout cannot be read by ", g.nodes[c].describe(),
-                    "; the host copies the data");
+      np.note =
+          cat("the reshaped bytes are not in the layout ", reader, " reads; the host copies them");
       out.view_of.clear();
       default_layout(out);
-      break;
     }
   }
 }
@@ -195,18 +203,20 @@ std::vector<SliceView> plan_concat_slices(Plan& plan) {
   return views;
 }
 
+// Constant inputs of host ops become TENSORS entries (role "constant") whose bytes live in
+// WEIGHTS; a constant shared by several host ops is stored once.
 void pack_host_constants(Plan& plan, int k) {
   const ir::Node& n = plan.graph->nodes[k];
-  NodePlan& np = plan.nodes[k];
-  np.const_addr.assign(n.inputs.size(), -1);
-  for (size_t i = 0; i < n.inputs.size(); ++i) {
-    if (n.inputs[i] == ir::kNoValue) continue;
-    const ir::Value& v = plan.value(n.inputs[i]);
-    if (!v.constant || v.constant->numel() <= kInlineElements) continue;
-    const auto b = v.constant->bytes();
+  for (ir::ValueId id : n.inputs) {
+    if (id == ir::kNoValue || !plan.value(id).constant || plan.tensors[id].addr >= 0) continue;
+    const auto b = plan.value(id).constant->bytes();
     std::vector<uint8_t> bytes(b.size());
     std::transform(b.begin(), b.end(), bytes.begin(), [](std::byte x) { return uint8_t(x); });
-    np.const_addr[i] = add_weights(plan, bytes);
+    TensorDesc& t = plan.tensors[id];
+    t.addr = add_weights(plan, bytes);
+    t.role = Role::kConstant;
+    t.layout = Layout::kRowMajor;
+    t.nchw.clear();
   }
 }
 

@@ -28,8 +28,6 @@ struct NodePlan {
   Placement placement = Placement::kHost;
   int64_t weights = -1;  // DDR address of the node's reorganised weights (BPU conv/matmul)
   int64_t params = -1;   // index in Plan::params of its first parameter record
-  // Host ops: DDR address of each constant input (-1: not a constant or inlined).
-  std::vector<int64_t> const_addr;
   // QConcat: per input, -1 when it is written in place (zero-copy), else its record index
   // relative to `params` (or -2 for a plain COPY).
   std::vector<int64_t> concat_move;

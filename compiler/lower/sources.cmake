@@ -11,6 +11,7 @@ set(BPUSIM_COMPILER_BACKEND_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/lower_vector.cc
   ${CMAKE_CURRENT_LIST_DIR}/memory_plan.cc
   ${CMAKE_CURRENT_LIST_DIR}/ops.cc
+  ${CMAKE_CURRENT_LIST_DIR}/report.cc
   ${CMAKE_CURRENT_LIST_DIR}/schedule.cc
   ${CMAKE_CURRENT_LIST_DIR}/schedule_check.cc
   ${CMAKE_CURRENT_LIST_DIR}/shape_infer.cc

@@ -89,7 +89,7 @@ std::vector<int64_t> MiniExec::element_addresses(const nlohmann::json& d) const 
   const int64_t count = numel(shape);
   std::vector<int64_t> out(count);
   if (d["layout"] == "nhwc") {
-    const Shape s = d["nchw_shape"].get<Shape>();
+    const Shape s = shape;  // NHWC tensors are described by [N, C, H, W]
     const int64_t C = s[1], H = s[2], W = s[3];
     const int64_t pixel = d.value("pixel_stride", C * elem);
     for (int64_t i = 0; i < count; ++i) {
@@ -116,7 +116,8 @@ void MiniExec::set_input(const std::string& name, const Tensor& t) {
 
 Tensor MiniExec::output(const std::string& name) const {
   const auto& d = tensor_desc(name);
-  Tensor t(dtype_from_name(d["dtype"].get<std::string>(), "test"), d["shape"].get<Shape>());
+  Tensor t(dtype_from_name(d["dtype"].get<std::string>(), "test"),
+           d.value("logical_shape", d["shape"].get<Shape>()));
   const auto addrs = element_addresses(d);
   auto bytes = t.bytes();
   const size_t elem = dtype_size(t.dtype());
