@@ -62,6 +62,42 @@ inline void dot4(const int16_t* __restrict a, const int16_t* __restrict b, int64
   }
 }
 
+// Two pixels (a0, a1) times four output channels: eight dot products sharing their loads.
+inline void dot2x4(const int16_t* __restrict a0, const int16_t* __restrict a1,
+                   const int16_t* __restrict b, int64_t n, int64_t stride, uint32_t* out0,
+                   uint32_t* out1) {
+  for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
+    const int64_t m = std::min(kChunk, n - c0);
+    const int16_t* x0 = a0 + c0;
+    const int16_t* x1 = a1 + c0;
+    const int16_t* w0 = b + c0;
+    const int16_t* w1 = w0 + stride;
+    const int16_t* w2 = w1 + stride;
+    const int16_t* w3 = w2 + stride;
+    int32_t s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+    for (int64_t i = 0; i < m; ++i) {
+      const int32_t p = x0[i], q = x1[i];
+      const int32_t v0 = w0[i], v1 = w1[i], v2 = w2[i], v3 = w3[i];
+      s00 += p * v0;
+      s01 += p * v1;
+      s02 += p * v2;
+      s03 += p * v3;
+      s10 += q * v0;
+      s11 += q * v1;
+      s12 += q * v2;
+      s13 += q * v3;
+    }
+    out0[0] += static_cast<uint32_t>(s00);
+    out0[1] += static_cast<uint32_t>(s01);
+    out0[2] += static_cast<uint32_t>(s02);
+    out0[3] += static_cast<uint32_t>(s03);
+    out1[0] += static_cast<uint32_t>(s10);
+    out1[1] += static_cast<uint32_t>(s11);
+    out1[2] += static_cast<uint32_t>(s12);
+    out1[3] += static_cast<uint32_t>(s13);
+  }
+}
+
 inline uint32_t dot(const int16_t* a, const int16_t* b, int64_t n) {
   uint32_t s = 0;
   for (int64_t c0 = 0; c0 < n; c0 += kChunk)
@@ -84,36 +120,62 @@ void load_acc(const uint8_t* acc, int64_t n, bool accumulate, uint32_t* sums) {
     std::fill(sums, sums + n, 0u);
 }
 
-void conv_dense(const Operands& f, uint8_t* acc, ConvScratch& s) {
-  const int64_t taps = f.k_h * f.k_w;
-  const int64_t len = taps * f.in_c;  // reduction length: weights [out_c][k_h][k_w][in_c]
-  s.col.resize(static_cast<size_t>(len));
-  s.sums.resize(static_cast<size_t>(f.out_c));
-  uint32_t* sums = reinterpret_cast<uint32_t*>(s.sums.data());
-  for (int64_t oy = 0; oy < f.out_h; ++oy) {
-    for (int64_t ox = 0; ox < f.out_w; ++ox) {
-      // im2col of this pixel: padding taps are zeros (they equal the zero point).
-      int16_t* col = s.col.data();
-      for (int64_t ky = 0; ky < f.k_h; ++ky) {
-        for (int64_t kx = 0; kx < f.k_w; ++kx, col += f.in_c) {
-          int64_t iy, ix;
-          if (tap_pos(f, oy, ox, ky, kx, iy, ix))
-            std::memcpy(col, s.x.data() + (iy * f.in_w + ix) * f.in_c, f.in_c * sizeof(int16_t));
-          else
-            std::fill(col, col + f.in_c, int16_t{0});
-        }
-      }
-      uint8_t* out = acc + (oy * f.out_w + ox) * f.out_c * 4;
-      load_acc(out, f.out_c, f.accumulate, sums);
-      int64_t oc = 0;
-      for (; oc + 4 <= f.out_c; oc += 4)
-        dot4(s.col.data(), s.w.data() + oc * len, len, len, sums + oc);
-      for (; oc < f.out_c; ++oc) sums[oc] += dot(s.col.data(), s.w.data() + oc * len, len);
-      std::memcpy(out, sums, static_cast<size_t>(f.out_c) * 4);
+// The hot loops are compiled for AVX-512 and AVX2 as well as the baseline; the loader picks
+// the best the CPU has (same results: the sums are exact integers).
+#define BPUSIM_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
+
+// im2col of output pixel `pixel` (row-major over out_h x out_w) into `col`: padding taps are
+// zeros (they equal the zero point).
+void gather(const Operands& f, const int16_t* x, int64_t pixel, int16_t* col) {
+  const int64_t oy = pixel / f.out_w, ox = pixel % f.out_w;
+  for (int64_t ky = 0; ky < f.k_h; ++ky) {
+    for (int64_t kx = 0; kx < f.k_w; ++kx, col += f.in_c) {
+      int64_t iy, ix;
+      if (tap_pos(f, oy, ox, ky, kx, iy, ix))
+        std::memcpy(col, x + (iy * f.in_w + ix) * f.in_c, f.in_c * sizeof(int16_t));
+      else
+        std::fill(col, col + f.in_c, int16_t{0});
     }
   }
 }
 
+// Output pixels in pairs (the last alone when their count is odd), output channels in fours.
+BPUSIM_MULTIVERSION
+void conv_dense(const Operands& f, uint8_t* acc, ConvScratch& s) {
+  const int64_t len = f.k_h * f.k_w * f.in_c;  // reduction length: weights [out_c][k_h][k_w][in_c]
+  const int64_t oc_n = f.out_c;
+  const int64_t pixels = f.out_h * f.out_w;
+  s.col.resize(static_cast<size_t>(2 * len));
+  s.sums.resize(static_cast<size_t>(2 * oc_n));
+  uint32_t* sums = reinterpret_cast<uint32_t*>(s.sums.data());
+  const int16_t* w = s.w.data();
+  for (int64_t p = 0; p < pixels; p += 2) {
+    const bool pair = p + 1 < pixels;
+    int16_t* col0 = s.col.data();
+    int16_t* col1 = col0 + len;
+    uint32_t* sum0 = sums;
+    uint32_t* sum1 = sums + oc_n;
+    uint8_t* out = acc + p * oc_n * 4;
+    gather(f, s.x.data(), p, col0);
+    load_acc(out, oc_n, f.accumulate, sum0);
+    int64_t oc = 0;
+    if (pair) {
+      gather(f, s.x.data(), p + 1, col1);
+      load_acc(out + oc_n * 4, oc_n, f.accumulate, sum1);
+      for (; oc + 4 <= oc_n; oc += 4) dot2x4(col0, col1, w + oc * len, len, len, sum0 + oc, sum1 + oc);
+      for (; oc < oc_n; ++oc) {
+        sum0[oc] += dot(col0, w + oc * len, len);
+        sum1[oc] += dot(col1, w + oc * len, len);
+      }
+    } else {
+      for (; oc + 4 <= oc_n; oc += 4) dot4(col0, w + oc * len, len, len, sum0 + oc);
+      for (; oc < oc_n; ++oc) sum0[oc] += dot(col0, w + oc * len, len);
+    }
+    std::memcpy(out, sums, static_cast<size_t>((pair ? 2 : 1) * oc_n) * 4);
+  }
+}
+
+BPUSIM_MULTIVERSION
 void conv_depthwise(const Operands& f, const uint8_t* wgt, uint8_t* acc, ConvScratch& s) {
   const int64_t c = f.out_c;
   const int64_t taps = f.k_h * f.k_w;
