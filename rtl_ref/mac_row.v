@@ -2,10 +2,16 @@
 // mac_row: one output channel of the weight-stationary MAC array (docs/microarch.md).
 // Holds COLS 9-bit signed weights (already minus the weight zero point), and for every
 // vector entering the pipeline computes y = wrap32(acc_in + sum_c w[c] * x[c]) through
-//   stage 1            products w[c] * x[c] (18-bit signed; a 9x9 product always fits)
-//   stages 2 .. L+1    adder tree, L = ceil(log2 COLS) levels
-//   stage L+2          accumulate: acc_in (delayed alongside) + sign-extended tree sum
-// All stages advance together on en; y is the register of the last stage.
+//   stage 1            products w[c] * x[c] (exact: a 9x9 signed product fits 18 bits)
+//   stages 2 .. L+1    adder tree, L = ceil(log2 COLS) levels: node j of level k adds
+//                      nodes 2j and 2j+1 of level k-1, or passes node 2j through when it
+//                      has no partner (odd counts)
+//   stage L+2          accumulate: acc_in (delayed alongside) + the tree sum
+// All stages advance together on en; y is the register of the last stage. Every node is
+// SW = 18 + L bits wide, which cannot overflow. The nodes of all levels live in one
+// unpacked array (level k from level_offset(k)), and the multiply sits inside the clocked
+// block: both keep the verilated model fast (native words, products computed once per
+// clock edge) without changing the hardware.
 module mac_row #(
     parameter integer COLS = 32
 ) (
@@ -17,37 +23,48 @@ module mac_row #(
     input  wire [      31:0] acc_in,  // accumulator input of that vector
     output wire [      31:0] y
 );
-  localparam integer PW = 18;  // product width
   localparam integer LEVELS = $clog2(COLS);
-  localparam integer SW = PW + LEVELS;  // tree sum width (<= 32 for COLS <= 16384)
+  localparam integer SW = 18 + LEVELS;  // node width (<= 32 for COLS <= 16384)
 
-  reg [COLS*9-1:0] w;
-  always @(posedge clk) if (w_load) w <= w_in;
+  // Index of level k's first node: levels 0 (the products) .. LEVELS are stored in order,
+  // level i holding ceil(COLS / 2^i) nodes.
+  function integer level_offset(input integer k);
+    integer i;
+    begin
+      level_offset = 0;
+      for (i = 0; i < k; i = i + 1) level_offset = level_offset + ((COLS + (1 << i) - 1) >> i);
+    end
+  endfunction
+  localparam integer NODES = level_offset(LEVELS + 1);
 
-  // Stage 1: products. Operands are sign-extended to the product width so the low PW bits
-  // of the unsigned multiply are the exact signed product.
-  reg [COLS*PW-1:0] prod;
-  genvar c;
+  reg [8:0] w[0:COLS-1];
+  reg [SW-1:0] node[0:NODES-1];
+  genvar c, k, j;
   generate
+    // Stage 1: products. Operands are sign-extended to SW bits, so the low SW bits of the
+    // multiply are the exact signed product.
     for (c = 0; c < COLS; c = c + 1) begin : g_mul
-      wire [PW-1:0] a = {{(PW - 9) {w[c*9+8]}}, w[c*9+:9]};
-      wire [PW-1:0] b = {{(PW - 9) {xq[c*9+8]}}, xq[c*9+:9]};
-      always @(posedge clk) if (en) prod[c*PW+:PW] <= a * b;
+      always @(posedge clk) if (w_load) w[c] <= w_in[c*9+:9];
+      wire [SW-1:0] a = {{(SW - 9) {w[c][8]}}, w[c]};
+      wire [SW-1:0] b = {{(SW - 9) {xq[c*9+8]}}, xq[c*9+:9]};
+      always @(posedge clk) if (en) node[c] <= a * b;
+    end
+    // Stages 2 .. L+1: the adder tree.
+    for (k = 1; k <= LEVELS; k = k + 1) begin : g_lvl
+      localparam integer NK = (COLS + (1 << k) - 1) >> k;  // nodes on this level
+      localparam integer NP = (COLS + (1 << (k - 1)) - 1) >> (k - 1);  // one level down
+      localparam integer OFF = level_offset(k);
+      localparam integer POFF = level_offset(k - 1);
+      for (j = 0; j < NK; j = j + 1) begin : g_node
+        if (2 * j + 1 < NP) begin : g_pair
+          always @(posedge clk) if (en) node[OFF+j] <= node[POFF+2*j] + node[POFF+2*j+1];
+        end else begin : g_pass
+          always @(posedge clk) if (en) node[OFF+j] <= node[POFF+2*j];
+        end
+      end
     end
   endgenerate
-
-  // Stages 2 .. L+1: the adder tree.
-  wire [SW-1:0] sum;
-  adder_tree #(
-      .N (COLS),
-      .IW(PW),
-      .OW(SW)
-  ) u_tree (
-      .clk   (clk),
-      .en    (en),
-      .leaves(prod),
-      .sum   (sum)
-  );
+  wire [SW-1:0] sum = node[NODES-1];
 
   // acc_in travels beside the vector through stage 1 and the tree.
   wire [31:0] acc_d;
