@@ -1,6 +1,8 @@
 #include "compiler/lower/lower.h"
 
+#include <algorithm>
 #include <optional>
+#include <set>
 
 #include "common/error.h"
 #include "compiler/lower/estimate.h"
@@ -129,6 +131,43 @@ class SegmentWriter {
   std::optional<nlohmann::json> host_;
 };
 
+// A topological order of the nodes that keeps BPU nodes together and host nodes together as
+// long as the dependencies allow (greedy: stay with the current kind while one of its nodes
+// is ready; aliases go whenever ready), so the program has as few segments as possible.
+std::vector<int> segment_order(const Plan& plan) {
+  const ir::Graph& g = *plan.graph;
+  const int n = static_cast<int>(g.nodes.size());
+  std::vector<int> missing(n, 0);
+  std::vector<std::vector<int>> readers(n);
+  for (int k = 0; k < n; ++k)
+    for (ir::ValueId id : g.nodes[k].inputs) {
+      const int p = id == ir::kNoValue ? -1 : g.producer(id);
+      if (p < 0) continue;
+      ++missing[k];
+      readers[p].push_back(k);
+    }
+  std::set<int> ready;
+  for (int k = 0; k < n; ++k)
+    if (missing[k] == 0) ready.insert(k);
+  std::vector<int> order;
+  Placement current = Placement::kBpu;
+  while (!ready.empty()) {
+    auto pick = std::find_if(ready.begin(), ready.end(), [&](int k) {
+      return plan.nodes[k].placement == Placement::kAlias || plan.nodes[k].placement == current;
+    });
+    if (pick == ready.end()) {
+      pick = ready.begin();
+      current = plan.nodes[*pick].placement;
+    }
+    const int k = *pick;
+    ready.erase(pick);
+    order.push_back(k);
+    for (int r : readers[k])
+      if (--missing[r] == 0) ready.insert(r);
+  }
+  return order;
+}
+
 }  // namespace
 
 Lowered lower_graph(const ir::Graph& graph, const HwConfig& hw) {
@@ -136,17 +175,17 @@ Lowered lower_graph(const ir::Graph& graph, const HwConfig& hw) {
   Lowered out;
   ProgramBuilder builder(hw);
   SegmentWriter writer(plan, hw, builder, out);
-  for (size_t k = 0; k < graph.nodes.size(); ++k) {
+  for (const int k : segment_order(plan)) {
     const ir::Node& n = graph.nodes[k];
     switch (plan.nodes[k].placement) {
       case Placement::kAlias:
         break;
       case Placement::kHost:
-        writer.host_node(static_cast<int>(k));
+        writer.host_node(k);
         out.warnings.push_back(cat(n.describe(), " runs on the host: ", host_reason(plan, k)));
         break;
       case Placement::kBpu:
-        writer.bpu_node(static_cast<int>(k));
+        writer.bpu_node(k);
         if (n.op == ir::op::kQAdd || n.op == ir::op::kQClamp)
           out.warnings.push_back(cat(n.describe(), " is not fused into a convolution: it runs as ",
                                      "a separate vector-unit pass (VADD) over its tensor"));

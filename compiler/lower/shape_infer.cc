@@ -211,7 +211,8 @@ std::pair<Shape, DType> infer(const Graph& g, const Node& n) {
   if (o == op::kQAdd)
     return {broadcast(n, input(g, n, 0).shape, input(g, n, 1).shape),
             ir::get_out_dtype(n, DType::kU8)};
-  if (o == op::kQClamp || o == op::kRelu) return {input(g, n, 0).shape, in_type(0)};
+  if (o == op::kQClamp || o == op::kRelu || o == op::kSigmoid)
+    return {input(g, n, 0).shape, in_type(0)};
   if (o == op::kQConcat) return {concat_shape(g, n), ir::get_out_dtype(n, in_type(0))};
   if (o == op::kConcat) return {concat_shape(g, n), in_type(0)};
   if (o == op::kQMaxPool) return {pool_shape(g, n), in_type(0)};
@@ -228,7 +229,8 @@ std::pair<Shape, DType> infer(const Graph& g, const Node& n) {
   if (o == op::kConv) return {conv_shape(g, n), DType::kF32};
   if (o == op::kGemm) return {gemm_shape(g, n), DType::kF32};
   if (o == op::kMatMul) return {matmul_shape(g, n), DType::kF32};
-  if (o == op::kAdd) return {broadcast(n, input(g, n, 0).shape, input(g, n, 1).shape), DType::kF32};
+  if (o == op::kAdd || o == op::kMul)
+    return {broadcast(n, input(g, n, 0).shape, input(g, n, 1).shape), DType::kF32};
   if (o == op::kMaxPool || o == op::kAveragePool) return {pool_shape(g, n), DType::kF32};
   fail(n.describe(), ": unsupported op '", n.op, "' (not in the canonical op set, ir/op_set.h)");
 }

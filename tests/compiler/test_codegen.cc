@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <random>
@@ -175,6 +176,85 @@ TEST(Codegen, TwoConvolutionsInOneSegment) {
     b.output(conv(b, "conv2", c1, 8, 8, 3, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}},
                   fp32_requant(8, true)));
   });
+}
+
+}  // namespace
+}  // namespace bpusim
+
+namespace bpusim {
+namespace {
+
+// A float region, the boundary quantize/dequantize and a BPU region: segments, host ops,
+// tensor descriptors and layers as docs/compiler.md describes them; the container
+// round-trips.
+TEST(Program, SegmentsTensorsLayersAndHostOps) {
+  GraphBuilder b;
+  const auto x = b.input("x", DType::kF32, {1, 2, 4, 4});
+  Tensor wf(DType::kF32, {3, 2, 1, 1});
+  for (float& v : wf.values<float>()) v = 0.5f;
+  const auto f = b.node("Conv", "float_conv", {x, b.constant("fw", wf)});
+  const auto q =
+      b.node("Quantize", "quant", {f},
+             {{"y_scale", std::vector<float>{0.1f}}, {"y_zero_point", std::vector<int64_t>{128}}});
+  const auto c = conv(b, "conv", q, 3, 4, 1, {}, fp32_requant(4, true));
+  const auto dq =
+      b.node("Dequantize", "dequant", {c},
+             {{"x_scale", std::vector<float>{0.2f}}, {"x_zero_point", std::vector<int64_t>{3}}});
+  const auto am = b.node("ArgMax", "argmax", {c}, {{"axis", int64_t{1}}});  // after dequant
+  b.output(b.node("Relu", "relu", {dq}));
+  b.output(am);
+  const auto result = compiler::compile_graph(b.g, small_hw());
+  const isa::Program& p = result.program;
+
+  // host (Conv, Quantize) | bpu (conv, argmax clustered) | host (Dequantize, Relu)
+  ASSERT_EQ(p.segments.size(), 3u);
+  EXPECT_EQ(p.segments[0]["kind"], "host");
+  EXPECT_EQ(p.segments[1]["kind"], "bpu");
+  EXPECT_EQ(p.segments[2]["kind"], "host");
+  EXPECT_EQ(p.segments[1]["layers"], nlohmann::json({"conv", "argmax"}));
+  const int64_t end = p.segments[1]["code"][1];
+  EXPECT_EQ(p.segments[1]["code"][0], 0);
+  EXPECT_EQ(end, static_cast<int64_t>(p.code.size()));
+  EXPECT_EQ(p.code.back().opcode(), isa::Opcode::FINISH);
+  const auto& host0 = p.segments[0]["ops"];
+  ASSERT_EQ(host0.size(), 2u);
+  EXPECT_EQ(host0[0]["op"], "Conv");
+  EXPECT_EQ(host0[0]["inputs"], nlohmann::json({"x", "fw"}));
+  EXPECT_EQ(host0[0]["outputs"], nlohmann::json({"float_conv_out"}));
+  EXPECT_EQ(host0[1]["attrs"]["y_zero_point"], nlohmann::json({128}));
+  EXPECT_EQ(p.segments[2]["ops"][1]["op"], "Relu");
+
+  std::map<std::string, nlohmann::json> tensors;
+  for (const auto& t : p.tensors) tensors[t["name"]] = t;
+  EXPECT_EQ(tensors["x"]["role"], "input");
+  EXPECT_EQ(tensors["x"]["layout"], "nchw");
+  EXPECT_EQ(tensors["fw"]["role"], "constant");  // host weights live in WEIGHTS
+  const int64_t fw = tensors["fw"]["ddr_addr"];
+  EXPECT_LE(fw + 24, static_cast<int64_t>(p.weights.bytes.size()));
+  float first;
+  std::memcpy(&first, p.weights.bytes.data() + fw, 4);
+  EXPECT_EQ(first, 0.5f);
+  EXPECT_EQ(tensors["quant_out"]["layout"], "nhwc");
+  EXPECT_EQ(tensors["quant_out"]["dtype"], "uint8");
+  EXPECT_EQ(tensors["argmax_out"]["dtype"], "int32");
+  EXPECT_EQ(tensors["argmax_out"]["ir_dtype"], "int64");
+  EXPECT_EQ(tensors["argmax_out"]["role"], "output");
+  EXPECT_EQ(tensors["relu_out"]["role"], "output");
+  for (const auto& [name, t] : tensors) EXPECT_GE(t["ddr_addr"].get<int64_t>(), 0) << name;
+
+  ASSERT_EQ(p.layers.size(), 2u);
+  EXPECT_EQ(p.layers[0]["name"], "conv");
+  EXPECT_EQ(p.layers[0]["macs"], 16 * 3 * 4);
+  EXPECT_EQ(p.layers[0]["segment"], 1);
+  EXPECT_EQ(p.layers[1]["code"][1], end - 1);  // FINISH belongs to no layer
+  EXPECT_EQ(p.hw_hash, small_hw().hash());
+
+  EXPECT_EQ(result.warnings.size(), 4u);  // float Conv, Quantize, Dequantize, Relu
+  EXPECT_THAT(result.warnings[0],
+              ::testing::HasSubstr("node 'float_conv' (Conv) runs on the host"));
+
+  const auto bytes = isa::write_program(p);
+  EXPECT_EQ(isa::read_program(bytes, "test"), p);
 }
 
 }  // namespace
