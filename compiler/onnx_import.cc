@@ -1,6 +1,8 @@
 #include "compiler/onnx_import.h"
 
 #include <algorithm>
+#include <cfloat>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -8,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <type_traits>
+#include <vector>
 
 #include <onnx/onnx_pb.h>
 
@@ -280,12 +283,42 @@ class Importer {
   std::map<std::string, const onnx::ValueInfoProto*> declared_;
 };
 
+// A DOUBLE tensor as float32. torch.onnx writes scales as double Constants that are cast to
+// float and hold float32 values exactly; any value that is not exactly a float32 is an error
+// (bpusim computes in float32 and would silently change it).
+Tensor double_tensor_as_f32(const onnx::TensorProto& proto, const std::string& context) {
+  Tensor t(DType::kF32, shape_of_dims(proto.dims(), context));
+  std::vector<double> v(t.numel());
+  if (proto.has_raw_data()) {
+    const std::string& raw = proto.raw_data();
+    require(raw.size() == v.size() * sizeof(double), context, ": field raw_data has ", raw.size(),
+            " bytes, shape ", shape_str(t.shape()), " of DOUBLE needs ", v.size() * sizeof(double));
+    std::memcpy(v.data(), raw.data(), raw.size());  // ONNX raw data is little-endian
+  } else {
+    require(static_cast<int64_t>(proto.double_data_size()) == t.numel(), context,
+            ": field double_data has ", proto.double_data_size(), " values, shape ",
+            shape_str(t.shape()), " needs ", t.numel());
+    std::copy(proto.double_data().begin(), proto.double_data().end(), v.begin());
+  }
+  auto dst = t.values<float>();
+  for (size_t i = 0; i < v.size(); ++i) {
+    const bool in_range = !std::isfinite(v[i]) || std::fabs(v[i]) <= FLT_MAX;
+    dst[i] = in_range ? static_cast<float>(v[i]) : 0.0f;
+    require(in_range && (static_cast<double>(dst[i]) == v[i] || std::isnan(v[i])), context,
+            ": DOUBLE value ", v[i], " at index ", i,
+            " is not exactly representable as float32 (bpusim computes in float32)");
+  }
+  return t;
+}
+
 }  // namespace
 
 Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& context) {
   require(proto.data_location() != onnx::TensorProto_DataLocation_EXTERNAL, context,
           ": external data is not supported");
   require(!proto.has_segment(), context, ": segmented tensors are not supported");
+  if (proto.data_type() == onnx::TensorProto_DataType_DOUBLE)
+    return double_tensor_as_f32(proto, context);
   const DType dtype = require_dtype(proto.data_type(), context);
   Tensor t(dtype, shape_of_dims(proto.dims(), context));
   if (proto.has_raw_data()) {

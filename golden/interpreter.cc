@@ -95,6 +95,23 @@ Affine affine(const Node& n, const char* scale_key, const char* zp_key) {
   return {n.attr_float(scale_key, 0.0f), int32_attr(n, zp_key, 0)};
 }
 
+// The `recipe` attribute of QAvgPool / QGlobalAvgPool / QConcat (ir/op_set.h).
+AvgPoolRecipe avg_pool_recipe_attr(const Node& n) {
+  const std::string r = n.attr_string("recipe", "onnx");
+  require(r == "onnx" || r == "qnnpack", n.describe(), ": attribute 'recipe' value '", r,
+          "' is not onnx or qnnpack");
+  return r == "onnx" ? AvgPoolRecipe::kOnnx : AvgPoolRecipe::kQnnpack;
+}
+
+ConcatRecipe concat_recipe_attr(const Node& n) {
+  const std::string r = n.attr_string("recipe", "onnx");
+  if (r == "onnx") return ConcatRecipe::kOnnx;
+  if (r == "qnnpack") return ConcatRecipe::kQnnpack;
+  require(r == "qnnpack_channels_last", n.describe(), ": attribute 'recipe' value '", r,
+          "' is not onnx, qnnpack or qnnpack_channels_last");
+  return ConcatRecipe::kQnnpackChannelsLast;
+}
+
 // ---- kernels ----
 
 std::vector<Tensor> k_quantize(const Ctx& c) {
@@ -155,7 +172,7 @@ std::vector<Tensor> k_qconcat(const Ctx& c) {
   }
   const DType out = ir::get_out_dtype(c.node, c.input(0).dtype());
   return {qconcat(c.in, in, affine(c.node, "y_scale", "y_zero_point"), out,
-                  c.node.attr_int(ir::attr::kAxis), c.what)};
+                  c.node.attr_int(ir::attr::kAxis), c.what, concat_recipe_attr(c.node))};
 }
 
 std::vector<Tensor> k_max_pool(const Ctx& c) {
@@ -173,13 +190,15 @@ std::vector<Tensor> k_max_pool(const Ctx& c) {
 std::vector<Tensor> k_qavg_pool(const Ctx& c) {
   const DType out = ir::get_out_dtype(c.node, c.input(0).dtype());
   return {qavg_pool(c.input(0), pool_geometry(c.node), affine(c.node, "x_scale", "x_zero_point"),
-                    affine(c.node, "y_scale", "y_zero_point"), out, c.what)};
+                    affine(c.node, "y_scale", "y_zero_point"), out, c.what,
+                    avg_pool_recipe_attr(c.node))};
 }
 
 std::vector<Tensor> k_qglobal_avg_pool(const Ctx& c) {
   const DType out = ir::get_out_dtype(c.node, c.input(0).dtype());
   return {qglobal_avg_pool(c.input(0), affine(c.node, "x_scale", "x_zero_point"),
-                           affine(c.node, "y_scale", "y_zero_point"), out, c.what)};
+                           affine(c.node, "y_scale", "y_zero_point"), out, c.what,
+                           avg_pool_recipe_attr(c.node))};
 }
 
 std::vector<Tensor> k_argmax(const Ctx& c) {
@@ -228,6 +247,12 @@ std::vector<Tensor> k_add(const Ctx& c) {
 std::vector<Tensor> k_relu(const Ctx& c) {
   return {relu_f32(c.input(0), c.what)};
 }
+std::vector<Tensor> k_mul(const Ctx& c) {
+  return {mul_f32(c.input(0), c.input(1), c.what)};
+}
+std::vector<Tensor> k_sigmoid(const Ctx& c) {
+  return {sigmoid_f32(c.input(0), c.what)};
+}
 
 std::vector<Tensor> k_avg_pool(const Ctx& c) {
   check_auto_pad(c.node);
@@ -262,7 +287,9 @@ const std::map<std::string_view, Kernel>& kernels() {
       {op::kGemm, k_gemm},
       {op::kMatMul, k_matmul},
       {op::kAdd, k_add},
+      {op::kMul, k_mul},
       {op::kRelu, k_relu},
+      {op::kSigmoid, k_sigmoid},
       {op::kMaxPool, k_max_pool},
       {op::kAveragePool, k_avg_pool},
       {op::kGlobalAveragePool, k_global_avg_pool},

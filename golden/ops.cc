@@ -390,6 +390,24 @@ int32_t concat_recipe(int32_t q, const Affine& in, const Affine& out, DType t) {
   return quantize_value(dequantize_value(q, in.scale, in.zero_point), out.scale, out.zero_point, t);
 }
 
+int32_t avg_pool_recipe_qnnpack(const AvgWindow& w, const Affine& in, const Affine& out, DType t) {
+  const int64_t acc = w.sum - w.count * in.zero_point;  // padding taps read zx: they add 0
+  const float scale = in.scale / (out.scale * static_cast<float>(w.kernel_size));
+  const float v = static_cast<float>(acc) * scale;  // IEEE single: convert, then multiply
+  return saturate_to(round_half_even(v, kI32Min, kI32Max) + out.zero_point, t);
+}
+
+int32_t concat_recipe_qnnpack(int32_t q, const Affine& in, const Affine& out, DType t,
+                              bool vector_route) {
+  if (!vector_route)
+    return quantize_value(dequantize_value(q, in.scale, in.zero_point), out.scale, out.zero_point,
+                          t, QuantizeMethod::kMulInv);
+  const float offset = in.scale * static_cast<float>(-in.zero_point);  // one float multiply
+  const float v = std::fma(in.scale, static_cast<float>(q), offset);   // one rounding
+  const float inv = static_cast<float>(1.0 / static_cast<double>(out.scale));
+  return saturate_to(round_half_even(v * inv, kI32Min, kI32Max) + out.zero_point, t);
+}
+
 // =================================== tensor ops ===================================
 
 Tensor quantize(const Tensor& x, const ir::QuantParams& q, DType out, QuantizeMethod method,
@@ -544,7 +562,7 @@ Tensor max_pool(const Tensor& x, const PoolGeometry& g, const std::string& what)
 }
 
 Tensor qavg_pool(const Tensor& x, const PoolGeometry& g, const Affine& in, const Affine& out,
-                 DType out_dtype, const std::string& what) {
+                 DType out_dtype, const std::string& what, AvgPoolRecipe recipe) {
   require_8bit(x, what, "x");
   require(is_8bit(out_dtype), what, ": output must be uint8 or int8");
   require_scale(in.scale, what, "x_scale");
@@ -562,17 +580,19 @@ Tensor qavg_pool(const Tensor& x, const PoolGeometry& g, const Affine& in, const
                          w.count = static_cast<int64_t>(taps.size());
                          w.padded_count = padded;
                          w.kernel_size = g.kernel[0] * g.kernel[1];
-                         y[o] = avg_pool_recipe(w, g.count_include_pad, in, out, out_dtype);
+                         y[o] = recipe == AvgPoolRecipe::kQnnpack
+                                    ? avg_pool_recipe_qnnpack(w, in, out, out_dtype)
+                                    : avg_pool_recipe(w, g.count_include_pad, in, out, out_dtype);
                        });
   return int_tensor(out_dtype, shape, y);
 }
 
 Tensor qglobal_avg_pool(const Tensor& x, const Affine& in, const Affine& out, DType out_dtype,
-                        const std::string& what) {
+                        const std::string& what, AvgPoolRecipe recipe) {
   require_rank(x, 4, what, "x");
   PoolGeometry g;
   g.kernel = {x.dim(2), x.dim(3)};
-  return qavg_pool(x, g, in, out, out_dtype, what);
+  return qavg_pool(x, g, in, out, out_dtype, what, recipe);
 }
 
 Tensor argmax(const Tensor& x, int64_t axis, bool keepdims, bool select_last_index,
@@ -639,7 +659,8 @@ Tensor concat(const std::vector<const Tensor*>& inputs, int64_t axis, const std:
 }
 
 Tensor qconcat(const std::vector<const Tensor*>& inputs, const std::vector<Affine>& in,
-               const Affine& out, DType out_dtype, int64_t axis, const std::string& what) {
+               const Affine& out, DType out_dtype, int64_t axis, const std::string& what,
+               ConcatRecipe recipe) {
   require(in.size() == inputs.size(), what, ": ", in.size(), " input scales for ", inputs.size(),
           " inputs");
   require(is_8bit(out_dtype), what, ": output must be uint8 or int8");
@@ -652,7 +673,24 @@ Tensor qconcat(const std::vector<const Tensor*>& inputs, const std::vector<Affin
     require_scale(in[k].scale, what, "x_scales");
     require_in_range(in[k].zero_point, t.dtype(), what, "x_zero_points");
     std::vector<int64_t> v = ints_of(t);
-    for (int64_t& e : v) e = concat_recipe(static_cast<int32_t>(e), in[k], out, out_dtype);
+    if (recipe == ConcatRecipe::kQnnpackChannelsLast) {
+      require(t.rank() == 4 && (axis == 1 || axis == -3), what,
+              ": the qnnpack_channels_last recipe needs 4-D inputs and axis 1, got ",
+              shape_str(t.shape()), " and axis ", axis);
+      const bool copy = in[k].scale == out.scale && in[k].zero_point == out.zero_point;
+      const int64_t channels = t.dim(1), pixels = t.dim(2) * t.dim(3);
+      const int64_t vector_channels = channels / 8 * 8;  // AVX2 blocks of 8; the rest scalar
+      for (size_t i = 0; i < v.size() && !copy; ++i) {
+        const bool vector_route = static_cast<int64_t>(i) / pixels % channels < vector_channels;
+        v[i] =
+            concat_recipe_qnnpack(static_cast<int32_t>(v[i]), in[k], out, out_dtype, vector_route);
+      }
+    } else {
+      for (int64_t& e : v)
+        e = recipe == ConcatRecipe::kQnnpack
+                ? concat_recipe_qnnpack(static_cast<int32_t>(e), in[k], out, out_dtype, false)
+                : concat_recipe(static_cast<int32_t>(e), in[k], out, out_dtype);
+    }
     rescaled.push_back(int_tensor(out_dtype, t.shape(), v));
   }
   std::vector<const Tensor*> parts;
@@ -786,6 +824,27 @@ Tensor add_f32(const Tensor& a, const Tensor& b, const std::string& what) {
   auto dst = y.values<float>();
   const auto av = a.values<float>(), bv = b.values<float>();
   for (size_t i = 0; i < dst.size(); ++i) dst[i] = av[ai[i]] + bv[bi[i]];  // one float add
+  return y;
+}
+
+Tensor mul_f32(const Tensor& a, const Tensor& b, const std::string& what) {
+  require_f32(a, what, "A");
+  require_f32(b, what, "B");
+  const Shape shape = broadcast_shape(a.shape(), b.shape(), what);
+  const std::vector<int64_t> ai = broadcast_index(a.shape(), shape);
+  const std::vector<int64_t> bi = broadcast_index(b.shape(), shape);
+  Tensor y(DType::kF32, shape);
+  auto dst = y.values<float>();
+  const auto av = a.values<float>(), bv = b.values<float>();
+  for (size_t i = 0; i < dst.size(); ++i) dst[i] = av[ai[i]] * bv[bi[i]];  // one float multiply
+  return y;
+}
+
+Tensor sigmoid_f32(const Tensor& x, const std::string& what) {
+  require_f32(x, what, "X");
+  Tensor y = x;
+  for (float& v : y.values<float>())
+    v = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(v))));
   return y;
 }
 

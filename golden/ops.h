@@ -91,6 +91,25 @@ int32_t avg_pool_recipe(const AvgWindow& w, bool count_include_pad, const Affine
 // Concat, one element of one input: ONNX QDQ semantics, quantize(dequantize(q, in), out).
 int32_t concat_recipe(int32_t q, const Affine& in, const Affine& out, DType t);
 
+// ---- PyTorch 1.13 / qnnpack recipes (docs/pytorch-recipes.md 2.7, 2.8), chosen per node by
+// the attribute `recipe` (ir/op_set.h); the ONNX recipes above stay the default ----
+enum class AvgPoolRecipe { kOnnx, kQnnpack };
+// QNNPACK q8avgpool: acc = sum - count * zx (padding taps read zx, i.e. add 0); divisor always
+// kh * kw; s = in.scale / (out.scale * float(kh * kw)) (float32: the product first);
+// y = saturate(round_half_even(float(acc) * s) + out.zero_point).
+int32_t avg_pool_recipe_qnnpack(const AvgWindow& w, const Affine& in, const Affine& out, DType t);
+// kQnnpack: every element takes the scalar route. kQnnpackChannelsLast: PyTorch's
+// channels-last fast path (4-D inputs, axis 1): an input whose (scale, zero point) equal the
+// output's is copied; otherwise in each pixel the first floor(C / 8) * 8 channels take the
+// AVX2 route and the rest the scalar route.
+enum class ConcatRecipe { kOnnx, kQnnpack, kQnnpackChannelsLast };
+// One element of one input. Scalar route: v = float(q - zx) * sx, then
+// saturate(round_half_even(v * (1.0f / sy)) + zy). AVX2 route (`vector_route`):
+// v = fma(sx, float(q), float(sx * float(-zx))), y = saturate(round_half_even(v * float(1.0 /
+// double(sy))) + zy).
+int32_t concat_recipe_qnnpack(int32_t q, const Affine& in, const Affine& out, DType t,
+                              bool vector_route);
+
 // =================================== tensor ops ===================================
 
 // Per-tensor (axis < 0, one entry) or per-axis quantization, as in ir::QuantParams.
@@ -136,21 +155,24 @@ struct PoolGeometry {
 
 // Max over the window's elements inside the image (padding never wins); any element type.
 Tensor max_pool(const Tensor& x, const PoolGeometry& g, const std::string& what);
-// Quantized average pooling through avg_pool_recipe.
+// Quantized average pooling through avg_pool_recipe (or avg_pool_recipe_qnnpack).
 Tensor qavg_pool(const Tensor& x, const PoolGeometry& g, const Affine& in, const Affine& out,
-                 DType out_dtype, const std::string& what);
+                 DType out_dtype, const std::string& what,
+                 AvgPoolRecipe recipe = AvgPoolRecipe::kOnnx);
 // Average over H x W (a kernel covering the whole image), output [N, C, 1, 1].
 Tensor qglobal_avg_pool(const Tensor& x, const Affine& in, const Affine& out, DType out_dtype,
-                        const std::string& what);
+                        const std::string& what, AvgPoolRecipe recipe = AvgPoolRecipe::kOnnx);
 // Index (int64) of the largest element along `axis`; ties: first index, or last with
 // select_last_index. Integers compare as integers.
 Tensor argmax(const Tensor& x, int64_t axis, bool keepdims, bool select_last_index,
               const std::string& what);
 // Concatenation of same-type tensors along `axis` (negative counts from the end).
 Tensor concat(const std::vector<const Tensor*>& inputs, int64_t axis, const std::string& what);
-// Quantized concat: each input rescaled by concat_recipe, then concatenated.
+// Quantized concat: each input rescaled by concat_recipe (or concat_recipe_qnnpack as
+// `recipe` says), then concatenated.
 Tensor qconcat(const std::vector<const Tensor*>& inputs, const std::vector<Affine>& in,
-               const Affine& out, DType out_dtype, int64_t axis, const std::string& what);
+               const Affine& out, DType out_dtype, int64_t axis, const std::string& what,
+               ConcatRecipe recipe = ConcatRecipe::kOnnx);
 // ONNX Reshape (0 copies the input dim unless allow_zero, one -1 is inferred).
 Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape, bool allow_zero,
                const std::string& what);
@@ -166,6 +188,10 @@ Tensor gemm_f32(const Tensor& a, const Tensor& b, const Tensor* c, float alpha, 
                 bool trans_a, bool trans_b, const std::string& what);
 Tensor matmul_f32(const Tensor& a, const Tensor& b, const std::string& what);
 Tensor add_f32(const Tensor& a, const Tensor& b, const std::string& what);
+// Elementwise float32 product with numpy broadcasting (one IEEE-single multiply).
+Tensor mul_f32(const Tensor& a, const Tensor& b, const std::string& what);
+// 1 / (1 + exp(-x)) computed in double, rounded to float32 once.
+Tensor sigmoid_f32(const Tensor& x, const std::string& what);
 Tensor relu_f32(const Tensor& x, const std::string& what);
 Tensor avg_pool_f32(const Tensor& x, const PoolGeometry& g, const std::string& what);
 Tensor global_avg_pool_f32(const Tensor& x, const std::string& what);

@@ -65,6 +65,8 @@ std::vector<AttrDef> add_attrs() {
 
 std::vector<AttrDef> qpool_attrs() {
   return {
+      {"recipe", A::kString, false,
+       "onnx (default: ONNX QDQ semantics) | qnnpack (PyTorch 1.13, docs/pytorch-recipes.md 2.8)"},
       {"x_scale", A::kFloat, true, "input scale"},
       {"x_zero_point", A::kInt, false, "input zero point, default 0"},
       {"y_scale", A::kFloat, true, "output scale"},
@@ -153,7 +155,11 @@ std::vector<OpDef> build_op_set() {
                   {"x_zero_points", A::kInts, true, "one per input"},
                   {"y_scale", A::kFloat, true, ""},
                   {"y_zero_point", A::kInt, false, "default 0"},
-                  {attr::kOutDType, A::kString, false, "default: the first input's type"}}});
+                  {attr::kOutDType, A::kString, false, "default: the first input's type"},
+                  {"recipe", A::kString, false,
+                   "onnx (default: ONNX QDQ semantics) | qnnpack | qnnpack_channels_last "
+                   "(PyTorch 1.13's generic and channels-last paths, docs/pytorch-recipes.md "
+                   "2.7)"}}});
   ops.push_back({op::kQMaxPool,
                  OpGroup::kQuantized,
                  "max pooling on integers (padding never wins); output keeps x's quantization",
@@ -231,7 +237,14 @@ std::vector<OpDef> build_op_set() {
                  {{"A", Arity::kOne, "float32"}, {"B", Arity::kOne, "float32"}},
                  {{"C", Arity::kOne, "float32"}},
                  {}});
+  ops.push_back({op::kMul,
+                 OpGroup::kFloat,
+                 "ONNX Mul with numpy broadcasting",
+                 {{"A", Arity::kOne, "float32"}, {"B", Arity::kOne, "float32"}},
+                 {{"C", Arity::kOne, "float32"}},
+                 {}});
   ops.push_back({op::kRelu, OpGroup::kFloat, "max(x, 0)", {X}, {Y}, {}});
+  ops.push_back({op::kSigmoid, OpGroup::kFloat, "1 / (1 + exp(-x))", {X}, {Y}, {}});
   ops.push_back(
       {op::kMaxPool,
        OpGroup::kFloat,
