@@ -217,9 +217,27 @@ class Importer {
     std::set<std::string> seen;
     for (const auto& a : n.attribute()) {
       require(seen.insert(a.name()).second, context, ": attribute '", a.name(), "' appears twice");
+      if (n.op_type() == "ConstantOfShape" && a.name() == "value" &&
+          a.type() == onnx::AttributeProto_AttributeType_TENSOR) {
+        node.inputs.push_back(tensor_attribute_input(a, node.name, context));
+        continue;
+      }
       node.attrs[a.name()] = attribute(a, context);
     }
     graph_.nodes.push_back(std::move(node));
+  }
+
+  // Attributes hold no tensors in the IR: ConstantOfShape's `value` becomes its second input,
+  // a constant named "<node>::value".
+  ir::ValueId tensor_attribute_input(const onnx::AttributeProto& a, const std::string& node,
+                                     const std::string& context) {
+    ir::Value v;
+    v.name = cat(node, "::", a.name());
+    v.constant = tensor_from_proto(a.t(), cat(context, ": attribute '", a.name(), "'"));
+    v.dtype = v.constant->dtype();
+    v.shape = v.constant->shape();
+    v.shape_known = true;
+    return define(std::move(v), context);
   }
 
   ir::AttrValue attribute(const onnx::AttributeProto& a, const std::string& context) const {

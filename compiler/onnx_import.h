@@ -2,7 +2,10 @@
 // ir::Graph whose nodes keep their ONNX op names and attributes. Initializers (raw_data or
 // typed fields) and Constant nodes become constant values; graph inputs and value_info give
 // element types and shapes. Nothing is rewritten here: canonicalize_qop.h and the compiler's
-// passes turn ONNX ops into canonical ones (ir/op_set.h).
+// passes turn ONNX ops into canonical ones (ir/op_set.h). Two representation rules: DOUBLE
+// tensors are read as float32 when every value is exactly a float32 (torch.onnx's scales),
+// else rejected; ConstantOfShape's TENSOR attribute `value` becomes the node's second input
+// (a constant "<node>::value"), since IR attributes hold no tensors.
 //
 // Every problem with the file is a bpusim::Error naming the file, and where it applies the
 // node (name and op type), the tensor, the field and the offending value.
