@@ -103,7 +103,7 @@ std::optional<Fault> Bpu::deadlock() const {
     if (d != nullptr) {
       f.instr_index = d->index;
       f.opcode = d->name();
-      f.fields = d->text();
+      f.fields = d->fields_text();
     }
     return f;
   }

@@ -26,6 +26,12 @@ struct Decoded {
   std::string name() const { return std::string(isa::name(op)); }
   // The canonical assembler text (every field by name, token flags last).
   std::string text() const { return isa::disassemble(inst); }
+  // The same without the mnemonic: the operands and token flags.
+  std::string fields_text() const {
+    const std::string t = text();
+    const size_t space = t.find(' ');
+    return space == std::string::npos ? "" : t.substr(space + 1);
+  }
 };
 
 }  // namespace bpusim::sim

@@ -162,7 +162,8 @@ void conv_dense(const Operands& f, uint8_t* acc, ConvScratch& s) {
     if (pair) {
       gather(f, s.x.data(), p + 1, col1);
       load_acc(out + oc_n * 4, oc_n, f.accumulate, sum1);
-      for (; oc + 4 <= oc_n; oc += 4) dot2x4(col0, col1, w + oc * len, len, len, sum0 + oc, sum1 + oc);
+      for (; oc + 4 <= oc_n; oc += 4)
+        dot2x4(col0, col1, w + oc * len, len, len, sum0 + oc, sum1 + oc);
       for (; oc < oc_n; ++oc) {
         sum0[oc] += dot(col0, w + oc * len, len);
         sum1[oc] += dot(col1, w + oc * len, len);

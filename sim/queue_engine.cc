@@ -60,7 +60,7 @@ bool QueueEngine::pop_token(TokenFifo* fifo, const char* which) {
 }
 
 void QueueEngine::fault(const Decoded& d, std::string reason) {
-  state_.raise(Fault{d.index, d.name(), d.text(), engine_name(id_), std::move(reason), 0});
+  state_.raise(Fault{d.index, d.name(), d.fields_text(), engine_name(id_), std::move(reason), 0});
 }
 
 bool QueueEngine::intra_conflict(const Plan& p) const {
