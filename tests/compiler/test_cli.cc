@@ -1,0 +1,86 @@
+// `bpusim compile` run as a user would: the layer table and warnings, the program and the
+// listing it writes, and exit code 2 with a clear message for bad input.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "isa/container.h"
+#include "tests/support/test_util.h"
+
+namespace bpusim {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+struct CliResult {
+  int status;
+  std::string output;  // stdout and stderr
+};
+
+CliResult run(const std::string& args) {
+  const std::string command = std::string(BPUSIM_EXE) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+class CompileCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("bpusim_compile_cli_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+std::string model() {
+  return testing::source_dir() + "/tests/compiler/data/qop_net.onnx";
+}
+
+TEST_F(CompileCli, PrintsTheLayerTableAndWarnings) {
+  const CliResult r = run(cat("compile ", model(), " -o ", path("p.bpu"), " --asm ", path("p.s"),
+                              " --set mac.rows=8 --set sram.feature.bytes=2048"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("fused op"));
+  EXPECT_THAT(r.output, HasSubstr("conv1    conv 3x3 -> uint8"));
+  EXPECT_THAT(r.output, HasSubstr("dwconv2  conv 3x3/2 depthwise -> uint8"));
+  EXPECT_THAT(r.output, HasSubstr("fc       linear 128->10 -> uint8"));
+  EXPECT_THAT(r.output, HasSubstr("1 BPU segment(s), 2 host segment(s)"));
+  EXPECT_THAT(r.output, HasSubstr("warning: node 'quant' (Quantize) runs on the host"));
+  EXPECT_THAT(r.output, HasSubstr("warning: node 'dequant' (Dequantize) runs on the host"));
+  const isa::Program p = isa::load_program(path("p.bpu"));
+  EXPECT_EQ(p.hwconfig["mac.rows"], 8);
+  EXPECT_THAT(testing::read_text(path("p.s")), HasSubstr("; layer fc: linear 128->10"));
+}
+
+TEST_F(CompileCli, BadInputsExitWithCodeTwo) {
+  CliResult r = run(cat("compile ", path("missing.onnx"), " -o ", path("p.bpu")));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.output, HasSubstr("missing.onnx"));
+  r = run(cat("compile ", model(), " -o ", path("p.bpu"), " --set mac.bogus=1"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.output, HasSubstr("unknown hardware key 'mac.bogus'"));
+  r = run(cat("compile ", model(), " -o ", path("p.bpu"), " --set mac.rows=1 --set sram.param.bytes=64"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.output, HasSubstr("PARAM needs 64 bytes per slot, half of sram.param.bytes holds 32"));
+  r = run(cat("compile ", model()));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.output, HasSubstr("output"));
+}
+
+}  // namespace
+}  // namespace bpusim
