@@ -74,9 +74,11 @@ TEST_F(CompileCli, BadInputsExitWithCodeTwo) {
   r = run(cat("compile ", model(), " -o ", path("p.bpu"), " --set mac.bogus=1"));
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.output, HasSubstr("unknown hardware key 'mac.bogus'"));
-  r = run(cat("compile ", model(), " -o ", path("p.bpu"), " --set mac.rows=1 --set sram.param.bytes=64"));
+  r = run(cat("compile ", model(), " -o ", path("p.bpu"),
+              " --set mac.rows=1 --set sram.param.bytes=64"));
   EXPECT_EQ(r.status, 2);
-  EXPECT_THAT(r.output, HasSubstr("PARAM needs 64 bytes per slot, half of sram.param.bytes holds 32"));
+  EXPECT_THAT(r.output,
+              HasSubstr("PARAM needs 64 bytes per slot, half of sram.param.bytes holds 32"));
   r = run(cat("compile ", model()));
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.output, HasSubstr("output"));

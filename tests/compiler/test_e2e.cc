@@ -101,3 +101,70 @@ TEST(CompilerE2E, RandomConvolutionsMatchGoldenOnTheSystemCModel) {
 
 }  // namespace
 }  // namespace bpusim
+
+namespace bpusim {
+namespace {
+
+ir::Requant u8_requant(int64_t m, float scale, int32_t zp, bool relu, bool add = false) {
+  ir::Requant rq;
+  rq.out_dtype = DType::kU8;
+  rq.has_add = add;
+  rq.channels.assign(m, {0, scale, 0, 0, zp, relu ? zp : 0, 255, {}});
+  for (auto& c : rq.channels) {
+    c.bias = static_cast<int32_t>((&c - rq.channels.data()) * 37 - 100);
+    if (add) c.add = {-643126736, 1747627, 3495254, 22, 125, 125, 255};
+  }
+  return rq;
+}
+
+// Residual block (fused add + relu), max pooling, a standalone add, a clamp, a concat whose
+// inputs are stored in place or copied, a linear head and an argmax.
+TEST(CompilerE2E, FusedAndVectorOpsMatchGolden) {
+  std::mt19937 rng(23);
+  testing::GraphBuilder b;
+  const auto x = b.input("x", DType::kU8, {1, 8, 12, 12});
+  const auto z = b.input("z", DType::kU8, {1, 8, 6, 6});
+  auto w = [&](const std::string& n, Shape s) {
+    return b.constant(n, testing::random_tensor(DType::kI8, s, rng));
+  };
+  const auto c1 =
+      b.node("QConv", "c1", {x, w("w1", {8, 8, 3, 3})},
+             {{"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"x_zero_point", int64_t{128}}});
+  ir::set_requant(b.last(), u8_requant(8, 0.004f, 128, true));
+  const auto c2 =
+      b.node("QConv", "c2", {c1, w("w2", {8, 8, 3, 3}), x},
+             {{"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"x_zero_point", int64_t{128}}});
+  ir::set_requant(b.last(), u8_requant(8, 0.003f, 128, false, true));
+  const auto p = b.node(
+      "QMaxPool", "pool", {c2},
+      {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}}});
+  const auto s = b.node("QAdd", "add", {p, z});
+  ir::set_add_params(b.last(), {-643126736, 1747627, 3495254, 22, 125, 0, 255});
+  const auto r = b.node("QClamp", "relu", {s}, {{"min", int64_t{125}}, {"max", int64_t{255}}});
+  const auto c3 =
+      b.node("QConv", "c3", {r, w("w3", {4, 8, 1, 1})}, {{"x_zero_point", int64_t{125}}});
+  ir::set_requant(b.last(), u8_requant(4, 0.01f, 100, false));
+  const auto cat = b.node("QConcat", "cat", {c3, z},
+                          {{"axis", int64_t{1}},
+                           {"x_scales", std::vector<float>{0.5f, 0.5f}},
+                           {"x_zero_points", std::vector<int64_t>{100, 100}},
+                           {"y_scale", 0.5f},
+                           {"y_zero_point", int64_t{100}}});
+  const auto flat = b.node("Flatten", "flat", {cat});
+  const auto fc =
+      b.node("QMatMul", "fc", {flat, w("wf", {12 * 36, 10})}, {{"a_zero_point", int64_t{100}}});
+  ir::set_requant(b.last(), u8_requant(10, 0.002f, 128, false));
+  b.output(fc);
+  b.output(b.node("ArgMax", "am", {fc}, {{"axis", int64_t{1}}}));
+  for (const auto& [name, hw] : configs()) {
+    SCOPED_TRACE(name);
+    const compiler::CompileResult result = compiler::compile_graph(b.g, hw);
+    for (int trial = 0; trial < 2; ++trial)
+      expect_same(result, hw,
+                  {{"x", testing::random_tensor(DType::kU8, {1, 8, 12, 12}, rng)},
+                   {"z", testing::random_tensor(DType::kU8, {1, 8, 6, 6}, rng)}});
+  }
+}
+
+}  // namespace
+}  // namespace bpusim
