@@ -2,6 +2,7 @@
 // against docs/microarch.md's formulas, the documented timing diagrams, variants, errors
 // and waveform output.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>

@@ -431,6 +431,21 @@ TEST_P(RequantTileTest, ScaleExtremes) {
   }
 }
 
+// fp32 mode rounds twice before the final rounding: the int-to-float conversion (2^24 + 1
+// and 2^24 + 3 are ties at one ulp = 2) and the multiply. With scale 201 / 2^25,
+// float(2^24 + 1) = 2^24 gives exactly 100.5 (-> 100, even), float(2^24 + 3) = 2^24 + 4
+// gives 100.50002 (-> 101); rounding the conversion the other way would swap them.
+TEST_P(RequantTileTest, Fp32ConversionTies) {
+  ir::RequantChannel ch = plain_channel(ir::Stage1Mode::kFp32, DType::kI8);
+  ch.scale = 201.0f / 33554432.0f;
+  const auto y = run_checked(
+      tile(ir::Stage1Mode::kFp32, DType::kI8, ch, {16777217, -16777217, 16777219, -16777219}));
+  EXPECT_EQ(y[0], 100);
+  EXPECT_EQ(y[1], -100);
+  EXPECT_EQ(y[2], 101);
+  EXPECT_EQ(y[3], -101);
+}
+
 TEST_P(RequantTileTest, ShortestAndLongestStreams) {
   auto rng = test_rng();
   for (int64_t n : {1, 2, 300}) {
