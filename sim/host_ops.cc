@@ -14,6 +14,25 @@ using nlohmann::json;
 
 // ---------------------------------------------------------------- descriptors and DDR
 
+namespace {
+
+// Index along `axis` of flat element i of `shape`.
+int64_t axis_index(const Shape& shape, int64_t axis, int64_t i) {
+  int64_t inner = 1;
+  for (size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
+  return (i / inner) % shape[axis];
+}
+
+}  // namespace
+
+float TensorDesc::scale_of(int64_t i) const {
+  return scales.size() == 1 ? scales[0] : scales[axis_index(shape, axis, i)];
+}
+int32_t TensorDesc::zp_of(int64_t i) const {
+  if (zps.empty()) return 0;
+  return zps.size() == 1 ? zps[0] : zps[axis_index(shape, axis, i)];
+}
+
 std::vector<TensorDesc> parse_tensors(const json& j, const std::string& source) {
   std::vector<TensorDesc> out;
   if (j.is_null()) return out;
@@ -30,14 +49,27 @@ std::vector<TensorDesc> parse_tensors(const json& j, const std::string& source) 
       require(t.contains("dtype") && t.contains("shape") && t.contains("ddr_addr"), ctx,
               ": needs 'dtype', 'shape' and 'ddr_addr'");
       d.dtype = dtype_from_name(t["dtype"].get<std::string>(), ctx + " dtype");
+      d.ir_dtype = t.contains("ir_dtype")
+                       ? dtype_from_name(t["ir_dtype"].get<std::string>(), ctx + " ir_dtype")
+                       : d.dtype;
       d.shape = t["shape"].get<Shape>();
       for (int64_t dim : d.shape) require(dim >= 0, ctx, ": negative dimension in shape");
       d.ddr_addr = t["ddr_addr"].get<uint64_t>();
       if (t.contains("scale") && !t["scale"].is_null()) {
-        require(t["scale"].is_number(), ctx, ": 'scale' must be a number (per-tensor)");
-        d.scale = t["scale"].get<float>();
+        d.scales = {t["scale"].get<float>()};
+        d.zps = {t.value("zp", 0)};
+      } else if (t.contains("scales") && !t["scales"].is_null()) {
+        d.scales = t["scales"].get<std::vector<float>>();
+        d.zps = t.value("zps", std::vector<int32_t>(d.scales.size(), 0));
+        d.axis = t.value("axis", int64_t{1});
+        if (d.axis < 0) d.axis += static_cast<int64_t>(d.shape.size());
+        require(d.zps.size() == d.scales.size(), ctx, ": 'scales' and 'zps' differ in size");
+        require(
+            d.scales.size() == 1 || (d.axis >= 0 && d.axis < static_cast<int64_t>(d.shape.size()) &&
+                                     static_cast<int64_t>(d.scales.size()) == d.shape[d.axis]),
+            ctx, ": ", d.scales.size(), " scales do not match axis ", d.axis, " of shape ",
+            shape_str(d.shape));
       }
-      if (t.contains("zp") && !t["zp"].is_null()) d.zp = t["zp"].get<int32_t>();
       if (t.contains("role")) d.role = t["role"].get<std::string>();
       if (t.contains("layout")) {
         std::string layout = t["layout"].get<std::string>();
@@ -47,6 +79,8 @@ std::vector<TensorDesc> parse_tensors(const json& j, const std::string& source) 
         require(layout == "nchw" || d.shape.size() == 4, ctx, ": layout nhwc needs a 4-D shape");
         d.layout = layout;
       }
+      d.pixel_stride = t.value("pixel_stride", int64_t{0});
+      require(d.pixel_stride >= 0, ctx, ": negative pixel_stride");
     } catch (const json::exception& e) {
       fail(ctx, ": ", e.what());
     }
@@ -71,6 +105,34 @@ void permute_nchw(const uint8_t* src, uint8_t* dst, const Shape& s, size_t esize
         }
 }
 
+// Elements of the innermost memory dimension (C for nhwc, the last dim otherwise).
+int64_t inner_elems(const TensorDesc& d) {
+  if (d.shape.empty()) return 1;
+  return d.layout == "nhwc" ? d.shape[1] : d.shape.back();
+}
+
+// The tensor's bytes in memory order (dense), gathered from / scattered to DDR.
+void ddr_gather(const Ddr& ddr, const TensorDesc& d, std::span<uint8_t> dense) {
+  const std::string what = cat("tensor '", d.name, "'");
+  const int64_t row = inner_elems(d) * static_cast<int64_t>(dtype_size(d.dtype));
+  if (d.pixel_stride == 0 || row == 0) {
+    ddr.read(d.ddr_addr, dense, what);
+    return;
+  }
+  for (size_t p = 0; p * row < dense.size(); ++p)
+    ddr.read(d.ddr_addr + p * d.pixel_stride, dense.subspan(p * row, row), what);
+}
+void ddr_scatter(Ddr& ddr, const TensorDesc& d, std::span<const uint8_t> dense) {
+  const std::string what = cat("tensor '", d.name, "'");
+  const int64_t row = inner_elems(d) * static_cast<int64_t>(dtype_size(d.dtype));
+  if (d.pixel_stride == 0 || row == 0) {
+    ddr.write(d.ddr_addr, dense, what);
+    return;
+  }
+  for (size_t p = 0; p * row < dense.size(); ++p)
+    ddr.write(d.ddr_addr + p * d.pixel_stride, dense.subspan(p * row, row), what);
+}
+
 }  // namespace
 
 Tensor read_tensor(const Ddr& ddr, const TensorDesc& d) {
@@ -79,10 +141,10 @@ Tensor read_tensor(const Ddr& ddr, const TensorDesc& d) {
   std::span<uint8_t> out(reinterpret_cast<uint8_t*>(bytes.data()), bytes.size());
   if (d.layout == "nhwc") {
     std::vector<uint8_t> raw(out.size());
-    ddr.read(d.ddr_addr, raw, cat("tensor '", d.name, "'"));
+    ddr_gather(ddr, d, raw);
     permute_nchw(raw.data(), out.data(), d.shape, dtype_size(d.dtype), false);
   } else {
-    ddr.read(d.ddr_addr, out, cat("tensor '", d.name, "'"));
+    ddr_gather(ddr, d, out);
   }
   return t;
 }
@@ -96,9 +158,9 @@ void write_tensor(Ddr& ddr, const TensorDesc& d, const Tensor& t) {
   if (d.layout == "nhwc") {
     std::vector<uint8_t> raw(in.size());
     permute_nchw(in.data(), raw.data(), d.shape, dtype_size(d.dtype), true);
-    ddr.write(d.ddr_addr, raw, cat("tensor '", d.name, "'"));
+    ddr_scatter(ddr, d, raw);
   } else {
-    ddr.write(d.ddr_addr, in, cat("tensor '", d.name, "'"));
+    ddr_scatter(ddr, d, in);
   }
 }
 

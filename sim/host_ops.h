@@ -27,22 +27,31 @@
 
 namespace bpusim::sim {
 
-// One tensor of the TENSORS section.
+// One tensor of the TENSORS section (docs/compiler.md, section 7). Keys the runtime does not
+// need (bytes, view_of, logical_shape) are ignored.
 struct TensorDesc {
   std::string name;
-  DType dtype = DType::kF32;
+  DType dtype = DType::kF32;     // element type in DDR
+  DType ir_dtype = DType::kF32;  // the graph's type (int64 for ArgMax indices stored as int32)
   Shape shape;
   uint64_t ddr_addr = 0;
-  std::optional<float> scale;  // quantized tensors (absent or null: none)
-  int32_t zp = 0;
-  std::string role;  // "input", "output", "internal", ...
+  // Quantization: "scale"/"zp" (one entry) or "scales"/"zps" along `axis`; empty: none.
+  std::vector<float> scales;
+  std::vector<int32_t> zps;
+  int64_t axis = -1;
+  std::string role;  // "input", "output", "internal", "constant"
   // "nchw" (default): DDR holds the tensor row-major in `shape`. "nhwc": `shape` is the
   // logical [N, C, H, W] (what the user and host ops see) and DDR holds [N, H, W, C].
   std::string layout = "nchw";
+  // Bytes between consecutive "pixels" (every position but the innermost memory dimension:
+  // C for nhwc, the last dim otherwise) when the tensor is a strided slice; 0 = dense.
+  int64_t pixel_stride = 0;
 
-  int64_t bytes() const { return numel(shape) * static_cast<int64_t>(dtype_size(dtype)); }
+  bool quantized() const { return !scales.empty(); }
+  // Scale and zero point of logical element `i` (per tensor, or per slice along `axis`).
+  float scale_of(int64_t i) const;
+  int32_t zp_of(int64_t i) const;
 };
-
 // Parses the TENSORS JSON array; Error naming `source`, the tensor and the key.
 std::vector<TensorDesc> parse_tensors(const nlohmann::json& j, const std::string& source);
 

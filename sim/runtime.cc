@@ -43,14 +43,14 @@ void write_input(Ddr& ddr, const TensorDesc& d, const Tensor& t, const std::stri
     write_tensor(ddr, d, t.reshaped(d.shape));
     return;
   }
-  require(t.dtype() == DType::kF32 && d.scale.has_value() &&
-              (d.dtype == DType::kU8 || d.dtype == DType::kI8 || d.dtype == DType::kI32),
-          source, ": input '", d.name, "' is ", dtype_name(t.dtype()), ", the program expects ",
-          dtype_name(d.dtype), d.scale ? " (or float32, quantized with its scale)" : "");
+  const bool integer = d.dtype == DType::kU8 || d.dtype == DType::kI8 || d.dtype == DType::kI32;
+  require(t.dtype() == DType::kF32 && d.quantized() && integer, source, ": input '", d.name,
+          "' is ", dtype_name(t.dtype()), ", the program expects ", dtype_name(d.dtype),
+          d.quantized() ? " (or float32, quantized with its scale)" : "");
   Tensor q(d.dtype, d.shape);
   const auto x = t.values<float>();
   for (int64_t i = 0; i < q.numel(); ++i) {
-    const int32_t v = quantize_value(x[i], *d.scale, d.zp, d.dtype);
+    const int32_t v = quantize_value(x[i], d.scale_of(i), d.zp_of(i), d.dtype);
     if (d.dtype == DType::kU8)
       q.values<uint8_t>()[i] = static_cast<uint8_t>(v);
     else if (d.dtype == DType::kI8)
@@ -61,15 +61,18 @@ void write_input(Ddr& ddr, const TensorDesc& d, const Tensor& t, const std::stri
   write_tensor(ddr, d, q);
 }
 
+// A model output as the user sees it: quantized integers dequantized to float32, integers
+// stored narrower than the graph's type (ArgMax indices) widened to it.
 Tensor read_output(const Ddr& ddr, const TensorDesc& d) {
   const Tensor raw = read_tensor(ddr, d);
-  if (d.scale && d.dtype != DType::kF32) {
+  if (d.quantized() && d.dtype != DType::kF32) {
     Tensor f(DType::kF32, d.shape);
     auto o = f.values<float>();
-    for (int64_t i = 0; i < f.numel(); ++i) o[i] = dequantize_value(raw.as_int(i), *d.scale, d.zp);
+    for (int64_t i = 0; i < f.numel(); ++i)
+      o[i] = dequantize_value(raw.as_int(i), d.scale_of(i), d.zp_of(i));
     return f;
   }
-  if (d.dtype == DType::kI32) {
+  if (d.ir_dtype == DType::kI64 && d.dtype != DType::kI64) {
     Tensor w(DType::kI64, d.shape);
     auto o = w.values<int64_t>();
     for (int64_t i = 0; i < w.numel(); ++i) o[i] = raw.as_int(i);

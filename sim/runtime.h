@@ -6,8 +6,9 @@
 //      input is quantized with the descriptor's scale/zp, method div);
 //   4. runs the SEGMENTS in order — BPU segments on the model, host segments on the float
 //      executor (host_ops.h); no SEGMENTS section means one BPU segment over all of CODE;
-//   5. reads every output tensor: dequantized to float32 when its descriptor has a scale,
-//      int32 without scale widened to int64 (ArgMax indices), else as stored;
+//   5. reads every output tensor: dequantized to float32 when its descriptor has a scale
+//      (per tensor or per axis), widened to int64 when its ir_dtype says so (ArgMax indices
+//      stored as int32), else as stored;
 //   6. returns outputs, counters on the program's time line (host segments take no cycles),
 //      per-layer cycles (LAYERS) and the first modeled fault, which stops the program.
 // User errors (bad inputs, bad JSON sections, hash mismatch) throw bpusim::Error; a modeled

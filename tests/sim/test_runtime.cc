@@ -29,7 +29,7 @@ TEST(Runtime, RunsBpuAndHostSegmentsEndToEnd) {
   const auto out = r.output("out").values<float>();
   ASSERT_EQ(out.size(), 8u);
   for (size_t i = 0; i < 8; ++i) EXPECT_EQ(out[i], std::max(0.0f, (y[i] - 3) * 0.25f)) << i;
-  // The argmax of q(x) is channel 5; int32 without scale is returned as int64.
+  // The argmax of q(x) is channel 5; stored as int32, returned as its ir_dtype int64.
   EXPECT_EQ(r.output("index").dtype(), DType::kI64);
   EXPECT_EQ(r.output("index").values<int64_t>()[0], 5);
   // Counters and layers.

@@ -40,7 +40,7 @@ inline isa::Program tiny_program(const HwConfig& hw) {
     {"name": "y", "dtype": "uint8", "shape": [1, 8], "ddr_addr": 8192, "scale": 0.25, "zp": 3, "role": "internal"},
     {"name": "y_f", "dtype": "float32", "shape": [1, 8], "ddr_addr": 16384, "role": "internal"},
     {"name": "out", "dtype": "float32", "shape": [1, 8], "ddr_addr": 20480, "role": "output"},
-    {"name": "index", "dtype": "int32", "shape": [1], "ddr_addr": 12288, "role": "output"}
+    {"name": "index", "dtype": "int32", "ir_dtype": "int64", "shape": [1], "ddr_addr": 12288, "role": "output"}
   ])");
   p.segments = json::parse(R"([
     {"kind": "bpu", "code": [0, 7]},
