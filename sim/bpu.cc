@@ -12,6 +12,7 @@ Bpu& Bpu::instance() {
   static Bpu* bpu = [] {
     // Keep stdout for the tool's own output.
     setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+    sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
     auto* b = new Bpu("bpu");  // lives as long as the SystemC kernel: never deleted
     b->configure(HwConfig{});
     sc_core::sc_start(sc_core::SC_ZERO_TIME);  // end elaboration: every process now waits

@@ -4,6 +4,7 @@
 // The effective hardware configuration is --hw (or, without it, the program's own HWCONFIG
 // section, or the defaults) plus the --set overrides; a program compiled for a configuration
 // with another hash is refused (exit 2). A modeled fault prints its report and exits 3.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -60,9 +61,15 @@ void print_summary(const sim::ProgramResult& r, const HwConfig& hw) {
               static_cast<long long>(c.ddr_read_bytes), static_cast<long long>(c.ddr_write_bytes),
               static_cast<long long>(c.ddr_bus_bytes));
   if (!r.layers.empty()) {
-    std::printf("\n%-32s %-20s %12s %12s %8s\n", "layer", "op", "cycles", "MACs", "util");
+    int name_w = 5, op_w = 2;
+    for (const auto& l : r.layers) {
+      name_w = std::max(name_w, static_cast<int>(l.name.size()));
+      op_w = std::max(op_w, static_cast<int>(l.op.size()));
+    }
+    std::printf("\n%-*s  %-*s %12s %12s %8s\n", name_w, "layer", op_w, "op", "cycles", "MACs",
+                "util");
     for (const auto& l : r.layers)
-      std::printf("%-32s %-20s %12lld %12lld %7.2f%%\n", l.name.c_str(), l.op.c_str(),
+      std::printf("%-*s  %-*s %12lld %12lld %7.2f%%\n", name_w, l.name.c_str(), op_w, l.op.c_str(),
                   static_cast<long long>(l.cycles()), static_cast<long long>(l.macs),
                   100.0 * sim::mac_utilisation(l.macs, l.cycles(), hw.mac_rows, hw.mac_cols));
   }
