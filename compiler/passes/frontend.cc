@@ -1,0 +1,49 @@
+#include "compiler/passes/frontend.h"
+
+#include "compiler/canonicalize_qop.h"
+#include "compiler/lower/shape_infer.h"
+#include "compiler/passes/float_ops.h"
+#include "compiler/passes/fold_constants.h"
+#include "compiler/passes/frontend_state.h"
+#include "compiler/passes/fusion.h"
+#include "compiler/passes/layout.h"
+#include "compiler/passes/qdq.h"
+#include "compiler/passes/requant_mode.h"
+#include "ir/op_set.h"
+
+namespace bpusim::compiler {
+
+FrontendNotes run_frontend(ir::Graph& graph, const HwConfig& hw, const std::string& source) {
+  FrontendState st;
+  st.source = source;
+  for (const ir::Node& n : graph.nodes)
+    if (const ir::OpDef* def = ir::find_op(n.op); def && def->group == ir::OpGroup::kQuantized)
+      st.preexisting.insert(n.name);
+
+  fold_constants(graph, source);
+  canonicalize_qop(graph, source);
+  fold_int32_bias(graph, st);
+  remove_identity_casts(graph, st);
+  recognize_qdq(graph, st);
+  fold_batchnorm(graph, st);
+  graph.prune();
+  check_canonical(graph, st);
+  graph.toposort();
+  infer_shapes(graph);
+  apply_pytorch_layouts(graph, st);
+  fuse_clamps(graph, st);
+  fuse_residual_adds(graph, st);
+  graph.toposort();
+  select_requant_mode(graph, hw, st);
+  report_float_regions(graph, st);
+  return {std::move(st.not_fused), std::move(st.host_regions)};
+}
+
+void run_frontend_passes(ir::Graph& graph, const HwConfig& hw,
+                         std::vector<std::string>& diagnostics, const std::string& source) {
+  FrontendNotes notes = run_frontend(graph, hw, source);
+  for (auto* part : {&notes.not_fused, &notes.host_regions})
+    diagnostics.insert(diagnostics.end(), part->begin(), part->end());
+}
+
+}  // namespace bpusim::compiler

@@ -1,0 +1,24 @@
+// What the front-end passes (compiler/passes/frontend.h) share while they rewrite one graph.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace bpusim::compiler {
+
+struct FrontendState {
+  std::string source;  // the model file, for messages
+  // QClamp nodes recognised from an ONNX Clip (PyTorch hardtanh/relu6/clamp): refused when
+  // PyTorch held their input channels-last (docs/pytorch-recipes.md 2.9).
+  std::set<std::string> clip_clamps;
+  // Quantized canonical nodes that were already in the graph before the front end ran (a
+  // graph built directly in canonical ops): their requantizer (mode included) and their
+  // semantics (e.g. QAdd's broadcasting) were chosen by whoever built the graph and are kept.
+  std::set<std::string> preexisting;
+  // Human-readable notes: ops left unfused (and why), float regions placed on the host.
+  std::vector<std::string> not_fused;
+  std::vector<std::string> host_regions;
+};
+
+}  // namespace bpusim::compiler

@@ -1,0 +1,72 @@
+#include "compiler/passes/layout.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+#include "compiler/passes/graph_edit.h"
+#include "ir/op_set.h"
+
+namespace bpusim::compiler {
+
+bool channels_last_contiguous(TorchLayout layout, const Shape& shape) {
+  if (shape.size() != 4) return false;
+  return layout == TorchLayout::kChannelsLast || shape[1] == 1 || (shape[2] == 1 && shape[3] == 1);
+}
+
+namespace {
+
+// The layout PyTorch gives the output of `n`, from its inputs' layouts.
+TorchLayout output_layout(const ir::Node& n, const std::vector<TorchLayout>& layout) {
+  namespace op = ir::op;
+  if (n.op == op::kQConv) return TorchLayout::kChannelsLast;
+  if (n.op == op::kQConcat)
+    return n.attr_string("recipe", "") == "qnnpack_channels_last" ? TorchLayout::kChannelsLast
+                                                                  : TorchLayout::kContiguous;
+  const bool keeps = n.op == op::kQMaxPool || n.op == op::kQAvgPool ||
+                     n.op == op::kQGlobalAvgPool || n.op == op::kQClamp || n.op == op::kQAdd;
+  return keeps ? layout.at(n.inputs.at(0)) : TorchLayout::kContiguous;
+}
+
+void check_add(const ir::Graph& g, const ir::Node& n, const std::string& what) {
+  const Shape& a = g.value(n.inputs.at(0)).shape;
+  const Shape& b = g.value(n.inputs.at(1)).shape;
+  require(a == b, what, ": broadcasting add (operands ", shape_str(a), " and ", shape_str(b),
+          ") is not supported: PyTorch runs it with ATen's native kernel, not QNNPACK's add, "
+          "and bpusim does not implement that recipe");
+}
+
+void set_concat_recipe(ir::Graph& g, ir::Node& n, const std::vector<TorchLayout>& layout,
+                       const std::string& what) {
+  const int64_t rank = static_cast<int64_t>(g.value(n.inputs.at(0)).shape.size());
+  int64_t axis = n.attr_int(ir::attr::kAxis);
+  require(axis >= -rank && axis < rank, what, ": axis ", axis, " is out of range for rank ", rank);
+  if (axis < 0) axis += rank;
+  n.attrs[ir::attr::kAxis] = axis;
+  const bool fast = axis == 1 && std::all_of(n.inputs.begin(), n.inputs.end(), [&](ir::ValueId v) {
+                      return channels_last_contiguous(layout[v], g.value(v).shape);
+                    });
+  n.attrs["recipe"] = std::string(fast ? "qnnpack_channels_last" : "qnnpack");
+}
+
+}  // namespace
+
+std::vector<TorchLayout> apply_pytorch_layouts(ir::Graph& g, const FrontendState& st) {
+  std::vector<TorchLayout> layout(g.values.size(), TorchLayout::kContiguous);
+  for (ir::Node& n : g.nodes) {
+    const std::string what = where(st.source, n);
+    if (n.op == ir::op::kQAdd && !st.preexisting.count(n.name)) check_add(g, n, what);
+    // Only QConcat nodes the front end made carry recipe qnnpack; others keep their own.
+    if (n.op == ir::op::kQConcat && n.attr_string("recipe", "") == "qnnpack")
+      set_concat_recipe(g, n, layout, what);
+    if (n.op == ir::op::kQClamp && st.clip_clamps.count(n.name))
+      require(layout[n.inputs.at(0)] != TorchLayout::kChannelsLast, what,
+              ": Clip (hardtanh/relu6/clamp) of a tensor PyTorch holds channels-last (the output "
+              "of a conv, or computed from one) is not supported: torch 1.13 permutes the "
+              "elements of such a clamp, so its result is not a clamp (docs/pytorch-recipes.md "
+              "2.9); use ReLU, or clamp in a float region");
+    for (ir::ValueId o : n.outputs) layout.at(o) = output_layout(n, layout);
+  }
+  return layout;
+}
+
+}  // namespace bpusim::compiler

@@ -1,0 +1,65 @@
+#include "compiler/passes/pytorch_params.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+
+#include "common/error.h"
+#include "golden/ops.h"
+
+namespace bpusim::compiler {
+
+float requant_scale(float x_scale, float w_scale, float y_scale) {
+  const float product = w_scale * x_scale;  // generate_requantization_scales' order
+  const float inverse = 1.0f / y_scale;
+  return product * inverse;
+}
+
+int32_t quantize_bias(float bias, float bias_scale) {
+  return golden::quantize_value(bias, bias_scale, 0, DType::kI32, golden::QuantizeMethod::kMulInv);
+}
+
+int32_t quantize_like_pytorch(float x, float scale, int32_t zp, DType t) {
+  return golden::quantize_value(x, scale, zp, t, golden::QuantizeMethod::kMulInv);
+}
+
+ir::AddParams add_params(float a_scale, int32_t a_zp, float b_scale, int32_t b_zp, float y_scale,
+                         int32_t y_zp, bool relu, const std::string& what) {
+  const float a_os = a_scale / y_scale;
+  const float b_os = b_scale / y_scale;
+  const float lo = std::ldexp(1.0f, -14), hi = std::ldexp(1.0f, 8);
+  for (auto [name, os] : {std::pair{"first", a_os}, std::pair{"second", b_os}})
+    require(os >= lo && os < hi, what, ": the ", name, " operand's scale / output scale = ", os,
+            " is outside QNNPACK's range [2^-14, 2^8) (PyTorch refuses this add)");
+  const float max_os = std::max(a_os, b_os);
+  require(max_os >= std::ldexp(1.0f, -10), what,
+          ": the larger operand scale / output scale = ", max_os,
+          " is below 2^-10: QNNPACK's shift would exceed 31 and PyTorch's result is undefined");
+  const int shift = 21 - std::ilogb(max_os);  // 11 .. 31 after the checks above
+  auto mult = [&](float os) {
+    return static_cast<int32_t>(std::nearbyint(std::ldexp(static_cast<double>(os), shift)));
+  };
+  ir::AddParams p;
+  p.add_mult_a = mult(a_os);
+  p.add_mult_b = mult(b_os);
+  p.add_shift = shift;
+  p.add_const = golden::wrap32(-(int64_t{p.add_mult_a} * a_zp + int64_t{p.add_mult_b} * b_zp));
+  p.add_zp = y_zp;
+  p.add_min = relu ? y_zp : 0;
+  p.add_max = 255;
+  return p;
+}
+
+FixedScale fixed_encoding(float scale, const std::string& what) {
+  require(std::isfinite(scale) && scale > 0.0f, what, ": requantization scale ", scale,
+          " must be finite and > 0");
+  const uint32_t bits = std::bit_cast<uint32_t>(scale);
+  const int exponent = static_cast<int>((bits >> 23) & 0xFF);
+  require(exponent < 158, what, ": requantization scale ", scale,
+          " is >= 2^31 and cannot be encoded for the fixed-point requantizer");
+  if (exponent < 95) return {};  // scale < 2^-32: |acc * scale| < 0.5, the result is 0
+  return {static_cast<int32_t>(((bits & 0x7FFFFFu) | 0x800000u) << 7), 157 - exponent};
+}
+
+}  // namespace bpusim::compiler

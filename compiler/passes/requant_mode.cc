@@ -1,0 +1,32 @@
+#include "compiler/passes/requant_mode.h"
+
+#include "common/error.h"
+#include "compiler/passes/graph_edit.h"
+#include "compiler/passes/pytorch_params.h"
+#include "ir/op_set.h"
+
+namespace bpusim::compiler {
+
+void select_requant_mode(ir::Graph& g, const HwConfig& hw, const FrontendState& st) {
+  if (hw.requant_mode != RequantMode::kFixed) return;
+  for (ir::Node& n : g.nodes) {
+    if ((n.op != ir::op::kQConv && n.op != ir::op::kQMatMul) || st.preexisting.count(n.name) ||
+        n.attr_string(ir::attr::kMode, "") != "fp32")
+      continue;
+    const Shape& out = g.value(n.outputs.at(0)).shape;
+    const int64_t channels = n.op == ir::op::kQConv ? out.at(1) : out.back();
+    const bool has_add = n.inputs.size() > 2 && n.inputs[2] != ir::kNoValue;
+    ir::Requant rq = ir::get_requant(n, channels, has_add);
+    rq.mode = ir::Stage1Mode::kFixed;
+    for (size_t c = 0; c < rq.channels.size(); ++c) {
+      const FixedScale f =
+          fixed_encoding(rq.channels[c].scale, cat(where(st.source, n), ": channel ", c));
+      rq.channels[c].mult = f.mult;
+      rq.channels[c].shift = f.shift;
+    }
+    n.attrs.erase(ir::attr::kScale);  // fixed mode has no float scale
+    ir::set_requant(n, rq);
+  }
+}
+
+}  // namespace bpusim::compiler
