@@ -1,6 +1,5 @@
 #include "compiler/compile.h"
 
-#include "compiler/canonicalize_qop.h"
 #include "compiler/graph_passes.h"
 #include "compiler/lower/lower.h"
 #include "compiler/lower/shape_infer.h"
@@ -10,9 +9,8 @@ namespace bpusim::compiler {
 
 CompileResult compile_graph(ir::Graph graph, const HwConfig& hw, const std::string& source) {
   hw.validate();
-  canonicalize_qop(graph, source);
   CompileResult out;
-  run_graph_passes(graph, hw, out.warnings);
+  run_graph_passes(graph, hw, out.warnings, source);  // includes canonicalize_qop
   graph.toposort();
   infer_shapes(graph);
   Lowered lowered = lower_graph(graph, hw);

@@ -1,7 +1,8 @@
-// The graph passes that run between canonicalization and lowering: QDQ pattern recognition,
-// export-noise folding, conv/linear/add/relu fusion and the derivation of requantizer
-// parameters for the hardware's requant.mode. Until those passes land this is the identity;
-// their owner replaces graph_passes.cc (compile_model calls nothing else in between).
+// The graph passes that run between import and lowering: the compiler front end
+// (compiler/passes/frontend.h: export-noise folding, canonicalize_qop, QDQ pattern
+// recognition, conv/linear/add/relu fusion, requantizer parameters for the hardware's
+// requant.mode). Folding must precede canonicalize_qop (torch.onnx computes the Q/DQ scales
+// with Cast nodes), so the front end runs it.
 #pragma once
 
 #include <string>
@@ -14,6 +15,7 @@ namespace bpusim::compiler {
 
 // Rewrites `graph` into canonical ops; appends human-readable notes (e.g. why an add was not
 // fused) to `notes`. Throws bpusim::Error naming the node for unsupported patterns.
-void run_graph_passes(ir::Graph& graph, const HwConfig& hw, std::vector<std::string>& notes);
+void run_graph_passes(ir::Graph& graph, const HwConfig& hw, std::vector<std::string>& notes,
+                      const std::string& source = "");
 
 }  // namespace bpusim::compiler
