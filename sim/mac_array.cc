@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "sim/multiversion.h"
 #include "sim/timing.h"
 
 namespace bpusim::sim {
@@ -119,10 +120,6 @@ void load_acc(const uint8_t* acc, int64_t n, bool accumulate, uint32_t* sums) {
   else
     std::fill(sums, sums + n, 0u);
 }
-
-// The hot loops are compiled for AVX-512 and AVX2 as well as the baseline; the loader picks
-// the best the CPU has (same results: the sums are exact integers).
-#define BPUSIM_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
 
 // im2col of output pixel `pixel` (row-major over out_h x out_w) into `col`: padding taps are
 // zeros (they equal the zero point).

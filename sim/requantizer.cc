@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "sim/multiversion.h"
 #include "sim/requant_math.h"
 #include "sim/timing.h"
 
@@ -33,32 +34,64 @@ std::string param_record_fault(const ParamRecord& r, bool fixed, bool stage2, in
   return "";
 }
 
+namespace {
+
+// The REQUANT loop with the mode and stage-2 choices hoisted out of it.
+template <bool kFixed, bool kRes>
+inline void requant_loop(const Operands& f, const uint8_t* acc, const uint8_t* res,
+                         const ParamRecord* records, uint8_t* out, OutType type, OutType a_type) {
+  const int64_t n_ch = f.n_ch;
+  for (int64_t p = 0; p < f.n_pix; ++p) {
+    const uint8_t* a_row = acc + p * n_ch * 4;
+    uint8_t* o_row = out + p * n_ch;
+    for (int64_t c = 0; c < n_ch; ++c) {
+      const ParamRecord& r = records[c];
+      int32_t a;
+      std::memcpy(&a, a_row + c * 4, 4);
+      int32_t y = saturate_to(stage1(wrap_add(a, r.bias), r, kFixed), a_type);
+      if constexpr (kRes) {
+        const uint8_t rb = res[p * n_ch + c];
+        const int32_t b = f.res_signed ? int32_t{static_cast<int8_t>(rb)} : int32_t{rb};
+        y = saturate_to(stage2(y, b, r), type);
+      }
+      o_row[c] = static_cast<uint8_t>(y);
+    }
+  }
+}
+
+BPUSIM_MULTIVERSION
+void requant_8bit(const Operands& f, const uint8_t* acc, const uint8_t* res,
+                  const ParamRecord* records, uint8_t* out, OutType type, OutType a_type) {
+  if (f.mode == 1) {
+    if (f.has_res)
+      requant_loop<true, true>(f, acc, res, records, out, type, a_type);
+    else
+      requant_loop<true, false>(f, acc, res, records, out, type, a_type);
+  } else {
+    if (f.has_res)
+      requant_loop<false, true>(f, acc, res, records, out, type, a_type);
+    else
+      requant_loop<false, false>(f, acc, res, records, out, type, a_type);
+  }
+}
+
+}  // namespace
+
 void requant_tile(const Operands& f, const uint8_t* acc, const uint8_t* res,
                   std::span<const ParamRecord> records, uint8_t* out) {
   const OutType type = static_cast<OutType>(f.out_type);
-  const bool fixed = f.mode == 1;
-  // The stage-1 result is saturated to its own type: the output's, or a's when stage 2 runs.
-  const OutType a_type = f.has_res ? (f.a_signed ? OutType::kI8 : OutType::kU8) : type;
-  const int64_t n_ch = f.n_ch;
-  for (int64_t p = 0; p < f.n_pix; ++p) {
-    for (int64_t c = 0; c < n_ch; ++c) {
-      const int64_t i = p * n_ch + c;
-      const ParamRecord& r = records[c];
+  if (type == OutType::kI32) {  // pass-through: acc + bias
+    for (int64_t i = 0; i < f.n_pix * f.n_ch; ++i) {
       int32_t a;
       std::memcpy(&a, acc + i * 4, 4);
-      const int32_t biased = wrap_add(a, r.bias);
-      if (type == OutType::kI32) {
-        std::memcpy(out + i * 4, &biased, 4);
-        continue;
-      }
-      int32_t y = saturate_to(stage1(biased, r, fixed), a_type);
-      if (f.has_res) {
-        const int32_t b = f.res_signed ? int32_t{static_cast<int8_t>(res[i])} : int32_t{res[i]};
-        y = saturate_to(stage2(y, b, r), type);
-      }
-      out[i] = static_cast<uint8_t>(y);
+      const int32_t biased = wrap_add(a, records[i % f.n_ch].bias);
+      std::memcpy(out + i * 4, &biased, 4);
     }
+    return;
   }
+  // The stage-1 result is saturated to its own type: the output's, or a's when stage 2 runs.
+  const OutType a_type = f.has_res ? (f.a_signed ? OutType::kI8 : OutType::kU8) : type;
+  requant_8bit(f, acc, res, records.data(), out, type, a_type);
 }
 
 TileRun run_requant_tile(const HwConfig& hw, std::span<const ParamRecord> records, bool fixed,
