@@ -287,19 +287,33 @@ Tensor op_identity(const Call& c) {
 
 Tensor op_relu(const Call& c) {
   std::vector<double> v = doubles(c.input(0));
-  for (double& x : v) x = x > 0 ? x : 0.0;
+  for (double& x : v) x = x < 0 ? 0.0 : x;  // NaN stays NaN
   return c.output_f32(v);
 }
 
-Tensor op_add(const Call& c) {
+Tensor op_sigmoid(const Call& c) {
+  std::vector<double> v = doubles(c.input(0));
+  for (double& x : v) x = 1.0 / (1.0 + std::exp(-x));
+  return c.output_f32(v);
+}
+
+// Elementwise float32 binary op with numpy broadcasting: one float32 operation per element.
+template <class Op>
+Tensor binary(const Call& c, Op op) {
   const Tensor &a = c.input(0), &b = c.input(1);
   const auto ia = broadcast_index(a.shape(), c.out->shape, c.what);
   const auto ib = broadcast_index(b.shape(), c.out->shape, c.what);
   Tensor t(DType::kF32, c.out->shape);
   auto o = t.values<float>();
   const auto av = a.values<float>(), bv = b.values<float>();
-  for (size_t i = 0; i < ia.size(); ++i) o[i] = av[ia[i]] + bv[ib[i]];  // one float32 add
+  for (size_t i = 0; i < ia.size(); ++i) o[i] = op(av[ia[i]], bv[ib[i]]);
   return t;
+}
+Tensor op_add(const Call& c) {
+  return binary(c, [](float x, float y) { return x + y; });
+}
+Tensor op_mul(const Call& c) {
+  return binary(c, [](float x, float y) { return x * y; });
 }
 
 struct Window {
@@ -472,20 +486,26 @@ Tensor op_concat(const Call& c) {
   return t;
 }
 
+// Per-tensor (one scale) or per-slice along attribute `axis` (-1 default: per tensor):
+// {elements per slice step, number of slices}.
+std::pair<int64_t, int64_t> quant_axis(const Call& c, const Tensor& x, size_t scales, size_t zps) {
+  require(zps == scales, c.what, ": ", scales, " scales but ", zps, " zero points");
+  if (scales == 1) return {1, 1};
+  const int64_t axis = c.attr_int("axis", -1);
+  require(axis >= 0 && axis < static_cast<int64_t>(x.rank()) &&
+              x.dim(static_cast<size_t>(axis)) == static_cast<int64_t>(scales),
+          c.what, ": ", scales, " scales do not match axis ", axis, " of ", shape_str(x.shape()));
+  int64_t inner = 1;
+  for (size_t i = static_cast<size_t>(axis) + 1; i < x.rank(); ++i) inner *= x.dim(i);
+  return {inner, x.dim(static_cast<size_t>(axis))};
+}
+
 Tensor op_quantize(const Call& c) {
   const Tensor& x = c.input(0);
   const auto scales = c.attr_floats("y_scale");
   const auto zps = c.attr_ints("y_zero_point", std::vector<int64_t>(scales.size(), 0));
   const bool mul_inv = c.attrs->contains("method") && c.get<std::string>("method") == "mul_inv";
-  int64_t axis = c.attr_int("axis", 1);
-  if (axis < 0) axis += static_cast<int64_t>(x.rank());
-  const int64_t inner = [&] {
-    int64_t v = 1;
-    for (size_t i = axis + 1; i < x.rank(); ++i) v *= x.dim(i);
-    return v;
-  }();
-  const int64_t channels = scales.size() == 1 ? 1 : x.dim(axis);
-  require(zps.size() == scales.size(), c.what, ": y_zero_point and y_scale sizes differ");
+  const auto [inner, channels] = quant_axis(c, x, scales.size(), zps.size());
   Tensor t(c.out->dtype, c.out->shape);
   const auto xv = x.values<float>();
   for (int64_t i = 0; i < x.numel(); ++i) {
@@ -511,11 +531,7 @@ Tensor op_dequantize(const Call& c) {
   const Tensor& x = c.input(0, false);
   const auto scales = c.attr_floats("x_scale");
   const auto zps = c.attr_ints("x_zero_point", std::vector<int64_t>(scales.size(), 0));
-  int64_t axis = c.attr_int("axis", 1);
-  if (axis < 0) axis += static_cast<int64_t>(x.rank());
-  int64_t inner = 1;
-  for (size_t i = axis + 1; i < x.rank(); ++i) inner *= x.dim(i);
-  const int64_t channels = scales.size() == 1 ? 1 : x.dim(axis);
+  const auto [inner, channels] = quant_axis(c, x, scales.size(), zps.size());
   Tensor t(DType::kF32, c.out->shape);
   auto o = t.values<float>();
   for (int64_t i = 0; i < x.numel(); ++i) {
@@ -575,11 +591,23 @@ Tensor op_softmax(const Call& c) {
 using OpFn = Tensor (*)(const Call&);
 const std::map<std::string, OpFn>& table() {
   static const std::map<std::string, OpFn> kOps{
-      {"Add", op_add},           {"ArgMax", op_argmax}, {"AveragePool", op_avgpool},
-      {"Concat", op_concat},     {"Conv", op_conv},     {"Dequantize", op_dequantize},
-      {"Flatten", op_identity},  {"Gemm", op_gemm},     {"GlobalAveragePool", op_global_avgpool},
-      {"Identity", op_identity}, {"MatMul", op_matmul}, {"MaxPool", op_maxpool},
-      {"Quantize", op_quantize}, {"Relu", op_relu},     {"Reshape", op_identity},
+      {"Add", op_add},
+      {"ArgMax", op_argmax},
+      {"AveragePool", op_avgpool},
+      {"Concat", op_concat},
+      {"Conv", op_conv},
+      {"Dequantize", op_dequantize},
+      {"Flatten", op_identity},
+      {"Gemm", op_gemm},
+      {"GlobalAveragePool", op_global_avgpool},
+      {"Identity", op_identity},
+      {"MatMul", op_matmul},
+      {"MaxPool", op_maxpool},
+      {"Mul", op_mul},
+      {"Quantize", op_quantize},
+      {"Relu", op_relu},
+      {"Reshape", op_identity},
+      {"Sigmoid", op_sigmoid},
       {"Softmax", op_softmax},
   };
   return kOps;

@@ -32,7 +32,13 @@ ir::Graph resnet18(std::mt19937& rng) {
     rq.has_add = res.has_value();
     std::uniform_int_distribution<int> bias(-3000, 3000);
     for (int64_t i = 0; i < m; ++i)
-      rq.channels.push_back({bias(rng), 0.0004f / static_cast<float>(k), 0, 0, 5, 5, 255,
+      rq.channels.push_back({bias(rng),
+                             0.0004f / static_cast<float>(k),
+                             0,
+                             0,
+                             5,
+                             5,
+                             255,
                              {-(1 << 20) * 5 - (1 << 20) * 3, 1 << 20, 1 << 20, 21, 4, 4, 255}});
     ir::set_requant(b.last(), rq);
     return y;
@@ -84,7 +90,8 @@ int run(int argc, char** argv) {
   std::mt19937 rng(18);
   const auto t0 = std::chrono::steady_clock::now();
   const compiler::CompileResult compiled = compiler::compile_graph(resnet18(rng), hw);
-  const double compile_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double compile_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   Tensor x(DType::kU8, {1, 3, 224, 224});
   for (auto& v : x.bytes()) v = static_cast<std::byte>(rng());
   const std::map<std::string, Tensor> inputs{{"x", x}};
@@ -113,7 +120,8 @@ int run(int argc, char** argv) {
   if (golden) {
     const auto a = std::chrono::steady_clock::now();
     const golden::RunResult want = golden::run(compiled.graph, inputs);
-    std::printf("golden: %.1f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
+    std::printf("golden: %.1f s\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
     for (const auto& w : want.outputs) {
       const Tensor& g = r.output(w.name);
       int64_t diff = 0;
@@ -129,4 +137,6 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace bpusim
 
-int main(int argc, char** argv) { return bpusim::run(argc, argv); }
+int main(int argc, char** argv) {
+  return bpusim::run(argc, argv);
+}
