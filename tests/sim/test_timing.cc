@@ -2,6 +2,7 @@
 // rule's formula with the configuration's numbers (defaults: 32x32 array, depth
 // D = log2(32) + 2 = 7, requantizer depth P = 4, 32 vector lanes, DDR 32 B/cycle, latency 64,
 // bursts of 64 B), so a change in the model's timing fails here.
+#include "sim/timing.h"
 #include "tests/sim/sim_test_util.h"
 
 namespace bpusim::sim::testing {
@@ -154,6 +155,42 @@ TEST(Timing, Rule6PassesFollowTheConfiguredArray) {
       "CONV in_h=3 in_w=3 in_c=9 out_h=3 out_w=3 out_c=9 k_h=1 k_w=2 stride_h=1 stride_w=1 "
       "dil_h=1 dil_w=1 depthwise=1\nFINISH");
   EXPECT_EQ(duration(r, 0), 3 * 2 * (4 + 9) + 5);
+}
+
+// docs/microarch.md's tile-sequence formulas, counted to the last output valid, plus the
+// cycle in which the instruction writes it back.
+TEST(Timing, Rule6And7InstructionCyclesAreTheTileSequencePlusOne) {
+  HwConfig hw;
+  hw.mac_rows = 4;
+  hw.mac_cols = 5;
+  hw.requant_pipeline_depth = 3;
+  Machine m(hw);
+  // 2 x 3 x 2 passes of 4 weight beats + 6 vectors; D = ceil(log2 5) + 2 = 5.
+  const int64_t passes = 2 * 3 * 2, n = 6;
+  const int64_t t_mac = passes * (4 + n) - 1 + 5;
+  EXPECT_EQ(duration(m.run_ok("CONV in_h=2 in_w=4 in_c=11 out_h=2 out_w=3 out_c=6 k_h=1 k_w=2 "
+                              "stride_h=1 stride_w=1 dil_h=1 dil_w=1\nFINISH"),
+                     0),
+            t_mac + 1);
+  // 3 tiles of 4 lanes: each 4 records + 9 vectors + depth 3.
+  const int64_t t_rq = 3 * (4 + 9 + 3) - 1;
+  EXPECT_EQ(duration(m.run_ok("REQUANT n_pix=9 n_ch=10 out_type=i32\nFINISH"), 0), t_rq + 1);
+  // One tile: the closed forms equal the stall-domain loop without back pressure.
+  for (int64_t v : {1, 2, 7, 64}) {
+    EXPECT_EQ(timing::pipelined_tile_latency(4, v, timing::mac_depth(hw), {}),
+              timing::mac_tile_latency(v, hw));
+    EXPECT_EQ(timing::pipelined_tile_latency(4, v, 3, {}), timing::requant_tile_latency(v, hw));
+  }
+}
+
+// docs/microarch.md's diagram: R = C = 4 (D = 4), N = 3; output not ready in cycles 8 and 9.
+TEST(Timing, Rule6And7BackPressureHoldsThePipeline) {
+  EXPECT_EQ(timing::pipelined_tile_latency(4, 3, 4, {}), 10);
+  const std::vector<uint8_t> ready{1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1};
+  EXPECT_EQ(timing::pipelined_tile_latency(4, 3, 4, ready), 12);
+  // Never ready in even cycles: every output waits, and the stream with it.
+  EXPECT_GT(timing::pipelined_tile_latency(4, 8, 4, {0, 1}),
+            timing::pipelined_tile_latency(4, 8, 4, {}));
 }
 
 // ---- Rule 7: requantizer
