@@ -109,6 +109,9 @@ void fuse_residual_adds(ir::Graph& g, FrontendState& st) {
         blocker += cat(" (the second operand comes from ", g.nodes[q].describe(),
                        ", but only the first operand may be the conv the add fuses into: the "
                        "seed's rule; swap the operands of the add in the model to fuse it)");
+    } else if (g.value(second).shape != g.value(first).shape) {
+      blocker = cat("the operands' shapes differ (", shape_str(g.value(first).shape), " and ",
+                    shape_str(g.value(second).shape), "): the residual must have the conv's shape");
     } else if (g.nodes[p].inputs.size() > 2) {
       blocker = cat(g.nodes[p].describe(), " already has a fused add");
     } else if (ir::get_out_dtype(g.nodes[p], DType::kU8) != ir::get_out_dtype(a, DType::kU8)) {

@@ -1,0 +1,95 @@
+// `bpusim golden` as a user runs it: outputs written as DIR/<output name>.npy equal PyTorch's,
+// argmax indices as int64, and exit code 2 with a clear message for unknown --set keys,
+// invalid hardware configs, missing inputs and malformed model files.
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/npy.h"
+#include "tests/support/test_util.h"
+
+namespace bpusim {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+struct CliRun {
+  int exit_code;
+  std::string out;
+};
+
+CliRun bpusim(const std::string& args) {
+  const fs::path out = fs::path(::testing::TempDir()) / "frontend_cli_out.txt";
+  const std::string cmd = std::string(BPUSIM_EXE) + " " + args + " > " + out.string() + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, testing::read_text(out.string())};
+}
+
+std::string model(const std::string& name) {
+  return (fs::path(testing::source_dir()) / "tests/data/models" / name).string();
+}
+
+fs::path out_dir(const std::string& name) {
+  const fs::path d = fs::path(::testing::TempDir()) / "frontend_cli" / name;
+  fs::remove_all(d);
+  return d;
+}
+
+TEST(FrontendCli, GoldenWritesPyTorchsOutputs) {
+  const fs::path dir = out_dir("float_region");
+  const CliRun r =
+      bpusim("golden " + model("float_region") + "/model.onnx --input x=" + model("float_region") +
+             "/input_x.npy --output-dir " + dir.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("note: "));  // the float region placed on the host
+  EXPECT_THAT(r.out, HasSubstr("float region of 3 ops"));
+  EXPECT_EQ(read_npy((dir / "logits.npy").string()),
+            read_npy(model("float_region") + "/torch_logits.npy"));
+
+  const fs::path idx = out_dir("pool_concat");
+  const CliRun a =
+      bpusim("golden " + model("pool_concat") + "/model.onnx --input x=" + model("pool_concat") +
+             "/input_x.npy --output-dir " + idx.string() + " --set requant.mode=fixed");
+  ASSERT_EQ(a.exit_code, 0) << a.out;
+  const Tensor classes = read_npy((idx / "class_idx.npy").string());
+  EXPECT_EQ(classes.dtype(), DType::kI64);
+  EXPECT_EQ(classes.shape(), (Shape{4}));
+}
+
+TEST(FrontendCli, UserErrorsExitWithCode2AndAMessage) {
+  const std::string m = model("mlp") + "/model.onnx";
+  const std::string x = " --input x=" + model("mlp") + "/input_x.npy";
+  const std::string o = " --output-dir " + out_dir("errors").string();
+  CliRun r = bpusim("golden " + m + x + o + " --set requant.foo=1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, HasSubstr("requant.foo"));
+  r = bpusim("golden " + m + x + o + " --set requant.mode=float");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, HasSubstr("requant.mode"));
+  r = bpusim("golden " + m + o);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, HasSubstr("graph input 'x' was not provided"));
+  r = bpusim("golden " + m + " --input x=/nonexistent.npy" + o);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, HasSubstr("/nonexistent.npy"));
+  r = bpusim("golden " + m + " --input x=" + model("mlp") + "/torch_logits_int.npy" + o);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, HasSubstr("graph input 'x': expected float32, got int32"));
+
+  // A truncated model file.
+  const fs::path cut = fs::path(::testing::TempDir()) / "truncated.onnx";
+  const std::string bytes = testing::read_text(m);
+  std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  r = bpusim("golden " + cut.string() + x + o);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, HasSubstr("malformed or truncated"));
+}
+
+}  // namespace
+}  // namespace bpusim

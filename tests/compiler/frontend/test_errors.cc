@@ -1,0 +1,369 @@
+// Every refusal of the front end, and malformed or inconsistent ONNX: each message names the
+// file, the node, its op type and the reason (ONNX models built with the protobuf API).
+#include <cmath>
+#include <limits>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/compiler/frontend/onnx_builder.h"
+#include "tests/support/test_util.h"
+
+namespace bpusim {
+namespace {
+
+using ::testing::AllOf;
+using testing::error_message;
+using ::testing::HasSubstr;
+using testing::kF32;
+using testing::kF64;
+using testing::kI32;
+using testing::kI64;
+using testing::kI8;
+using testing::kU8;
+using testing::OnnxBuilder;
+
+constexpr float kSx = 0.05f;
+constexpr int kZx = 128;
+
+std::string front_end_error(const OnnxBuilder& b, const HwConfig& hw = {}) {
+  return error_message([&] { testing::front_end(b, hw); });
+}
+
+// x [1, c, 4, 4] float -> Q -> DQ.
+std::string input(OnnxBuilder& b, int64_t c = 2, const std::string& name = "x") {
+  b.input(name, kF32, {1, c, 4, 4});
+  return b.qdq(name, kSx, kZx, name + "_in");
+}
+
+// A quantized 1x1 conv with per-tensor weights; returns its Q output.
+std::string conv(OnnxBuilder& b, const std::string& x, int64_t c, int64_t m,
+                 const std::string& name, float w_scale = 0.01f) {
+  const std::string w = b.weight(name, {m, c, 1, 1}, std::vector<int8_t>(m * c, 3), {w_scale});
+  b.node("Conv", {x, w}, name + "_out", name);
+  return b.quantize(name + "_out", 0.1f, 100, name + "_y");
+}
+
+void finish(OnnxBuilder& b, const std::string& q, float scale, int zp) {
+  b.dequantize(q, scale, zp, "out");
+  b.output("out_dq");
+}
+
+// ---------------------------------------------------------------- refusals (pytorch-recipes 7)
+
+TEST(FrontendErrors, BroadcastingAdd) {
+  OnnxBuilder b;
+  const std::string x = input(b);
+  b.input("r", kF32, {1, 2, 1, 1});
+  const std::string r = b.qdq("r", kSx, kZx, "r_in");
+  b.node("Add", {x, r}, "sum", "add");
+  finish(b, b.quantize("sum", 0.1f, 120, "add_y"), 0.1f, 120);
+  EXPECT_THAT(front_end_error(b),
+              AllOf(HasSubstr("test.onnx: node 'add' (QAdd): broadcasting add (operands "
+                              "[1, 2, 4, 4] and [1, 2, 1, 1]) is not supported"),
+                    HasSubstr("not QNNPACK's add")));
+}
+
+TEST(FrontendErrors, CeilModeAveragePool) {
+  OnnxBuilder b;
+  const std::string x = input(b);
+  onnx::NodeProto& p = b.node("AveragePool", {x}, "p_out", "pool");
+  OnnxBuilder::attr(p, "kernel_shape", std::vector<int64_t>{3, 3});
+  OnnxBuilder::attr(p, "ceil_mode", int64_t{1});
+  finish(b, b.quantize("p_out", kSx, kZx, "p_y"), kSx, kZx);
+  EXPECT_THAT(front_end_error(b),
+              HasSubstr("node 'pool' (AveragePool): ceil_mode=1 is not supported (PyTorch "
+                        "computes it with ATen's native kernel"));
+}
+
+TEST(FrontendErrors, ClipOfAChannelsLastTensor) {
+  OnnxBuilder b;
+  const std::string x = input(b);
+  const std::string c = b.dequantize(conv(b, x, 2, 2, "conv"), 0.1f, 100, "conv_y");
+  b.f32("lo", {}, {0.0f});
+  b.f32("hi", {}, {6.0f});
+  b.node("Clip", {c, "lo", "hi"}, "clip_out", "relu6");
+  finish(b, b.quantize("clip_out", 0.1f, 100, "clip_y"), 0.1f, 100);
+  EXPECT_THAT(front_end_error(b),
+              AllOf(HasSubstr("node 'relu6' (QClamp): Clip (hardtanh/relu6/clamp) of a tensor "
+                              "PyTorch holds channels-last"),
+                    HasSubstr("torch 1.13 permutes the elements")));
+  // The same Clip of the (contiguous) model input is fine.
+  OnnxBuilder ok;
+  const std::string y = input(ok);
+  ok.f32("lo", {}, {-1.0f});
+  ok.f32("hi", {}, {1.0f});
+  ok.node("Clip", {y, "lo", "hi"}, "clip_out", "clamp");
+  finish(ok, ok.quantize("clip_out", kSx, kZx, "clip_y"), kSx, kZx);
+  EXPECT_EQ(front_end_error(ok), "");
+}
+
+void add_with_scales(OnnxBuilder& b, float sa, float sb, float sy) {
+  b.input("a", kF32, {1, 1, 2, 2});
+  b.input("b", kF32, {1, 1, 2, 2});
+  const std::string a = b.qdq("a", sa, 128, "a_in");
+  const std::string c = b.qdq("b", sb, 128, "b_in");
+  b.node("Add", {a, c}, "sum", "add");
+  finish(b, b.quantize("sum", sy, 128, "add_y"), sy, 128);
+}
+
+TEST(FrontendErrors, AddScaleRatiosOutsideQnnpacksRange) {
+  OnnxBuilder small;  // 2^-14 <= ratios < 2^-10: the shift would exceed 31
+  add_with_scales(small, 0.001f, 0.001f, 2.0f);
+  EXPECT_THAT(front_end_error(small),
+              AllOf(HasSubstr("node 'add' (Add): the larger operand scale / output scale = "
+                              "0.0005"),
+                    HasSubstr("below 2^-10"), HasSubstr("shift would exceed 31")));
+  OnnxBuilder large;
+  add_with_scales(large, 1.0f, 0.01f, 0.001f);
+  EXPECT_THAT(front_end_error(large),
+              HasSubstr("node 'add' (Add): the first operand's scale / output scale = 1000 is "
+                        "outside QNNPACK's range [2^-14, 2^8)"));
+  OnnxBuilder tiny;
+  add_with_scales(tiny, 1.0f, 1e-6f, 1.0f);
+  EXPECT_THAT(front_end_error(tiny), HasSubstr("the second operand's scale / output scale"));
+}
+
+TEST(FrontendErrors, UnsupportedOps) {
+  OnnxBuilder b;
+  const std::string x = input(b);
+  b.node("Tanh", {x}, "t_out", "tanh");
+  finish(b, b.quantize("t_out", kSx, kZx, "t_y"), kSx, kZx);
+  EXPECT_THAT(front_end_error(b),
+              AllOf(HasSubstr("test.onnx: node 'tanh' (Tanh): unsupported op 'Tanh'"),
+                    HasSubstr("neither part of a quantized pattern"),
+                    HasSubstr("nor a float op the host can run")));
+  OnnxBuilder mul;
+  const std::string m1 = input(mul, 2, "x");
+  const std::string m2 = input(mul, 2, "z");
+  mul.node("Mul", {m1, m2}, "p", "mul");
+  finish(mul, mul.quantize("p", kSx, kZx, "p_y"), kSx, kZx);
+  EXPECT_THAT(front_end_error(mul), HasSubstr("node 'mul' (Mul): quantized mul"));
+  OnnxBuilder sig;
+  const std::string s = input(sig);
+  sig.node("Sigmoid", {s}, "s_out", "sigmoid");
+  finish(sig, sig.quantize("s_out", 1.0f / 256.0f, 0, "s_y"), 1.0f / 256.0f, 0);
+  EXPECT_THAT(front_end_error(sig), HasSubstr("node 'sigmoid' (Sigmoid): quantized sigmoid"));
+  OnnxBuilder bn;
+  const std::string v = input(bn);
+  for (const char* p : {"g", "beta", "mean", "var"}) bn.f32(p, {2}, {1.0f, 1.0f});
+  bn.node("BatchNormalization", {v, "g", "beta", "mean", "var"}, "bn_out", "bn");
+  finish(bn, bn.quantize("bn_out", kSx, kZx, "bn_y"), kSx, kZx);
+  EXPECT_THAT(front_end_error(bn),
+              AllOf(HasSubstr("node 'bn' (BatchNormalization): quantized batch norm"),
+                    HasSubstr("fuse conv + bn")));
+  OnnxBuilder lone;  // a float BatchNormalization with no Conv to fold into
+  lone.input("x", kF32, {1, 2, 4, 4});
+  for (const char* p : {"g", "beta", "mean", "var"}) lone.f32(p, {2}, {1.0f, 1.0f});
+  lone.node("BatchNormalization", {"x", "g", "beta", "mean", "var"}, "y", "bn");
+  lone.output("y");
+  EXPECT_THAT(front_end_error(lone),
+              HasSubstr("node 'bn' (BatchNormalization): BatchNormalization is supported only "
+                        "right after a float Conv"));
+}
+
+TEST(FrontendErrors, Int8ActivationsAndPerChannelActivations) {
+  OnnxBuilder b;
+  b.input("x", kF32, {1, 2, 4, 4});
+  const std::string x = b.qdq("x", kSx, 0, "x_in");
+  // re-quantize as int8 for the conv input
+  const std::string xi = b.dequantize(b.quantize(x, kSx, 0, "xi", kI8), kSx, 0, "xi", kI8);
+  finish(b, conv(b, xi, 2, 2, "conv"), 0.1f, 100);
+  EXPECT_THAT(front_end_error(b),
+              AllOf(HasSubstr("node 'conv' (Conv): input 'X' is int8; only uint8 (quint8) "
+                              "activations are supported"),
+                    HasSubstr("XNNPACK")));
+}
+
+TEST(FrontendErrors, WeightAndBiasInconsistencies) {
+  {  // per-channel weight zero points that differ
+    OnnxBuilder b;
+    const std::string x = input(b);
+    const std::string w =
+        b.weight("conv", {2, 2, 1, 1}, std::vector<int8_t>(4, 1), {0.01f, 0.02f}, {0, 3});
+    b.node("Conv", {x, w}, "c_out", "conv");
+    finish(b, b.quantize("c_out", 0.1f, 100, "c_y"), 0.1f, 100);
+    EXPECT_THAT(front_end_error(b),
+                HasSubstr("node 'conv' (Conv): weight zero point 3 of channel 1 differs from 0"));
+  }
+  {  // bias scale other than w_scale * x_scale
+    OnnxBuilder b;
+    const std::string x = input(b);
+    const std::string w = b.weight("conv", {2, 2, 1, 1}, std::vector<int8_t>(4, 1), {0.01f});
+    const std::string bias = b.bias("conv", {1, 2}, {0.5f});
+    b.node("Conv", {x, w, bias}, "c_out", "conv");
+    finish(b, b.quantize("c_out", 0.1f, 100, "c_y"), 0.1f, 100);
+    EXPECT_THAT(front_end_error(b),
+                HasSubstr("node 'conv' (Conv): bias scale 0.5 of channel 0 is not weight_scale * "
+                          "input_scale"));
+  }
+  {  // per-channel scale count that is not the output channel count
+    OnnxBuilder b;
+    const std::string x = input(b);
+    const std::string w =
+        b.weight("conv", {2, 2, 1, 1}, std::vector<int8_t>(4, 1), {0.01f, 0.02f, 0.03f});
+    b.node("Conv", {x, w}, "c_out", "conv");
+    finish(b, b.quantize("c_out", 0.1f, 100, "c_y"), 0.1f, 100);
+    EXPECT_THAT(front_end_error(b),
+                HasSubstr("node 'conv' (Conv): weight scale has 3 values along axis 0; expected "
+                          "1 or 2"));
+  }
+  {  // weight rank 3
+    OnnxBuilder b;
+    const std::string x = input(b);
+    const std::string w = b.weight("conv", {2, 2, 1}, std::vector<int8_t>(4, 1), {0.01f});
+    b.node("Conv", {x, w}, "c_out", "conv");
+    finish(b, b.quantize("c_out", 0.1f, 100, "c_y"), 0.1f, 100);
+    EXPECT_THAT(front_end_error(b),
+                HasSubstr("node 'conv' (Conv): weight has shape [2, 2, 1]; only 2-D convolution"));
+  }
+  {  // weight input channels that do not match the input
+    OnnxBuilder b;
+    const std::string x = input(b, 3);
+    const std::string w = b.weight("conv", {2, 2, 1, 1}, std::vector<int8_t>(4, 1), {0.01f});
+    b.node("Conv", {x, w}, "c_out", "conv");
+    finish(b, b.quantize("c_out", 0.1f, 100, "c_y"), 0.1f, 100);
+    EXPECT_THAT(front_end_error(b),
+                HasSubstr("node 'conv' (QConv): weight shape [2, 2, 1, 1] does not match 3 input "
+                          "channels"));
+  }
+  {  // kernel_shape that contradicts the weight
+    OnnxBuilder b;
+    const std::string x = input(b);
+    const std::string w = b.weight("conv", {2, 2, 1, 1}, std::vector<int8_t>(4, 1), {0.01f});
+    OnnxBuilder::attr(b.node("Conv", {x, w}, "c_out", "conv"), "kernel_shape",
+                      std::vector<int64_t>{3, 3});
+    finish(b, b.quantize("c_out", 0.1f, 100, "c_y"), 0.1f, 100);
+    EXPECT_THAT(front_end_error(b),
+                HasSubstr("node 'conv' (Conv): attribute 'kernel_shape' [3, 3] does not match "
+                          "the weight shape [2, 2, 1, 1]"));
+  }
+}
+
+TEST(FrontendErrors, HalfQuantizedPatterns) {
+  OnnxBuilder b;  // dequantized weights, float input
+  b.input("x", kF32, {1, 2, 4, 4});
+  const std::string w = b.weight("conv", {2, 2, 1, 1}, std::vector<int8_t>(4, 1), {0.01f});
+  b.node("Conv", {"x", w}, "c_out", "conv");
+  finish(b, b.quantize("c_out", 0.1f, 100, "c_y"), 0.1f, 100);
+  EXPECT_THAT(front_end_error(b),
+              HasSubstr("node 'conv' (Conv): the weights are dequantized but input 'X' is not a "
+                        "DequantizeLinear output"));
+  OnnxBuilder c;  // no QuantizeLinear after the conv
+  const std::string x = input(c);
+  const std::string w2 = c.weight("conv", {2, 2, 1, 1}, std::vector<int8_t>(4, 1), {0.01f});
+  c.node("Conv", {x, w2}, "c_out", "conv");
+  c.output("c_out");
+  EXPECT_THAT(front_end_error(c),
+              HasSubstr("node 'conv' (Conv): the quantized op's result is not requantized: "
+                        "expected Conv -> [Relu] -> QuantizeLinear"));
+  OnnxBuilder g;  // Gemm that is not a linear layer
+  g.input("x", kF32, {4, 2});
+  const std::string xg = g.qdq("x", kSx, kZx, "x_in");
+  const std::string wg = g.weight("fc", {2, 4}, std::vector<int8_t>(8, 1), {0.01f});
+  OnnxBuilder::attr(g.node("Gemm", {xg, wg}, "fc_out", "fc"), "transA", int64_t{1});
+  finish(g, g.quantize("fc_out", 0.1f, 100, "fc_y"), 0.1f, 100);
+  EXPECT_THAT(front_end_error(g),
+              HasSubstr("node 'fc' (Gemm): a quantized Gemm needs alpha = 1, beta = 1 and "
+                        "transA = 0"));
+}
+
+TEST(FrontendErrors, PadsOtherThanAZeroSpatialPadBeforeAnAveragePool) {
+  OnnxBuilder b;
+  const std::string x = input(b);
+  b.i64("pads", {0, 1, 1, 1, 0, 0, 1, 1});
+  b.node("Pad", {x, "pads"}, "padded", "pad");
+  OnnxBuilder::attr(b.node("AveragePool", {"padded"}, "p_out", "pool"), "kernel_shape",
+                    std::vector<int64_t>{2, 2});
+  finish(b, b.quantize("p_out", kSx, kZx, "p_y"), kSx, kZx);
+  EXPECT_THAT(front_end_error(b),
+              HasSubstr("node 'pad' (Pad): pads [0, 1, 1, 1, 0, 0, 1, 1] must be non-negative "
+                        "and pad only H and W"));
+  OnnxBuilder lone;  // a Pad that is not part of an average pool
+  const std::string y = input(lone);
+  lone.i64("pads", {0, 0, 1, 1, 0, 0, 1, 1});
+  lone.node("Pad", {y, "pads"}, "padded", "pad");
+  finish(lone, lone.quantize("padded", kSx, kZx, "p_y"), kSx, kZx);
+  EXPECT_THAT(front_end_error(lone), HasSubstr("node 'pad' (Pad): unsupported op 'Pad'"));
+}
+
+TEST(FrontendErrors, CastsAndInt32Biases) {
+  OnnxBuilder b;  // a real conversion of a run-time tensor
+  b.input("x", kF32, {1, 2});
+  OnnxBuilder::attr(b.node("Cast", {"x"}, "xi", "to_int"), "to", int64_t{kI32});
+  b.output("xi", kI32);
+  EXPECT_THAT(front_end_error(b),
+              HasSubstr("node 'to_int' (Cast): Cast of a run-time float32 tensor to ONNX element "
+                        "type 6 is not supported"));
+  OnnxBuilder c;  // an int32 bias that is not one value per channel
+  c.input("x", kF32, {1, 1, 3, 3});
+  const std::string q = c.quantize("x", kSx, kZx, "in");
+  c.init("w", kI8, {2, 1, 1, 1}, std::vector<int8_t>{1, 2});
+  c.node("ConvInteger", {q, "w", "in_z"}, "acc", "ci");
+  c.init("bias", kI32, {1, 1, 3}, std::vector<int32_t>{1, 2, 3});
+  c.node("Add", {"acc", "bias"}, "acc_b", "bias_add");
+  c.output("acc_b", kI32);
+  EXPECT_THAT(front_end_error(c),
+              HasSubstr("node 'bias_add' (Add): the int32 bias of shape [1, 1, 3] is not one "
+                        "value per output channel of node 'ci' (QConv) (2)"));
+}
+
+// ---------------------------------------------------------------- malformed ONNX
+
+TEST(FrontendErrors, BadScalesAndZeroPoints) {
+  for (float bad : {0.0f, -0.5f, std::numeric_limits<float>::quiet_NaN()}) {
+    OnnxBuilder b;
+    b.input("x", kF32, {1, 2, 4, 4});
+    const std::string q = b.quantize("x", bad, kZx, "in");
+    finish(b, q, kSx, kZx);
+    EXPECT_THAT(front_end_error(b),
+                AllOf(HasSubstr("test.onnx: node 'in/QuantizeLinear' (QuantizeLinear): input "
+                                "'y_scale' value"),
+                      HasSubstr("must be finite and > 0")))
+        << bad;
+  }
+  OnnxBuilder w;  // a zero scale in a per-channel weight
+  const std::string x = input(w);
+  const std::string wt = w.weight("conv", {2, 2, 1, 1}, std::vector<int8_t>(4, 1), {0.01f, 0.0f});
+  w.node("Conv", {x, wt}, "c_out", "conv");
+  finish(w, w.quantize("c_out", 0.1f, 100, "c_y"), 0.1f, 100);
+  EXPECT_THAT(front_end_error(w),
+              HasSubstr("node 'conv/DequantizeLinear_1' (DequantizeLinear): input 'x_scale' value "
+                        "0 at index 1 must be finite and > 0"));
+  OnnxBuilder z;  // a zero point out of range, as torch writes it: int64 cast to uint8
+  z.input("x", kF32, {1, 2, 4, 4});
+  z.f32("s", {}, {kSx});
+  z.init("z64", kI64, {}, std::vector<int64_t>{256});
+  OnnxBuilder::attr(z.node("Cast", {"z64"}, "z8", "zp_cast"), "to", int64_t{kU8});
+  z.node("QuantizeLinear", {"x", "s", "z8"}, "q", "quant");
+  z.output("q", kU8);
+  EXPECT_THAT(front_end_error(z),
+              HasSubstr("node 'zp_cast' (Cast): value 256 at index 0 does not fit uint8"));
+  OnnxBuilder d;  // a DOUBLE scale that is not a float32
+  d.input("x", kF32, {1, 2, 4, 4});
+  d.init("s64", kF64, {}, std::vector<double>{0.1});
+  OnnxBuilder::attr(d.node("Cast", {"s64"}, "s", "scale_cast"), "to", int64_t{kF32});
+  d.init("z", kU8, {}, std::vector<uint8_t>{128});
+  d.node("QuantizeLinear", {"x", "s", "z"}, "q", "quant");
+  d.output("q", kU8);
+  EXPECT_THAT(front_end_error(d),
+              AllOf(HasSubstr("initializer 's64'"),
+                    HasSubstr("DOUBLE value 0.1 at index 0 is not exactly representable")));
+}
+
+TEST(FrontendErrors, FixedModeScaleTooLarge) {
+  OnnxBuilder b;
+  b.input("x", kF32, {1, 1, 2, 2});
+  const std::string x = b.qdq("x", 1000.0f, 0, "x_in");
+  const std::string w = b.weight("conv", {1, 1, 1, 1}, {1}, {1000.0f});
+  b.node("Conv", {x, w}, "c_out", "conv");
+  finish(b, b.quantize("c_out", 1e-4f, 0, "c_y"), 1e-4f, 0);
+  EXPECT_EQ(front_end_error(b), "");  // fp32 holds it
+  HwConfig fixed;
+  fixed.set("requant.mode=fixed");
+  EXPECT_THAT(front_end_error(b, fixed),
+              HasSubstr("node 'conv' (QConv): channel 0: requantization scale 1e+10 is >= 2^31"));
+}
+
+}  // namespace
+}  // namespace bpusim
