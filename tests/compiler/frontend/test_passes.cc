@@ -68,7 +68,6 @@ std::string quantized_input(OnnxBuilder& b) {
   return b.qdq("x", kSx, kZx, "in");
 }
 
-
 // ---------------------------------------------------------------- constant folding
 
 TEST(FrontendFold, BiasChainRoundsLikePyTorchNotLikeOnnxCast) {
@@ -127,7 +126,9 @@ TEST(FrontendFold, CastsThatDoNotFitAreErrors) {
 TEST(FrontendRecognize, ConvReluBecomesOneQConvWithPyTorchParameters) {
   OnnxBuilder b;
   const std::string x = quantized_input(b);
-  const std::string y = add_conv(b, x, 2, 3, "conv", true, 0.1f, 7);
+  // y_scale 0.11: (w_scale * x_scale) * (1 / 0.11) differs from (w_scale * x_scale) / 0.11
+  // in float32 for channels 0 and 1, so the test pins PyTorch's order.
+  const std::string y = add_conv(b, x, 2, 3, "conv", true, 0.11f, 7);
   b.node("DequantizeLinear", {y, "conv_y_s", "conv_y_z"}, "out");
   b.output("out");
   compiler::FrontendNotes notes;
@@ -140,7 +141,7 @@ TEST(FrontendRecognize, ConvReluBecomesOneQConvWithPyTorchParameters) {
   EXPECT_EQ(rq.mode, ir::Stage1Mode::kFp32);
   for (int c = 0; c < 3; ++c) {
     const float ws = 0.002f * static_cast<float>(c + 1);
-    EXPECT_EQ(rq.channels[c].scale, (ws * kSx) * (1.0f / 0.1f)) << c;
+    EXPECT_EQ(rq.channels[c].scale, (ws * kSx) * (1.0f / 0.11f)) << c;
     EXPECT_EQ(rq.channels[c].bias, 100 * c - 150);
     EXPECT_EQ(rq.channels[c].zp, 7);
     EXPECT_EQ(rq.channels[c].min, 7);  // the Relu
@@ -168,6 +169,34 @@ TEST(FrontendRecognize, PadAveragePoolIsOneQAvgPoolWithTheQnnpackRecipe) {
   EXPECT_EQ(p.attr_ints("pads", {}), (std::vector<int64_t>{1, 1, 1, 1}));
   EXPECT_EQ(p.attr_string("recipe", ""), "qnnpack");
   EXPECT_TRUE(nodes_of(g, "Pad").empty());
+}
+
+TEST(FrontendRecognize, ConcatRecipeFollowsPyTorchsMemoryFormats) {
+  // cat(conv, conv) along channels: both channels-last -> the fast path; cat(input, input):
+  // contiguous 4-D tensors with C > 1 and H, W > 1 -> the generic path; after global pooling
+  // (H = W = 1) both layouts coincide -> the fast path again.
+  OnnxBuilder b;
+  const std::string x = quantized_input(b);
+  const std::string c1 =
+      b.dequantize(add_conv(b, x, 2, 2, "c1", false, 0.1f, 100), 0.1f, 100, "c1y");
+  const std::string c2 = b.dequantize(add_conv(b, x, 2, 3, "c2", false, 0.2f, 90), 0.2f, 90, "c2y");
+  OnnxBuilder::attr(b.node("Concat", {c1, c2}, "cat1", "convs"), "axis", int64_t{-3});
+  OnnxBuilder::attr(b.node("Concat", {x, x}, "cat2", "inputs"), "axis", int64_t{1});
+  b.node("GlobalAveragePool", {x}, "gap", "gap");
+  const std::string gq = b.qdq("gap", kSx, kZx, "gap_y");
+  OnnxBuilder::attr(b.node("Concat", {gq, gq}, "cat3", "pooled"), "axis", int64_t{1});
+  for (const char* o : {"cat1", "cat2", "cat3"})
+    b.dequantize(b.quantize(o, 0.2f, 100, std::string(o) + "_y"), 0.2f, 100, std::string(o) + "_o");
+  for (const char* o : {"cat1_o_dq", "cat2_o_dq", "cat3_o_dq"}) b.output(o);
+  const ir::Graph g = front_end(b);
+  std::map<std::string, std::string> recipe;
+  for (const ir::Node* n : nodes_of(g, ir::op::kQConcat)) {
+    recipe[n->name] = n->attr_string("recipe", "");
+    EXPECT_EQ(n->attr_int(ir::attr::kAxis), 1);  // normalized
+  }
+  EXPECT_EQ(recipe["convs"], "qnnpack_channels_last");
+  EXPECT_EQ(recipe["inputs"], "qnnpack");
+  EXPECT_EQ(recipe["pooled"], "qnnpack_channels_last");
 }
 
 // ---------------------------------------------------------------- fusion
@@ -330,6 +359,8 @@ TEST(FrontendParams, AddParametersFollowQnnpack) {
   EXPECT_EQ(p.add_min, 0);
   EXPECT_EQ(compiler::add_params(0.05f, 128, 0.1f, 120, 0.12f, 125, true, "a").add_min, 125);
   EXPECT_EQ(compiler::quantize_bias(1.75f, 0.5f), 4);  // ties to even
+  // bias * (1 / s) = -1933.4999 rounds to -1933; bias / s = -1933.5 would give -1934
+  EXPECT_EQ(compiler::quantize_bias(-10.634249687194824f, 0.11f * 0.05f), -1933);
   EXPECT_EQ(compiler::requant_scale(0.1f, 0.3f, 0.7f), (0.3f * 0.1f) * (1.0f / 0.7f));
 }
 
