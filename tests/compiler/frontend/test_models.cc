@@ -164,7 +164,7 @@ TEST_P(CommittedModel, ConstantFoldedExportIsReported) {
   EXPECT_GT(d.elements, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, CommittedModel, ::testing::ValuesIn(kModels),
+INSTANTIATE_TEST_SUITE_P(FrontendModels, CommittedModel, ::testing::ValuesIn(kModels),
                          [](const auto& info) { return info.param; });
 
 // models/digits: a batch-1 model; every third of its 360 test images.

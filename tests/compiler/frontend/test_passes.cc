@@ -455,7 +455,7 @@ TEST(FrontendInt32, ConvIntegerPlusBiasIsAnInt32PassThroughWithTheBias) {
 
 // ---------------------------------------------------------------- golden qnnpack recipes
 
-TEST(GoldenQnnpackRecipes, ChannelsLastConcatSplitsChannelsInBlocksOfEight) {
+TEST(FrontendQnnpackRecipes, ChannelsLastConcatSplitsChannelsInBlocksOfEight) {
   // 13 channels: 0..7 take the AVX2 route, 8..12 the scalar one; an input with the output's
   // qparams is copied.
   Tensor a(DType::kU8, {1, 13, 1, 2});
@@ -475,7 +475,7 @@ TEST(GoldenQnnpackRecipes, ChannelsLastConcatSplitsChannelsInBlocksOfEight) {
   EXPECT_EQ(y.values<uint8_t>()[27], 250);
 }
 
-TEST(GoldenQnnpackRecipes, AvgPoolScaleIsInScaleOverOutScaleTimesKernelSize) {
+TEST(FrontendQnnpackRecipes, AvgPoolScaleIsInScaleOverOutScaleTimesKernelSize) {
   // 2x3 window: x_scale / (x_scale * 6) is not 1.0f / 6 in float32 for every scale; the
   // recipe takes the product first (docs/pytorch-recipes.md 2.8).
   golden::AvgWindow w;
