@@ -30,6 +30,9 @@ Plan DmaEngine::Channel::plan(const Decoded& d) {
                  : (n2 - 1) * uint64_t(f.dram_stride2) + (n1 - 1) * uint64_t(f.dram_stride1) + n0;
   p.accesses = {{buf, uint64_t(f.sram_addr), bytes, buf_alignment(buf), "sram_addr", !store},
                 {Buf::kDdr, uint64_t(f.dram_addr), span, 1, "dram_addr", store}};
+  // Burst counting may visit every run: only for a transfer that fits its SRAM (the engine
+  // faults on the others before they run).
+  if (dma_.mem_.check(p.accesses[0])) return p;
   p.bus_bytes = timing::dma_bus_bytes(f, dma_.hw_.ddr_burst_bytes);
   p.payload_bytes = static_cast<int64_t>(bytes);
   p.cycles = timing::dma_cycles_alone(p.bus_bytes, dma_.hw_);
