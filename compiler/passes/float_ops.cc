@@ -79,9 +79,12 @@ void report_float_regions(const ir::Graph& g, FrontendState& st) {
   std::function<int(int)> root = [&](int k) {
     return parent[k] == k ? k : parent[k] = root(parent[k]);
   };
+  // Float ops, and layout ops (Flatten, Reshape) that move float data between them.
   auto is_float = [&](int k) {
     const ir::OpDef* def = ir::find_op(g.nodes[k].op);
-    return def && def->group == ir::OpGroup::kFloat;
+    if (!def || def->group == ir::OpGroup::kQuantized) return false;
+    return def->group == ir::OpGroup::kFloat ||
+           g.value(g.nodes[k].outputs.at(0)).dtype == DType::kF32;
   };
   for (size_t k = 0; k < g.nodes.size(); ++k) {
     if (!is_float(static_cast<int>(k))) continue;

@@ -19,7 +19,8 @@ void fold_batchnorm(ir::Graph& graph, const FrontendState& state);
 void check_canonical(const ir::Graph& graph, const FrontendState& state);
 
 // Adds one diagnostic per float region: a connected group of float ops (ir/op_set.h group
-// kFloat), which the runtime executes on the host in float32.
+// kFloat, plus Flatten/Reshape of float tensors), which the runtime executes on the host in
+// float32. Needs the element types (after infer_shapes).
 void report_float_regions(const ir::Graph& graph, FrontendState& state);
 
 }  // namespace bpusim::compiler

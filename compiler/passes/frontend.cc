@@ -1,5 +1,6 @@
 #include "compiler/passes/frontend.h"
 
+#include "common/error.h"
 #include "compiler/canonicalize_qop.h"
 #include "compiler/lower/shape_infer.h"
 #include "compiler/passes/float_ops.h"
@@ -12,6 +13,20 @@
 #include "ir/op_set.h"
 
 namespace bpusim::compiler {
+namespace {
+
+// Lowering and the shape-dependent passes need every shape: a symbolic (dynamic_axes) or
+// missing input shape is refused with advice. (bpusim golden binds shapes from its inputs.)
+void require_static_inputs(const ir::Graph& g, const std::string& source) {
+  for (ir::ValueId id : g.inputs) {
+    const ir::Value& v = g.value(id);
+    require(v.shape_known, source.empty() ? "" : cat(source, ": "), "graph input '", v.name,
+            "' has no static shape (symbolic or missing dimensions); export the model with fixed "
+            "input sizes (torch.onnx.export without dynamic_axes)");
+  }
+}
+
+}  // namespace
 
 FrontendNotes run_frontend(ir::Graph& graph, const HwConfig& hw, const std::string& source) {
   FrontendState st;
@@ -29,6 +44,7 @@ FrontendNotes run_frontend(ir::Graph& graph, const HwConfig& hw, const std::stri
   graph.prune();
   check_canonical(graph, st);
   graph.toposort();
+  require_static_inputs(graph, source);
   infer_shapes(graph);
   apply_pytorch_layouts(graph, st);
   fuse_clamps(graph, st);

@@ -18,23 +18,24 @@ bool is_pass_through(const ir::Node& n) {
   return n.attr_string(ir::attr::kMode, "") == "int32";
 }
 
-// Why the result `v` (produced by node `p`, or -1) cannot take a fused op that reads it;
-// empty when it can. `kinds` names the producers that accept one.
-std::string fusion_blocker(const ir::Graph& g, ir::ValueId v, int p,
+// Why the result `v` (produced by node `p`, or -1) cannot take a fused op that reads it as
+// `role` ("its input", "its first operand"); empty when it can. `kinds` names the producers
+// that accept one.
+std::string fusion_blocker(const ir::Graph& g, ir::ValueId v, int p, const char* role,
                            const std::vector<std::string>& kinds, const char* kind_text) {
-  if (p < 0)
-    return cat("its input '", g.value(v).name, "' is a graph input or constant, not the output of ",
-               kind_text);
+  const std::string what = cat(role, " '", g.value(v).name, "'");
+  if (p < 0) return cat(what, " is a graph input or constant, not the output of ", kind_text);
   const ir::Node& src = g.nodes[p];
   if (std::find(kinds.begin(), kinds.end(), src.op) == kinds.end())
-    return cat("its input '", g.value(v).name, "' comes from ", src.describe(), ", not from ",
-               kind_text);
+    return cat(what, " comes from ", src.describe(), ", not from ", kind_text);
   if ((src.op == ir::op::kQConv || src.op == ir::op::kQMatMul) && is_pass_through(src))
-    return cat(src.describe(), " is an int32 pass-through (high-precision output)");
-  if (is_graph_output(g, v)) return cat("'", g.value(v).name, "' is also a graph output");
+    return cat(what, " comes from ", src.describe(),
+               ", an int32 pass-through (high-precision output)");
+  if (is_graph_output(g, v))
+    return cat(what, " (from ", src.describe(), ") is also a graph output");
   const int uses = use_count(g, v);
   if (uses != 1)
-    return cat("'", g.value(v).name, "' (the output of ", src.describe(), ") is read by ", uses,
+    return cat(what, " (from ", src.describe(), ") is read by ", uses,
                " nodes; fusing would lose the value the others need");
   return "";
 }
@@ -82,8 +83,9 @@ void fuse_clamps(ir::Graph& g, FrontendState& st) {
     if (c.op != ir::op::kQClamp) continue;
     const ir::ValueId in = c.inputs.at(0);
     const int p = producer_of(g, in);
-    std::string blocker = fusion_blocker(
-        g, in, p, {ir::op::kQConv, ir::op::kQMatMul, ir::op::kQAdd}, "a conv, linear or add");
+    std::string blocker =
+        fusion_blocker(g, in, p, "its input", {ir::op::kQConv, ir::op::kQMatMul, ir::op::kQAdd},
+                       "a conv, linear or add");
     if (blocker.empty())
       narrow(g, g.nodes[p], c.attr_int(ir::attr::kMin), c.attr_int(ir::attr::kMax), blocker);
     if (!blocker.empty()) {
@@ -102,7 +104,8 @@ void fuse_residual_adds(ir::Graph& g, FrontendState& st) {
     if (a.op != ir::op::kQAdd) continue;
     const ir::ValueId first = a.inputs.at(0), second = a.inputs.at(1);
     const int p = producer_of(g, first);
-    std::string blocker = fusion_blocker(g, first, p, {ir::op::kQConv}, "a conv");
+    std::string blocker =
+        fusion_blocker(g, first, p, "its first operand", {ir::op::kQConv}, "a conv");
     if (!blocker.empty()) {
       const int q = producer_of(g, second);
       if (q >= 0 && g.nodes[q].op == ir::op::kQConv)

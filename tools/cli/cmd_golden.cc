@@ -3,8 +3,9 @@
 // fused canonical graph for the hardware's requant.mode) and executes it on the golden
 // reference (golden/interpreter.h). Writes DIR/<output name>.npy for every graph output in
 // its own element type: float32 for dequantized outputs, int64 for argmax indices (characters
-// other than letters, digits, '.', '-' and '_' in the name become '_'). The front end's notes
-// (ops not fused, float regions on the host) go to stderr.
+// other than letters, digits, '.', '-' and '_' in the name become '_'). Inputs exported with
+// symbolic dimensions take the given tensors' shapes. The front end's notes (ops not fused,
+// float regions on the host) go to stderr.
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -29,6 +30,18 @@ std::string file_name_for(const std::string& output) {
   return name + ".npy";
 }
 
+// A graph input exported with symbolic dimensions (dynamic_axes) takes the shape of the
+// tensor given for it, so the front end sees static shapes.
+void bind_dynamic_shapes(ir::Graph& g, const std::map<std::string, Tensor>& feeds) {
+  for (ir::ValueId id : g.inputs) {
+    ir::Value& v = g.value(id);
+    auto it = feeds.find(v.name);
+    if (v.shape_known || it == feeds.end()) continue;
+    v.shape = it->second.shape();
+    v.shape_known = true;
+  }
+}
+
 int run_golden(const std::vector<std::string>& args) {
   po::options_description options("options");
   std::string model, out_dir, hw_path;
@@ -47,16 +60,16 @@ int run_golden(const std::vector<std::string>& args) {
                   args, options, positional, vm))
     return kExitOk;
   const HwConfig hw = load_hw_config(hw_path, sets);
-  compiler::OnnxModel imported = compiler::import_onnx(model);
-  std::vector<std::string> notes;
-  compiler::run_frontend_passes(imported.graph, hw, notes, imported.source);
-  for (const std::string& n : notes) std::cerr << "note: " << n << "\n";
-
   std::map<std::string, Tensor> feeds;
   for (const auto& [name, path] : parse_named_paths(inputs, "--input")) {
     require(feeds.count(name) == 0, "--input ", name, " is given twice");
     feeds[name] = read_npy(path);
   }
+  compiler::OnnxModel imported = compiler::import_onnx(model);
+  bind_dynamic_shapes(imported.graph, feeds);
+  std::vector<std::string> notes;
+  compiler::run_frontend_passes(imported.graph, hw, notes, imported.source);
+  for (const std::string& n : notes) std::cerr << "note: " << n << "\n";
   const golden::RunResult result = golden::run(imported.graph, feeds);
   std::error_code ec;
   fs::create_directories(out_dir, ec);

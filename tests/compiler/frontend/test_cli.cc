@@ -9,6 +9,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
 
 #include "common/npy.h"
 #include "tests/support/test_util.h"
@@ -60,6 +61,37 @@ TEST(FrontendCli, GoldenWritesPyTorchsOutputs) {
   const Tensor classes = read_npy((idx / "class_idx.npy").string());
   EXPECT_EQ(classes.dtype(), DType::kI64);
   EXPECT_EQ(classes.shape(), (Shape{4}));
+}
+
+TEST(FrontendCli, DynamicBatchTakesTheInputsShape) {
+  // The residual model with its batch dimension made symbolic (dynamic_axes).
+  onnx::ModelProto m;
+  {
+    std::ifstream in(model("residual") + "/model.onnx", std::ios::binary);
+    ASSERT_TRUE(m.ParseFromIstream(&in));
+  }
+  m.mutable_graph()
+      ->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(0)
+      ->set_dim_param("N");
+  const fs::path file = fs::path(::testing::TempDir()) / "residual_dynamic.onnx";
+  {
+    std::ofstream out(file, std::ios::binary);
+    ASSERT_TRUE(m.SerializeToOstream(&out));
+  }
+  const fs::path dir = out_dir("dynamic");
+  const CliRun r = bpusim("golden " + file.string() + " --input x=" + model("residual") +
+                          "/input_x.npy --output-dir " + dir.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(read_npy((dir / "logits.npy").string()),
+            read_npy(model("residual") + "/torch_logits.npy"));
+  // bpusim compile needs static shapes and says so.
+  const CliRun c = bpusim("compile " + file.string() + " -o " + (dir / "p.bpu").string());
+  EXPECT_EQ(c.exit_code, 2);
+  EXPECT_THAT(c.out, HasSubstr("graph input 'x' has no static shape"));
 }
 
 TEST(FrontendCli, UserErrorsExitWithCode2AndAMessage) {
