@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "common/npy.h"
 #include "compiler/compile.h"
 #include "golden/interpreter.h"
 #include "sim/runtime.h"
@@ -163,6 +164,30 @@ TEST(CompilerE2E, FusedAndVectorOpsMatchGolden) {
       expect_same(result, hw,
                   {{"x", testing::random_tensor(DType::kU8, {1, 8, 12, 12}, rng)},
                    {"z", testing::random_tensor(DType::kU8, {1, 8, 6, 6}, rng)}});
+  }
+}
+
+}  // namespace
+}  // namespace bpusim
+
+namespace bpusim {
+namespace {
+
+// Every committed PyTorch QAT export (tests/data/models/*, models/digits): the front end, the
+// lowering and the SystemC model against the golden interpreter, fp32 mode, two configs.
+TEST(CompilerE2E, CommittedPyTorchModelsMatchGolden) {
+  const std::string root = testing::source_dir();
+  const std::vector<std::string> dirs{
+      "tests/data/models/depthwise",    "tests/data/models/example_net",
+      "tests/data/models/float_region", "tests/data/models/mlp",
+      "tests/data/models/pool_concat",  "tests/data/models/residual"};
+  for (const auto& [name, hw] : configs()) {
+    for (const std::string& dir : dirs) {
+      SCOPED_TRACE(name + " " + dir);
+      const compiler::CompileResult result =
+          compiler::compile_model(root + "/" + dir + "/model.onnx", hw);
+      expect_same(result, hw, {{"x", read_npy(root + "/" + dir + "/input_x.npy")}});
+    }
   }
 }
 
