@@ -6,7 +6,7 @@
 //                         Mul/Div/Unsqueeze/Transpose...), PyTorch's bias rounding
 //   canonicalize_qop      QuantizeLinear/DequantizeLinear/QLinear*/ *Integer -> canonical
 //   fold_int32_bias       out_qconfig layers: ConvInteger/MatMulInteger + int32 bias Add
-//   remove_identity_casts the exporter's no-op Casts
+//   remove_identity_casts the exporter's no-op Casts, Identity nodes
 //   recognize_qdq         DQ -> op -> [Relu] -> Q patterns -> quantized canonical ops
 //   fold_batchnorm        batch norms left in float regions, into their float Conv
 //   check_canonical       anything left that bpusim cannot run -> Error

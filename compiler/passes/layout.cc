@@ -55,8 +55,8 @@ std::vector<TorchLayout> apply_pytorch_layouts(ir::Graph& g, const FrontendState
   for (ir::Node& n : g.nodes) {
     const std::string what = where(st.source, n);
     if (n.op == ir::op::kQAdd && !st.preexisting.count(n.name)) check_add(g, n, what);
-    // Only QConcat nodes the front end made carry recipe qnnpack; others keep their own.
-    if (n.op == ir::op::kQConcat && n.attr_string("recipe", "") == "qnnpack")
+    // The front end's QConcat nodes get PyTorch's path; others keep their own recipe.
+    if (n.op == ir::op::kQConcat && !st.preexisting.count(n.name))
       set_concat_recipe(g, n, layout, what);
     if (n.op == ir::op::kQClamp && st.clip_clamps.count(n.name))
       require(layout[n.inputs.at(0)] != TorchLayout::kChannelsLast, what,

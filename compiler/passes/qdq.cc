@@ -600,6 +600,11 @@ void fold_int32_bias(Graph& g, const FrontendState& st) {
 void remove_identity_casts(Graph& g, const FrontendState& st) {
   for (size_t k = 0; k < g.nodes.size(); ++k) {
     Node& n = g.nodes[k];
+    if (n.op == "Identity" && n.inputs.size() == 1 && n.outputs.size() == 1) {
+      g.value(n.outputs[0]).dtype = g.value(n.inputs[0]).dtype;
+      bypass(g, static_cast<int>(k));
+      continue;
+    }
     if (n.op != "Cast") continue;
     const std::string what = where(st.source, n);
     const int64_t to = n.attr_int("to");

@@ -17,8 +17,8 @@ namespace bpusim::compiler {
 void fold_int32_bias(ir::Graph& graph, const FrontendState& state);
 
 // Removes the exporter's no-op Casts (to the element type the tensor already has, e.g. the
-// Cast(to=UINT8) after every QuantizeLinear). Throws Error naming the Cast for any other
-// Cast of a run-time tensor.
+// Cast(to=UINT8) after every QuantizeLinear) and Identity nodes. Throws Error naming the Cast
+// for any other Cast of a run-time tensor.
 void remove_identity_casts(ir::Graph& graph, const FrontendState& state);
 
 // Rewrites every recognised pattern in place (the op node becomes the canonical node and
