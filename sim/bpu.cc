@@ -3,21 +3,22 @@
 #include <cstdlib>
 
 #include "common/error.h"
+#include "sim/sim_thread.h"
 
 namespace bpusim::sim {
 
 using isa::Opcode;
 
 Bpu& Bpu::instance() {
-  static Bpu* bpu = [] {
+  static Bpu* bpu = SimThread::get().call([] {
     // Keep stdout for the tool's own output.
     setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
     sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
     auto* b = new Bpu("bpu");  // lives as long as the SystemC kernel: never deleted
-    b->configure(HwConfig{});
+    b->configure_now(HwConfig{});
     sc_core::sc_start(sc_core::SC_ZERO_TIME);  // end elaboration: every process now waits
     return b;
-  }();
+  });
   return *bpu;
 }
 
@@ -68,6 +69,10 @@ Bpu::Bpu(sc_core::sc_module_name name)
 }
 
 void Bpu::configure(const HwConfig& hw) {
+  SimThread::get().call([&] { configure_now(hw); });
+}
+
+void Bpu::configure_now(const HwConfig& hw) {
   hw_ = hw;
   feature_.configure(hw.feature_sram_bytes, hw.feature_sram_banks, hw.sram_ports);
   weight_.configure(hw.weight_sram_bytes, hw.weight_sram_banks, hw.sram_ports);
@@ -120,6 +125,10 @@ std::optional<Fault> Bpu::deadlock() const {
 SegmentResult Bpu::run(std::span<const isa::Instruction> code, int64_t first, int64_t end) {
   require(first >= 0 && first <= end && end <= static_cast<int64_t>(code.size()), "BPU segment [",
           first, ", ", end, ") is outside CODE (", code.size(), " instructions)");
+  return SimThread::get().call([&] { return run_now(code, first, end); });
+}
+
+SegmentResult Bpu::run_now(std::span<const isa::Instruction> code, int64_t first, int64_t end) {
   program_.clear();
   program_.reserve(static_cast<size_t>(end - first));
   for (int64_t i = first; i < end; ++i) program_.push_back(Decoded::from(i, code[i]));
@@ -151,7 +160,15 @@ SegmentResult Bpu::run(std::span<const isa::Instruction> code, int64_t first, in
 }
 
 void Bpu::open_vcd(const std::string& path) {
-  close_vcd();
+  SimThread::get().call([&] { open_vcd_now(path); });
+}
+
+void Bpu::close_vcd() {
+  SimThread::get().call([&] { close_vcd_now(); });
+}
+
+void Bpu::open_vcd_now(const std::string& path) {
+  close_vcd_now();
   std::string base = path;
   if (base.size() > 4 && base.substr(base.size() - 4) == ".vcd") base.resize(base.size() - 4);
   vcd_ = sc_core::sc_create_vcd_trace_file(base.c_str());
@@ -171,7 +188,7 @@ void Bpu::open_vcd(const std::string& path) {
   sc_core::sc_trace(vcd_, dma_.port.active_transfers, "ddr.active_transfers");
 }
 
-void Bpu::close_vcd() {
+void Bpu::close_vcd_now() {
   if (vcd_ != nullptr) sc_core::sc_close_vcd_trace_file(vcd_);
   vcd_ = nullptr;
 }

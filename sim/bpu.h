@@ -8,6 +8,8 @@
 // run-time parameters) and clears the memories; run() executes one BPU segment with
 // sc_start() until event starvation (never sc_stop()), then returns the cycles, counters and
 // any modeled fault. A fault or a deadlock unwinds every process, so the next run starts clean.
+// The kernel lives on its own thread (sim_thread.h): the public calls below post their work
+// there and wait, so they may be called from any one thread at a time.
 #pragma once
 
 #include <array>
@@ -66,6 +68,11 @@ class Bpu : public sc_core::sc_module {
 
  private:
   explicit Bpu(sc_core::sc_module_name name);
+  // The bodies of the public calls, on the kernel thread.
+  void configure_now(const HwConfig& hw);
+  SegmentResult run_now(std::span<const isa::Instruction> code, int64_t first, int64_t end);
+  void open_vcd_now(const std::string& path);
+  void close_vcd_now();
   void reset_run();
   std::optional<Fault> deadlock() const;
 
