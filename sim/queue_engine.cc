@@ -1,6 +1,7 @@
 #include "sim/queue_engine.h"
 
 #include "common/error.h"
+#include "sim/timing.h"
 
 namespace bpusim::sim {
 
@@ -132,8 +133,9 @@ bool QueueEngine::execute(const Decoded& d, int64_t queue_wait) {
   }
   const int64_t alone = plan.cycles;
   if (intra_conflict(plan)) {
-    plan.cycles += plan.beats;
-    r.stall[static_cast<int>(Stall::kBankConflict)] += plan.beats;
+    const int64_t extra = (timing::kConflictFactor - 1) * plan.beats;  // rule 9
+    plan.cycles += extra;
+    r.stall[static_cast<int>(Stall::kBankConflict)] += extra;
   }
   const int64_t before_banks = state_.cycle();
   std::array<BankSet, kNumSrams> held{};
