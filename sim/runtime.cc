@@ -146,6 +146,10 @@ ProgramResult run_program(const isa::Program& p, const std::map<std::string, Ten
   require(segments.is_array(), o.source, ": SEGMENTS must be a JSON array");
 
   if (!o.vcd_path.empty()) bpu.open_vcd(o.vcd_path);
+  struct CloseVcd {  // also when a host op throws
+    Bpu& bpu;
+    ~CloseVcd() { bpu.close_vcd(); }
+  } close_vcd{bpu};
   ProgramResult result;
   HostExecutor host(ddr, tensors);
   const auto code_size = static_cast<int64_t>(p.code.size());
@@ -170,7 +174,6 @@ ProgramResult run_program(const isa::Program& p, const std::map<std::string, Ten
       fail(where, ": 'kind' must be \"bpu\" or \"host\"");
     }
   }
-  bpu.close_vcd();
   result.counters.cycles = result.cycles;
   result.layers = layer_cycles(p.layers, result.counters, code_size, o.source);
   if (!result.fault)
