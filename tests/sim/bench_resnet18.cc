@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <set>
 
 #include "compiler/compile.h"
 #include "golden/interpreter.h"
@@ -126,8 +127,10 @@ int run(int argc, char** argv) {
       const Tensor& g = r.output(w.name);
       int64_t diff = 0;
       for (int64_t i = 0; i < g.numel(); ++i) diff += g.as_double(i) != w.tensor.as_double(i);
-      std::printf("output %s: %lld of %lld elements differ\n", w.name.c_str(),
-                  static_cast<long long>(diff), static_cast<long long>(g.numel()));
+      std::set<double> distinct;
+      for (int64_t i = 0; i < g.numel(); ++i) distinct.insert(g.as_double(i));
+      std::printf("output %s: %lld of %lld elements differ (%zu distinct values)\n", w.name.c_str(),
+                  static_cast<long long>(diff), static_cast<long long>(g.numel()), distinct.size());
       if (diff) return 1;
     }
   }
