@@ -1,7 +1,7 @@
 // bpusim_bench_resnet18: the C++ half of the ResNet-18 benchmark (bench/run.sh runs
 // bench/resnet18.py first, which writes the model directory this reads).
 //
-//   bpusim_bench_resnet18 --model-dir DIR [--runs N] [--json OUT.json] [--hw HW.json]
+//   bpusim_bench_resnet18 --model-dir DIR [--runs N] [--warmup N] [--json OUT.json] [--hw HW.json]
 //                         [--set key=value ...]
 //
 // Compiles DIR/model.onnx (torchvision's quantizable ResNet-18, qnnpack), then on
@@ -43,6 +43,7 @@ using nlohmann::json;
 struct Options {
   fs::path model_dir;
   int runs = 7;
+  int warmup = 1;  // of the SystemC model only: a golden run takes seconds, warm-up is noise
   std::string json_path;
   std::string hw_path;
   std::vector<std::string> sets;
@@ -56,6 +57,7 @@ std::optional<Options> parse(int argc, char** argv) {
                                             po::value<fs::path>(&o.model_dir)->required(),
                                             "directory written by bench/resnet18.py")(
       "runs", po::value(&o.runs)->default_value(o.runs), "timed runs each (median)")(
+      "warmup", po::value(&o.warmup)->default_value(o.warmup), "untimed SystemC runs first")(
       "json", po::value(&o.json_path), "write the figures to this JSON file")(
       "hw", po::value(&o.hw_path), "hardware config JSON file")(
       "set", po::value(&o.sets)->composing(), "override one hardware key: key=value");
@@ -71,6 +73,7 @@ std::optional<Options> parse(int argc, char** argv) {
     fail("bpusim_bench_resnet18: ", e.what());
   }
   require(o.runs >= 1, "--runs must be >= 1, got ", o.runs);
+  require(o.warmup >= 0, "--warmup must be >= 0, got ", o.warmup);
   return o;
 }
 
@@ -90,9 +93,11 @@ double peak_rss_mib() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
-// Runs `f` `runs` times; returns the wall times in ms and leaves the last result in `out`.
+// Runs `f` `warmup` times untimed, then `runs` times; returns the timed runs' wall times in ms
+// and leaves the last result in `out`.
 template <typename F, typename R>
-std::vector<double> time_runs(int runs, F&& f, R& out) {
+std::vector<double> time_runs(int warmup, int runs, F&& f, R& out) {
+  for (int i = 0; i < warmup; ++i) out = f();
   std::vector<double> ms;
   for (int i = 0; i < runs; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -194,7 +199,7 @@ int run(const Options& o) {
   ro.hw = hw;
   sim::ProgramResult sim_result;
   const auto sim_ms = time_runs(
-      o.runs, [&] { return sim::run_program(compiled.program, inputs, ro); }, sim_result);
+      o.warmup, o.runs, [&] { return sim::run_program(compiled.program, inputs, ro); }, sim_result);
   if (sim_result.fault) {
     std::fprintf(stderr, "modeled fault: %s\n", sim_result.fault->message().c_str());
     return 3;
@@ -202,7 +207,7 @@ int run(const Options& o) {
   const double rss_after_sim = peak_rss_mib();
   golden::RunResult golden_result;
   const auto golden_ms = time_runs(
-      o.runs, [&] { return golden::run(compiled.graph, inputs); }, golden_result);
+      0, o.runs, [&] { return golden::run(compiled.graph, inputs); }, golden_result);
 
   bool bit_exact = !golden_result.outputs.empty();
   for (const golden::NamedTensor& want : golden_result.outputs) {

@@ -28,5 +28,5 @@ if [[ -z "$bin" ]]; then
 fi
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 /usr/bin/python3 -W ignore "$root/bench/resnet18.py" --out "$out" --runs "$runs" --warmup "$warmup"
-"$bin" --model-dir "$out" --runs "$runs" --json "$out/results.json"
+"$bin" --model-dir "$out" --runs "$runs" --warmup "$((warmup > 0))" --json "$out/results.json"
 echo "figures: $out/results.json"
