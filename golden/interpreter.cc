@@ -187,18 +187,35 @@ std::vector<Tensor> k_max_pool(const Ctx& c) {
   return {max_pool(c.input(0), pool_geometry(c.node), c.what)};
 }
 
+// The optional fixed-point form of a qnnpack average pool: attribute mode = "fixed" with
+// integer attributes mult and shift (docs/requantizer.md 6); mode "fp32" (default) gives none.
+std::optional<FixedScale> avg_pool_fixed_attr(const Node& n) {
+  const std::string mode = n.attr_string(ir::attr::kMode, "fp32");
+  require(mode == "fp32" || mode == "fixed", n.describe(), ": attribute 'mode' value '", mode,
+          "' (expected fp32 or fixed)");
+  if (mode == "fp32") return std::nullopt;
+  require(avg_pool_recipe_attr(n) == AvgPoolRecipe::kQnnpack, n.describe(),
+          ": mode 'fixed' needs recipe 'qnnpack'");
+  const int64_t mult = n.attr_int(ir::attr::kMult, -1), shift = n.attr_int(ir::attr::kShift, -1);
+  require(mult == 0 || (mult >= (int64_t{1} << 30) && mult < (int64_t{1} << 31)), n.describe(),
+          ": attribute 'mult' value ", mult, " (expected 0 or [2^30, 2^31))");
+  require(shift >= 0 && shift <= 62, n.describe(), ": attribute 'shift' value ", shift,
+          " (expected 0..62)");
+  return FixedScale{static_cast<int32_t>(mult), static_cast<int32_t>(shift)};
+}
+
 std::vector<Tensor> k_qavg_pool(const Ctx& c) {
   const DType out = ir::get_out_dtype(c.node, c.input(0).dtype());
   return {qavg_pool(c.input(0), pool_geometry(c.node), affine(c.node, "x_scale", "x_zero_point"),
                     affine(c.node, "y_scale", "y_zero_point"), out, c.what,
-                    avg_pool_recipe_attr(c.node))};
+                    avg_pool_recipe_attr(c.node), avg_pool_fixed_attr(c.node))};
 }
 
 std::vector<Tensor> k_qglobal_avg_pool(const Ctx& c) {
   const DType out = ir::get_out_dtype(c.node, c.input(0).dtype());
   return {qglobal_avg_pool(c.input(0), affine(c.node, "x_scale", "x_zero_point"),
                            affine(c.node, "y_scale", "y_zero_point"), out, c.what,
-                           avg_pool_recipe_attr(c.node))};
+                           avg_pool_recipe_attr(c.node), avg_pool_fixed_attr(c.node))};
 }
 
 std::vector<Tensor> k_argmax(const Ctx& c) {

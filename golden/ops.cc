@@ -390,8 +390,14 @@ int32_t concat_recipe(int32_t q, const Affine& in, const Affine& out, DType t) {
   return quantize_value(dequantize_value(q, in.scale, in.zero_point), out.scale, out.zero_point, t);
 }
 
-int32_t avg_pool_recipe_qnnpack(const AvgWindow& w, const Affine& in, const Affine& out, DType t) {
+int32_t avg_pool_recipe_qnnpack(const AvgWindow& w, const Affine& in, const Affine& out, DType t,
+                                const std::optional<FixedScale>& fixed) {
   const int64_t acc = w.sum - w.count * in.zero_point;  // padding taps read zx: they add 0
+  if (fixed)
+    return saturate_to(
+        static_cast<int64_t>(requant_fixed(static_cast<int32_t>(acc), fixed->mult, fixed->shift)) +
+            out.zero_point,
+        t);
   const float scale = in.scale / (out.scale * static_cast<float>(w.kernel_size));
   const float v = static_cast<float>(acc) * scale;  // IEEE single: convert, then multiply
   return saturate_to(round_half_even(v, kI32Min, kI32Max) + out.zero_point, t);
@@ -562,7 +568,8 @@ Tensor max_pool(const Tensor& x, const PoolGeometry& g, const std::string& what)
 }
 
 Tensor qavg_pool(const Tensor& x, const PoolGeometry& g, const Affine& in, const Affine& out,
-                 DType out_dtype, const std::string& what, AvgPoolRecipe recipe) {
+                 DType out_dtype, const std::string& what, AvgPoolRecipe recipe,
+                 const std::optional<FixedScale>& fixed) {
   require_8bit(x, what, "x");
   require(is_8bit(out_dtype), what, ": output must be uint8 or int8");
   require_scale(in.scale, what, "x_scale");
@@ -581,18 +588,19 @@ Tensor qavg_pool(const Tensor& x, const PoolGeometry& g, const Affine& in, const
                          w.padded_count = padded;
                          w.kernel_size = g.kernel[0] * g.kernel[1];
                          y[o] = recipe == AvgPoolRecipe::kQnnpack
-                                    ? avg_pool_recipe_qnnpack(w, in, out, out_dtype)
+                                    ? avg_pool_recipe_qnnpack(w, in, out, out_dtype, fixed)
                                     : avg_pool_recipe(w, g.count_include_pad, in, out, out_dtype);
                        });
   return int_tensor(out_dtype, shape, y);
 }
 
 Tensor qglobal_avg_pool(const Tensor& x, const Affine& in, const Affine& out, DType out_dtype,
-                        const std::string& what, AvgPoolRecipe recipe) {
+                        const std::string& what, AvgPoolRecipe recipe,
+                        const std::optional<FixedScale>& fixed) {
   require_rank(x, 4, what, "x");
   PoolGeometry g;
   g.kernel = {x.dim(2), x.dim(3)};
-  return qavg_pool(x, g, in, out, out_dtype, what, recipe);
+  return qavg_pool(x, g, in, out, out_dtype, what, recipe, fixed);
 }
 
 Tensor argmax(const Tensor& x, int64_t axis, bool keepdims, bool select_last_index,

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,7 +98,14 @@ enum class AvgPoolRecipe { kOnnx, kQnnpack };
 // QNNPACK q8avgpool: acc = sum - count * zx (padding taps read zx, i.e. add 0); divisor always
 // kh * kw; s = in.scale / (out.scale * float(kh * kw)) (float32: the product first);
 // y = saturate(round_half_even(float(acc) * s) + out.zero_point).
-int32_t avg_pool_recipe_qnnpack(const AvgWindow& w, const Affine& in, const Affine& out, DType t);
+// With `fixed` (attribute mode = "fixed", docs/requantizer.md 6) the product is instead
+// requant_fixed(acc, mult, shift): the q31 encoding of that same scale, rounded half away.
+struct FixedScale {
+  int32_t mult = 0;
+  int32_t shift = 0;
+};
+int32_t avg_pool_recipe_qnnpack(const AvgWindow& w, const Affine& in, const Affine& out, DType t,
+                                const std::optional<FixedScale>& fixed = std::nullopt);
 // kQnnpack: every element takes the scalar route. kQnnpackChannelsLast: PyTorch's
 // channels-last fast path (4-D inputs, axis 1): an input whose (scale, zero point) equal the
 // output's is copied; otherwise in each pixel the first floor(C / 8) * 8 channels take the
@@ -156,12 +164,15 @@ struct PoolGeometry {
 // Max over the window's elements inside the image (padding never wins); any element type.
 Tensor max_pool(const Tensor& x, const PoolGeometry& g, const std::string& what);
 // Quantized average pooling through avg_pool_recipe (or avg_pool_recipe_qnnpack).
+// `fixed` applies to the qnnpack recipe only.
 Tensor qavg_pool(const Tensor& x, const PoolGeometry& g, const Affine& in, const Affine& out,
                  DType out_dtype, const std::string& what,
-                 AvgPoolRecipe recipe = AvgPoolRecipe::kOnnx);
+                 AvgPoolRecipe recipe = AvgPoolRecipe::kOnnx,
+                 const std::optional<FixedScale>& fixed = std::nullopt);
 // Average over H x W (a kernel covering the whole image), output [N, C, 1, 1].
 Tensor qglobal_avg_pool(const Tensor& x, const Affine& in, const Affine& out, DType out_dtype,
-                        const std::string& what, AvgPoolRecipe recipe = AvgPoolRecipe::kOnnx);
+                        const std::string& what, AvgPoolRecipe recipe = AvgPoolRecipe::kOnnx,
+                        const std::optional<FixedScale>& fixed = std::nullopt);
 // Index (int64) of the largest element along `axis`; ties: first index, or last with
 // select_last_index. Integers compare as integers.
 Tensor argmax(const Tensor& x, int64_t axis, bool keepdims, bool select_last_index,

@@ -72,6 +72,11 @@ std::vector<AttrDef> qpool_attrs() {
       {"y_scale", A::kFloat, true, "output scale"},
       {"y_zero_point", A::kInt, false, "output zero point, default 0"},
       {attr::kOutDType, A::kString, false, "uint8 | int8, default: the input's type"},
+      {attr::kMode, A::kString, false,
+       "fp32 (default) | fixed: recipe qnnpack with the q31 scale mult/shift "
+       "(docs/requantizer.md 6)"},
+      {attr::kMult, A::kInt, false, "mode fixed: multiplier, 0 or [2^30, 2^31)"},
+      {attr::kShift, A::kInt, false, "mode fixed: shift, 0..62"},
   };
 }
 

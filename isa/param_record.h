@@ -1,7 +1,7 @@
 // The 64-byte per-channel requantizer parameter record (the team's contract in
 // docs/requantizer.md; byte layout in docs/isa.md). REQUANT, VADD, VREQ and POOL read records
 // from the PARAM buffer at prm_addr (+64 per channel); the compiler writes them into the
-// container's PARAMS section. All fields little-endian; bytes 56..63 are reserved and zero.
+// container's PARAMS section. All fields little-endian; every byte belongs to a field.
 #pragma once
 
 #include <array>
@@ -13,7 +13,7 @@
 namespace bpusim::isa {
 
 inline constexpr size_t kParamRecordBytes = 64;
-inline constexpr size_t kParamRecordUsedBytes = 56;
+inline constexpr size_t kParamRecordUsedBytes = 64;
 
 // Field meanings and offsets: for_each_param_field below.
 struct ParamRecord {
@@ -31,6 +31,8 @@ struct ParamRecord {
   int32_t add_zp = 0;
   int32_t add_min = 0;
   int32_t add_max = 0;
+  int32_t route = 0;
+  float rescale_k = 0.0f;
 
   bool operator==(const ParamRecord&) const = default;
 };
@@ -54,10 +56,13 @@ void for_each_param_field(Record& r, F&& f) {
   f("add_zp", 44, r.add_zp, "stage-2 output zero point");
   f("add_min", 48, r.add_min, "stage-2 clamp low");
   f("add_max", 52, r.add_max, "stage-2 clamp high");
+  f("route", 56, r.route, "VREQ rescale route: 0 stage 1, 1 mul, 2 fma, 3 div");
+  f("rescale_k", 60, r.rescale_k, "VREQ routes 1..3: output-scale constant");
 }
 
 std::array<uint8_t, kParamRecordBytes> pack(const ParamRecord& r);
-// Error when a reserved byte (56..63) is nonzero; `context` prefixes the message.
+// Error when a reserved byte (kParamRecordUsedBytes..63, none today) is nonzero; `context`
+// prefixes the message.
 ParamRecord unpack_param_record(std::span<const uint8_t, kParamRecordBytes> bytes,
                                 const std::string& context = "parameter record");
 

@@ -88,8 +88,9 @@ std::string markdown_reference() {
         out << "| " << offset << " | `" << name << "` | " << (is_float ? "f32" : "i32") << " | "
             << meaning << " |\n";
       });
-  out << "| " << kParamRecordUsedBytes << ".." << kParamRecordBytes - 1
-      << " | reserved | | must be zero |\n";
+  if (kParamRecordUsedBytes < kParamRecordBytes)
+    out << "| " << kParamRecordUsedBytes << ".." << kParamRecordBytes - 1
+        << " | reserved | | must be zero |\n";
   return out.str();
 }
 

@@ -31,12 +31,16 @@ inline int32_t clamp32(int32_t v, int32_t lo, int32_t hi) {
   return v < lo ? lo : (v > hi ? hi : v);
 }
 
-// fp32 mode: (float)acc * scale, rounded half to even, saturated to int32.
-inline int32_t scale_fp32(int32_t acc, float scale) {
-  const float t = static_cast<float>(acc) * scale;  // one IEEE single multiply
+// A finite float rounded half to even, saturated to int32.
+inline int32_t round_sat32(float t) {
   if (!(t < 2147483648.0f)) return std::numeric_limits<int32_t>::max();
   if (t < -2147483648.0f) return std::numeric_limits<int32_t>::min();
   return static_cast<int32_t>(std::nearbyint(t));  // default rounding: half to even
+}
+
+// fp32 mode: (float)acc * scale, rounded half to even, saturated to int32.
+inline int32_t scale_fp32(int32_t acc, float scale) {
+  return round_sat32(static_cast<float>(acc) * scale);  // one IEEE single multiply
 }
 
 // fixed mode: round_half_away_from_zero(acc * mult / 2^shift), saturated to int32.
@@ -53,6 +57,20 @@ inline int32_t scale_fixed(int32_t acc, int32_t mult, int32_t shift) {
 inline int32_t stage1(int32_t acc, const isa::ParamRecord& p, bool fixed) {
   const int32_t q = fixed ? scale_fixed(acc, p.mult, p.shift) : scale_fp32(acc, p.scale);
   return clamp32(sat32(static_cast<int64_t>(q) + p.zp), p.min, p.max);
+}
+
+// VREQ's float routes (docs/requantizer.md 6, record field `route` 1..3) for one 8-bit value
+// x with input zero point zx, before the output zero point and clamp:
+//   1 mul: round(float(x - zx) * scale * rescale_k)          (two single multiplies)
+//   2 fma: round(fma(scale, float(x), float(scale * float(-zx))) * rescale_k)
+//   3 div: round(float(x - zx) * scale / rescale_k)
+inline int32_t rescale_route(int32_t x, int32_t zx, const isa::ParamRecord& p) {
+  if (p.route == 2) {
+    const float offset = p.scale * static_cast<float>(-zx);
+    return round_sat32(std::fma(p.scale, static_cast<float>(x), offset) * p.rescale_k);
+  }
+  const float v = static_cast<float>(x - zx) * p.scale;
+  return round_sat32(p.route == 3 ? v / p.rescale_k : v * p.rescale_k);
 }
 
 // Requires 0 <= add_shift <= 31 (the requantizer faults on other records).

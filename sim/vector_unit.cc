@@ -28,26 +28,22 @@ bool zp_in_range(int64_t zp, bool is_signed) {
   return is_signed ? (zp >= -128 && zp <= 127) : (zp >= 0 && zp <= 255);
 }
 
-// Average of `acc` = sum(x - in_zp) over a window, divided by `divisor`, requantized with the
-// record (stage 1 with the divisor folded into the scale): fp32 mode multiplies by
-// scale / divisor (IEEE single division, PyTorch's quantized avg_pool multiplier); fixed mode
-// rounds acc * mult / (2^shift * divisor) half away from zero in one step.
-int32_t average(int32_t acc, int64_t divisor, const ParamRecord& r, bool fixed) {
-  const int32_t biased = wrap_add(acc, r.bias);
-  int32_t q;
-  if (fixed) {
-    const __int128 num = static_cast<__int128>(biased) * r.mult;
-    const __int128 den = static_cast<__int128>(divisor) << r.shift;
-    const __int128 mag = (num < 0 ? -num : num);
-    __int128 rounded = (2 * mag + den) / (2 * den);
-    if (num < 0) rounded = -rounded;
-    q = sat32(rounded > INT64_MAX
-                  ? INT64_MAX
-                  : (rounded < INT64_MIN ? INT64_MIN : static_cast<int64_t>(rounded)));
-  } else {
-    q = scale_fp32(biased, r.scale / static_cast<float>(divisor));
-  }
-  return clamp32(sat32(static_cast<int64_t>(q) + r.zp), r.min, r.max);
+// Average pooling's requantization (docs/requantizer.md 6): `acc` = sum of (x - in_zp) over
+// the window (padding taps add 0). POOL never divides: the compiler folds the divisor k_h*k_w
+// into the record's scale (fp32) or mult/shift (fixed), so this is plain stage 1.
+int32_t average(int32_t acc, const ParamRecord& r, bool fixed) {
+  return stage1(wrap_add(acc, r.bias), r, fixed);
+}
+
+// VREQ's record must name a known route; the float routes exist in mode fp32 only.
+std::string route_fault(const ParamRecord& r, const Operands& f) {
+  if (r.route < 0 || r.route > 3)
+    return cat("PARAM record at 0x", std::hex, f.prm_addr, std::dec, ": route = ", r.route,
+               " is out of range [0, 3]");
+  if (r.route != 0 && f.mode == 1)
+    return cat("PARAM record at 0x", std::hex, f.prm_addr, std::dec, ": route = ", r.route,
+               " (a float route) needs mode=fp32");
+  return "";
 }
 
 }  // namespace
@@ -64,9 +60,17 @@ void vreq(const Operands& f, const uint8_t* in, const ParamRecord& rec, uint8_t*
   const OutType t = byte_type(f.out_signed);
   const bool fixed = f.mode == 1;
   const int32_t zp = static_cast<int32_t>(f.in_zp);
+  if (rec.route == 0) {
+    for (int64_t i = 0; i < f.n; ++i) {
+      const int32_t acc = wrap_add(byte_value(in[i], f.in_signed) - zp, rec.bias);
+      out[i] = static_cast<uint8_t>(saturate_to(stage1(acc, rec, fixed), t));
+    }
+    return;
+  }
   for (int64_t i = 0; i < f.n; ++i) {
-    const int32_t acc = wrap_add(byte_value(in[i], f.in_signed) - zp, rec.bias);
-    out[i] = static_cast<uint8_t>(saturate_to(stage1(acc, rec, fixed), t));
+    const int32_t q = rescale_route(byte_value(in[i], f.in_signed), zp, rec);
+    out[i] = static_cast<uint8_t>(
+        saturate_to(clamp32(sat32(static_cast<int64_t>(q) + rec.zp), rec.min, rec.max), t));
   }
 }
 
@@ -81,8 +85,7 @@ void pool(const Operands& f, const uint8_t* in, const ParamRecord& rec, bool fix
     const int64_t count = f.in_h * f.in_w;
     for (int64_t ch = 0; ch < c; ++ch) {
       const int32_t acc = static_cast<int32_t>(sums[ch] - count * f.in_zp);
-      out[ch] = static_cast<uint8_t>(
-          saturate_to(average(acc, std::max<int64_t>(count, 1), rec, fixed), t));
+      out[ch] = static_cast<uint8_t>(saturate_to(average(acc, rec, fixed), t));
     }
     return;
   }
@@ -107,9 +110,8 @@ void pool(const Operands& f, const uint8_t* in, const ParamRecord& rec, bool fix
         if (f.kind == 0) {
           o[ch] = static_cast<uint8_t>(best);
         } else {
-          const int64_t divisor = f.count_include_pad ? f.k_h * f.k_w : std::max<int64_t>(count, 1);
           const int32_t acc = static_cast<int32_t>(sum - count * f.in_zp);
-          o[ch] = static_cast<uint8_t>(saturate_to(average(acc, divisor, rec, fixed), t));
+          o[ch] = static_cast<uint8_t>(saturate_to(average(acc, rec, fixed), t));
         }
       }
     }
@@ -193,6 +195,7 @@ Plan VectorUnit::plan(const Decoded& d) {
                              ? f.mode == 1
                              : d.op == Opcode::POOL && hw_.requant_mode == RequantMode::kFixed;
       p.fault = param_record_fault(records_[0], fixed, d.op == Opcode::VADD, f.prm_addr, 0);
+      if (p.fault.empty() && d.op == Opcode::VREQ) p.fault = route_fault(records_[0], f);
     }
   }
   const timing::VectorCost cost = timing::vector_cost(d.op, f, hw_);

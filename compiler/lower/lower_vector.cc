@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "compiler/lower/ops.h"
 #include "compiler/lower/tiling.h"
+#include "compiler/passes/pytorch_params.h"
 
 namespace bpusim::compiler {
 namespace {
@@ -43,18 +44,9 @@ int64_t load_record(EmitContext& ctx, SramPlan& sram, int area, int64_t index) {
   return slot.addr;
 }
 
-// Stage-1 record that maps an 8-bit value of scale `in` to scale `out` (VREQ and the
-// average-pooling kinds): ratio in/out as an fp32 scale or fixed multiplier, the output zero
-// point, and the output type's range.
-isa::ParamRecord rescale_record(double in_scale, double out_scale, int64_t out_zp, DType out,
-                                RequantMode mode) {
+// A record's zero point and the output type's range (VREQ and the average-pooling kinds).
+isa::ParamRecord output_record(int64_t out_zp, DType out) {
   isa::ParamRecord r;
-  const double ratio = in_scale / out_scale;
-  if (mode == RequantMode::kFixed) {
-    std::tie(r.mult, r.shift) = fixed_multiplier(ratio);
-  } else {
-    r.scale = static_cast<float>(static_cast<float>(in_scale) / static_cast<float>(out_scale));
-  }
   r.zp = static_cast<int32_t>(out_zp);
   r.min = static_cast<int32_t>(ir::dtype_min(out));
   r.max = static_cast<int32_t>(ir::dtype_max(out));
@@ -205,7 +197,49 @@ ConcatGeometry concat_geometry(const Plan& plan, int node) {
   return g;
 }
 
-void prepare_concat(Plan& plan, int node, const HwConfig& hw) {
+// One rescaled part of a concat input: the inner byte range [begin, end) whose channels all
+// take the same route of the node's recipe (docs/requantizer.md 6), hence one VREQ record.
+struct ConcatPart {
+  int64_t begin = 0, end = 0;
+  int32_t route = 1;
+};
+
+// The parts of input `i`: recipe "onnx" is the div route, "qnnpack" the mul route, and
+// "qnnpack_channels_last" the fma route for the first floor(C / 8) * 8 channels and the mul
+// route for the rest (a channel's bytes are a contiguous inner range in both layouts).
+std::vector<ConcatPart> concat_parts(const Plan& plan, int node, size_t i, int64_t inner) {
+  const ir::Node& n = plan.graph->nodes[node];
+  const std::string recipe = n.attr_string("recipe", "onnx");
+  require(recipe == "onnx" || recipe == "qnnpack" || recipe == "qnnpack_channels_last",
+          what(plan, node), ": attribute 'recipe' value '", recipe,
+          "' (expected onnx, qnnpack or qnnpack_channels_last)");
+  if (recipe == "onnx") return {{0, inner, 3}};
+  if (recipe == "qnnpack") return {{0, inner, 1}};
+  const Shape& x = plan.value(n.inputs[i]).shape;
+  require(x.size() == 4 && n.attr_int("axis") == 1, what(plan, node),
+          ": recipe 'qnnpack_channels_last' needs 4-D inputs and axis 1");
+  const int64_t channels = x[1], per_channel = inner / channels;
+  const int64_t split = channels / 8 * 8 * per_channel;
+  std::vector<ConcatPart> parts;
+  if (split > 0) parts.push_back({0, split, 2});
+  if (split < inner) parts.push_back({split, inner, 1});
+  return parts;
+}
+
+// The VREQ record of a part: x_scale in `scale`, the route's output-scale constant in
+// `rescale_k` (1.0f / y_scale, float(1.0 / double(y_scale)) or y_scale), zp and range.
+isa::ParamRecord concat_record(float x_scale, float y_scale, int64_t y_zp, DType out,
+                               int32_t route) {
+  isa::ParamRecord r = output_record(y_zp, out);
+  r.route = route;
+  r.scale = x_scale;
+  r.rescale_k = route == 1   ? 1.0f / y_scale
+                : route == 2 ? static_cast<float>(1.0 / static_cast<double>(y_scale))
+                             : y_scale;
+  return r;
+}
+
+void prepare_concat(Plan& plan, int node, const HwConfig&) {
   const ir::Node& n = plan.graph->nodes[node];
   const DType t = plan.value(n.outputs[0]).dtype;
   require(is_8bit(t), what(plan, node), ": output type ", dtype_name(t), " is not 8-bit");
@@ -215,7 +249,7 @@ void prepare_concat(Plan& plan, int node, const HwConfig& hw) {
           ": x_scales/x_zero_points need one entry per input (", n.inputs.size(), ")");
   const float y_scale = n.attr_float("y_scale", 0.0f);
   const int64_t y_zp = n.attr_int("y_zero_point", 0);
-  concat_geometry(plan, node);  // validates the layouts
+  const ConcatGeometry g = concat_geometry(plan, node);  // validates the layouts
   // make_plan() marked the inputs their producers store in place (-1); the rest are moved.
   NodePlan& np = plan.nodes[node];
   np.concat_move.resize(n.inputs.size(), -2);
@@ -226,7 +260,8 @@ void prepare_concat(Plan& plan, int node, const HwConfig& hw) {
     const bool same = plan.value(n.inputs[i]).dtype == t && scales[i] == y_scale && zps[i] == y_zp;
     if (same) continue;  // COPY
     np.concat_move[i] = static_cast<int64_t>(records.size());
-    records.push_back(rescale_record(scales[i], y_scale, y_zp, t, hw.requant_mode));
+    for (const ConcatPart& part : concat_parts(plan, node, i, g.inner[i]))
+      records.push_back(concat_record(scales[i], y_scale, y_zp, t, part.route));
   }
   if (!records.empty()) np.params = add_params(plan, records);
 }
@@ -260,34 +295,38 @@ LayerStats emit_concat(EmitContext& ctx, int node) {
     const TensorDesc& x = plan.desc(n.inputs[i]);
     const ChunkTiling& t = tilings[i];
     (move >= 0 ? rescales : copies) += 1;
-    for (int64_t r0 = 0; r0 < g.outer; r0 += t.rows) {
-      const int64_t r1 = std::min(g.outer, r0 + t.rows);
-      for (int64_t c0 = 0; c0 < g.inner[i]; c0 += t.cols, ++tiles) {
-        const int64_t c1 = std::min(g.inner[i], c0 + t.cols);
-        const int64_t count = (r1 - r0) * (c1 - c0);
-        const auto in = sram.get(in_area, {tiles, 0, 0, 0, 0});
-        ctx.schedule.emit(
-            dma(isa::Opcode::LOAD, 0, in.addr,
-                coalesce({x.addr + r0 * g.inner[i] + c0, c1 - c0, r1 - r0, 1, g.inner[i], 0})));
-        isa::Operands v;
-        const auto out = sram.get(out_area, {tiles, 0, 0, 0, 0});
-        if (move >= 0) {
-          v = op_of(isa::Opcode::VREQ);
-          v.in_addr = in.addr, v.out_addr = out.addr, v.n = count;
-          v.prm_addr = load_record(ctx, sram, prm_area, np.params + move);
-          v.in_zp = n.attr_ints("x_zero_points", {}).at(i);
-          v.mode = ctx.hw.requant_mode == RequantMode::kFixed;
-          v.in_signed = x.dtype == DType::kI8, v.out_signed = y.dtype == DType::kI8;
-        } else {
-          v = op_of(isa::Opcode::COPY);
-          v.src_buf = 0, v.src_addr = in.addr, v.dst_addr = out.addr, v.n = count;
+    const std::vector<ConcatPart> parts = move >= 0 ? concat_parts(plan, node, i, g.inner[i])
+                                                    : std::vector<ConcatPart>{{0, g.inner[i], 0}};
+    for (size_t part = 0; part < parts.size(); ++part)
+      for (int64_t r0 = 0; r0 < g.outer; r0 += t.rows) {
+        const int64_t r1 = std::min(g.outer, r0 + t.rows);
+        for (int64_t c0 = parts[part].begin; c0 < parts[part].end; c0 += t.cols, ++tiles) {
+          const int64_t c1 = std::min(parts[part].end, c0 + t.cols);
+          const int64_t count = (r1 - r0) * (c1 - c0);
+          const auto in = sram.get(in_area, {tiles, 0, 0, 0, 0});
+          ctx.schedule.emit(
+              dma(isa::Opcode::LOAD, 0, in.addr,
+                  coalesce({x.addr + r0 * g.inner[i] + c0, c1 - c0, r1 - r0, 1, g.inner[i], 0})));
+          isa::Operands v;
+          const auto out = sram.get(out_area, {tiles, 0, 0, 0, 0});
+          if (move >= 0) {
+            v = op_of(isa::Opcode::VREQ);
+            v.in_addr = in.addr, v.out_addr = out.addr, v.n = count;
+            v.prm_addr =
+                load_record(ctx, sram, prm_area, np.params + move + static_cast<int64_t>(part));
+            v.in_zp = n.attr_ints("x_zero_points", {}).at(i);
+            v.mode = 0;  // the float routes, whatever requant.mode says (docs/requantizer.md 6)
+            v.in_signed = x.dtype == DType::kI8, v.out_signed = y.dtype == DType::kI8;
+          } else {
+            v = op_of(isa::Opcode::COPY);
+            v.src_buf = 0, v.src_addr = in.addr, v.dst_addr = out.addr, v.n = count;
+          }
+          ctx.schedule.emit(v);
+          ctx.schedule.emit(dma(isa::Opcode::STORE, 3, out.addr,
+                                coalesce({y.addr + r0 * g.inner_total + offset + c0, c1 - c0,
+                                          r1 - r0, 1, g.inner_total, 0})));
         }
-        ctx.schedule.emit(v);
-        ctx.schedule.emit(dma(isa::Opcode::STORE, 3, out.addr,
-                              coalesce({y.addr + r0 * g.inner_total + offset + c0, c1 - c0, r1 - r0,
-                                        1, g.inner_total, 0})));
       }
-    }
   }
   return finish_stats(
       sram, cat("concat (", in_place, " in place, ", copies, " copied, ", rescales, " rescaled)"),
@@ -335,23 +374,26 @@ void prepare_pool(Plan& plan, int node, PoolKind kind, const HwConfig& hw) {
             ": unsupported attribute 'dilations' (POOL has no dilation; only [1, 1])");
   }
   if (kind == PoolKind::kMax) return;
-  if (kind == PoolKind::kAvg && n.attr_int("count_include_pad", 0) != 0) {
-    // POOL divides by k_h*k_w; PyTorch clips a window that a ceil_mode output pushes past the
-    // padded input. Such windows cannot be expressed.
-    const auto p = n.attr_ints("pads", {0, 0, 0, 0});
-    const PoolAttrs a = pool_attrs(n, kind);
-    const Shape& xs = plan.value(n.inputs[0]).shape;
-    const Shape& ys = plan.value(n.outputs[0]).shape;
-    require((ys[2] - 1) * a.sh - a.pt + a.kh <= xs[2] + p[2] &&
-                (ys[3] - 1) * a.sw - a.pl + a.kw <= xs[3] + p[3],
-            what(plan, node),
-            ": unsupported attributes: count_include_pad with ceil_mode windows past the padding");
-  }
+  const std::string recipe = n.attr_string("recipe", "onnx");
+  require(recipe == "qnnpack", what(plan, node), ": attribute 'recipe' value '", recipe,
+          "': POOL computes PyTorch's average (recipe 'qnnpack': divisor k_h*k_w, padding adds "
+          "0); the ONNX average (a float mean over the taps inside the image) is not supported");
   const float xs = n.attr_float("x_scale", 0.0f), ys = n.attr_float("y_scale", 0.0f);
   require(xs > 0 && ys > 0, what(plan, node), ": x_scale ", xs, " and y_scale ", ys,
           " must be > 0");
-  plan.nodes[node].params = add_params(
-      plan, {rescale_record(xs, ys, n.attr_int("y_zero_point", 0), out, hw.requant_mode)});
+  const bool hw_fixed = hw.requant_mode == RequantMode::kFixed;
+  const std::string mode = n.attr_string(ir::attr::kMode, "fp32");
+  require((mode == "fixed") == hw_fixed, what(plan, node), ": requantizer mode '", mode,
+          "' differs from the hardware's requant.mode '", hw_fixed ? "fixed" : "fp32",
+          "' (derive the parameters for the selected mode)");
+  isa::ParamRecord r = output_record(n.attr_int("y_zero_point", 0), out);
+  if (hw_fixed) {
+    r.mult = static_cast<int32_t>(n.attr_int(ir::attr::kMult, 0));
+    r.shift = static_cast<int32_t>(n.attr_int(ir::attr::kShift, 0));
+  } else {
+    r.scale = avg_pool_scale(xs, ys, avg_pool_window(n, plan.value(n.inputs[0]).shape));
+  }
+  plan.nodes[node].params = add_params(plan, {r});
 }
 
 LayerStats emit_pool(EmitContext& ctx, int node, PoolKind kind) {
@@ -396,7 +438,6 @@ LayerStats emit_pool(EmitContext& ctx, int node, PoolKind kind) {
             o.k_h = a.kh, o.k_w = a.kw, o.stride_h = a.sh, o.stride_w = a.sw;
             o.pad_t = wr.pad, o.pad_l = wc.pad;
           }
-          o.count_include_pad = kind == PoolKind::kAvg && n.attr_int("count_include_pad", 0) != 0;
           o.in_signed = plan.value(n.inputs[0]).dtype == DType::kI8;
           o.in_zp = kind == PoolKind::kMax ? 0 : n.attr_int("x_zero_point", 0);
           ctx.schedule.emit(o);

@@ -59,18 +59,6 @@ isa::ParamRecord to_record(const ir::RequantChannel& c) {
   return r;
 }
 
-std::pair<int32_t, int32_t> fixed_multiplier(double ratio) {
-  require(std::isfinite(ratio) && ratio > 0, "rescale ratio ", ratio, " must be finite and > 0");
-  int exp = 0;
-  const double m = std::frexp(ratio, &exp);  // ratio = m * 2^exp, m in [0.5, 1)
-  int64_t mult = std::llround(m * 2147483648.0);
-  if (mult == (int64_t{1} << 31)) mult >>= 1, ++exp;
-  const int64_t shift = 31 - exp;
-  require(shift >= 0, "rescale ratio ", ratio, " is too large for a fixed-point multiplier");
-  if (shift > 62) return {0, 0};  // below 2^-31: every 8-bit input maps to 0
-  return {static_cast<int32_t>(mult), static_cast<int32_t>(shift)};
-}
-
 LayerStats finish_stats(const SramPlan& sram, std::string op, int64_t macs, int64_t tiles) {
   LayerStats s{std::move(op), macs, tiles, {}};
   for (int b = 0; b < 5; ++b) s.sram[b] = sram.used(static_cast<Space>(b));

@@ -52,8 +52,6 @@ void require_8bit(const Plan& plan, int node, ir::ValueId id, const char* operan
 std::string activation_name(int64_t lo, int64_t hi, int64_t zp, DType t);
 // The stored record fields of a canonical requantizer channel.
 isa::ParamRecord to_record(const ir::RequantChannel& c);
-// Fixed-point multiplier/shift with ratio ~= mult * 2^-shift, mult in [2^30, 2^31).
-std::pair<int32_t, int32_t> fixed_multiplier(double ratio);
 LayerStats finish_stats(const SramPlan& sram, std::string op, int64_t macs, int64_t tiles);
 }  // namespace lower_detail
 

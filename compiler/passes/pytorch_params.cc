@@ -51,6 +51,18 @@ ir::AddParams add_params(float a_scale, int32_t a_zp, float b_scale, int32_t b_z
   return p;
 }
 
+int64_t avg_pool_window(const ir::Node& n, const Shape& x_shape) {
+  if (n.op == ir::op::kQGlobalAvgPool) return x_shape.at(2) * x_shape.at(3);
+  const auto k = n.attr_ints("kernel_shape", {});
+  require(k.size() == 2, n.describe(), ": attribute 'kernel_shape' needs 2 entries, got ",
+          k.size());
+  return k[0] * k[1];
+}
+
+float avg_pool_scale(float x_scale, float y_scale, int64_t window) {
+  return x_scale / (y_scale * static_cast<float>(window));
+}
+
 FixedScale fixed_encoding(float scale, const std::string& what) {
   require(std::isfinite(scale) && scale > 0.0f, what, ": requantization scale ", scale,
           " must be finite and > 0");

@@ -30,6 +30,13 @@ int32_t quantize_like_pytorch(float x, float scale, int32_t zp, DType t);
 ir::AddParams add_params(float a_scale, int32_t a_zp, float b_scale, int32_t b_zp, float y_scale,
                          int32_t y_zp, bool relu, const std::string& what);
 
+// [2.8] Average pooling (QAvgPool / QGlobalAvgPool with recipe "qnnpack"): the number of
+// window positions kh * kw (the input's H * W for the global pool; `x_shape` is NCHW) and the
+// stage-1 scale x_scale / (y_scale * float(window)), the product first. The hardware does not
+// divide: this scale (or its fixed encoding) carries the divisor.
+int64_t avg_pool_window(const ir::Node& n, const Shape& x_shape);
+float avg_pool_scale(float x_scale, float y_scale, int64_t window);
+
 // [2.3, fixed_encoding] The exact q31 encoding of a float32 scale for the fixed-point
 // requantizer (docs/requantizer.md 4.2): mult = ((bits & 0x7FFFFF) | 0x800000) << 7 and
 // shift = 157 - biased exponent, so mult * 2^-shift == scale exactly. Scales below 2^-32

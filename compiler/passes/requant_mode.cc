@@ -7,9 +7,30 @@
 
 namespace bpusim::compiler {
 
+namespace {
+
+// A PyTorch average pool in fixed mode: mode "fixed" with the exact encoding of the pool's
+// float scale (docs/requantizer.md 6); the golden and the POOL record both use it.
+void select_avg_pool_fixed(ir::Graph& g, ir::Node& n, const FrontendState& st) {
+  const float scale = avg_pool_scale(n.attr_float("x_scale", 0.0f), n.attr_float("y_scale", 0.0f),
+                                     avg_pool_window(n, g.value(n.inputs.at(0)).shape));
+  const FixedScale f = fixed_encoding(scale, where(st.source, n));
+  n.attrs[ir::attr::kMode] = std::string("fixed");
+  n.attrs[ir::attr::kMult] = int64_t{f.mult};
+  n.attrs[ir::attr::kShift] = int64_t{f.shift};
+}
+
+}  // namespace
+
 void select_requant_mode(ir::Graph& g, const HwConfig& hw, const FrontendState& st) {
   if (hw.requant_mode != RequantMode::kFixed) return;
   for (ir::Node& n : g.nodes) {
+    if ((n.op == ir::op::kQAvgPool || n.op == ir::op::kQGlobalAvgPool) &&
+        n.attr_string("recipe", "onnx") == "qnnpack" &&
+        n.attr_string(ir::attr::kMode, "fp32") == "fp32") {
+      select_avg_pool_fixed(g, n, st);
+      continue;
+    }
     if ((n.op != ir::op::kQConv && n.op != ir::op::kQMatMul) || st.preexisting.count(n.name) ||
         n.attr_string(ir::attr::kMode, "") != "fp32")
       continue;

@@ -149,9 +149,13 @@ TEST(Codegen, AveragePools) {
                            {"x_scale", 0.1f},
                            {"y_scale", 0.1f},
                            {"x_zero_point", int64_t{3}},
-                           {"y_zero_point", int64_t{3}}});
+                           {"y_zero_point", int64_t{3}},
+                           {"recipe", std::string("qnnpack")}});
     b.output(b.node("QGlobalAvgPool", "gap", {p},
-                    {{"x_scale", 0.1f}, {"y_scale", 0.05f}, {"x_zero_point", int64_t{3}}}));
+                    {{"x_scale", 0.1f},
+                     {"y_scale", 0.05f},
+                     {"x_zero_point", int64_t{3}},
+                     {"recipe", std::string("qnnpack")}}));
   });
 }
 

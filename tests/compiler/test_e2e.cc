@@ -173,20 +173,45 @@ TEST(CompilerE2E, FusedAndVectorOpsMatchGolden) {
 namespace bpusim {
 namespace {
 
-// Every committed PyTorch QAT export (tests/data/models/*, models/digits): the front end, the
-// lowering and the SystemC model against the golden interpreter, fp32 mode, two configs.
+// The first `count` images of an [N, ...] float batch, each as a [1, ...] tensor.
+std::vector<Tensor> first_images(const Tensor& batch, int64_t count) {
+  Shape one = batch.shape();
+  one[0] = 1;
+  const int64_t size = numel(one);
+  std::vector<Tensor> out;
+  for (int64_t k = 0; k < std::min(count, batch.shape()[0]); ++k) {
+    Tensor t(DType::kF32, one);
+    const auto src = batch.values<float>();
+    std::copy(src.begin() + k * size, src.begin() + (k + 1) * size, t.values<float>().begin());
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+// Every committed PyTorch QAT export (tests/data/models/*, models/digits on a few of its test
+// images): the front end, the lowering and the SystemC model against the golden interpreter,
+// in both requantizer modes (docs/requantizer.md: average pooling and the concat rescale are
+// defined once for both), two configs each.
 TEST(CompilerE2E, CommittedPyTorchModelsMatchGolden) {
   const std::string root = testing::source_dir();
   const std::vector<std::string> dirs{
       "tests/data/models/depthwise",    "tests/data/models/example_net",
       "tests/data/models/float_region", "tests/data/models/mlp",
       "tests/data/models/pool_concat",  "tests/data/models/residual"};
-  for (const auto& [name, hw] : configs()) {
-    for (const std::string& dir : dirs) {
-      SCOPED_TRACE(name + " " + dir);
+  const std::vector<Tensor> digits = first_images(read_npy(root + "/models/digits/test_x.npy"), 4);
+  for (const char* mode : {"fp32", "fixed"}) {
+    for (auto [name, hw] : configs()) {
+      hw.set(std::string("requant.mode=") + mode);
+      for (const std::string& dir : dirs) {
+        SCOPED_TRACE(name + " " + mode + " " + dir);
+        const compiler::CompileResult result =
+            compiler::compile_model(root + "/" + dir + "/model.onnx", hw);
+        expect_same(result, hw, {{"x", read_npy(root + "/" + dir + "/input_x.npy")}});
+      }
+      SCOPED_TRACE(name + " " + mode + " models/digits");
       const compiler::CompileResult result =
-          compiler::compile_model(root + "/" + dir + "/model.onnx", hw);
-      expect_same(result, hw, {{"x", read_npy(root + "/" + dir + "/input_x.npy")}});
+          compiler::compile_model(root + "/models/digits/model.onnx", hw);
+      for (const Tensor& x : digits) expect_same(result, hw, {{"x", x}});
     }
   }
 }

@@ -430,7 +430,8 @@ TEST(Tiling, ResNet18ShapedNetworkCompiles) {
       c = m;
     }
   }
-  x = b.node("QGlobalAvgPool", "gap", {x}, {{"x_scale", 0.1f}, {"y_scale", 0.1f}});
+  x = b.node("QGlobalAvgPool", "gap", {x},
+             {{"x_scale", 0.1f}, {"y_scale", 0.1f}, {"recipe", std::string("qnnpack")}});
   x = b.node("Flatten", "flatten", {x});
   const auto fc =
       b.node("QMatMul", "fc",

@@ -17,9 +17,9 @@ VADD a_addr=0x0 b_addr=0x400 out_addr=0x400 prm_addr=0x40 n=1024 a_signed=0 b_si
 ; requantize an int8 vector (zero point -3) to another scale, fixed-point mode
 VREQ in_addr=0x800 out_addr=0x800 prm_addr=0x80 n=1024 in_zp=-3 mode=fixed in_signed=1 out_signed=1
 ; 2x2 max pooling, stride 2
-POOL kind=max in_addr=0x0 out_addr=0xc00 prm_addr=0x0 in_h=8 in_w=8 c=16 out_h=4 out_w=4 k_h=2 k_w=2 stride_h=2 stride_w=2 pad_t=0 pad_l=0 count_include_pad=0 in_signed=0 in_zp=0
+POOL kind=max in_addr=0x0 out_addr=0xc00 prm_addr=0x0 in_h=8 in_w=8 c=16 out_h=4 out_w=4 k_h=2 k_w=2 stride_h=2 stride_w=2 pad_t=0 pad_l=0 in_signed=0 in_zp=0
 ; global average pooling (kernel fields unused)
-POOL kind=global_avg in_addr=0x0 out_addr=0xd00 prm_addr=0xc0 in_h=8 in_w=8 c=16 out_h=1 out_w=1 k_h=0 k_w=0 stride_h=0 stride_w=0 pad_t=0 pad_l=0 count_include_pad=1 in_signed=0 in_zp=5
+POOL kind=global_avg in_addr=0x0 out_addr=0xd00 prm_addr=0xc0 in_h=8 in_w=8 c=16 out_h=1 out_w=1 k_h=0 k_w=0 stride_h=0 stride_w=0 pad_t=0 pad_l=0 in_signed=0 in_zp=5
 ; per-position argmax over 16 channels
 ARGMAX in_addr=0x0 out_addr=0xe00 n=64 c=16 in_signed=0
 ; copy 256 accumulator bytes to OUTPUT; free the load buffers, wake the store queue

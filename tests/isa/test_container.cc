@@ -219,14 +219,6 @@ TEST(ContainerErrors, BadJson) {
   EXPECT_EQ(e.substr(0, 39), "p.bpu: section TENSORS: bad JSON: [json") << e;
 }
 
-TEST(ContainerErrors, BadParamRecordReservedBytes) {
-  Program p;
-  p.params.bytes.resize(64);
-  p.params.bytes[63] = 1;
-  EXPECT_EQ(read_error(write_program(p)),
-            "p.bpu: section PARAMS: parameter record 0: reserved byte 63 is 1, must be 0");
-}
-
 // Random damage, with and without CRC repair, must end in a bpusim::Error or a valid program —
 // never another exception, a crash or a sanitizer report.
 TEST(ContainerErrors, RandomCorruptionNeverCrashes) {

@@ -289,32 +289,68 @@ TEST(Instructions, PoolMaxIgnoresPadding) {
   EXPECT_EQ(m.get(Buf::kOutput, 0, 4), (std::vector<uint8_t>{0x81, 3, 7, 9}));
 }
 
-TEST(Instructions, PoolAverageDividesByCountOrWindow) {
+TEST(Instructions, PoolAverageSumsAndScalesWithoutDividing) {
   Machine m;
   m.put(Buf::kFeature, 0, {10, 20, 30, 40});  // 2x2, one channel
-  ParamRecord r;                              // identity requantization: scale 1, zp 0, uint8 range
-  r.scale = 1.0f;
+  ParamRecord r;  // the divisor k_h*k_w = 4 is folded into the scale; zp 0, uint8 range
+  r.scale = 0.25f;
   r.max = 255;
   m.put_records(0, {r});
-  const char* text =
+  m.run_ok(
       "POOL kind=avg in_addr=0x0 out_addr=0x0 prm_addr=0x0 in_h=2 in_w=2 c=1 out_h=2 out_w=2 "
-      "k_h=2 k_w=2 stride_h=1 stride_w=1 pad_t=1 pad_l=1 count_include_pad=%d in_zp=0\nFINISH";
-  char buf[512];
-  std::snprintf(buf, sizeof buf, text, 0);
-  m.run_ok(buf);
-  // Windows: {10}, {10,20}, {10,30}, {10,20,30,40} -> 10, 15, 20, 25.
-  EXPECT_EQ(m.get(Buf::kOutput, 0, 4), (std::vector<uint8_t>{10, 15, 20, 25}));
-  std::snprintf(buf, sizeof buf, text, 1);
-  m.run_ok(buf);
-  // Divided by 4: 2.5 -> 2, 7.5 -> 8, 10, 25 (half to even).
+      "k_h=2 k_w=2 stride_h=1 stride_w=1 pad_t=1 pad_l=1 in_zp=0\nFINISH");
+  // Window sums {10}, {10,20}, {10,30}, {10,20,30,40} (padding adds 0) times 0.25:
+  // 2.5 -> 2, 7.5 -> 8, 10, 25 (half to even).
   EXPECT_EQ(m.get(Buf::kOutput, 0, 4), (std::vector<uint8_t>{2, 8, 10, 25}));
+}
+
+TEST(Instructions, PoolAverageFixedModeUsesMultShift) {
+  HwConfig hw;
+  hw.set("requant.mode=fixed");
+  Machine m(hw);
+  m.put(Buf::kFeature, 0, {10, 20, 30, 40});
+  ParamRecord r;  // 0.25 = 2^30 * 2^-32; zp 1
+  r.mult = 1 << 30;
+  r.shift = 32;
+  r.zp = 1;
+  r.max = 255;
+  m.put_records(0, {r});
+  m.run_ok(
+      "POOL kind=avg in_addr=0x0 out_addr=0x0 prm_addr=0x0 in_h=2 in_w=2 c=1 out_h=2 out_w=2 "
+      "k_h=2 k_w=2 stride_h=1 stride_w=1 pad_t=1 pad_l=1 in_zp=0\nFINISH");
+  // Half away from zero this time: 2.5 -> 3, 7.5 -> 8, 10, 25; then + 1.
+  EXPECT_EQ(m.get(Buf::kOutput, 0, 4), (std::vector<uint8_t>{4, 9, 11, 26}));
+}
+
+TEST(Instructions, VreqFloatRoutes) {
+  Machine m;
+  m.put(Buf::kFeature, 0, {0, 10, 13, 255});
+  // (x - 10) * 0.5 rescaled to 0.25 by each route: mul (* (1/0.25)), fma, div (/ 0.25).
+  for (int32_t route : {1, 2, 3}) {
+    ParamRecord r;
+    r.route = route;
+    r.scale = 0.5f;
+    r.rescale_k = route == 3 ? 0.25f : 4.0f;
+    r.zp = 3;
+    r.max = 255;
+    m.put_records(0, {r});
+    m.run_ok("VREQ in_addr=0x0 out_addr=0x0 prm_addr=0x0 n=4 in_zp=10 mode=fp32\nFINISH");
+    EXPECT_EQ(m.get(Buf::kOutput, 0, 4), (std::vector<uint8_t>{0, 3, 9, 255})) << route;
+  }
+  ParamRecord bad;
+  bad.route = 4;
+  m.put_records(0, {bad});
+  const SegmentResult f = m.run("VREQ in_addr=0x0 out_addr=0x0 prm_addr=0x0 n=4 mode=fp32");
+  ASSERT_TRUE(f.fault.has_value());
+  EXPECT_NE(f.fault->message().find("route = 4 is out of range [0, 3]"), std::string::npos)
+      << f.fault->message();
 }
 
 TEST(Instructions, PoolGlobalAverage) {
   Machine m;
   m.put(Buf::kFeature, 0, {1, 100, 2, 101, 3, 102, 6, 104});  // 2x2x2
   ParamRecord r;
-  r.scale = 1.0f;
+  r.scale = 0.25f;  // 1 / (in_h * in_w): POOL does not divide
   r.max = 255;
   m.put_records(0, {r});
   m.run_ok(

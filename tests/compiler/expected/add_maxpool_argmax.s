@@ -8,7 +8,7 @@ STORE buf=OUTPUT sram_addr=0x0 dram_addr=0x1200 n0=256 n1=1 n2=1 dram_stride1=0x
 ; layer pool: maxpool 3x3/2 (1 tiles)
 NOP +pop_next +push_prev
 LOAD buf=FEATURE sram_addr=0x800 dram_addr=0x1200 n0=256 n1=1 n2=1 dram_stride1=0x0 dram_stride2=0x0 +pop_next +push_next
-POOL kind=max in_addr=0x800 out_addr=0x400 prm_addr=0x0 in_h=8 in_w=8 c=4 out_h=4 out_w=4 k_h=3 k_w=3 stride_h=2 stride_w=2 pad_t=1 pad_l=1 count_include_pad=0 in_signed=0 in_zp=0 +pop_prev +push_next
+POOL kind=max in_addr=0x800 out_addr=0x400 prm_addr=0x0 in_h=8 in_w=8 c=4 out_h=4 out_w=4 k_h=3 k_w=3 stride_h=2 stride_w=2 pad_t=1 pad_l=1 in_signed=0 in_zp=0 +pop_prev +push_next
 STORE buf=OUTPUT sram_addr=0x400 dram_addr=0x1300 n0=64 n1=1 n2=1 dram_stride1=0x0 dram_stride2=0x0 +pop_prev +push_prev
 ; layer argmax: argmax over 4 (1 tiles)
 NOP +pop_next +push_prev
