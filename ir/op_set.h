@@ -6,7 +6,7 @@
 //     QAdd, QClamp, QConcat, QMaxPool, QAvgPool, QGlobalAvgPool;
 //   - layout/index ops valid on any element type: ArgMax, Reshape, Flatten;
 //   - float32 host ops with ONNX names, attributes and semantics: Conv, Gemm, MatMul, Add,
-//     Relu, MaxPool, AveragePool, GlobalAveragePool, Flatten, Concat.
+//     Relu, MaxPool, AveragePool, GlobalAveragePool, Concat (and Flatten/Reshape above).
 //
 // Conventions shared by all canonical ops:
 //   - Layout NCHW; 2-D convolution and pooling only. `pads` = [top, left, bottom, right]

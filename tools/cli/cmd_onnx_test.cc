@@ -100,8 +100,10 @@ std::string run_data_set(const fs::path& model_path, const fs::path& data_dir) {
   // zero-point inputs become constants before canonicalization.
   std::map<std::string, Tensor> params;
   for (const std::string& name : compiler::qop_parameter_inputs(g)) {
-    params[name] = inputs.at(name);
-    inputs.erase(name);
+    auto it = inputs.find(name);
+    require(it != inputs.end(), data_dir.string(), ": no input file for graph input '", name, "'");
+    params[name] = std::move(it->second);
+    inputs.erase(it);
   }
   compiler::bind_inputs_as_constants(g, params);
   compiler::canonicalize_qop(g, model.source);
