@@ -31,8 +31,9 @@ def main():
     n = man["test_images"]["count"]
     assert x.shape == (n, 1, 8, 8) and x.dtype == np.float32, x.shape
     assert labels.shape == (n,) and labels.dtype == np.int64
-    assert logits.shape == (n, 10) and logits.dtype == np.float32 and ints.dtype == np.uint8
     out = man["output"]
+    assert logits.shape == (n, 10) and logits.dtype == np.float32
+    assert ints.shape == (n, 10) and ints.dtype == np.dtype(out["int_dtype"]), ints.dtype
     assert np.array_equal(logits.view(np.uint32),
                           R.dequantize(ints, out["scale"], out["zero_point"]).view(np.uint32))
     acc = float((logits.argmax(1) == labels).mean())

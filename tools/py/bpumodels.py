@@ -539,7 +539,8 @@ class MlpNet(nn.Module):
 class DigitsNet(nn.Module):
     """The default model (models/digits): conv+bn+relu, a residual FloatFunctional add whose
     first operand is the conv being fused into, max pooling, a second conv, global average
-    pooling and a linear classifier over the 8x8 handwritten digits."""
+    pooling and a linear classifier over the 8x8 handwritten digits; the classifier carries
+    its own qconfig (per-channel weights), the rest the model's default."""
 
     def __init__(self, num_classes=10):
         super().__init__()
@@ -574,6 +575,7 @@ class DigitsNet(nn.Module):
 
     def set_qconfig(self):
         self.qconfig = default_qconfig()
+        self.fc.qconfig = per_channel_qconfig()
 
 
 class ModelSpec:

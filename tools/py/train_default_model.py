@@ -13,7 +13,8 @@ Writes into --out:
   test_x.npy         the 360 held-out images, float32 [360,1,8,8] in [-1, 1]
   test_labels.npy    their labels, int64 [360]
   torch_logits.npy   PyTorch's quantized model output per image, float32 [360,10]
-  torch_logits_int.npy  the same before DeQuantStub, uint8 (scale/zero point in the manifest)
+  torch_logits_int.npy  the same before DeQuantStub (uint8; scale, zero point and dtype in
+                     the manifest)
   manifest.json      accuracies (float model before QAT, PyTorch quantized), shapes, seeds
 Seeded and single-threaded: reruns on the same software reproduce the files byte for byte.
 """
@@ -78,7 +79,8 @@ def main():
         "onnx": "model.onnx",
         "input": {"name": "x", "shape": [1, 1, 8, 8], "dtype": "float32"},
         "output": {"name": "logits", "shape": [1, 10], "dtype": "float32",
-                   "scale": float(q.q_scale()), "zero_point": int(q.q_zero_point())},
+                   "scale": float(q.q_scale()), "zero_point": int(q.q_zero_point()),
+                   "int_dtype": str(q.int_repr().numpy().dtype)},
         "test_images": {"file": "test_x.npy", "labels": "test_labels.npy", "count": len(yte)},
         "torch_outputs": {"file": "torch_logits.npy", "int_file": "torch_logits_int.npy"},
         "accuracy": {"float": acc["float"], "pytorch_quantized": acc["quantized"]},
