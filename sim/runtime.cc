@@ -179,6 +179,9 @@ ProgramResult run_program(const isa::Program& p, const std::map<std::string, Ten
   if (!result.fault)
     for (const TensorDesc& d : tensors)
       if (d.role == "output") result.outputs.push_back({d.name, read_output(ddr, d)});
+  if (o.keep_tensors)
+    for (const TensorDesc& d : tensors)
+      if (d.role != "constant") result.tensors.push_back({d.name, read_tensor(ddr, d)});
   return result;
 }
 

@@ -34,6 +34,9 @@ struct RunOptions {
   bool check_hash = true;          // refuse a program compiled for another configuration
   std::string vcd_path;            // unit activity as VCD ("" = none)
   std::string source = "program";  // the program's name in messages
+  // Also return every non-constant TENSORS entry's DDR contents after the run (layer-by-layer
+  // comparison, bpusim verify).
+  bool keep_tensors = false;
 };
 
 struct NamedTensor {
@@ -47,6 +50,9 @@ struct ProgramResult {
   std::vector<LayerCycles> layers;
   std::optional<Fault> fault;
   int64_t cycles = 0;
+  // keep_tensors only (also after a fault): every TENSORS entry but the constants, as stored
+  // (element type in DDR, not dequantized) in its logical shape, in TENSORS order.
+  std::vector<NamedTensor> tensors;
 
   const Tensor& output(const std::string& name) const;
 };

@@ -1,0 +1,119 @@
+// `bpusim verify` run as a user would: bit-exact on every committed model (fp32 and fixed
+// requantizer, default and a tiny configuration), a corrupted program caught at the layer
+// that reads the corrupted weight, and exit code 2 for bad input.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <sstream>
+
+#include "tests/support/test_util.h"
+
+namespace bpusim {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct CliResult {
+  int status;
+  std::string output;  // stdout and stderr
+};
+
+CliResult run(const std::string& args) {
+  const std::string command = std::string(BPUSIM_EXE) + " verify " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string model(const std::string& dir) {
+  return testing::source_dir() + "/" + dir + "/model.onnx";
+}
+
+const char* const kSmall =
+    " --set mac.rows=4 --set mac.cols=8 --set sram.feature.bytes=1024"
+    " --set sram.weight.bytes=512 --set sram.accumulator.bytes=1024"
+    " --set sram.output.bytes=512 --set sram.param.bytes=512";
+
+// The lines of `text` that start with `prefix`.
+std::vector<std::string> lines_starting(const std::string& text, const std::string& prefix) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(prefix, 0) == 0) out.push_back(line);
+  return out;
+}
+
+TEST(VerifyCli, EveryCommittedModelIsBitExactInBothModesOnTwoConfigs) {
+  const std::vector<std::string> dirs{"tests/data/models/depthwise",
+                                      "tests/data/models/example_net",
+                                      "tests/data/models/float_region",
+                                      "tests/data/models/mlp",
+                                      "tests/data/models/pool_concat",
+                                      "tests/data/models/residual",
+                                      "models/digits"};
+  for (const std::string config : {"", kSmall})
+    for (const char* mode : {"fp32", "fixed"})
+      for (const std::string& dir : dirs) {
+        const std::string args = model(dir) + " --set requant.mode=" + mode + config + " --seed 7";
+        SCOPED_TRACE(args);
+        const CliResult r = run(args);
+        EXPECT_EQ(r.status, 0) << r.output;
+        EXPECT_THAT(r.output, HasSubstr("random inputs, seed 7"));
+        EXPECT_THAT(r.output, HasSubstr("verify: OK"));
+        EXPECT_TRUE(lines_starting(r.output, "MISMATCH").empty()) << r.output;
+        EXPECT_FALSE(lines_starting(r.output, "OK ").empty()) << r.output;
+      }
+}
+
+TEST(VerifyCli, GivenInputIsUsed) {
+  const std::string dir = "tests/data/models/residual";
+  const CliResult r =
+      run(model(dir) + " --input x=" + testing::source_dir() + "/" + dir + "/input_x.npy");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, ::testing::Not(HasSubstr("random inputs")));
+}
+
+// A flipped weight byte: the first diverging layer is the first layer that reads WEIGHTS
+// (byte 0 belongs to the first weighted layer); every layer before it still matches, and the
+// report names the element, both values and a STORE of that layer.
+TEST(VerifyCli, CorruptedWeightIsCaughtAtItsLayer) {
+  const CliResult r = run(model("tests/data/models/example_net") + " --debug-flip-weight-byte 0");
+  ASSERT_EQ(r.status, 1) << r.output;
+  const auto bad = lines_starting(r.output, "MISMATCH");
+  ASSERT_FALSE(bad.empty()) << r.output;
+  // "MISMATCH <layer> (<op>) -> ..." and "first diverging layer: <layer> (<op>), ..."
+  const std::string first = bad[0].substr(9, bad[0].find(" (") - 9);
+  EXPECT_THAT(bad[0], ::testing::AnyOf(HasSubstr("(QConv)"), HasSubstr("(QMatMul)")));
+  EXPECT_THAT(r.output, HasSubstr("first diverging layer: " + first + " ("));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("element [0-9]+: golden=-?[0-9.e+-]+ "
+                                                 "systemc=-?[0-9.e+-]+"));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("instruction [0-9]+: STORE "));
+  EXPECT_THAT(r.output, HasSubstr("verify: MISMATCH"));
+  // Nothing before the corrupted layer diverges.
+  const auto pos = r.output.find("MISMATCH " + first);
+  EXPECT_EQ(r.output.substr(0, pos).find("MISMATCH"), std::string::npos);
+}
+
+TEST(VerifyCli, BadInputExits2) {
+  const std::string m = model("tests/data/models/mlp");
+  EXPECT_EQ(run("/nonexistent/model.onnx").status, 2);
+  const CliResult wrong_name =
+      run(m + " --input nosuch=" + testing::source_dir() + "/tests/data/models/mlp/input_x.npy");
+  EXPECT_EQ(wrong_name.status, 2) << wrong_name.output;
+  EXPECT_THAT(wrong_name.output, HasSubstr("nosuch"));
+  EXPECT_EQ(run(m + " --input x=/nonexistent.npy").status, 2);
+  EXPECT_EQ(run(m + " --set no.such.key=1").status, 2);
+  const CliResult flip = run(m + " --debug-flip-weight-byte 999999999");
+  EXPECT_EQ(flip.status, 2) << flip.output;
+  EXPECT_THAT(flip.output, HasSubstr("outside WEIGHTS"));
+}
+
+}  // namespace
+}  // namespace bpusim
