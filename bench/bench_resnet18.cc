@@ -168,9 +168,13 @@ void print_table(const json& r) {
   std::printf("  simulated cycles %lld, MACs %lld (utilisation %.1f%%), %.3f G simulated MACs/s\n",
               r["cycles"].get<long long>(), r["macs"].get<long long>(),
               r["mac_utilisation"].get<double>() * 100, r["macs_per_second"].get<double>() / 1e9);
-  std::printf("  compile %.2f s, %lld instructions; peak RSS %.0f MiB (after sim %.0f MiB)\n",
-              r["compile_s"].get<double>(), r["instructions"].get<long long>(),
-              r["peak_rss_mib"].get<double>(), r["peak_rss_after_sim_mib"].get<double>());
+  std::printf("  PyTorch %s, %d thread(s); bpusim one simulation thread\n",
+              r["pytorch"].value("torch_version", "?").c_str(), r["pytorch"].value("threads", 0));
+  std::printf(
+      "  compile %.2f s, %lld instructions, %zu warnings; peak RSS %.0f MiB (after sim %.0f MiB)\n",
+      r["compile_s"].get<double>(), r["instructions"].get<long long>(),
+      r["compile_warnings"].size(), r["peak_rss_mib"].get<double>(),
+      r["peak_rss_after_sim_mib"].get<double>());
   if (r.contains("load_average"))
     std::printf("  machine load average (1/5/15 min) %.2f %.2f %.2f\n",
                 r["load_average"][0].get<double>(), r["load_average"][1].get<double>(),
@@ -237,6 +241,7 @@ int run(const Options& o) {
   r["macs_per_second"] = static_cast<double>(sim_result.counters.macs) / (sim_median / 1e3);
   r["compile_s"] = compile_s;
   r["instructions"] = compiled.program.code.size();
+  r["compile_warnings"] = compiled.warnings;  // ops not fused or left on the host
   r["peak_rss_after_sim_mib"] = rss_after_sim;
   r["peak_rss_mib"] = peak_rss_mib();
   r["bit_exact"] = bit_exact;
