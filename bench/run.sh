@@ -23,7 +23,10 @@ while (($#)); do
 done
 if [[ -z "$bin" ]]; then
   [[ -f "$root/build/release/build.ninja" ]] || "$root/scripts/build.sh" release
-  cmake --build "$root/build/release" --target bpusim_bench_resnet18 >/dev/null
+  log="$(cmake --build "$root/build/release" --target bpusim_bench_resnet18 2>&1)" || {
+    echo "$log" >&2
+    exit 4
+  }
   bin="$root/build/release/bench/bpusim_bench_resnet18"
 fi
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
