@@ -182,7 +182,7 @@ std::string sweep_table(const std::vector<SweepAxis>& axes, const std::vector<Sw
   auto line = [&](const std::vector<std::string>& c) {
     for (size_t k = 0; k < c.size(); ++k) {
       const bool left = k < axes.size() || k + 1 == c.size();
-      const std::string pad(width[k] - c[k].size(), ' ');
+      const std::string pad(k + 1 == c.size() ? 0 : width[k] - c[k].size(), ' ');
       s << (k ? "  " : "") << (left ? c[k] + pad : pad + c[k]);
     }
     s << "\n";
