@@ -167,6 +167,38 @@ TEST(CompilerE2E, FusedAndVectorOpsMatchGolden) {
   }
 }
 
+// A rescaled concat under each recipe (VREQ routes div, mul, and fma for the first
+// floor(C / 8) * 8 channels + mul for the rest), inputs with 13 and 6 channels behind a conv
+// (NHWC) and straight from the model input (NCHW), near-tie scales (y = 2 * x).
+TEST(CompilerE2E, ConcatRecipesMatchGolden) {
+  std::mt19937 rng(31);
+  for (const char* recipe : {"onnx", "qnnpack", "qnnpack_channels_last"}) {
+    testing::GraphBuilder b;
+    const auto x = b.input("x", DType::kU8, {1, 13, 5, 5});
+    const auto z = b.input("z", DType::kU8, {1, 6, 5, 5});
+    const auto c =
+        b.node("QConv", "conv",
+               {x, b.constant("w", testing::random_tensor(DType::kI8, {13, 13, 1, 1}, rng))},
+               {{"x_zero_point", int64_t{7}}});
+    ir::set_requant(b.last(), u8_requant(13, 0.0037f, 120, false));
+    b.output(b.node("QConcat", "cat", {c, z},
+                    {{"axis", int64_t{1}},
+                     {"x_scales", std::vector<float>{0.0173f, 0.0411f}},
+                     {"x_zero_points", std::vector<int64_t>{120, 3}},
+                     {"y_scale", 0.0346f},
+                     {"y_zero_point", int64_t{101}},
+                     {"recipe", std::string(recipe)}}));
+    for (const auto& [name, hw] : configs()) {
+      SCOPED_TRACE(name + " " + recipe);
+      const compiler::CompileResult result = compiler::compile_graph(b.g, hw);
+      for (int trial = 0; trial < 3; ++trial)
+        expect_same(result, hw,
+                    {{"x", testing::random_tensor(DType::kU8, {1, 13, 5, 5}, rng)},
+                     {"z", testing::random_tensor(DType::kU8, {1, 6, 5, 5}, rng)}});
+    }
+  }
+}
+
 }  // namespace
 }  // namespace bpusim
 
