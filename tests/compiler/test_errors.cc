@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "compiler/compile.h"
@@ -161,6 +162,48 @@ TEST(Errors, InconsistentShapes) {
   EXPECT_THAT(
       compile_error(b),
       HasSubstr("node 'c' (QConv): weight shape [2, 4, 3, 3] does not match 3 input channels"));
+}
+
+// POOL computes PyTorch's average only (docs/requantizer.md 6): the ONNX average (float mean
+// over the taps inside the image, e.g. count_include_pad = 0 with padding) is refused. In
+// fixed mode the front end gives the pool its fixed parameters; a pool whose mode differs
+// from the hardware's is refused.
+TEST(Errors, AveragePoolRecipeAndMode) {
+  auto pool = [](std::map<std::string, ir::AttrValue> extra) {
+    GraphBuilder b;
+    const auto x = b.input("x", DType::kU8, {1, 4, 6, 6});
+    std::map<std::string, ir::AttrValue> attrs{{"kernel_shape", std::vector<int64_t>{3, 3}},
+                                               {"pads", std::vector<int64_t>{1, 1, 1, 1}},
+                                               {"x_scale", 0.1f},
+                                               {"y_scale", 0.1f}};
+    attrs.merge(extra);
+    b.output(b.node("QAvgPool", "avg", {x}, attrs));
+    return b;
+  };
+  GraphBuilder onnx = pool({{"recipe", std::string("onnx")}});
+  EXPECT_THAT(compile_error(onnx),
+              AllOf(HasSubstr("node 'avg' (QAvgPool)"), HasSubstr("recipe' value 'onnx'"),
+                    HasSubstr("not supported")));
+  GraphBuilder qnnpack = pool({{"recipe", std::string("qnnpack")}});
+  EXPECT_EQ(compile_error(qnnpack), "");
+  HwConfig fixed;
+  fixed.set("requant.mode=fixed");
+  const compiler::CompileResult r = compiler::compile_graph(qnnpack.g, fixed);
+  const ir::Node& n = r.graph.nodes.back();
+  EXPECT_EQ(n.attr_string("mode", ""), "fixed");
+  // The exact encoding of PyTorch's float scale x_scale / (y_scale * float(3 * 3)).
+  const float scale = 0.1f / (0.1f * 9.0f);
+  EXPECT_EQ(std::ldexp(static_cast<double>(n.attr_int("mult", 0)),
+                       -static_cast<int>(n.attr_int("shift", 0))),
+            static_cast<double>(scale));
+  GraphBuilder fixed_pool = pool({{"recipe", std::string("qnnpack")},
+                                  {"mode", std::string("fixed")},
+                                  {"mult", int64_t{1} << 30},
+                                  {"shift", int64_t{33}}});
+  EXPECT_THAT(compile_error(fixed_pool),
+              AllOf(HasSubstr("node 'avg' (QAvgPool)"),
+                    HasSubstr("requantizer mode 'fixed' differs from the hardware's "
+                              "requant.mode 'fp32'")));
 }
 
 }  // namespace

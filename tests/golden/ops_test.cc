@@ -253,6 +253,31 @@ TEST(GoldenQAvgPool, PaddingWithAndWithoutCountIncludePad) {
   EXPECT_EQ(y.values<int8_t>()[1], 6);   // 5.5 -> 6
 }
 
+TEST(GoldenQAvgPool, QnnpackRecipeFp32AndFixed) {
+  // 2x2 windows, zp 0, scale 1 -> s = 1 / (1 * 4) = 0.25; padding taps add 0 and the
+  // divisor stays 4. Window sums 1, 3, 4, 12 (+ zp 2): fp32 rounds ties to even, fixed
+  // (mult 2^30, shift 32: exactly 0.25) rounds them away from zero.
+  const Tensor x = Tensor::from<uint8_t>({1, 1, 2, 2}, {1, 2, 3, 6});
+  PoolGeometry g;
+  g.kernel = {2, 2};
+  g.pads = {1, 1, 0, 0};
+  const Affine in{1.0f, 0}, out{1.0f, 2};
+  auto values = [](const Tensor& t) {
+    return std::vector<uint8_t>(t.values<uint8_t>().begin(), t.values<uint8_t>().end());
+  };
+  EXPECT_EQ(values(qavg_pool(x, g, in, out, DType::kU8, "t", AvgPoolRecipe::kQnnpack)),
+            (std::vector<uint8_t>{2, 3, 3, 5}));  // 0.25 -> 0, 0.75 -> 1, 1, 3
+  EXPECT_EQ(values(qavg_pool(x, g, in, out, DType::kU8, "t", AvgPoolRecipe::kQnnpack,
+                             FixedScale{1 << 30, 32})),
+            (std::vector<uint8_t>{2, 3, 3, 5}));
+  const Tensor ties = Tensor::from<uint8_t>({1, 1, 2, 2}, {2, 0, 4, 0});  // sums 2, 2, 6, 6
+  EXPECT_EQ(values(qavg_pool(ties, g, in, out, DType::kU8, "t", AvgPoolRecipe::kQnnpack)),
+            (std::vector<uint8_t>{2, 2, 4, 4}));  // 0.5 -> 0, 1.5 -> 2 (even)
+  EXPECT_EQ(values(qavg_pool(ties, g, in, out, DType::kU8, "t", AvgPoolRecipe::kQnnpack,
+                             FixedScale{1 << 30, 32})),
+            (std::vector<uint8_t>{3, 3, 4, 4}));  // 0.5 -> 1, 1.5 -> 2 (away)
+}
+
 TEST(GoldenArgmax, TiesTakeTheFirstIndex) {
   const Tensor x = Tensor::from<uint8_t>({2, 4}, {3, 7, 7, 1, 9, 9, 9, 9});
   Tensor y = argmax(x, 1, false, false, "t");
