@@ -320,3 +320,47 @@ TEST_F(SweepCli, BadOptionsExitWithCodeTwo) {
 
 }  // namespace
 }  // namespace bpusim::testing
+
+namespace bpusim::testing {
+namespace {
+
+// docs/guide.md documents what the commands write: every key of the profile JSON (top level
+// and per layer), every CSV column of the sweep, every exit code.
+class GuideDocs : public ScratchTest {};
+
+TEST_F(GuideDocs, ProfileJsonSweepCsvAndExitCodes) {
+  const std::string guide = read_text(source_dir() + "/docs/guide.md");
+  ASSERT_FALSE(guide.empty());
+  const std::string model = digits_dir() + "/model.onnx";
+  ASSERT_EQ(bpusim(cat("compile ", model, " -q -o ", path("d.bpu"))).status, 0);
+  ASSERT_EQ(
+      bpusim(cat("profile ", path("d.bpu"), " -o ", path("d.html"), " --json ", path("d.json")))
+          .status,
+      0);
+  const nlohmann::json j = read_json(path("d.json"));
+  for (const auto& [key, value] : j.items()) EXPECT_THAT(guide, HasSubstr("`" + key + "`"));
+  for (const auto& [key, value] : j["layers"][0].items())
+    EXPECT_THAT(guide, HasSubstr("`" + key + "`"));
+  for (const auto& [key, value] : j["instructions"][0].items())
+    EXPECT_THAT(guide, HasSubstr("`" + key + "`"));
+  for (const auto& [key, value] : j["cycle_breakdown"].items())
+    EXPECT_THAT(guide, HasSubstr("`" + key + "`"));
+
+  ASSERT_EQ(bpusim(cat("sweep ", model, " --set mac.rows=16 -o ", path("s.csv"))).status, 0);
+  const auto csv = parse_csv(read_text(path("s.csv")));
+  ASSERT_FALSE(csv.empty());
+  for (const std::string& column : csv[0]) {
+    std::string documented = column;  // sram_feature_bytes -> sram_<buffer>_bytes
+    for (const char* b : {"feature", "weight", "accumulator", "output", "param"}) {
+      const std::string token = cat("sram_", b, "_");
+      if (documented.rfind(token, 0) == 0)
+        documented = "sram_<buffer>_" + documented.substr(token.size());
+    }
+    if (column == "mac.rows") continue;  // an axis
+    EXPECT_THAT(guide, HasSubstr("`" + documented + "`"));
+  }
+  for (int code = 0; code <= 4; ++code) EXPECT_THAT(guide, HasSubstr(cat("\n| ", code, " | ")));
+}
+
+}  // namespace
+}  // namespace bpusim::testing
