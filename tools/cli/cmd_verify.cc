@@ -12,8 +12,9 @@
 // disassembly; the LAYERS section gives each layer's instruction range).
 // Exit codes (tools/cli/command.h): 0 everything bit-exact, 1 a mismatch, 2 bad input,
 // 3 a modeled fault.
-// Test hook: --debug-flip-weight-byte K flips the high bit of byte K of the compiled WEIGHTS
-// before the run, so the tests can check that a corrupted program is caught.
+// Test hooks: --debug-flip-weight-byte K / --debug-flip-param-byte K flip the high bit of
+// byte K of the compiled WEIGHTS / PARAMS before the run, so the tests can check that a
+// corrupted program is caught (a mismatch, or a modeled fault for an invalid record).
 #include <bit>
 #include <iostream>
 #include <map>
@@ -232,19 +233,30 @@ bool compare_layers(const compiler::CompileResult& c, const sim::ProgramResult& 
   return all_ok;
 }
 
+// The test hooks: flips the high bit of byte `k` of a section (k < 0: nothing).
+void flip_high_bit(std::vector<uint8_t>& bytes, int64_t k, const char* option,
+                   const char* section) {
+  if (k < 0) return;
+  require(k < static_cast<int64_t>(bytes.size()), option, " ", k, " is outside ", section, " (",
+          bytes.size(), " bytes)");
+  bytes[k] ^= 0x80;
+}
+
 int run_verify(const std::vector<std::string>& args) {
   po::options_description options("options");
   std::string model, hw_path;
   std::vector<std::string> inputs, sets;
   uint32_t seed = 1;
-  int64_t flip = -1;
+  int64_t flip_weight = -1, flip_param = -1;
   options.add_options()("model", po::value(&model)->required(), "ONNX model")(
       "input", po::value(&inputs)->composing(), "NAME=X.npy: a graph input (repeatable)")(
       "hw", po::value(&hw_path), "hardware config JSON file")(
       "set", po::value(&sets)->composing(), "override one hardware key: key=value (repeatable)")(
       "seed", po::value(&seed), "seed of the random inputs (default 1)")(
-      "debug-flip-weight-byte", po::value(&flip),
-      "test hook: flip the high bit of this WEIGHTS byte before the run");
+      "debug-flip-weight-byte", po::value(&flip_weight),
+      "test hook: flip the high bit of this WEIGHTS byte before the run")(
+      "debug-flip-param-byte", po::value(&flip_param),
+      "test hook: flip the high bit of this PARAMS byte before the run");
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
@@ -255,12 +267,8 @@ int run_verify(const std::vector<std::string>& args) {
     return kExitOk;
   const HwConfig hw = load_hw_config(hw_path, sets);
   compiler::CompileResult c = compiler::compile_model(model, hw);
-  if (flip >= 0) {
-    require(flip < static_cast<int64_t>(c.program.weights.bytes.size()),
-            "--debug-flip-weight-byte ", flip, " is outside WEIGHTS (",
-            c.program.weights.bytes.size(), " bytes)");
-    c.program.weights.bytes[flip] ^= 0x80;
-  }
+  flip_high_bit(c.program.weights.bytes, flip_weight, "--debug-flip-weight-byte", "WEIGHTS");
+  flip_high_bit(c.program.params.bytes, flip_param, "--debug-flip-param-byte", "PARAMS");
   const Inputs in = make_inputs(c, inputs, seed);
   if (in.random) std::cout << "random inputs, seed " << in.seed << "\n";
 

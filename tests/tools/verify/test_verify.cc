@@ -110,6 +110,27 @@ TEST(VerifyCli, CorruptedWeightIsCaughtAtItsLayer) {
   EXPECT_EQ(r.output.substr(0, pos).find("MISMATCH"), std::string::npos);
 }
 
+// A corrupted requantizer record: record 0 is channel 0 of the first weighted layer. Its
+// zero point (byte 16) + 128 changes that layer's outputs (fp32 mode); its shift's sign byte
+// (byte 15) makes the record invalid in fixed mode, a modeled fault (exit 3).
+TEST(VerifyCli, CorruptedParamRecordIsCaughtAtItsLayerOrFaults) {
+  const std::string path = model("tests/data/models/example_net");
+  const compiler::CompileResult c = compiler::compile_model(path, HwConfig{});
+  std::string weighted;
+  for (const ir::Node& n : c.graph.nodes)
+    if (weighted.empty() && (n.op == "QConv" || n.op == "QMatMul")) weighted = n.name;
+  const CliResult r = run(path + " --debug-flip-param-byte 16");
+  ASSERT_EQ(r.status, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("first diverging layer: " + weighted + " ("));
+  const auto bad = lines_starting(r.output, "MISMATCH");
+  ASSERT_FALSE(bad.empty());
+  EXPECT_EQ(bad[0].substr(9, bad[0].find(" (") - 9), weighted);
+  const CliResult fault = run(path + " --set requant.mode=fixed --debug-flip-param-byte 15");
+  EXPECT_EQ(fault.status, 3) << fault.output;
+  EXPECT_THAT(fault.output, HasSubstr("modeled fault"));
+  EXPECT_THAT(fault.output, HasSubstr("shift"));
+}
+
 TEST(VerifyCli, BadInputExits2) {
   const std::string m = model("tests/data/models/mlp");
   EXPECT_EQ(run("/nonexistent/model.onnx").status, 2);
