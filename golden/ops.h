@@ -73,8 +73,9 @@ struct Affine {
   int32_t zero_point = 0;
 };
 
-// ---- the two recipes still being measured against PyTorch (docs/pytorch-recipes.md) ----
-// Each is the single place that decides its arithmetic; swap the body to change it.
+// ---- ONNX QDQ recipes of average pooling and concat (golden only: the BPU computes the
+// PyTorch recipes below, docs/requantizer.md 6). Each is the single place that decides its
+// arithmetic.
 //
 // Average pooling, one output element. AvgWindow holds every fact a recipe may need.
 // Current recipe = ONNX QDQ semantics (DequantizeLinear -> AveragePool -> QuantizeLinear):
@@ -93,7 +94,8 @@ int32_t avg_pool_recipe(const AvgWindow& w, bool count_include_pad, const Affine
 int32_t concat_recipe(int32_t q, const Affine& in, const Affine& out, DType t);
 
 // ---- PyTorch 1.13 / qnnpack recipes (docs/pytorch-recipes.md 2.7, 2.8), chosen per node by
-// the attribute `recipe` (ir/op_set.h); the ONNX recipes above stay the default ----
+// the attribute `recipe` (ir/op_set.h); the ONNX recipes above stay the default. These are
+// the definitions the SystemC model (POOL, VREQ routes) and the compiler implement ----
 enum class AvgPoolRecipe { kOnnx, kQnnpack };
 // QNNPACK q8avgpool: acc = sum - count * zx (padding taps read zx, i.e. add 0); divisor always
 // kh * kw; s = in.scale / (out.scale * float(kh * kw)) (float32: the product first);

@@ -18,8 +18,10 @@ namespace bpusim::sim {
 // The arithmetic of each opcode on raw memory (no checks; `rec` is the record at prm_addr).
 void vadd(const isa::Operands& f, const uint8_t* a, const uint8_t* b, const isa::ParamRecord& rec,
           uint8_t* out);
+// VREQ: stage 1 (rec.route 0, per `mode`) or one of the float routes 1..3 (requant_math.h).
 void vreq(const isa::Operands& f, const uint8_t* in, const isa::ParamRecord& rec, uint8_t* out);
-// Average pooling has no mode field: it uses the hardware's requant.mode (`fixed`).
+// Average pooling has no mode field: it uses the hardware's requant.mode (`fixed`). It never
+// divides: stage 1 on the window's sum of (x - in_zp), the divisor is in the record's scale.
 void pool(const isa::Operands& f, const uint8_t* in, const isa::ParamRecord& rec, bool fixed,
           uint8_t* out);
 void argmax(const isa::Operands& f, const uint8_t* in, uint8_t* out);
