@@ -38,12 +38,6 @@ int64_t predicted_class(const Tensor& out) {
   return best;
 }
 
-// Same element type, shape and bytes.
-bool bit_exact(const Tensor& a, const Tensor& b) {
-  return a.dtype() == b.dtype() && a.numel() == b.numel() &&
-         std::equal(a.bytes().begin(), a.bytes().end(), b.bytes().begin());
-}
-
 struct DemoTally {
   int64_t images = 0;
   int64_t sim_correct = 0, torch_correct = 0;
@@ -182,12 +176,12 @@ int run_demo(const std::vector<std::string>& args) {
       }
       const Tensor& got = r.output(m.output_name);
       const golden::RunResult want = golden::run(compiled.graph, in);
-      if (bit_exact(got, want.output(m.output_name)))
+      if (got == want.output(m.output_name))  // element type, shape and bytes
         ++t.golden_exact;
       else
         t.golden_mismatches.push_back(i);
       const Tensor torch = m.torch_output(i);
-      if (bit_exact(got, torch))
+      if (got == torch)
         ++t.torch_exact;
       else
         t.torch_mismatches.push_back(i);
