@@ -5,4 +5,4 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/build.sh" release
 cd "$root"
-exec ./build/release/tools/bpusim demo "$@"
+exec ./build/release/tools/bpusim demo --report build/demo.html "$@"
