@@ -52,7 +52,9 @@ const std::array<IntKey, 20> kIntKeys{{
 
 constexpr const char* kModeKey = "requant.mode";
 
-const char* mode_name(RequantMode m) { return m == RequantMode::kFixed ? "fixed" : "fp32"; }
+const char* mode_name(RequantMode m) {
+  return m == RequantMode::kFixed ? "fixed" : "fp32";
+}
 
 RequantMode parse_mode(const std::string& value, const std::string& context) {
   if (value == "fp32") return RequantMode::kFp32;
@@ -80,8 +82,8 @@ int64_t parse_int(const std::string& key, const std::string& value, const std::s
   } catch (const std::exception&) {
     used = 0;
   }
-  require(used == value.size() && !value.empty(), context, ": ", key,
-          " must be an integer, got '", value, "'");
+  require(used == value.size() && !value.empty(), context, ": ", key, " must be an integer, got '",
+          value, "'");
   return v;
 }
 
@@ -128,9 +130,9 @@ void HwConfig::validate() const {
           " is not a power of two");
   require(acc_sram_bytes % 4 == 0, "hardware config: sram.accumulator.bytes = ", acc_sram_bytes,
           " is not a multiple of 4");
-  require(param_sram_bytes >= 64 * mac_rows, "hardware config: sram.param.bytes = ",
-          param_sram_bytes, " cannot hold one parameter record per MAC row (needs ",
-          64 * mac_rows, ")");
+  require(param_sram_bytes >= 64 * mac_rows,
+          "hardware config: sram.param.bytes = ", param_sram_bytes,
+          " cannot hold one parameter record per MAC row (needs ", 64 * mac_rows, ")");
 }
 
 nlohmann::json HwConfig::to_json() const {

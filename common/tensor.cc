@@ -18,12 +18,18 @@ constexpr std::array<DTypeInfo, 5> kDTypes{{
     {DType::kF32, 4, "float32"},
 }};
 
-const DTypeInfo& info(DType t) { return kDTypes.at(static_cast<size_t>(t)); }
+const DTypeInfo& info(DType t) {
+  return kDTypes.at(static_cast<size_t>(t));
+}
 
 }  // namespace
 
-size_t dtype_size(DType t) { return info(t).size; }
-std::string_view dtype_name(DType t) { return info(t).name; }
+size_t dtype_size(DType t) {
+  return info(t).size;
+}
+std::string_view dtype_name(DType t) {
+  return info(t).name;
+}
 
 DType dtype_from_name(std::string_view name, std::string_view context) {
   for (const auto& d : kDTypes)
@@ -63,22 +69,32 @@ void Tensor::check_type(DType want) const {
 
 double Tensor::as_double(int64_t i) const {
   switch (dtype_) {
-    case DType::kU8: return values<uint8_t>()[i];
-    case DType::kI8: return values<int8_t>()[i];
-    case DType::kI32: return values<int32_t>()[i];
-    case DType::kI64: return static_cast<double>(values<int64_t>()[i]);
-    case DType::kF32: return values<float>()[i];
+    case DType::kU8:
+      return values<uint8_t>()[i];
+    case DType::kI8:
+      return values<int8_t>()[i];
+    case DType::kI32:
+      return values<int32_t>()[i];
+    case DType::kI64:
+      return static_cast<double>(values<int64_t>()[i]);
+    case DType::kF32:
+      return values<float>()[i];
   }
   return 0;
 }
 
 int64_t Tensor::as_int(int64_t i) const {
   switch (dtype_) {
-    case DType::kU8: return values<uint8_t>()[i];
-    case DType::kI8: return values<int8_t>()[i];
-    case DType::kI32: return values<int32_t>()[i];
-    case DType::kI64: return values<int64_t>()[i];
-    case DType::kF32: return static_cast<int64_t>(values<float>()[i]);
+    case DType::kU8:
+      return values<uint8_t>()[i];
+    case DType::kI8:
+      return values<int8_t>()[i];
+    case DType::kI32:
+      return values<int32_t>()[i];
+    case DType::kI64:
+      return values<int64_t>()[i];
+    case DType::kF32:
+      return static_cast<int64_t>(values<float>()[i]);
   }
   return 0;
 }

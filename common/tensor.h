@@ -25,11 +25,26 @@ DType dtype_from_name(std::string_view name, std::string_view context);
 
 template <class T>
 constexpr DType dtype_of();
-template <> constexpr DType dtype_of<uint8_t>() { return DType::kU8; }
-template <> constexpr DType dtype_of<int8_t>() { return DType::kI8; }
-template <> constexpr DType dtype_of<int32_t>() { return DType::kI32; }
-template <> constexpr DType dtype_of<int64_t>() { return DType::kI64; }
-template <> constexpr DType dtype_of<float>() { return DType::kF32; }
+template <>
+constexpr DType dtype_of<uint8_t>() {
+  return DType::kU8;
+}
+template <>
+constexpr DType dtype_of<int8_t>() {
+  return DType::kI8;
+}
+template <>
+constexpr DType dtype_of<int32_t>() {
+  return DType::kI32;
+}
+template <>
+constexpr DType dtype_of<int64_t>() {
+  return DType::kI64;
+}
+template <>
+constexpr DType dtype_of<float>() {
+  return DType::kF32;
+}
 
 using Shape = std::vector<int64_t>;
 
@@ -46,8 +61,8 @@ class Tensor {
   template <class T>
   static Tensor from(Shape shape, const std::vector<T>& values) {
     Tensor t(dtype_of<T>(), std::move(shape));
-    require(static_cast<int64_t>(values.size()) == t.numel(), "Tensor::from: ", values.size(),
-            " values for shape ", shape_str(t.shape()));
+    if (static_cast<int64_t>(values.size()) != t.numel())  // message built only on failure
+      fail("Tensor::from: ", values.size(), " values for shape ", shape_str(t.shape()));
     std::memcpy(t.bytes_.data(), values.data(), t.bytes_.size());
     return t;
   }

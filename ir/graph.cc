@@ -19,7 +19,9 @@ const T* get_attr(const Node& n, const std::string& key, const char* type_name) 
 
 }  // namespace
 
-std::string Node::describe() const { return "node '" + name + "' (" + op + ")"; }
+std::string Node::describe() const {
+  return "node '" + name + "' (" + op + ")";
+}
 
 int64_t Node::attr_int(const std::string& key) const {
   const int64_t* v = get_attr<int64_t>(*this, key, "int");

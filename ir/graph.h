@@ -30,10 +30,10 @@ constexpr ValueId kNoValue = -1;  // an absent optional input
 struct Value {
   std::string name;
   DType dtype = DType::kF32;
-  Shape shape;                        // empty with `shape_known == false` when not inferred yet
+  Shape shape;  // empty with `shape_known == false` when not inferred yet
   bool shape_known = false;
-  std::optional<QuantParams> quant;   // set for integer tensors that carry quantized reals
-  std::optional<Tensor> constant;     // initializer or folded constant
+  std::optional<QuantParams> quant;  // set for integer tensors that carry quantized reals
+  std::optional<Tensor> constant;    // initializer or folded constant
 };
 
 using AttrValue =

@@ -13,8 +13,8 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   # Python side: PyTorch export, external reference, data set
   python3 python3-numpy python3-torch python3-torchvision python3-onnx python3-sklearn
-  # HTML report check in a real browser
-  chromium
+  # HTML report check in a real browser; waveform viewer (fst2vcd checks RTL traces)
+  chromium gtkwave
 )
 
 missing=()

@@ -11,7 +11,6 @@ namespace {
 
 using testing::error_message;
 
-
 TEST(HwConfig, DefaultsAreValidAndRoundTripThroughJson) {
   HwConfig cfg;
   cfg.validate();
@@ -46,24 +45,31 @@ TEST(HwConfig, ErrorsNameKeyAndValue) {
             std::string::npos);
   EXPECT_NE(error_message([&] { cfg.set("mac.rows=four"); }).find("must be an integer, got 'four'"),
             std::string::npos);
-  EXPECT_NE(error_message([&] { cfg.set("mac.rows"); }).find("expected key=value"), std::string::npos);
+  EXPECT_NE(error_message([&] { cfg.set("mac.rows"); }).find("expected key=value"),
+            std::string::npos);
   EXPECT_NE(error_message([&] { cfg.set("requant.mode=float"); }).find("got 'float'"),
             std::string::npos);
-  EXPECT_NE(error_message([] { load_hw_config("", {"mac.rows=0"}); }).find("mac.rows = 0 is out of range"),
-            std::string::npos);
-  EXPECT_NE(error_message([] { load_hw_config("", {"ddr.burst_bytes=48"}); }).find("not a power of two"),
+  EXPECT_NE(error_message([] {
+              load_hw_config("", {"mac.rows=0"});
+            }).find("mac.rows = 0 is out of range"),
             std::string::npos);
   EXPECT_NE(
-      error_message([] { HwConfig::from_json(nlohmann::json::parse(R"({"mac": {"rows": 1.5}})"), "h.json"); })
-          .find("h.json: key 'mac.rows' has value 1.5"),
+      error_message([] { load_hw_config("", {"ddr.burst_bytes=48"}); }).find("not a power of two"),
       std::string::npos);
-  EXPECT_NE(error_message([] { HwConfig::from_json(nlohmann::json::array(), "h.json"); }).find("JSON object"),
+  EXPECT_NE(error_message([] {
+              HwConfig::from_json(nlohmann::json::parse(R"({"mac": {"rows": 1.5}})"), "h.json");
+            }).find("h.json: key 'mac.rows' has value 1.5"),
+            std::string::npos);
+  EXPECT_NE(error_message([] {
+              HwConfig::from_json(nlohmann::json::array(), "h.json");
+            }).find("JSON object"),
             std::string::npos);
 }
 
 TEST(HwConfig, FileErrorsNameThePath) {
-  EXPECT_NE(error_message([] { HwConfig::load("/nonexistent/hw.json"); }).find("/nonexistent/hw.json"),
-            std::string::npos);
+  EXPECT_NE(
+      error_message([] { HwConfig::load("/nonexistent/hw.json"); }).find("/nonexistent/hw.json"),
+      std::string::npos);
   const std::string path = ::testing::TempDir() + "bad_hw.json";
   std::ofstream(path) << "{ \"mac\": ";
   EXPECT_NE(error_message([&] { HwConfig::load(path); }).find("invalid JSON"), std::string::npos);

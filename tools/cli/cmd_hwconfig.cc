@@ -33,7 +33,8 @@ int run_hwconfig(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-BPUSIM_COMMAND({"hwconfig", "print the effective hardware configuration (or --keys)", run_hwconfig});
+BPUSIM_COMMAND({"hwconfig", "print the effective hardware configuration (or --keys)",
+                run_hwconfig});
 
 }  // namespace
 }  // namespace bpusim::cli

@@ -48,6 +48,6 @@ std::vector<std::pair<std::string, std::string>> parse_named_paths(
 #define BPUSIM_CONCAT_INNER(a, b) a##b
 #define BPUSIM_CONCAT(a, b) BPUSIM_CONCAT_INNER(a, b)
 // Usage: BPUSIM_COMMAND({"name", "one-line summary", run_function});
-#define BPUSIM_COMMAND(...)                                             \
+#define BPUSIM_COMMAND(...)                                               \
   static const bool BPUSIM_CONCAT(bpusim_command_registered_, __LINE__) = \
       ::bpusim::cli::register_command(::bpusim::cli::Command __VA_ARGS__)

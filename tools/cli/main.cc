@@ -20,7 +20,8 @@ bool register_command(Command command) {
 
 const std::vector<Command>& commands() {
   auto& all = registry();
-  std::sort(all.begin(), all.end(), [](const Command& a, const Command& b) { return a.name < b.name; });
+  std::sort(all.begin(), all.end(),
+            [](const Command& a, const Command& b) { return a.name < b.name; });
   return all;
 }
 
@@ -76,7 +77,8 @@ int main(int argc, char** argv) {
     return args.empty() ? kExitUserError : kExitOk;
   }
   const auto& all = commands();
-  auto it = std::find_if(all.begin(), all.end(), [&](const Command& c) { return c.name == args[0]; });
+  auto it =
+      std::find_if(all.begin(), all.end(), [&](const Command& c) { return c.name == args[0]; });
   if (it == all.end()) {
     std::cerr << "bpusim: unknown command '" << args[0] << "' (see bpusim --help)\n";
     return kExitUserError;
