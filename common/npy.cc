@@ -81,7 +81,7 @@ Tensor parse_npy(const std::string& bytes, const std::string& name) {
   const size_t want = t.bytes().size();
   require(bytes.size() - data_start == want, name, ": npy data has ", bytes.size() - data_start,
           " bytes, shape ", shape_str(shape), " of ", dtype_name(dtype), " needs ", want);
-  std::memcpy(t.bytes().data(), bytes.data() + data_start, want);
+  if (want > 0) std::memcpy(t.bytes().data(), bytes.data() + data_start, want);
   return t;
 }
 

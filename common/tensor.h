@@ -63,7 +63,7 @@ class Tensor {
     Tensor t(dtype_of<T>(), std::move(shape));
     if (static_cast<int64_t>(values.size()) != t.numel())  // message built only on failure
       fail("Tensor::from: ", values.size(), " values for shape ", shape_str(t.shape()));
-    std::memcpy(t.bytes_.data(), values.data(), t.bytes_.size());
+    if (!values.empty()) std::memcpy(t.bytes_.data(), values.data(), t.bytes_.size());
     return t;
   }
 
