@@ -17,21 +17,11 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-struct CliResult {
-  int status;
-  std::string output;  // stdout and stderr
-};
+using CliResult = testing::CommandResult;
 
+// Runs the built bpusim with `args` (stdout and stderr combined).
 CliResult run(const std::string& args) {
-  const std::string command = std::string(BPUSIM_EXE) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return testing::run_command(std::string(BPUSIM_EXE) + " " + args);
 }
 
 class CompileCli : public ::testing::Test {

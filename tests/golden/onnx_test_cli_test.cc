@@ -24,11 +24,12 @@ struct CliRun {
   std::string out;
 };
 
+// Runs the built bpusim (stdout and stderr combined); no shared temporary file, since ctest
+// runs these cases in parallel processes.
 CliRun bpusim(const std::string& args) {
-  const fs::path out = fs::path(::testing::TempDir()) / "onnx_test_cli_out.txt";
-  const std::string cmd = std::string(BPUSIM_EXE) + " " + args + " > " + out.string() + " 2>&1";
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, bpusim::testing::read_text(out.string())};
+  const bpusim::testing::CommandResult r =
+      bpusim::testing::run_command(std::string(BPUSIM_EXE) + " " + args);
+  return {r.status, r.output};
 }
 
 const std::string kCases = BPUSIM_ONNX_TESTDATA;

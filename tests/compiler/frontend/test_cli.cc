@@ -25,11 +25,11 @@ struct CliRun {
   std::string out;
 };
 
+// Runs the built bpusim (stdout and stderr combined). No shared temporary file: ctest runs
+// this executable's cases in parallel processes.
 CliRun bpusim(const std::string& args) {
-  const fs::path out = fs::path(::testing::TempDir()) / "frontend_cli_out.txt";
-  const std::string cmd = std::string(BPUSIM_EXE) + " " + args + " > " + out.string() + " 2>&1";
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, testing::read_text(out.string())};
+  const testing::CommandResult r = testing::run_command(std::string(BPUSIM_EXE) + " " + args);
+  return {r.status, r.output};
 }
 
 std::string model(const std::string& name) {
