@@ -5,7 +5,7 @@
 //                         [--set key=value ...]
 //
 // Compiles DIR/model.onnx (torchvision's quantizable ResNet-18, qnnpack), then on
-// DIR/input_x.npy times sim::run_program (the SystemC cycle-aware model) and golden::run (the
+// DIR/input_x.npy times runtime::run_program on the SystemC cycle-aware model and golden::run (the
 // integer reference), each as the median of N runs, checks the model's outputs are bit-exact
 // with golden and measures golden's agreement with PyTorch (DIR/torch_qnnpack.npy: fraction
 // of equal elements, largest distance in output LSBs). With PyTorch's times from
@@ -31,7 +31,8 @@
 #include "common/npy.h"
 #include "compiler/compile.h"
 #include "golden/interpreter.h"
-#include "sim/runtime.h"
+#include "runtime/runtime.h"
+#include "sim/systemc_backend.h"
 
 namespace bpusim {
 namespace {
@@ -199,11 +200,13 @@ int run(const Options& o) {
       compiler::compile_model((o.model_dir / "model.onnx").string(), hw);
   const double compile_s = seconds_since(t0);
 
-  sim::RunOptions ro;
+  runtime::RunOptions ro;
   ro.hw = hw;
-  sim::ProgramResult sim_result;
+  sim::SystemcBackend systemc;
+  runtime::ProgramResult sim_result;
   const auto sim_ms = time_runs(
-      o.warmup, o.runs, [&] { return sim::run_program(compiled.program, inputs, ro); }, sim_result);
+      o.warmup, o.runs, [&] { return runtime::run_program(compiled.program, inputs, ro, systemc); },
+      sim_result);
   if (sim_result.fault) {
     std::fprintf(stderr, "modeled fault: %s\n", sim_result.fault->message().c_str());
     return 3;
@@ -236,8 +239,8 @@ int run(const Options& o) {
                  {"sim_over_golden", sim_median / golden_median}};
   r["cycles"] = sim_result.cycles;
   r["macs"] = sim_result.counters.macs;
-  r["mac_utilisation"] =
-      sim::mac_utilisation(sim_result.counters.macs, sim_result.cycles, hw.mac_rows, hw.mac_cols);
+  r["mac_utilisation"] = runtime::mac_utilisation(sim_result.counters.macs, sim_result.cycles,
+                                                  hw.mac_rows, hw.mac_cols);
   r["macs_per_second"] = static_cast<double>(sim_result.counters.macs) / (sim_median / 1e3);
   r["compile_s"] = compile_s;
   r["instructions"] = compiled.program.code.size();

@@ -42,10 +42,11 @@ Bpu::Bpu(sc_core::sc_module_name name)
       mac_("mac_array", memories_),
       requant_("requantizer", memories_),
       vector_("vector_unit", memories_),
-      load_("load_engine", Engine::kLoad, state_, load_q_, memories_, counters_, banks_released_),
-      compute_("compute_engine", Engine::kCompute, state_, compute_q_, memories_, counters_,
-               banks_released_),
-      store_("store_engine", Engine::kStore, state_, store_q_, memories_, counters_,
+      load_("load_engine", runtime::Engine::kLoad, state_, load_q_, memories_, counters_,
+            banks_released_),
+      compute_("compute_engine", runtime::Engine::kCompute, state_, compute_q_, memories_,
+               counters_, banks_released_),
+      store_("store_engine", runtime::Engine::kStore, state_, store_q_, memories_, counters_,
              banks_released_) {
   // Tokens: LOAD pops C2L (its next) and pushes L2C; COMPUTE pops L2C/S2C and pushes C2L/C2S;
   // STORE pops C2S (its previous) and pushes S2C.
@@ -60,8 +61,10 @@ Bpu::Bpu(sc_core::sc_module_name name)
     compute_.bind_unit(op, &vector_);
   compute_.bind_unit(Opcode::NOP, &control_);
   compute_.bind_unit(Opcode::FINISH, &control_);
-  const std::array<std::pair<InstrQueue*, Engine>, 3> queues{
-      {{&load_q_, Engine::kLoad}, {&compute_q_, Engine::kCompute}, {&store_q_, Engine::kStore}}};
+  const std::array<std::pair<InstrQueue*, runtime::Engine>, 3> queues{
+      {{&load_q_, runtime::Engine::kLoad},
+       {&compute_q_, runtime::Engine::kCompute},
+       {&store_q_, runtime::Engine::kStore}}};
   for (auto [q, e] : queues)
     q->on_depth = [this, e = e](int64_t depth) {
       counters_.queue_log.push_back({state_.cycle(), e, depth});
@@ -90,7 +93,7 @@ void Bpu::reset_run() {
   state_.abort = false;
   state_.fault.reset();
   state_.start_cycle = now_cycle();
-  counters_ = PerfCounters{};
+  counters_ = runtime::PerfCounters{};
   for (InstrQueue* q : {&load_q_, &compute_q_, &store_q_}) q->reset(hw_.queue_depth);
   for (TokenFifo* t : {&l2c_, &c2l_, &c2s_, &s2c_}) t->reset();
   dma_.port.reset();
@@ -98,11 +101,11 @@ void Bpu::reset_run() {
     a->busy_cycles = 0;
 }
 
-std::optional<Fault> Bpu::deadlock() const {
+std::optional<runtime::Fault> Bpu::deadlock() const {
   for (const QueueEngine* e : {&load_, &compute_, &store_}) {
     if (e->idle()) continue;
     const Decoded* d = e->current();
-    Fault f;
+    runtime::Fault f;
     f.unit = e->basename();
     f.reason = cat("deadlock: the ", e->basename(), " waits for ", e->waiting_for(),
                    " that no instruction will provide");
@@ -114,7 +117,7 @@ std::optional<Fault> Bpu::deadlock() const {
     return f;
   }
   if (!controller_.idle()) {
-    Fault f;
+    runtime::Fault f;
     f.unit = "fetch";
     f.reason = "deadlock: the controller cannot dispatch into a full queue";
     return f;
@@ -122,13 +125,15 @@ std::optional<Fault> Bpu::deadlock() const {
   return std::nullopt;
 }
 
-SegmentResult Bpu::run(std::span<const isa::Instruction> code, int64_t first, int64_t end) {
+runtime::SegmentResult Bpu::run(std::span<const isa::Instruction> code, int64_t first,
+                                int64_t end) {
   require(first >= 0 && first <= end && end <= static_cast<int64_t>(code.size()), "BPU segment [",
           first, ", ", end, ") is outside CODE (", code.size(), " instructions)");
   return SimThread::get().call([&] { return run_now(code, first, end); });
 }
 
-SegmentResult Bpu::run_now(std::span<const isa::Instruction> code, int64_t first, int64_t end) {
+runtime::SegmentResult Bpu::run_now(std::span<const isa::Instruction> code, int64_t first,
+                                    int64_t end) {
   program_.clear();
   program_.reserve(static_cast<size_t>(end - first));
   for (int64_t i = first; i < end; ++i) program_.push_back(Decoded::from(i, code[i]));
@@ -136,7 +141,7 @@ SegmentResult Bpu::run_now(std::span<const isa::Instruction> code, int64_t first
   reset_run();
   state_.start.notify(sc_core::SC_ZERO_TIME);
   sc_core::sc_start();
-  SegmentResult result;
+  runtime::SegmentResult result;
   result.cycles = state_.cycle();
   if (!state_.fault) {
     if (auto f = deadlock()) {
@@ -149,13 +154,13 @@ SegmentResult Bpu::run_now(std::span<const isa::Instruction> code, int64_t first
     result.cycles = state_.fault->cycle;
   }
   counters_.cycles = result.cycles;
-  counters_.unit_busy[static_cast<int>(UnitId::kDdr)] = dma_.port.busy_cycles();
-  counters_.unit_busy[static_cast<int>(UnitId::kMac)] = mac_.activity.busy_cycles;
-  counters_.unit_busy[static_cast<int>(UnitId::kRequant)] = requant_.activity.busy_cycles;
-  counters_.unit_busy[static_cast<int>(UnitId::kVector)] = vector_.activity.busy_cycles;
-  counters_.unit_busy[static_cast<int>(UnitId::kControl)] = control_.activity.busy_cycles;
+  counters_.unit_busy[static_cast<int>(runtime::UnitId::kDdr)] = dma_.port.busy_cycles();
+  counters_.unit_busy[static_cast<int>(runtime::UnitId::kMac)] = mac_.activity.busy_cycles;
+  counters_.unit_busy[static_cast<int>(runtime::UnitId::kRequant)] = requant_.activity.busy_cycles;
+  counters_.unit_busy[static_cast<int>(runtime::UnitId::kVector)] = vector_.activity.busy_cycles;
+  counters_.unit_busy[static_cast<int>(runtime::UnitId::kControl)] = control_.activity.busy_cycles;
   result.counters = std::move(counters_);
-  counters_ = PerfCounters{};
+  counters_ = runtime::PerfCounters{};
   return result;
 }
 

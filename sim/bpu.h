@@ -21,14 +21,15 @@
 
 #include "common/hw_config.h"
 #include "isa/isa.h"
+#include "runtime/backend.h"
+#include "runtime/ddr.h"
+#include "runtime/fault.h"
+#include "runtime/perf_counters.h"
 #include "sim/controller.h"
-#include "sim/ddr.h"
 #include "sim/dma_engine.h"
-#include "sim/fault.h"
 #include "sim/instr_queue.h"
 #include "sim/mac_array.h"
 #include "sim/memories.h"
-#include "sim/perf_counters.h"
 #include "sim/queue_engine.h"
 #include "sim/requantizer.h"
 #include "sim/run_state.h"
@@ -37,12 +38,6 @@
 #include "sim/vector_unit.h"
 
 namespace bpusim::sim {
-
-struct SegmentResult {
-  int64_t cycles = 0;  // from the first fetch to the last instruction's end (or the fault)
-  std::optional<Fault> fault;
-  PerfCounters counters;
-};
 
 class Bpu : public sc_core::sc_module {
  public:
@@ -53,14 +48,14 @@ class Bpu : public sc_core::sc_module {
   void configure(const HwConfig& hw);
   const HwConfig& config() const { return hw_; }
 
-  Ddr& ddr() { return ddr_; }
+  runtime::Ddr& ddr() { return ddr_; }
   Sram& sram(Buf b) { return memories_.of(b); }
   // The MAC array and the requantizer, for the RTL co-simulation backend.
   const MacArray& mac_array() const { return mac_; }
 
   // Runs code[first, end): fetch stops after FINISH or at `end`. SRAM and DDR contents persist
   // across runs (segments of one program); configure() clears them.
-  SegmentResult run(std::span<const isa::Instruction> code, int64_t first, int64_t end);
+  runtime::SegmentResult run(std::span<const isa::Instruction> code, int64_t first, int64_t end);
 
   // Unit activity as a VCD file for GTKWave (`path` should end in ".vcd"), from now on.
   void open_vcd(const std::string& path);
@@ -70,17 +65,18 @@ class Bpu : public sc_core::sc_module {
   explicit Bpu(sc_core::sc_module_name name);
   // The bodies of the public calls, on the kernel thread.
   void configure_now(const HwConfig& hw);
-  SegmentResult run_now(std::span<const isa::Instruction> code, int64_t first, int64_t end);
+  runtime::SegmentResult run_now(std::span<const isa::Instruction> code, int64_t first,
+                                 int64_t end);
   void open_vcd_now(const std::string& path);
   void close_vcd_now();
   void reset_run();
-  std::optional<Fault> deadlock() const;
+  std::optional<runtime::Fault> deadlock() const;
 
   HwConfig hw_;
   RunState state_;
-  PerfCounters counters_;
+  runtime::PerfCounters counters_;
   sc_core::sc_event banks_released_;
-  Ddr ddr_;
+  runtime::Ddr ddr_;
   Sram feature_, weight_, acc_, output_, param_;
   Memories memories_;
   InstrQueue load_q_, compute_q_, store_q_;

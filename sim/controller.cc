@@ -6,7 +6,7 @@
 namespace bpusim::sim {
 
 Controller::Controller(sc_core::sc_module_name name, RunState& state,
-                       std::array<InstrQueue*, 3> queues, PerfCounters& counters)
+                       std::array<InstrQueue*, 3> queues, runtime::PerfCounters& counters)
     : sc_core::sc_module(name), pc("pc"), state_(state), queues_(queues), counters_(counters) {
   SC_THREAD(fetch);
 }
@@ -25,8 +25,8 @@ void Controller::fetch() {
       d.dispatch = state_.cycle();
       const bool ok = queues_[static_cast<int>(d.queue)]->push(&d, waited);
       d.dispatch += waited;
-      const int fetch = static_cast<int>(Engine::kFetch);
-      counters_.stalls[fetch][static_cast<int>(Stall::kQueueFull)] += waited;
+      const int fetch = static_cast<int>(runtime::Engine::kFetch);
+      counters_.stalls[fetch][static_cast<int>(runtime::Stall::kQueueFull)] += waited;
       counters_.engine_busy[fetch] += timing::kFetchCycles;
       if (!ok || d.op == isa::Opcode::FINISH) break;
     }

@@ -8,9 +8,9 @@
 #include <span>
 #include <systemc>
 
+#include "runtime/perf_counters.h"
 #include "sim/decoded.h"
 #include "sim/instr_queue.h"
-#include "sim/perf_counters.h"
 #include "sim/run_state.h"
 #include "sim/unit.h"
 
@@ -19,7 +19,7 @@ namespace bpusim::sim {
 class Controller : public sc_core::sc_module {
  public:
   Controller(sc_core::sc_module_name name, RunState& state, std::array<InstrQueue*, 3> queues,
-             PerfCounters& counters);
+             runtime::PerfCounters& counters);
 
   // The instructions of the next run (decoded by the top; they outlive the run).
   void load(std::span<Decoded> program) { program_ = program; }
@@ -33,7 +33,7 @@ class Controller : public sc_core::sc_module {
 
   RunState& state_;
   std::array<InstrQueue*, 3> queues_;
-  PerfCounters& counters_;
+  runtime::PerfCounters& counters_;
   std::span<Decoded> program_;
   bool idle_ = true;
 };

@@ -7,14 +7,14 @@
 #include <optional>
 #include <string>
 
-#include "sim/ddr.h"
+#include "runtime/ddr.h"
 #include "sim/sram.h"
 
 namespace bpusim::sim {
 
 struct Memories {
   std::array<Sram*, kNumSrams> sram{};
-  Ddr* ddr = nullptr;
+  runtime::Ddr* ddr = nullptr;
 
   Sram& of(Buf b) const { return *sram[static_cast<int>(b)]; }
   int64_t size(Buf b) const { return b == Buf::kDdr ? ddr->size() : of(b).size(); }

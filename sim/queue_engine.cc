@@ -5,9 +5,9 @@
 
 namespace bpusim::sim {
 
-QueueEngine::QueueEngine(sc_core::sc_module_name name, Engine id, RunState& state,
-                         InstrQueue& queue, const Memories& memories, PerfCounters& counters,
-                         sc_core::sc_event& banks_released)
+QueueEngine::QueueEngine(sc_core::sc_module_name name, runtime::Engine id, RunState& state,
+                         InstrQueue& queue, const Memories& memories,
+                         runtime::PerfCounters& counters, sc_core::sc_event& banks_released)
     : sc_core::sc_module(name),
       busy("busy"),
       instr("instr"),
@@ -61,7 +61,8 @@ bool QueueEngine::pop_token(TokenFifo* fifo, const char* which) {
 }
 
 void QueueEngine::fault(const Decoded& d, std::string reason) {
-  state_.raise(Fault{d.index, d.name(), d.fields_text(), engine_name(id_), std::move(reason), 0});
+  state_.raise(runtime::Fault{d.index, d.name(), d.fields_text(), runtime::engine_name(id_),
+                              std::move(reason), 0});
 }
 
 bool QueueEngine::intra_conflict(const Plan& p) const {
@@ -103,21 +104,21 @@ void QueueEngine::release_banks(const std::array<BankSet, kNumSrams>& held) {
 
 bool QueueEngine::execute(const Decoded& d, int64_t queue_wait) {
   current_ = &d;
-  InstrRecord r;
+  runtime::InstrRecord r;
   r.index = d.index;
   r.op = d.op;
   r.queue = d.queue;
   r.dispatch = d.dispatch;
   r.issue = state_.cycle();
-  r.stall[static_cast<int>(Stall::kQueueEmpty)] = queue_wait;
+  r.stall[static_cast<int>(runtime::Stall::kQueueEmpty)] = queue_wait;
 
   if (d.f.pop_prev && !pop_token(pop_prev_, "pop_prev")) return false;
   if (d.f.pop_next && !pop_token(pop_next_, "pop_next")) return false;
-  r.stall[static_cast<int>(Stall::kTokenWait)] = state_.cycle() - r.issue;
+  r.stall[static_cast<int>(runtime::Stall::kTokenWait)] = state_.cycle() - r.issue;
 
   Unit* unit = units_[static_cast<size_t>(d.op)];
   if (unit == nullptr) {
-    fault(d, cat("no unit of the ", engine_name(id_), " engine executes ", d.name()));
+    fault(d, cat("no unit of the ", runtime::engine_name(id_), " engine executes ", d.name()));
     return false;
   }
   Plan plan = unit->plan(d);
@@ -135,12 +136,12 @@ bool QueueEngine::execute(const Decoded& d, int64_t queue_wait) {
   if (intra_conflict(plan)) {
     const int64_t extra = (timing::kConflictFactor - 1) * plan.beats;  // rule 9
     plan.cycles += extra;
-    r.stall[static_cast<int>(Stall::kBankConflict)] += extra;
+    r.stall[static_cast<int>(runtime::Stall::kBankConflict)] += extra;
   }
   const int64_t before_banks = state_.cycle();
   std::array<BankSet, kNumSrams> held{};
   if (!acquire_banks(plan, held)) return false;
-  r.stall[static_cast<int>(Stall::kBankConflict)] += state_.cycle() - before_banks;
+  r.stall[static_cast<int>(runtime::Stall::kBankConflict)] += state_.cycle() - before_banks;
 
   r.start = state_.cycle();
   waiting_ = "its unit";
@@ -151,7 +152,8 @@ bool QueueEngine::execute(const Decoded& d, int64_t queue_wait) {
   busy.write(false);
   release_banks(held);
   if (plan.bus_bytes > 0)
-    r.stall[static_cast<int>(Stall::kDdrBandwidth)] = std::max<int64_t>(0, r.end - r.start - alone);
+    r.stall[static_cast<int>(runtime::Stall::kDdrBandwidth)] =
+        std::max<int64_t>(0, r.end - r.start - alone);
 
   if (d.f.push_prev) push_prev_->push();
   if (d.f.push_next) push_next_->push();
@@ -159,7 +161,7 @@ bool QueueEngine::execute(const Decoded& d, int64_t queue_wait) {
   r.macs = plan.macs;
   r.ddr_bytes = plan.payload_bytes;
   const int e = static_cast<int>(id_);
-  for (int s = 0; s < kNumStalls; ++s) counters_.stalls[e][s] += r.stall[s];
+  for (int s = 0; s < runtime::kNumStalls; ++s) counters_.stalls[e][s] += r.stall[s];
   counters_.engine_busy[e] += r.end - r.start;
   counters_.macs += r.macs;
   if (plan.bus_bytes > 0) {

@@ -10,9 +10,9 @@
 #include <string>
 #include <systemc>
 
+#include "runtime/perf_counters.h"
 #include "sim/instr_queue.h"
 #include "sim/memories.h"
-#include "sim/perf_counters.h"
 #include "sim/run_state.h"
 #include "sim/token_fifo.h"
 #include "sim/unit.h"
@@ -21,8 +21,9 @@ namespace bpusim::sim {
 
 class QueueEngine : public sc_core::sc_module {
  public:
-  QueueEngine(sc_core::sc_module_name name, Engine id, RunState& state, InstrQueue& queue,
-              const Memories& memories, PerfCounters& counters, sc_core::sc_event& banks_released);
+  QueueEngine(sc_core::sc_module_name name, runtime::Engine id, RunState& state, InstrQueue& queue,
+              const Memories& memories, runtime::PerfCounters& counters,
+              sc_core::sc_event& banks_released);
 
   // Token FIFOs toward the previous / next queue (nullptr where the queue has no neighbour).
   void bind_tokens(TokenFifo* pop_prev, TokenFifo* pop_next, TokenFifo* push_prev,
@@ -52,11 +53,11 @@ class QueueEngine : public sc_core::sc_module {
   bool intra_conflict(const Plan& p) const;
   void fault(const Decoded& d, std::string reason);
 
-  Engine id_;
+  runtime::Engine id_;
   RunState& state_;
   InstrQueue& queue_;
   const Memories& mem_;
-  PerfCounters& counters_;
+  runtime::PerfCounters& counters_;
   sc_core::sc_event& banks_released_;
   TokenFifo* pop_prev_ = nullptr;
   TokenFifo* pop_next_ = nullptr;

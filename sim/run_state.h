@@ -7,8 +7,8 @@
 #include <optional>
 #include <systemc>
 
+#include "runtime/fault.h"
 #include "sim/clock.h"
-#include "sim/fault.h"
 
 namespace bpusim::sim {
 
@@ -16,12 +16,12 @@ struct RunState {
   sc_core::sc_event start;  // notified by Bpu::run; every engine's outer loop waits for it
   bool abort = false;
   sc_core::sc_event abort_event;
-  std::optional<Fault> fault;
+  std::optional<runtime::Fault> fault;
   int64_t start_cycle = 0;  // absolute cycle of the run's start (cycles are reported from it)
 
   int64_t cycle() const { return now_cycle() - start_cycle; }
   // Records the first fault and aborts the run.
-  void raise(Fault f) {
+  void raise(runtime::Fault f) {
     if (!fault) {
       f.cycle = cycle();
       fault = std::move(f);

@@ -1,5 +1,5 @@
-// End to end: compile_model -> the SystemC runtime (sim/runtime.h) vs the golden interpreter
-// on the compiled canonical graph, bit for bit, on several hardware configurations.
+// End to end: compile_model -> the runtime (runtime/runtime.h) on the SystemC model vs the golden
+// interpreter on the compiled canonical graph, bit for bit, on several hardware configurations.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -7,7 +7,8 @@
 #include "common/npy.h"
 #include "compiler/compile.h"
 #include "golden/interpreter.h"
-#include "sim/runtime.h"
+#include "runtime/runtime.h"
+#include "sim/systemc_backend.h"
 #include "tests/compiler/graph_builder.h"
 #include "tests/support/test_util.h"
 
@@ -28,9 +29,10 @@ std::vector<std::pair<std::string, HwConfig>> configs() {
 // Runs `result` on the SystemC model and the golden interpreter and compares every output.
 void expect_same(const compiler::CompileResult& result, const HwConfig& hw,
                  const std::map<std::string, Tensor>& inputs) {
-  sim::RunOptions o;
+  runtime::RunOptions o;
   o.hw = hw;
-  const sim::ProgramResult got = sim::run_program(result.program, inputs, o);
+  sim::SystemcBackend systemc;
+  const runtime::ProgramResult got = runtime::run_program(result.program, inputs, o, systemc);
   ASSERT_FALSE(got.fault.has_value()) << got.fault->message();
   const golden::RunResult want = golden::run(result.graph, inputs);
   ASSERT_EQ(got.outputs.size(), want.outputs.size());

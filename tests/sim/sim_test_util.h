@@ -49,13 +49,13 @@ class Machine {
   }
 
   // Assembles `text` and runs it as one segment.
-  SegmentResult run(const std::string& text) {
+  runtime::SegmentResult run(const std::string& text) {
     code_ = isa::assemble(text, "test.s");
     return bpu_.run(code_, 0, static_cast<int64_t>(code_.size()));
   }
   // Runs and expects no fault.
-  SegmentResult run_ok(const std::string& text) {
-    SegmentResult r = run(text);
+  runtime::SegmentResult run_ok(const std::string& text) {
+    runtime::SegmentResult r = run(text);
     EXPECT_FALSE(r.fault.has_value()) << r.fault->message();
     return r;
   }
@@ -73,7 +73,7 @@ inline std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
 }
 
 // The record of one instruction index in a run's counters (nullptr when absent).
-inline const InstrRecord* record_of(const SegmentResult& r, int64_t index) {
+inline const runtime::InstrRecord* record_of(const runtime::SegmentResult& r, int64_t index) {
   for (const auto& rec : r.counters.instrs)
     if (rec.index == index) return &rec;
   return nullptr;

@@ -1,17 +1,18 @@
 // `bpusim run` end to end: outputs, summary, trace, VCD, report; refusal of another
-// configuration (exit 2) and a modeled fault (exit 3).
+// configuration (exit 2), a modeled fault (exit 3) and the --backend option.
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "common/npy.h"
+#include "tests/runtime/tiny_program.h"
 #include "tests/sim/sim_test_util.h"
-#include "tests/sim/tiny_program.h"
 #include "tests/support/test_util.h"
 
 namespace bpusim::sim::testing {
 namespace {
 
+using runtime::testing::tiny_program;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
@@ -56,6 +57,7 @@ TEST_F(Cli, RunWritesOutputsSummaryTraceVcdAndReport) {
   const auto report = nlohmann::json::parse(bpusim::testing::read_text(path("r.json")));
   EXPECT_GT(report["cycles"].get<int64_t>(), 0);
   EXPECT_TRUE(report["fault"].is_null());
+  EXPECT_EQ(report["backend"], "systemc");  // the default
   const std::string vcd = bpusim::testing::read_text(path("w.vcd"));
   EXPECT_THAT(vcd, HasSubstr("$var"));
   const size_t scope = vcd.find("$scope module compute_engine $end");
@@ -85,6 +87,23 @@ TEST_F(Cli, ModeledFaultExitsThree) {
   EXPECT_THAT(out, HasSubstr("fault at instruction 2 (VREQ"));
   const auto report = nlohmann::json::parse(bpusim::testing::read_text(path("r.json")));
   EXPECT_EQ(report["fault"]["instruction"], 2);
+}
+
+TEST_F(Cli, BackendOptionChoosesTheBackend) {
+  std::string out;
+  ASSERT_EQ(bpusim(cat("run ", path("tiny.bpu"), " --input x=", path("x.npy"), " --output-dir ",
+                       path("out"), " --backend systemc"),
+                   out),
+            0)
+      << out;
+  EXPECT_EQ(read_npy(path("out/index.npy")).values<int64_t>()[0], 5);
+  EXPECT_EQ(bpusim(cat("run ", path("tiny.bpu"), " --input x=", path("x.npy"), " --output-dir ",
+                       path("out"), " --backend nope"),
+                   out),
+            2);
+  EXPECT_THAT(out, HasSubstr("unknown backend 'nope'; available: systemc"));
+  ASSERT_EQ(bpusim("run --help", out), 0);
+  EXPECT_THAT(out, HasSubstr("--backend"));
 }
 
 }  // namespace

@@ -8,17 +8,17 @@ namespace {
 
 using ::testing::HasSubstr;
 
-Fault expect_fault(Machine& m, const std::string& text) {
-  SegmentResult r = m.run(text);
+runtime::Fault expect_fault(Machine& m, const std::string& text) {
+  runtime::SegmentResult r = m.run(text);
   EXPECT_TRUE(r.fault.has_value()) << text;
-  return r.fault.value_or(Fault{});
+  return r.fault.value_or(runtime::Fault{});
 }
 
 TEST(Faults, OutOfRangeFeatureReadNamesInstructionAndFields) {
   HwConfig hw;
   hw.feature_sram_bytes = 1024;
   Machine m(hw);
-  const Fault f = expect_fault(m, R"(
+  const runtime::Fault f = expect_fault(m, R"(
     NOP
     CONV in_addr=0x300 wgt_addr=0x0 acc_addr=0x0 in_h=4 in_w=4 in_c=32 out_h=4 out_w=4 out_c=1 k_h=1 k_w=1 stride_h=1 stride_w=1 dil_h=1 dil_w=1
     FINISH
@@ -35,7 +35,7 @@ TEST(Faults, OutOfRangeFeatureReadNamesInstructionAndFields) {
 
 TEST(Faults, MisalignedAccumulatorAddress) {
   Machine m;
-  const Fault f = expect_fault(m, R"(
+  const runtime::Fault f = expect_fault(m, R"(
     REQUANT acc_addr=0x6 out_addr=0x0 prm_addr=0x0 n_pix=1 n_ch=1 out_type=u8
   )");
   EXPECT_EQ(f.instr_index, 0);
@@ -47,7 +47,8 @@ TEST(Faults, MisalignedAccumulatorAddress) {
 
 TEST(Faults, MisalignedParameterRecord) {
   Machine m;
-  const Fault f = expect_fault(m, "VADD a_addr=0x0 b_addr=0x0 out_addr=0x0 prm_addr=0x20 n=4");
+  const runtime::Fault f =
+      expect_fault(m, "VADD a_addr=0x0 b_addr=0x0 out_addr=0x0 prm_addr=0x20 n=4");
   EXPECT_THAT(f.reason, HasSubstr("prm_addr"));
   EXPECT_THAT(f.reason, HasSubstr("64-byte"));
 }
@@ -56,7 +57,7 @@ TEST(Faults, DdrOutOfRange) {
   HwConfig hw;
   hw.ddr_size_bytes = 1 << 20;
   Machine m(hw);
-  const Fault f = expect_fault(m, R"(
+  const runtime::Fault f = expect_fault(m, R"(
     LOAD buf=FEATURE sram_addr=0x0 dram_addr=0xff000 n0=256 n1=17 n2=1 dram_stride1=0x100
   )");
   EXPECT_EQ(f.opcode, "LOAD");
@@ -69,7 +70,7 @@ TEST(Faults, StoreBeyondOutputSram) {
   HwConfig hw;
   hw.output_sram_bytes = 4096;
   Machine m(hw);
-  const Fault f =
+  const runtime::Fault f =
       expect_fault(m, "STORE buf=OUTPUT sram_addr=0xf00 dram_addr=0x0 n0=512 n1=1 n2=1");
   EXPECT_EQ(f.unit, "store");
   EXPECT_THAT(f.reason, HasSubstr("OUTPUT"));
@@ -100,14 +101,15 @@ TEST(Faults, ParameterRecordWithAnImpossibleShift) {
   r.mult = 1 << 30;
   r.shift = 63;
   m.put_records(0x0, {isa::ParamRecord{}, r});
-  const Fault f = expect_fault(m, "REQUANT n_pix=1 n_ch=2 prm_addr=0x0 mode=fixed out_type=u8");
+  const runtime::Fault f =
+      expect_fault(m, "REQUANT n_pix=1 n_ch=2 prm_addr=0x0 mode=fixed out_type=u8");
   EXPECT_THAT(f.reason, HasSubstr("PARAM record 1 at 0x40"));
   EXPECT_THAT(f.reason, HasSubstr("shift = 63"));
 }
 
 TEST(Faults, MissingTokenIsADeadlock) {
   Machine m;
-  const Fault f = expect_fault(m, R"(
+  const runtime::Fault f = expect_fault(m, R"(
     LOAD buf=FEATURE sram_addr=0x0 dram_addr=0x0 n0=16 n1=1 n2=1
     CONV in_h=1 in_w=1 in_c=1 out_h=1 out_w=1 out_c=1 k_h=1 k_w=1 stride_h=1 stride_w=1 dil_h=1 dil_w=1 +pop_prev
     FINISH
@@ -123,7 +125,8 @@ TEST(Faults, TheModelRunsCleanlyAfterAFault) {
   expect_fault(m, "COPY src_buf=OUTPUT src_addr=0xffffff dst_addr=0x0 n=1");
   expect_fault(m, "NOP +pop_next\nFINISH");  // deadlock on S2C
   m.put(Buf::kFeature, 0, {42});
-  const SegmentResult r = m.run_ok("COPY src_buf=FEATURE src_addr=0x0 dst_addr=0x7 n=1\nFINISH");
+  const runtime::SegmentResult r =
+      m.run_ok("COPY src_buf=FEATURE src_addr=0x0 dst_addr=0x7 n=1\nFINISH");
   EXPECT_EQ(m.get(Buf::kOutput, 7, 1)[0], 42);
   EXPECT_EQ(r.counters.instrs.size(), 2u);
 }

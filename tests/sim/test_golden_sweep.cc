@@ -217,7 +217,7 @@ void conv_case(Machine& m, Rng& rng, const std::string& label) {
           " n_ch=", out_c, " mode=", rq.mode == ir::Stage1Mode::kFixed ? "fixed" : "fp32",
           " out_type=", out_type, " has_res=", has_add, " res_signed=", res.dtype() == DType::kI8,
           " a_signed=", rq.out_dtype == DType::kI8, "\nFINISH\n");
-  const SegmentResult r = m.run(code);
+  const runtime::SegmentResult r = m.run(code);
   ASSERT_FALSE(r.fault) << label << ": " << r.fault->message() << "\n" << code;
   const size_t esize = out_type == 2 ? 4 : 1;
   const auto got = m.get(Buf::kOutput, 0, static_cast<size_t>(oh * ow * out_c) * esize);

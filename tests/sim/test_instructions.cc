@@ -340,7 +340,8 @@ TEST(Instructions, VreqFloatRoutes) {
   ParamRecord bad;
   bad.route = 4;
   m.put_records(0, {bad});
-  const SegmentResult f = m.run("VREQ in_addr=0x0 out_addr=0x0 prm_addr=0x0 n=4 mode=fp32");
+  const runtime::SegmentResult f =
+      m.run("VREQ in_addr=0x0 out_addr=0x0 prm_addr=0x0 n=4 mode=fp32");
   ASSERT_TRUE(f.fault.has_value());
   EXPECT_NE(f.fault->message().find("route = 4 is out of range [0, 3]"), std::string::npos)
       << f.fault->message();

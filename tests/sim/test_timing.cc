@@ -10,20 +10,20 @@ namespace {
 
 using bpusim::cat;
 
-int64_t duration(const SegmentResult& r, int64_t index) {
-  const InstrRecord* rec = record_of(r, index);
+int64_t duration(const runtime::SegmentResult& r, int64_t index) {
+  const runtime::InstrRecord* rec = record_of(r, index);
   EXPECT_NE(rec, nullptr) << "instruction " << index << " did not run";
   return rec ? rec->end - rec->start : -1;
 }
-int64_t stall(const SegmentResult& r, int64_t index, Stall s) {
-  const InstrRecord* rec = record_of(r, index);
+int64_t stall(const runtime::SegmentResult& r, int64_t index, runtime::Stall s) {
+  const runtime::InstrRecord* rec = record_of(r, index);
   return rec ? rec->stall[static_cast<int>(s)] : -1;
 }
 
 // ---- Rule 1: fetch and dispatch
 TEST(Timing, Rule1FetchDispatchesOneInstructionPerCycle) {
   Machine m;
-  const SegmentResult r = m.run_ok("NOP\nNOP\nNOP\nNOP\nFINISH");
+  const runtime::SegmentResult r = m.run_ok("NOP\nNOP\nNOP\nNOP\nFINISH");
   for (int64_t i = 0; i < 5; ++i) EXPECT_EQ(record_of(r, i)->dispatch, i + 1);
   EXPECT_EQ(r.cycles, 5 + 1);  // the last instruction dispatches at 5 and runs 1 cycle
 }
@@ -34,7 +34,7 @@ TEST(Timing, Rule1FullQueueStallsFetch) {
   Machine m(hw);
   // Each LOAD: one 64-byte burst = 64 + 64/32 = 66 cycles. LOAD 0 leaves the queue at once,
   // LOADs 1 and 2 fill it, LOAD 3 (fetched at cycle 4) waits until LOAD 0 ends at 1 + 66.
-  const SegmentResult r = m.run_ok(R"(
+  const runtime::SegmentResult r = m.run_ok(R"(
     LOAD buf=FEATURE n0=32 n1=1 n2=1
     LOAD buf=FEATURE n0=32 n1=1 n2=1
     LOAD buf=FEATURE n0=32 n1=1 n2=1
@@ -42,14 +42,15 @@ TEST(Timing, Rule1FullQueueStallsFetch) {
     FINISH
   )");
   EXPECT_EQ(record_of(r, 3)->dispatch, 67);
-  EXPECT_EQ(
-      r.counters.stalls[static_cast<int>(Engine::kFetch)][static_cast<int>(Stall::kQueueFull)], 63);
+  EXPECT_EQ(r.counters.stalls[static_cast<int>(runtime::Engine::kFetch)]
+                             [static_cast<int>(runtime::Stall::kQueueFull)],
+            63);
 }
 
 // ---- Rule 2: control instructions
 TEST(Timing, Rule2ControlInstructionsTakeOneCycle) {
   Machine m;
-  const SegmentResult r = m.run_ok("NOP\nLOAD buf=FEATURE n0=0 n1=1 n2=1\nFINISH");
+  const runtime::SegmentResult r = m.run_ok("NOP\nLOAD buf=FEATURE n0=0 n1=1 n2=1\nFINISH");
   EXPECT_EQ(duration(r, 0), 1);
   EXPECT_EQ(duration(r, 1), 1);
   EXPECT_EQ(duration(r, 2), 1);
@@ -63,29 +64,29 @@ TEST(Timing, Rule3MissingTokenStallsTheConsumerUntilThePush) {
       "dil_h=1 dil_w=1";
   // Without a token the CONV does not wait for the LOAD (another bank, rule 10): it is
   // dispatched at 2 and starts.
-  SegmentResult free_run =
+  runtime::SegmentResult free_run =
       m.run_ok(cat("LOAD buf=FEATURE sram_addr=0x20000 n0=4096 n1=1 n2=1\n", conv, "\nFINISH"));
   EXPECT_EQ(record_of(free_run, 1)->start, 2);
   // With one, it starts in the cycle the LOAD ends (1 + 64 + 4096/32 = 193).
-  SegmentResult r =
+  runtime::SegmentResult r =
       m.run_ok(cat("LOAD buf=FEATURE sram_addr=0x20000 n0=4096 n1=1 n2=1 +push_next\n", conv,
                    " +pop_prev\nFINISH"));
   EXPECT_EQ(record_of(r, 0)->end, 193);
   EXPECT_EQ(record_of(r, 1)->start, 193);
-  EXPECT_EQ(stall(r, 1, Stall::kTokenWait), 193 - 2);
+  EXPECT_EQ(stall(r, 1, runtime::Stall::kTokenWait), 193 - 2);
 }
 
 TEST(Timing, Rule3EngineWaitingForDispatchCountsQueueEmpty) {
   Machine m;
   // STORE is fetched third (cycle 3) while the store engine has waited since cycle 0.
-  const SegmentResult r = m.run_ok("NOP\nNOP\nSTORE buf=OUTPUT n0=0 n1=1 n2=1\nFINISH");
-  EXPECT_EQ(stall(r, 2, Stall::kQueueEmpty), 3);
+  const runtime::SegmentResult r = m.run_ok("NOP\nNOP\nSTORE buf=OUTPUT n0=0 n1=1 n2=1\nFINISH");
+  EXPECT_EQ(stall(r, 2, runtime::Stall::kQueueEmpty), 3);
 }
 
 // ---- Rule 4: DMA alone
 TEST(Timing, Rule4BandwidthBoundLoadFollowsBytesOverBandwidth) {
   Machine m;
-  SegmentResult r = m.run_ok("LOAD buf=FEATURE n0=4096 n1=1 n2=1\nFINISH");
+  runtime::SegmentResult r = m.run_ok("LOAD buf=FEATURE n0=4096 n1=1 n2=1\nFINISH");
   EXPECT_EQ(duration(r, 0), 64 + 4096 / 32);
   HwConfig slow;
   slow.ddr_bytes_per_cycle = 8;
@@ -101,7 +102,7 @@ TEST(Timing, Rule4BandwidthBoundLoadFollowsBytesOverBandwidth) {
 TEST(Timing, Rule4BurstRoundingChargesWholeBursts) {
   Machine m;
   // A 1-byte run at offset 63 of a burst needs 1 burst; a 2-byte run there straddles 2.
-  SegmentResult r =
+  runtime::SegmentResult r =
       m.run_ok("LOAD buf=FEATURE dram_addr=0x3f n0=1 n1=10 n2=1 dram_stride1=0x80\nFINISH");
   EXPECT_EQ(duration(r, 0), 64 + 10 * 64 / 32);
   r = m.run_ok("LOAD buf=FEATURE dram_addr=0x3f n0=2 n1=10 n2=1 dram_stride1=0x80\nFINISH");
@@ -114,23 +115,23 @@ TEST(Timing, Rule5LoadAndStoreShareTheBandwidth) {
   // LOAD moves data from cycle 1 + 64 = 65, STORE from 2 + 64 = 66. From 65 to 66 the LOAD is
   // alone (32 bytes); then each gets 16 B/cycle: the LOAD's 4064 remaining bytes take 254
   // cycles (ends 320); the STORE has moved 4064 by then and ends one cycle later alone.
-  const SegmentResult r = m.run_ok(R"(
+  const runtime::SegmentResult r = m.run_ok(R"(
     LOAD buf=FEATURE sram_addr=0x0 n0=4096 n1=1 n2=1
     STORE buf=OUTPUT sram_addr=0x0 dram_addr=0x100000 n0=4096 n1=1 n2=1
     FINISH
   )");
   EXPECT_EQ(record_of(r, 0)->end, 320);
   EXPECT_EQ(record_of(r, 1)->end, 321);
-  EXPECT_EQ(stall(r, 0, Stall::kDdrBandwidth), (320 - 1) - (64 + 128));
-  EXPECT_EQ(stall(r, 1, Stall::kDdrBandwidth), (321 - 2) - (64 + 128));
-  EXPECT_EQ(r.counters.unit_busy[static_cast<int>(UnitId::kDdr)], 321 - 65);
+  EXPECT_EQ(stall(r, 0, runtime::Stall::kDdrBandwidth), (320 - 1) - (64 + 128));
+  EXPECT_EQ(stall(r, 1, runtime::Stall::kDdrBandwidth), (321 - 2) - (64 + 128));
+  EXPECT_EQ(r.counters.unit_busy[static_cast<int>(runtime::UnitId::kDdr)], 321 - 65);
 }
 
 // ---- Rule 6: MAC array
 TEST(Timing, Rule6ComputeBoundConvFollowsArrayPasses) {
   Machine m;
   // Dense: ceil(40/32) * ceil(64/32) * 3*3 = 36 passes of (32 weight beats + 5*6 vectors), + 7.
-  SegmentResult r = m.run_ok(
+  runtime::SegmentResult r = m.run_ok(
       "CONV in_h=7 in_w=8 in_c=64 out_h=5 out_w=6 out_c=40 k_h=3 k_w=3 stride_h=1 stride_w=1 "
       "dil_h=1 dil_w=1\nFINISH");
   EXPECT_EQ(duration(r, 0), 36 * (32 + 30) + 7);
@@ -147,7 +148,7 @@ TEST(Timing, Rule6PassesFollowTheConfiguredArray) {
   hw.mac_rows = 4;
   hw.mac_cols = 5;  // depth ceil(log2 5) + 2 = 5; depthwise blocks of min(4, 5) = 4
   Machine m(hw);
-  SegmentResult r = m.run_ok(
+  runtime::SegmentResult r = m.run_ok(
       "CONV in_h=3 in_w=3 in_c=11 out_h=3 out_w=3 out_c=9 k_h=1 k_w=1 stride_h=1 stride_w=1 "
       "dil_h=1 dil_w=1\nFINISH");
   EXPECT_EQ(duration(r, 0), 3 * 3 * (4 + 9) + 5);
@@ -223,10 +224,10 @@ TEST(Timing, Rule8VectorUnitFollowsLanes) {
 // ---- Rule 9: bank conflict inside an instruction
 TEST(Timing, Rule9BankConflictAddsCycles) {
   Machine m;  // FEATURE: 256 KiB in 8 banks of 32 KiB
-  SegmentResult same = m.run_ok("VADD a_addr=0x0 b_addr=0x100 n=100\nFINISH");
+  runtime::SegmentResult same = m.run_ok("VADD a_addr=0x0 b_addr=0x100 n=100\nFINISH");
   EXPECT_EQ(duration(same, 0), 2 * 4 + 1 + 4);
-  EXPECT_EQ(stall(same, 0, Stall::kBankConflict), 4);
-  SegmentResult apart = m.run_ok("VADD a_addr=0x0 b_addr=0x8000 n=100\nFINISH");
+  EXPECT_EQ(stall(same, 0, runtime::Stall::kBankConflict), 4);
+  runtime::SegmentResult apart = m.run_ok("VADD a_addr=0x0 b_addr=0x8000 n=100\nFINISH");
   EXPECT_EQ(duration(apart, 0), 4 + 1 + 4);
   HwConfig dual;
   dual.sram_ports = 2;
@@ -242,10 +243,10 @@ TEST(Timing, Rule10SharedBankSerialisesEngines) {
   const int64_t conv_end = 1 + 36 * (32 + 30) + 7;
   Machine m;
   // The LOAD (dispatched at 2) writes FEATURE bank 0, which the CONV reads until conv_end.
-  SegmentResult r =
+  runtime::SegmentResult r =
       m.run_ok(cat(conv, "LOAD buf=FEATURE sram_addr=0x4000 n0=64 n1=1 n2=1\nFINISH"));
   EXPECT_EQ(record_of(r, 1)->start, conv_end);
-  EXPECT_EQ(stall(r, 1, Stall::kBankConflict), conv_end - 2);
+  EXPECT_EQ(stall(r, 1, runtime::Stall::kBankConflict), conv_end - 2);
   // Another bank: the LOAD overlaps the CONV.
   r = m.run_ok(cat(conv, "LOAD buf=FEATURE sram_addr=0x20000 n0=64 n1=1 n2=1\nFINISH"));
   EXPECT_EQ(record_of(r, 1)->start, 2);
@@ -281,13 +282,13 @@ TEST(Timing, Rule11DoubleBufferingHidesLoads) {
   const int64_t load = 64 + 3584 / 32;      // 176
   const int64_t conv = 36 * (32 + 30) + 7;  // 2239: compute-bound
   Machine m;
-  const SegmentResult dbl = m.run_ok(tiles_program(4, true));
+  const runtime::SegmentResult dbl = m.run_ok(tiles_program(4, true));
   // The load of tile n+1 runs while tile n computes ...
   for (int n = 0; n + 1 < 4; ++n)
     EXPECT_LT(record_of(dbl, 2 * (n + 1))->start, record_of(dbl, 2 * n + 1)->end) << n;
   // ... so only the first load shows: 1 + load, then the CONVs back to back, then FINISH.
   EXPECT_EQ(dbl.cycles, 1 + load + 4 * conv + 1);
-  const SegmentResult single = m.run_ok(tiles_program(4, false));
+  const runtime::SegmentResult single = m.run_ok(tiles_program(4, false));
   EXPECT_EQ(single.cycles, 1 + 4 * (load + conv) + 1);
 }
 
@@ -303,7 +304,7 @@ TEST(Timing, Rule11BandwidthBoundTilesFollowTheLoads) {
              n + 2 < 4 ? " +push_prev" : "", "\n");
   }
   Machine m;
-  const SegmentResult r = m.run_ok(s + "FINISH\n");
+  const runtime::SegmentResult r = m.run_ok(s + "FINISH\n");
   // Loads back to back from cycle 1; the last CONV follows the last load; FINISH after it.
   EXPECT_EQ(r.cycles, 1 + 4 * (64 + 512) + 69 + 1);
 }

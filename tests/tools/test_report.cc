@@ -9,7 +9,8 @@
 
 #include "common/npy.h"
 #include "compiler/compile.h"
-#include "sim/runtime.h"
+#include "runtime/runtime.h"
+#include "sim/systemc_backend.h"
 #include "tests/support/test_util.h"
 #include "tools/report/default_model.h"
 #include "tools/report/html.h"
@@ -24,8 +25,8 @@ namespace {
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-sim::InstrRecord record(isa::Opcode op, int64_t start, int64_t end, int64_t index = 0) {
-  sim::InstrRecord r;
+runtime::InstrRecord record(isa::Opcode op, int64_t start, int64_t end, int64_t index = 0) {
+  runtime::InstrRecord r;
   r.op = op;
   r.index = index;
   r.start = start;
@@ -40,7 +41,7 @@ int64_t of(const CycleBreakdown& b, CycleClass c) {
 TEST(CycleBreakdown, EachCycleGoesToTheFirstClassThatRuns) {
   using isa::Opcode;
   // LOAD 0..15 under CONV 10..20, REQUANT 20..22, STORE 25..30, idle elsewhere up to 40.
-  const std::vector<sim::InstrRecord> instrs{
+  const std::vector<runtime::InstrRecord> instrs{
       record(Opcode::LOAD, 0, 15), record(Opcode::CONV, 10, 20), record(Opcode::REQUANT, 20, 22),
       record(Opcode::STORE, 25, 30), record(Opcode::FINISH, 39, 40)};
   const CycleBreakdown all = cycle_breakdown(instrs, 0, 40);
@@ -61,7 +62,7 @@ TEST(CycleBreakdown, EachCycleGoesToTheFirstClassThatRuns) {
 
 TEST(CycleBreakdown, VectorOpsAndOverlappingDma) {
   using isa::Opcode;
-  const std::vector<sim::InstrRecord> instrs{
+  const std::vector<runtime::InstrRecord> instrs{
       record(Opcode::LOAD, 0, 10), record(Opcode::STORE, 5, 12), record(Opcode::POOL, 8, 9),
       record(Opcode::VADD, 9, 11)};
   const CycleBreakdown b = cycle_breakdown(instrs, 0, 12);
@@ -73,7 +74,7 @@ TEST(CycleBreakdown, VectorOpsAndOverlappingDma) {
 // The default model compiled and run once on its first test image.
 struct DigitsRun {
   isa::Program program;
-  sim::ProgramResult result;
+  runtime::ProgramResult result;
   HwConfig hw;
 };
 
@@ -82,9 +83,10 @@ const DigitsRun& digits_run() {
     DigitsRun r;
     const DemoModel m = load_demo_model(default_model_dir());
     r.program = compiler::compile_model(m.onnx_path, r.hw).program;
-    sim::RunOptions o;
+    runtime::RunOptions o;
     o.hw = r.hw;
-    r.result = sim::run_program(r.program, {{m.input_name, m.image(0)}}, o);
+    sim::SystemcBackend systemc;
+    r.result = runtime::run_program(r.program, {{m.input_name, m.image(0)}}, o, systemc);
     return r;
   }();
   return run;

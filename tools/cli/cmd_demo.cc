@@ -17,7 +17,8 @@
 #include "common/hw_config.h"
 #include "compiler/compile.h"
 #include "golden/interpreter.h"
-#include "sim/runtime.h"
+#include "runtime/runtime.h"
+#include "tools/cli/backends.h"
 #include "tools/cli/command.h"
 #include "tools/report/default_model.h"
 #include "tools/report/html.h"
@@ -155,9 +156,10 @@ int run_demo(const std::vector<std::string>& args) {
               compiled.layers.size(), compiled.program.code.size(),
               report::grouped_int(macs).c_str());
 
-  sim::RunOptions opts;
+  runtime::RunOptions opts;
   opts.hw = hw;
   opts.source = m.onnx_path;
+  const std::unique_ptr<runtime::Backend> systemc = make_backend("systemc");
   DemoTally t;
   t.images = n;
   t.confusion.assign(static_cast<size_t>(m.classes()),
@@ -167,7 +169,7 @@ int run_demo(const std::vector<std::string>& args) {
     report::Progress progress("simulating", n);
     for (int64_t i = 0; i < n; ++i) {
       const std::map<std::string, Tensor> in{{m.input_name, m.image(i)}};
-      const sim::ProgramResult r = sim::run_program(compiled.program, in, opts);
+      const runtime::ProgramResult r = runtime::run_program(compiled.program, in, opts, *systemc);
       if (r.fault) {
         progress.finish();
         std::cerr << "bpusim demo: image " << i << ": modeled fault: " << r.fault->message()

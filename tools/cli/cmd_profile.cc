@@ -1,9 +1,9 @@
 // bpusim profile PROG.bpu [--input NAME=X.npy ...] [--hw HW.json] [--set k=v] -o report.html
-// [--json report.json] [--seed N]: runs the program once on the SystemC model (seeded random
-// inputs when no --input is given) and writes a self-contained HTML report (per-layer table,
-// roofline, where the cycles go, unit timeline; tools/report/html.h) and optionally the same
-// data as JSON (tools/report/profile.h). Prints the run summary of `bpusim run`. A modeled
-// fault still writes both reports (the counters up to the fault) and exits 3.
+// [--json report.json] [--seed N] [--backend NAME]: runs the program once on a backend (default
+// the SystemC model; seeded random inputs when no --input is given) and writes a self-contained
+// HTML report (per-layer table, roofline, where the cycles go, unit timeline; tools/report/html.h)
+// and optionally the same data as JSON (tools/report/profile.h). Prints the run summary of `bpusim
+// run`. A modeled fault still writes both reports (the counters up to the fault) and exits 3.
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -11,7 +11,8 @@
 #include "common/error.h"
 #include "common/npy.h"
 #include "isa/container.h"
-#include "sim/runtime.h"
+#include "runtime/runtime.h"
+#include "tools/cli/backends.h"
 #include "tools/cli/command.h"
 #include "tools/report/html.h"
 #include "tools/report/inputs.h"
@@ -23,7 +24,7 @@ namespace {
 
 int run_profile(const std::vector<std::string>& args) {
   po::options_description options("options");
-  std::string program_path, html_path, json_path, hw;
+  std::string program_path, html_path, json_path, hw, backend = kDefaultBackend;
   std::vector<std::string> inputs, sets;
   uint32_t seed = 1;
   options.add_options()("program", po::value(&program_path)->required(), "the .bpu program")(
@@ -33,18 +34,19 @@ int run_profile(const std::vector<std::string>& args) {
       "json", po::value(&json_path), "also write the profile as JSON")(
       "hw", po::value(&hw), "hardware config JSON (default: the program's own configuration)")(
       "set", po::value(&sets)->composing(), "override one hardware key: key=value (repeatable)")(
-      "seed", po::value(&seed)->default_value(seed), "seed of the random inputs");
+      "seed", po::value(&seed)->default_value(seed), "seed of the random inputs")(
+      "backend", po::value(&backend), backend_option_help().c_str());
   po::positional_options_description positional;
   positional.add("program", 1);
   po::variables_map vm;
   if (!parse_args("profile",
                   "PROG.bpu [--input NAME=X.npy ...] [--hw HW.json] [--set k=v] -o report.html "
-                  "[--json report.json]",
+                  "[--json report.json] [--backend NAME]",
                   args, options, positional, vm))
     return kExitOk;
 
   const isa::Program program = isa::load_program(program_path);
-  sim::RunOptions opts;
+  runtime::RunOptions opts;
   opts.source = program_path;
   opts.hw = report::program_hw_config(program, hw, sets, program_path);
   std::map<std::string, Tensor> in;
@@ -55,13 +57,14 @@ int run_profile(const std::vector<std::string>& args) {
   const bool random = in.empty();
   if (random) in = report::random_inputs(program, seed, program_path);
 
-  const sim::ProgramResult r = sim::run_program(program, in, opts);
+  const std::unique_ptr<runtime::Backend> b = make_backend(backend);
+  const runtime::ProgramResult r = runtime::run_program(program, in, opts, *b);
   const report::Profile profile = report::make_profile(program, r, opts.hw, program_path);
   report::HtmlPage page;
   page.title = "bpusim profile: " + std::filesystem::path(program_path).filename().string();
   page.subtitle =
-      cat(program_path, " on a ", opts.hw.mac_rows, "x", opts.hw.mac_cols, " MAC array at ",
-          opts.hw.clock_mhz, " MHz, ",
+      cat(program_path, " on the ", b->name(), " backend: a ", opts.hw.mac_rows, "x",
+          opts.hw.mac_cols, " MAC array at ", opts.hw.clock_mhz, " MHz, ",
           random ? cat("seeded random inputs (seed ", seed, ")") : "inputs from --input");
   report::write_text_file(html_path, report::profile_html(profile, page));
   if (!json_path.empty()) report::write_json_file(json_path, report::profile_json(profile));

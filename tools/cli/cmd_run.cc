@@ -1,6 +1,7 @@
-// bpusim run: executes a .bpu program on the SystemC cycle-aware model (sim/runtime.h) and
-// writes each model output to DIR/<name>.npy; prints total cycles, per-layer cycles, MAC
-// utilisation and the stall breakdown; optionally a Perfetto trace, a VCD and a JSON report.
+// bpusim run: executes a .bpu program (runtime/runtime.h) on a backend (--backend, default the
+// SystemC cycle-aware model; tools/cli/backends.h) and writes each model output to
+// DIR/<name>.npy; prints total cycles, per-layer cycles, MAC utilisation and the stall
+// breakdown; optionally a Perfetto trace, the backend's waveform and a JSON report.
 // The effective hardware configuration is --hw (or, without it, the program's own HWCONFIG
 // section, or the defaults) plus the --set overrides; a program compiled for a configuration
 // with another hash is refused (exit 2). A modeled fault prints its report and exits 3.
@@ -13,7 +14,8 @@
 #include "common/hw_config.h"
 #include "common/npy.h"
 #include "isa/container.h"
-#include "sim/runtime.h"
+#include "runtime/runtime.h"
+#include "tools/cli/backends.h"
 #include "tools/cli/command.h"
 #include "tools/report/run_summary.h"
 
@@ -22,7 +24,7 @@ namespace {
 
 int run_run(const std::vector<std::string>& args) {
   po::options_description options("options");
-  std::string program_path, output_dir, hw, trace, vcd, report;
+  std::string program_path, output_dir, hw, trace, vcd, report, backend = kDefaultBackend;
   std::vector<std::string> inputs, sets;
   options.add_options()("program", po::value(&program_path)->required(), "the .bpu program")(
       "input,i", po::value(&inputs)->composing(), "model input NAME=X.npy (repeatable)")(
@@ -30,33 +32,37 @@ int run_run(const std::vector<std::string>& args) {
       "hw", po::value(&hw), "hardware config JSON (default: the program's own configuration)")(
       "set", po::value(&sets)->composing(), "override one hardware key: key=value (repeatable)")(
       "trace", po::value(&trace), "write a Chrome/Perfetto trace-event JSON timeline")(
-      "vcd", po::value(&vcd), "write unit activity as a VCD waveform (GTKWave)")(
-      "report", po::value(&report), "write every counter as JSON");
+      "vcd", po::value(&vcd), "write the backend's waveform (VCD for GTKWave)")(
+      "report", po::value(&report), "write every counter as JSON")("backend", po::value(&backend),
+                                                                   backend_option_help().c_str());
   po::positional_options_description positional;
   positional.add("program", 1);
   po::variables_map vm;
   if (!parse_args("run",
                   "PROG.bpu --input NAME=X.npy ... --output-dir DIR [--hw HW.json] [--set k=v] "
-                  "[--trace T.json] [--vcd W.vcd] [--report R.json]",
+                  "[--trace T.json] [--vcd W.vcd] [--report R.json] [--backend NAME]",
                   args, options, positional, vm))
     return kExitOk;
 
   const isa::Program program = isa::load_program(program_path);
-  sim::RunOptions opts;
+  runtime::RunOptions opts;
   opts.source = program_path;
   opts.hw = report::program_hw_config(program, hw, sets, program_path);
-  opts.vcd_path = vcd;
+  opts.waveform_path = vcd;
   std::map<std::string, Tensor> in;
   for (const auto& [name, path] : parse_named_paths(inputs, "--input")) in[name] = read_npy(path);
 
-  const sim::ProgramResult r = sim::run_program(program, in, opts);
+  const std::unique_ptr<runtime::Backend> b = make_backend(backend);
+  const runtime::ProgramResult r = runtime::run_program(program, in, opts, *b);
   if (!trace.empty())
-    report::write_json_file(trace, sim::trace_json(r.counters, program.code, opts.hw.clock_mhz));
+    report::write_json_file(trace,
+                            runtime::trace_json(r.counters, program.code, opts.hw.clock_mhz));
   if (!report.empty()) {
-    nlohmann::json j = sim::report_json(r.counters, r.layers, opts.hw.mac_rows, opts.hw.mac_cols,
-                                        opts.hw.clock_mhz);
+    nlohmann::json j = runtime::report_json(r.counters, r.layers, opts.hw.mac_rows,
+                                            opts.hw.mac_cols, opts.hw.clock_mhz);
     j["program"] = program_path;
     j["hw"] = opts.hw.to_json();
+    j["backend"] = b->name();
     j["fault"] = r.fault ? r.fault->to_json() : nlohmann::json();
     report::write_json_file(report, j);
   }
@@ -77,7 +83,8 @@ int run_run(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-BPUSIM_COMMAND({"run", "run a .bpu program on the SystemC cycle-aware model", run_run});
+BPUSIM_COMMAND({"run", "run a .bpu program on a backend (default: the SystemC cycle-aware model)",
+                run_run});
 
 }  // namespace
 }  // namespace bpusim::cli

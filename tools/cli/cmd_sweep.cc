@@ -31,7 +31,8 @@
 #include "common/hw_config.h"
 #include "compiler/compile.h"
 #include "compiler/onnx_import.h"
-#include "sim/runtime.h"
+#include "runtime/runtime.h"
+#include "tools/cli/backends.h"
 #include "tools/cli/command.h"
 #include "tools/report/inputs.h"
 #include "tools/report/progress.h"
@@ -59,14 +60,15 @@ report::SweepRow run_one(const std::string& model, const std::string& hw_path,
     for (const auto& l : compiled.layers)
       for (int b = 0; b < report::kNumSrams; ++b)
         row.sram_peak[b] = std::max(row.sram_peak[b], l.sram[b]);
-    sim::RunOptions opts;
+    runtime::RunOptions opts;
     opts.hw = hw;
     opts.source = model;
-    const sim::ProgramResult r = sim::run_program(
-        compiled.program, report::random_inputs(compiled.program, seed, model), opts);
+    const std::unique_ptr<runtime::Backend> systemc = make_backend("systemc");
+    const runtime::ProgramResult r = runtime::run_program(
+        compiled.program, report::random_inputs(compiled.program, seed, model), opts, *systemc);
     row.cycles = r.cycles;
     row.macs = r.counters.macs;
-    row.utilisation = sim::mac_utilisation(r.counters.macs, r.cycles, hw.mac_rows, hw.mac_cols);
+    row.utilisation = runtime::mac_utilisation(r.counters.macs, r.cycles, hw.mac_rows, hw.mac_cols);
     row.frames_per_second =
         r.cycles ? static_cast<double>(hw.clock_mhz) * 1e6 / static_cast<double>(r.cycles) : 0.0;
     row.ddr_read_bytes = r.counters.ddr_read_bytes;

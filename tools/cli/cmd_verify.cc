@@ -1,8 +1,8 @@
 // bpusim verify MODEL.onnx [--input NAME=X.npy ...] [--hw HW.json] [--set key=value ...]
-//                          [--seed N]
-// Compiles the model (compiler/compile.h), runs the program on the SystemC model
-// (sim/runtime.h, keeping every tensor's DDR contents) and the compiled canonical graph on the
-// golden reference (golden/interpreter.h, keeping every node output) on the same inputs, and
+//                          [--seed N] [--backend NAME]
+// Compiles the model (compiler/compile.h), runs the program on a backend (default the SystemC
+// model; runtime/runtime.h, keeping every tensor's DDR contents) and the compiled canonical graph
+// on the golden reference (golden/interpreter.h, keeping every node output) on the same inputs, and
 // compares every layer's output bit for bit, in topological order. Inputs not given are
 // seeded random tensors of the graph input's shape and type (the seed is printed); a float
 // input that feeds a Quantize node is drawn over that quantizer's representable range.
@@ -28,8 +28,9 @@
 #include "golden/interpreter.h"
 #include "ir/op_set.h"
 #include "isa/assembler.h"
-#include "sim/host_ops.h"
-#include "sim/runtime.h"
+#include "runtime/host_ops.h"
+#include "runtime/runtime.h"
+#include "tools/cli/backends.h"
 #include "tools/cli/command.h"
 
 namespace bpusim::cli {
@@ -91,7 +92,7 @@ Tensor random_input(const ir::Graph& g, ir::ValueId id, std::mt19937& rng) {
 }
 
 // Byte address in DDR of logical element `i` (row-major in the NCHW shape) of `d`.
-uint64_t element_address(const sim::TensorDesc& d, int64_t i) {
+uint64_t element_address(const runtime::TensorDesc& d, int64_t i) {
   const int64_t es = static_cast<int64_t>(dtype_size(d.dtype));
   if (d.layout == "nhwc" && d.shape.size() == 4) {
     const int64_t c = d.shape[1], h = d.shape[2], w = d.shape[3];
@@ -176,14 +177,15 @@ Inputs make_inputs(const compiler::CompileResult& c, const std::vector<std::stri
 }
 
 // Compares every node output the program stores in DDR with the golden's; prints the per-layer
-// lines and the first divergence. Returns true when everything is bit-exact.
-bool compare_layers(const compiler::CompileResult& c, const sim::ProgramResult& got,
-                    const golden::RunResult& want) {
+// lines and the first divergence (the program's value labelled with the backend's name).
+// Returns true when everything is bit-exact.
+bool compare_layers(const compiler::CompileResult& c, const runtime::ProgramResult& got,
+                    const golden::RunResult& want, const std::string& backend) {
   std::map<std::string, const Tensor*> sim_tensors, golden_tensors;
   for (const auto& t : got.tensors) sim_tensors[t.name] = &t.tensor;
   for (const auto& t : want.intermediates) golden_tensors[t.name] = &t.tensor;
-  std::map<std::string, sim::TensorDesc> descs;
-  for (sim::TensorDesc& d : sim::parse_tensors(c.program.tensors, "program"))
+  std::map<std::string, runtime::TensorDesc> descs;
+  for (runtime::TensorDesc& d : runtime::parse_tensors(c.program.tensors, "program"))
     descs[d.name] = std::move(d);
   bool all_ok = true;
   int64_t layers = 0, skipped = 0;
@@ -215,8 +217,8 @@ bool compare_layers(const compiler::CompileResult& c, const sim::ProgramResult& 
         all_ok = false;
         std::cout << "first diverging layer: " << n.name << " (" << n.op << "), tensor '" << name
                   << "' " << shape_str(b.shape()) << ", element " << first_bad
-                  << ": golden=" << value_text(b, first_bad)
-                  << " systemc=" << value_text(a, first_bad) << "\n";
+                  << ": golden=" << value_text(b, first_bad) << " " << backend << "="
+                  << value_text(a, first_bad) << "\n";
         const auto d = descs.find(name);
         const uint64_t addr = d == descs.end() ? 0 : element_address(d->second, first_bad);
         const std::optional<int64_t> w =
@@ -244,7 +246,7 @@ void flip_high_bit(std::vector<uint8_t>& bytes, int64_t k, const char* option,
 
 int run_verify(const std::vector<std::string>& args) {
   po::options_description options("options");
-  std::string model, hw_path;
+  std::string model, hw_path, backend = kDefaultBackend;
   std::vector<std::string> inputs, sets;
   uint32_t seed = 1;
   int64_t flip_weight = -1, flip_param = -1;
@@ -253,6 +255,7 @@ int run_verify(const std::vector<std::string>& args) {
       "hw", po::value(&hw_path), "hardware config JSON file")(
       "set", po::value(&sets)->composing(), "override one hardware key: key=value (repeatable)")(
       "seed", po::value(&seed), "seed of the random inputs (default 1)")(
+      "backend", po::value(&backend), backend_option_help().c_str())(
       "debug-flip-weight-byte", po::value(&flip_weight),
       "test hook: flip the high bit of this WEIGHTS byte before the run")(
       "debug-flip-param-byte", po::value(&flip_param),
@@ -262,21 +265,22 @@ int run_verify(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse_args("verify",
                   "MODEL.onnx [--input NAME=X.npy ...] [--hw HW.json] [--set key=value ...] "
-                  "[--seed N]",
+                  "[--seed N] [--backend NAME]",
                   args, options, positional, vm))
     return kExitOk;
   const HwConfig hw = load_hw_config(hw_path, sets);
+  const std::unique_ptr<runtime::Backend> b = make_backend(backend);
   compiler::CompileResult c = compiler::compile_model(model, hw);
   flip_high_bit(c.program.weights.bytes, flip_weight, "--debug-flip-weight-byte", "WEIGHTS");
   flip_high_bit(c.program.params.bytes, flip_param, "--debug-flip-param-byte", "PARAMS");
   const Inputs in = make_inputs(c, inputs, seed);
   if (in.random) std::cout << "random inputs, seed " << in.seed << "\n";
 
-  sim::RunOptions o;
+  runtime::RunOptions o;
   o.hw = hw;
   o.keep_tensors = true;
   o.source = model;
-  const sim::ProgramResult got = sim::run_program(c.program, in.feeds, o);
+  const runtime::ProgramResult got = runtime::run_program(c.program, in.feeds, o, *b);
   if (got.fault) {
     std::cerr << "bpusim verify: modeled fault: " << got.fault->message() << "\n";
     return kExitFault;
@@ -284,13 +288,15 @@ int run_verify(const std::vector<std::string>& args) {
   golden::RunOptions go;
   go.keep_intermediates = true;
   const golden::RunResult want = golden::run(c.graph, in.feeds, go);
-  return compare_layers(c, got, want) ? kExitOk : kExitMismatch;
+  return compare_layers(c, got, want, b->name()) ? kExitOk : kExitMismatch;
 }
 
-BPUSIM_COMMAND({"verify",
-                "compile an ONNX model, run it on the SystemC model and the golden reference, "
-                "compare every layer bit for bit",
-                run_verify});
+BPUSIM_COMMAND(
+    {"verify",
+     "compile an ONNX model, run it on a backend (default: the SystemC model) and the golden "
+     "reference, "
+     "compare every layer bit for bit",
+     run_verify});
 
 }  // namespace
 }  // namespace bpusim::cli

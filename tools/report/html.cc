@@ -209,8 +209,8 @@ std::string layer_table(const Profile& p) {
        "<th class=\"num\">est. cycles</th><th class=\"num\">MACs</th>"
        "<th class=\"num\">MAC util</th><th class=\"num\">DDR read</th>"
        "<th class=\"num\">DDR written</th><th class=\"num\">MACs/byte</th>";
-  for (int st = 0; st < sim::kNumStalls; ++st)
-    s << "<th class=\"num\">" << header_words(sim::stall_name(static_cast<sim::Stall>(st)))
+  for (int st = 0; st < runtime::kNumStalls; ++st)
+    s << "<th class=\"num\">" << header_words(runtime::stall_name(static_cast<runtime::Stall>(st)))
       << "</th>";
   s << "</tr></thead><tbody>\n";
   const double peak = static_cast<double>(p.peak_macs_per_cycle());
@@ -222,15 +222,15 @@ std::string layer_table(const Profile& p) {
       << td_int(l.macs) << td_real(100.0 * l.macs_per_cycle() / peak, 2, "%")
       << td_int(l.ddr_read_bytes) << td_int(l.ddr_write_bytes)
       << td_real(l.arithmetic_intensity(), 2);
-    for (int st = 0; st < sim::kNumStalls; ++st) s << td_int(l.stalls[st]);
+    for (int st = 0; st < runtime::kNumStalls; ++st) s << td_int(l.stalls[st]);
     s << "</tr>\n";
   }
   s << "</tbody><tfoot><tr class=\"total\"><td></td><td>whole program</td><td></td>"
     << td_int(p.cycles) << td_real(100.0, 1, "%") << "<td></td>" << td_int(p.macs)
     << td_real(100.0 * p.utilisation(), 2, "%") << td_int(p.counters.ddr_read_bytes)
     << td_int(p.counters.ddr_write_bytes) << "<td></td>";
-  for (int st = 0; st < sim::kNumStalls; ++st)
-    s << td_int(p.counters.stall_total(static_cast<sim::Stall>(st)));
+  for (int st = 0; st < runtime::kNumStalls; ++st)
+    s << td_int(p.counters.stall_total(static_cast<runtime::Stall>(st)));
   s << "</tr></tfoot></table></div>\n"
        "<p class=\"note\">cycles: from the layer's first instruction start to its last "
        "instruction end. MAC util: MACs / (rows x cols x cycles). DDR: payload bytes of the "
@@ -241,19 +241,19 @@ std::string layer_table(const Profile& p) {
 
 std::string engine_table(const Profile& p) {
   std::vector<std::string> header{"engine", "busy cycles"};
-  for (int st = 0; st < sim::kNumStalls; ++st)
-    header.push_back(sim::stall_name(static_cast<sim::Stall>(st)));
+  for (int st = 0; st < runtime::kNumStalls; ++st)
+    header.push_back(runtime::stall_name(static_cast<runtime::Stall>(st)));
   std::vector<std::vector<std::string>> rows;
-  for (int e = 0; e < sim::kNumEngines; ++e) {
-    std::vector<std::string> row{sim::engine_name(static_cast<sim::Engine>(e)),
+  for (int e = 0; e < runtime::kNumEngines; ++e) {
+    std::vector<std::string> row{runtime::engine_name(static_cast<runtime::Engine>(e)),
                                  grouped_int(p.counters.engine_busy[e])};
-    for (int st = 0; st < sim::kNumStalls; ++st)
+    for (int st = 0; st < runtime::kNumStalls; ++st)
       row.push_back(grouped_int(p.counters.stalls[e][st]));
     rows.push_back(row);
   }
   std::vector<std::vector<std::string>> units;
-  for (int u = 0; u < sim::kNumUnits; ++u)
-    units.push_back({sim::unit_name(static_cast<sim::UnitId>(u)),
+  for (int u = 0; u < runtime::kNumUnits; ++u)
+    units.push_back({runtime::unit_name(static_cast<runtime::UnitId>(u)),
                      grouped_int(p.counters.unit_busy[u]),
                      fixed(p.cycles ? 100.0 * p.counters.unit_busy[u] / p.cycles : 0.0, 1) + "%"});
   return html_table(header, rows, "engines") +

@@ -13,7 +13,7 @@ const char* cycle_class_name(CycleClass c) {
 namespace {
 
 // The class an instruction's [start, end) paints; compute classes win over DMA.
-CycleClass class_of(const sim::InstrRecord& r) {
+CycleClass class_of(const runtime::InstrRecord& r) {
   using isa::Opcode;
   switch (r.op) {
     case Opcode::LOAD:
@@ -37,7 +37,7 @@ int64_t json_int(const nlohmann::json& j, const char* key) {
 
 }  // namespace
 
-CycleBreakdown cycle_breakdown(const std::vector<sim::InstrRecord>& instrs, int64_t begin,
+CycleBreakdown cycle_breakdown(const std::vector<runtime::InstrRecord>& instrs, int64_t begin,
                                int64_t end) {
   CycleBreakdown out{};
   if (end <= begin) return out;
@@ -88,14 +88,14 @@ double LayerProfile::macs_per_cycle() const {
 }
 
 double Profile::utilisation() const {
-  return sim::mac_utilisation(macs, cycles, hw.mac_rows, hw.mac_cols);
+  return runtime::mac_utilisation(macs, cycles, hw.mac_rows, hw.mac_cols);
 }
 
 double Profile::frames_per_second() const {
   return cycles > 0 ? static_cast<double>(hw.clock_mhz) * 1e6 / static_cast<double>(cycles) : 0.0;
 }
 
-Profile make_profile(const isa::Program& program, const sim::ProgramResult& result,
+Profile make_profile(const isa::Program& program, const runtime::ProgramResult& result,
                      const HwConfig& hw, const std::string& source) {
   Profile p;
   p.source = source;
@@ -107,7 +107,7 @@ Profile make_profile(const isa::Program& program, const sim::ProgramResult& resu
   p.breakdown = cycle_breakdown(result.counters.instrs, 0, result.cycles);
   static const char* const kBuffers[] = {"feature", "weight", "accumulator", "output", "param"};
   for (size_t i = 0; i < result.layers.size(); ++i) {
-    const sim::LayerCycles& lc = result.layers[i];
+    const runtime::LayerCycles& lc = result.layers[i];
     LayerProfile l;
     l.name = lc.name;
     l.op = lc.op;
@@ -126,7 +126,7 @@ Profile make_profile(const isa::Program& program, const sim::ProgramResult& resu
     for (const auto& r : result.counters.instrs) {
       if (r.index < l.code_first || r.index >= l.code_end) continue;
       ++l.instructions;
-      for (int s = 0; s < sim::kNumStalls; ++s) l.stalls[s] += r.stall[s];
+      for (int s = 0; s < runtime::kNumStalls; ++s) l.stalls[s] += r.stall[s];
       if (r.op == isa::Opcode::LOAD) l.ddr_read_bytes += r.ddr_bytes;
       if (r.op == isa::Opcode::STORE) l.ddr_write_bytes += r.ddr_bytes;
     }
@@ -147,9 +147,9 @@ nlohmann::json breakdown_json(const CycleBreakdown& b) {
 }  // namespace
 
 nlohmann::json profile_json(const Profile& p, bool with_instructions) {
-  std::vector<sim::LayerCycles> cycles;
+  std::vector<runtime::LayerCycles> cycles;
   for (const LayerProfile& l : p.layers) {
-    sim::LayerCycles lc;
+    runtime::LayerCycles lc;
     lc.name = l.name;
     lc.op = l.op;
     lc.first = l.code_first;
@@ -161,7 +161,7 @@ nlohmann::json profile_json(const Profile& p, bool with_instructions) {
     cycles.push_back(lc);
   }
   nlohmann::json j =
-      sim::report_json(p.counters, cycles, p.hw.mac_rows, p.hw.mac_cols, p.hw.clock_mhz);
+      runtime::report_json(p.counters, cycles, p.hw.mac_rows, p.hw.mac_cols, p.hw.clock_mhz);
   if (!with_instructions) j.erase("instructions");
   j["program"] = p.source;
   j["hw"] = p.hw.to_json();
@@ -184,8 +184,8 @@ nlohmann::json profile_json(const Profile& p, bool with_instructions) {
     lj["arithmetic_intensity"] = l.arithmetic_intensity();
     lj["macs_per_cycle"] = l.macs_per_cycle();
     nlohmann::json stalls = nlohmann::json::object();
-    for (int s = 0; s < sim::kNumStalls; ++s)
-      stalls[sim::stall_name(static_cast<sim::Stall>(s))] = l.stalls[s];
+    for (int s = 0; s < runtime::kNumStalls; ++s)
+      stalls[runtime::stall_name(static_cast<runtime::Stall>(s))] = l.stalls[s];
     lj["stalls"] = stalls;
     lj["cycle_breakdown"] = breakdown_json(l.breakdown);
     nlohmann::json sram = nlohmann::json::object();

@@ -1,4 +1,4 @@
-// The profile of one program run: the counters of sim/perf_counters.h regrouped per layer
+// The profile of one program run: the counters of runtime/perf_counters.h regrouped per layer
 // (cycles, MACs, utilisation, DDR bytes, stalls by reason, where the cycles go) with the
 // hardware's roofline, as a struct (what the HTML charts draw) and as JSON (the `--json`
 // file and the data embedded in the HTML page).
@@ -13,7 +13,7 @@
 
 #include "common/hw_config.h"
 #include "isa/container.h"
-#include "sim/runtime.h"
+#include "runtime/runtime.h"
 
 namespace bpusim::report {
 
@@ -33,12 +33,12 @@ struct LayerProfile {
   int64_t start_cycle = 0, end_cycle = 0;
   int64_t macs = 0;
   int64_t est_cycles = 0;  // the compiler's estimate (LAYERS), 0 when absent
-  int64_t ddr_read_bytes = 0, ddr_write_bytes = 0;  // payload bytes of its LOADs / STOREs
-  int64_t instructions = 0;                         // executed instructions of the layer
-  int64_t compute_busy = 0;                         // compute-engine busy cycles
-  std::array<int64_t, sim::kNumStalls> stalls{};    // summed over its instructions
-  CycleBreakdown breakdown{};                       // sums to cycles()
-  std::array<int64_t, 5> sram{};                    // bytes reserved: feature..param (LAYERS)
+  int64_t ddr_read_bytes = 0, ddr_write_bytes = 0;    // payload bytes of its LOADs / STOREs
+  int64_t instructions = 0;                           // executed instructions of the layer
+  int64_t compute_busy = 0;                           // compute-engine busy cycles
+  std::array<int64_t, runtime::kNumStalls> stalls{};  // summed over its instructions
+  CycleBreakdown breakdown{};                         // sums to cycles()
+  std::array<int64_t, 5> sram{};                      // bytes reserved: feature..param (LAYERS)
 
   int64_t cycles() const { return end_cycle - start_cycle; }
   int64_t ddr_bytes() const { return ddr_read_bytes + ddr_write_bytes; }
@@ -55,8 +55,8 @@ struct Profile {
   int64_t macs = 0;
   CycleBreakdown breakdown{};  // of the whole program time line; sums to cycles
   std::vector<LayerProfile> layers;
-  sim::PerfCounters counters;  // the raw counters (timeline, engines, DDR)
-  std::optional<sim::Fault> fault;
+  runtime::PerfCounters counters;  // the raw counters (timeline, engines, DDR)
+  std::optional<runtime::Fault> fault;
 
   int64_t peak_macs_per_cycle() const { return hw.mac_rows * hw.mac_cols; }
   double utilisation() const;        // MACs / (peak * cycles)
@@ -64,14 +64,14 @@ struct Profile {
 };
 
 // Builds the profile of `result`, a run of `program` under `hw`.
-Profile make_profile(const isa::Program& program, const sim::ProgramResult& result,
+Profile make_profile(const isa::Program& program, const runtime::ProgramResult& result,
                      const HwConfig& hw, const std::string& source);
 
 // Splits the cycles of [begin, end) by CycleClass from the instruction records.
-CycleBreakdown cycle_breakdown(const std::vector<sim::InstrRecord>& instrs, int64_t begin,
+CycleBreakdown cycle_breakdown(const std::vector<runtime::InstrRecord>& instrs, int64_t begin,
                                int64_t end);
 
-// The profile as JSON: sim::report_json's counters (every instruction record included), then
+// The profile as JSON: runtime::report_json's counters (every instruction record included), then
 // per layer its DDR bytes, stalls, cycle breakdown, arithmetic intensity, SRAM reservation and
 // estimate; the program's cycle breakdown, the roofline (peak MACs/cycle, DDR bytes/cycle,
 // ridge intensity), the configuration and the fault (null when none). Schema in

@@ -41,14 +41,14 @@ void write_json_file(const std::string& path, const nlohmann::json& j) {
   write_text_file(path, j.dump() + "\n");
 }
 
-void print_run_summary(std::FILE* out, const sim::ProgramResult& r, const HwConfig& hw) {
+void print_run_summary(std::FILE* out, const runtime::ProgramResult& r, const HwConfig& hw) {
   const auto& c = r.counters;
   std::fprintf(out, "total cycles: %lld (%.3f ms at %lld MHz)\n", static_cast<long long>(r.cycles),
                static_cast<double>(r.cycles) / (static_cast<double>(hw.clock_mhz) * 1e3),
                static_cast<long long>(hw.clock_mhz));
   std::fprintf(out, "MACs: %lld, MAC utilisation: %.2f%% of %lldx%lld\n",
                static_cast<long long>(c.macs),
-               100.0 * sim::mac_utilisation(c.macs, r.cycles, hw.mac_rows, hw.mac_cols),
+               100.0 * runtime::mac_utilisation(c.macs, r.cycles, hw.mac_rows, hw.mac_cols),
                static_cast<long long>(hw.mac_rows), static_cast<long long>(hw.mac_cols));
   std::fprintf(out, "DDR: %lld bytes read, %lld bytes written, %lld bus bytes\n",
                static_cast<long long>(c.ddr_read_bytes), static_cast<long long>(c.ddr_write_bytes),
@@ -64,16 +64,16 @@ void print_run_summary(std::FILE* out, const sim::ProgramResult& r, const HwConf
     for (const auto& l : r.layers)
       std::fprintf(out, "%-*s  %-*s %12lld %12lld %7.2f%%\n", name_w, l.name.c_str(), op_w,
                    l.op.c_str(), static_cast<long long>(l.cycles()), static_cast<long long>(l.macs),
-                   100.0 * sim::mac_utilisation(l.macs, l.cycles(), hw.mac_rows, hw.mac_cols));
+                   100.0 * runtime::mac_utilisation(l.macs, l.cycles(), hw.mac_rows, hw.mac_cols));
   }
   std::fprintf(out, "\n%-10s %12s", "engine", "busy");
-  for (int s = 0; s < sim::kNumStalls; ++s)
-    std::fprintf(out, " %14s", sim::stall_name(static_cast<sim::Stall>(s)));
+  for (int s = 0; s < runtime::kNumStalls; ++s)
+    std::fprintf(out, " %14s", runtime::stall_name(static_cast<runtime::Stall>(s)));
   std::fprintf(out, "\n");
-  for (int e = 0; e < sim::kNumEngines; ++e) {
-    std::fprintf(out, "%-10s %12lld", sim::engine_name(static_cast<sim::Engine>(e)),
+  for (int e = 0; e < runtime::kNumEngines; ++e) {
+    std::fprintf(out, "%-10s %12lld", runtime::engine_name(static_cast<runtime::Engine>(e)),
                  static_cast<long long>(c.engine_busy[e]));
-    for (int s = 0; s < sim::kNumStalls; ++s)
+    for (int s = 0; s < runtime::kNumStalls; ++s)
       std::fprintf(out, " %14lld", static_cast<long long>(c.stalls[e][s]));
     std::fprintf(out, "\n");
   }

@@ -10,7 +10,7 @@
 
 #include "common/hw_config.h"
 #include "isa/container.h"
-#include "sim/runtime.h"
+#include "runtime/runtime.h"
 
 namespace bpusim::report {
 
@@ -22,7 +22,7 @@ HwConfig program_hw_config(const isa::Program& program, const std::string& hw_pa
 
 // Prints total cycles (and time at hw.clock_mhz), MACs and MAC utilisation, DDR traffic,
 // the per-layer table (cycles, MACs, utilisation) and the per-engine busy/stall table.
-void print_run_summary(std::FILE* out, const sim::ProgramResult& r, const HwConfig& hw);
+void print_run_summary(std::FILE* out, const runtime::ProgramResult& r, const HwConfig& hw);
 
 // Writes `j` to `path` (one line); Error naming the path when it cannot.
 void write_json_file(const std::string& path, const nlohmann::json& j);

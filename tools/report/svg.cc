@@ -225,7 +225,7 @@ std::string breakdown_svg(const Profile& p) {
 namespace {
 
 // Timeline track of an instruction: 0 load, 1 mac, 2 requant, 3 vector, 4 control, 5 store.
-int track_of(const sim::InstrRecord& r) {
+int track_of(const runtime::InstrRecord& r) {
   using isa::Opcode;
   switch (r.op) {
     case Opcode::LOAD:
@@ -286,7 +286,7 @@ std::string timeline_svg(const Profile& p) {
     int64_t start, end, count, first_index;
     std::string op;
   };
-  std::vector<std::vector<const sim::InstrRecord*>> by_track(tracks);
+  std::vector<std::vector<const runtime::InstrRecord*>> by_track(tracks);
   for (const auto& r : p.counters.instrs)
     if (r.end > r.start) by_track[track_of(r)].push_back(&r);
   for (int t = 0; t < tracks; ++t) {
@@ -294,7 +294,7 @@ std::string timeline_svg(const Profile& p) {
     std::sort(recs.begin(), recs.end(),
               [](const auto* a, const auto* b) { return a->start < b->start; });
     std::vector<Span> spans;
-    for (const sim::InstrRecord* r : recs) {
+    for (const runtime::InstrRecord* r : recs) {
       const double x0 = label_w + r->start * scale, x1 = label_w + r->end * scale;
       if (!spans.empty() && x0 - spans.back().x1 < 0.5) {
         Span& b = spans.back();

@@ -10,7 +10,7 @@
 #include <span>
 #include <string>
 
-namespace bpusim::sim {
+namespace bpusim::runtime {
 
 class Ddr {
  public:
@@ -35,4 +35,4 @@ class Ddr {
   int64_t size_ = 0;
 };
 
-}  // namespace bpusim::sim
+}  // namespace bpusim::runtime

@@ -1,19 +1,21 @@
-// The host executor (sim/host_ops.h): every op of its table on small tensors whose results
+// The host executor (runtime/host_ops.h): every op of its table on small tensors whose results
 // are derived by hand, tensor layouts in DDR (nhwc, strided slices), and error messages.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "sim/host_ops.h"
-#include "tests/sim/sim_test_util.h"
+#include "runtime/host_ops.h"
 #include "tests/support/test_util.h"
 
-namespace bpusim::sim::testing {
+namespace bpusim::runtime::testing {
 namespace {
 
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-class Host : public ::testing::Test {
+class HostOps : public ::testing::Test {
  protected:
   void SetUp() override { ddr_.reset(1 << 20); }
 
@@ -51,7 +53,7 @@ class Host : public ::testing::Test {
   uint64_t next_ = 0;
 };
 
-TEST_F(Host, QuantizeDivAndMulInvAndPerAxis) {
+TEST_F(HostOps, QuantizeDivAndMulInvAndPerAxis) {
   tensor("x", DType::kF32, {1, 2, 1, 2});
   tensor("q", DType::kU8, {1, 2, 1, 2});
   tensor("qa", DType::kI8, {1, 2, 1, 2});
@@ -67,7 +69,7 @@ TEST_F(Host, QuantizeDivAndMulInvAndPerAxis) {
   EXPECT_EQ(get("qa"), Tensor::from<int8_t>({1, 2, 1, 2}, {0, 2, -7, 127}));
 }
 
-TEST_F(Host, DequantizeIsOneConversionAndOneMultiply) {
+TEST_F(HostOps, DequantizeIsOneConversionAndOneMultiply) {
   tensor("q", DType::kU8, {4});
   tensor("f", DType::kF32, {4});
   set("q", Tensor::from<uint8_t>({4}, {0, 128, 129, 255}));
@@ -76,7 +78,7 @@ TEST_F(Host, DequantizeIsOneConversionAndOneMultiply) {
   EXPECT_EQ(floats("f"), (std::vector<float>{-128 * 0.1f, 0.0f, 0.1f, 127 * 0.1f}));
 }
 
-TEST_F(Host, ConvWithPaddingStrideAndBias) {
+TEST_F(HostOps, ConvWithPaddingStrideAndBias) {
   tensor("x", DType::kF32, {1, 1, 3, 3});
   tensor("w", DType::kF32, {1, 1, 2, 2});
   tensor("b", DType::kF32, {1});
@@ -91,7 +93,7 @@ TEST_F(Host, ConvWithPaddingStrideAndBias) {
   EXPECT_EQ(floats("y"), (std::vector<float>{-0.5f, -2.5f, -6.5f, -3.5f}));
 }
 
-TEST_F(Host, GemmTransposedWithBroadcastBias) {
+TEST_F(HostOps, GemmTransposedWithBroadcastBias) {
   tensor("a", DType::kF32, {2, 3});
   tensor("b", DType::kF32, {2, 3});
   tensor("c", DType::kF32, {2});
@@ -104,7 +106,7 @@ TEST_F(Host, GemmTransposedWithBroadcastBias) {
   EXPECT_EQ(floats("y"), (std::vector<float>{2 * 1 + 5, 2 * 5 + 10, 2 * 4 + 5, 2 * 11 + 10}));
 }
 
-TEST_F(Host, MatMulBroadcastsBatches) {
+TEST_F(HostOps, MatMulBroadcastsBatches) {
   tensor("a", DType::kF32, {2, 1, 2});
   tensor("b", DType::kF32, {2, 1});
   tensor("y", DType::kF32, {2, 1, 1});
@@ -114,7 +116,7 @@ TEST_F(Host, MatMulBroadcastsBatches) {
   EXPECT_EQ(floats("y"), (std::vector<float>{12, 34}));
 }
 
-TEST_F(Host, PoolingMaxAverageAndGlobal) {
+TEST_F(HostOps, PoolingMaxAverageAndGlobal) {
   tensor("x", DType::kF32, {1, 1, 2, 2});
   tensor("mx", DType::kF32, {1, 1, 2, 2});
   tensor("av", DType::kF32, {1, 1, 2, 2});
@@ -134,7 +136,7 @@ TEST_F(Host, PoolingMaxAverageAndGlobal) {
   EXPECT_EQ(floats("g"), (std::vector<float>{3}));
 }
 
-TEST_F(Host, ElementwiseOps) {
+TEST_F(HostOps, ElementwiseOps) {
   tensor("a", DType::kF32, {2, 2});
   tensor("b", DType::kF32, {2});
   tensor("sum", DType::kF32, {2, 2});
@@ -156,7 +158,7 @@ TEST_F(Host, ElementwiseOps) {
   EXPECT_EQ(floats("sig")[1], static_cast<float>(1.0 / (1.0 + std::exp(-10.0))));
 }
 
-TEST_F(Host, SoftmaxArgmaxConcatAndReshape) {
+TEST_F(HostOps, SoftmaxArgmaxConcatAndReshape) {
   tensor("x", DType::kF32, {1, 3});
   tensor("sm", DType::kF32, {1, 3});
   tensor("am", DType::kI64, {1});
@@ -178,7 +180,7 @@ TEST_F(Host, SoftmaxArgmaxConcatAndReshape) {
   EXPECT_EQ(flat[4], sm[1]);
 }
 
-TEST_F(Host, NhwcAndStridedSlicesInDdr) {
+TEST_F(HostOps, NhwcAndStridedSlicesInDdr) {
   tensor("img", DType::kU8, {1, 2, 1, 3}, "nhwc");
   const Tensor logical = Tensor::from<uint8_t>({1, 2, 1, 3}, {1, 2, 3, 10, 20, 30});
   set("img", logical);
@@ -199,7 +201,7 @@ TEST_F(Host, NhwcAndStridedSlicesInDdr) {
   EXPECT_EQ(read_tensor(ddr_, slice), logical);
 }
 
-TEST_F(Host, ErrorsNameTheOpAndTheProblem) {
+TEST_F(HostOps, ErrorsNameTheOpAndTheProblem) {
   tensor("x", DType::kF32, {2});
   tensor("q", DType::kU8, {2});
   auto msg = [&](const char* ops) {
@@ -237,4 +239,4 @@ TEST(HostTensors, ParseErrorsNameTheTensorAndKey) {
 }
 
 }  // namespace
-}  // namespace bpusim::sim::testing
+}  // namespace bpusim::runtime::testing

@@ -1,10 +1,10 @@
-#include "sim/fault.h"
+#include "runtime/fault.h"
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 
-namespace bpusim::sim {
+namespace bpusim::runtime {
 
 std::string Fault::message() const {
   return cat("fault at instruction ", instr_index, " (", opcode, fields.empty() ? "" : " ", fields,
@@ -16,4 +16,4 @@ nlohmann::json Fault::to_json() const {
           {"reason", reason},           {"cycle", cycle}};
 }
 
-}  // namespace bpusim::sim
+}  // namespace bpusim::runtime

@@ -1,10 +1,10 @@
-#include "sim/perf_counters.h"
+#include "runtime/perf_counters.h"
 
 #include <nlohmann/json.hpp>
 
 #include "isa/assembler.h"
 
-namespace bpusim::sim {
+namespace bpusim::runtime {
 
 const char* stall_name(Stall s) {
   static const char* const kNames[] = {"token_wait", "queue_empty", "queue_full", "ddr_bandwidth",
@@ -227,4 +227,4 @@ nlohmann::json trace_json(const PerfCounters& c, std::span<const isa::Instructio
   return {{"traceEvents", events}, {"displayTimeUnit", "ns"}};
 }
 
-}  // namespace bpusim::sim
+}  // namespace bpusim::runtime

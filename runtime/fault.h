@@ -8,7 +8,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
-namespace bpusim::sim {
+namespace bpusim::runtime {
 
 struct Fault {
   int64_t instr_index = -1;  // index of the instruction in the CODE section
@@ -23,4 +23,4 @@ struct Fault {
   nlohmann::json to_json() const;
 };
 
-}  // namespace bpusim::sim
+}  // namespace bpusim::runtime

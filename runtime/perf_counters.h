@@ -14,7 +14,7 @@
 
 #include "isa/isa.h"
 
-namespace bpusim::sim {
+namespace bpusim::runtime {
 
 enum class Stall : uint8_t {
   kTokenWait,     // the instruction waited for a dependency token
@@ -106,4 +106,4 @@ nlohmann::json report_json(const PerfCounters& c, const std::vector<LayerCycles>
 nlohmann::json trace_json(const PerfCounters& c, std::span<const isa::Instruction> code,
                           int64_t clock_mhz);
 
-}  // namespace bpusim::sim
+}  // namespace bpusim::runtime

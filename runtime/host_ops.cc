@@ -1,4 +1,4 @@
-#include "sim/host_ops.h"
+#include "runtime/host_ops.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@
 
 #include "common/error.h"
 
-namespace bpusim::sim {
+namespace bpusim::runtime {
 
 using nlohmann::json;
 
@@ -667,4 +667,4 @@ void HostExecutor::run(const json& ops, const std::string& where) {
   }
 }
 
-}  // namespace bpusim::sim
+}  // namespace bpusim::runtime

@@ -1,10 +1,10 @@
-#include "sim/ddr.h"
+#include "runtime/ddr.h"
 
 #include <cstring>
 
 #include "common/error.h"
 
-namespace bpusim::sim {
+namespace bpusim::runtime {
 
 void Ddr::reset(int64_t bytes) {
   data_.reset();  // free first: never hold two images at once
@@ -25,4 +25,4 @@ void Ddr::read(uint64_t addr, std::span<uint8_t> out, const std::string& what) c
   if (!out.empty()) std::memcpy(out.data(), data_.get() + addr, out.size());
 }
 
-}  // namespace bpusim::sim
+}  // namespace bpusim::runtime

@@ -1,11 +1,10 @@
-#include "sim/runtime.h"
+#include "runtime/runtime.h"
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "sim/bpu.h"
 
-namespace bpusim::sim {
+namespace bpusim::runtime {
 
 using nlohmann::json;
 
@@ -119,7 +118,7 @@ std::vector<LayerCycles> layer_cycles(const json& layers, const PerfCounters& c,
 }  // namespace
 
 ProgramResult run_program(const isa::Program& p, const std::map<std::string, Tensor>& inputs,
-                          const RunOptions& o) {
+                          const RunOptions& o, Backend& backend) {
   if (o.check_hash) check_hw_hash(p, o.hw, o.source);
   const std::vector<TensorDesc> tensors = parse_tensors(p.tensors, o.source);
   for (const auto& [name, t] : inputs) {
@@ -129,9 +128,8 @@ ProgramResult run_program(const isa::Program& p, const std::map<std::string, Ten
     require(known, o.source, ": the program has no input '", name, "'");
   }
 
-  Bpu& bpu = Bpu::instance();
-  bpu.configure(o.hw);
-  Ddr& ddr = bpu.ddr();
+  backend.configure(o.hw);
+  Ddr& ddr = backend.ddr();
   ddr.write(p.weights.ddr_base, p.weights.bytes, o.source + ": WEIGHTS");
   ddr.write(p.params.ddr_base, p.params.bytes, o.source + ": PARAMS");
   for (const TensorDesc& d : tensors) {
@@ -145,11 +143,11 @@ ProgramResult run_program(const isa::Program& p, const std::map<std::string, Ten
   if (segments.is_null()) segments = json::array({{{"kind", "bpu"}, {"code", {0, p.code.size()}}}});
   require(segments.is_array(), o.source, ": SEGMENTS must be a JSON array");
 
-  if (!o.vcd_path.empty()) bpu.open_vcd(o.vcd_path);
-  struct CloseVcd {  // also when a host op throws
-    Bpu& bpu;
-    ~CloseVcd() { bpu.close_vcd(); }
-  } close_vcd{bpu};
+  if (!o.waveform_path.empty()) backend.open_waveform(o.waveform_path);
+  struct CloseWaveform {  // also when a host op throws
+    Backend& backend;
+    ~CloseWaveform() { backend.close_waveform(); }
+  } close_waveform{backend};
   ProgramResult result;
   HostExecutor host(ddr, tensors);
   const auto code_size = static_cast<int64_t>(p.code.size());
@@ -160,7 +158,7 @@ ProgramResult run_program(const isa::Program& p, const std::map<std::string, Ten
     if (kind == "bpu") {
       require(s.contains("code"), where, ": a bpu segment needs 'code'");
       const auto [first, end] = code_range(s["code"], code_size, where);
-      SegmentResult r = bpu.run(p.code, first, end);
+      SegmentResult r = backend.run(p.code, first, end);
       result.counters.append(r.counters, result.cycles);
       if (r.fault) {
         r.fault->cycle += result.cycles;
@@ -185,4 +183,4 @@ ProgramResult run_program(const isa::Program& p, const std::map<std::string, Ten
   return result;
 }
 
-}  // namespace bpusim::sim
+}  // namespace bpusim::runtime

@@ -1,5 +1,5 @@
 // A small hand-built Program (BPU segment + host segment + layers) shared by the runtime and
-// CLI tests.
+// `bpusim run` tests (tests/sim/test_cli.cc).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -9,7 +9,7 @@
 #include "isa/container.h"
 #include "isa/param_record.h"
 
-namespace bpusim::sim::testing {
+namespace bpusim::runtime::testing {
 
 // x (uint8 [1, 8], scale 0.5, zp 10) -> VREQ to y (scale 0.25, zp 3) -> host: Dequantize y,
 // Relu; ARGMAX of x over its 8 channels.
@@ -56,4 +56,4 @@ inline isa::Program tiny_program(const HwConfig& hw) {
   return p;
 }
 
-}  // namespace bpusim::sim::testing
+}  // namespace bpusim::runtime::testing

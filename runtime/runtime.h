@@ -1,10 +1,11 @@
-// The runtime: executes a whole `.bpu` Program (isa/container.h) on the SystemC model.
+// The runtime: executes a whole `.bpu` Program (isa/container.h) on a backend (backend.h: the
+// SystemC model, the verilated RTL core):
 //   1. checks the program's hardware-config hash against the effective configuration and
-//      applies that configuration to the model (clearing every memory);
+//      applies that configuration to the backend (clearing every memory);
 //   2. builds the DDR image: WEIGHTS and PARAMS at their DDR bases;
 //   3. writes each input tensor to its TENSORS address (a float32 array given for a quantized
 //      input is quantized with the descriptor's scale/zp, method div);
-//   4. runs the SEGMENTS in order — BPU segments on the model, host segments on the float
+//   4. runs the SEGMENTS in order — BPU segments on the backend, host segments on the float
 //      executor (host_ops.h); no SEGMENTS section means one BPU segment over all of CODE;
 //   5. reads every output tensor: dequantized to float32 when its descriptor has a scale
 //      (per tensor or per axis), widened to int64 when its ir_dtype says so (ArgMax indices
@@ -23,16 +24,17 @@
 #include "common/hw_config.h"
 #include "common/tensor.h"
 #include "isa/container.h"
-#include "sim/fault.h"
-#include "sim/host_ops.h"
-#include "sim/perf_counters.h"
+#include "runtime/backend.h"
+#include "runtime/fault.h"
+#include "runtime/host_ops.h"
+#include "runtime/perf_counters.h"
 
-namespace bpusim::sim {
+namespace bpusim::runtime {
 
 struct RunOptions {
   HwConfig hw;                     // the effective configuration
   bool check_hash = true;          // refuse a program compiled for another configuration
-  std::string vcd_path;            // unit activity as VCD ("" = none)
+  std::string waveform_path;       // the backend's waveform (VCD/FST; "" = none)
   std::string source = "program";  // the program's name in messages
   // Also return every non-constant TENSORS entry's DDR contents after the run (layer-by-layer
   // comparison, bpusim verify).
@@ -61,7 +63,8 @@ struct ProgramResult {
 // unless the program was compiled for `hw`.
 void check_hw_hash(const isa::Program& p, const HwConfig& hw, const std::string& source);
 
+// Runs `p` on `backend` (configured with options.hw first).
 ProgramResult run_program(const isa::Program& p, const std::map<std::string, Tensor>& inputs,
-                          const RunOptions& options);
+                          const RunOptions& options, Backend& backend);
 
-}  // namespace bpusim::sim
+}  // namespace bpusim::runtime

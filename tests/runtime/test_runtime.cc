@@ -1,18 +1,33 @@
 // The runtime: a hand-built Program (assembled code, tensors, segments with host ops, layers)
-// executed end to end; inputs quantized, outputs dequantized / widened; hash check; faults;
-// many programs and configurations in one process.
+// executed end to end on the SystemC model; inputs quantized, outputs dequantized / widened;
+// hash check; faults; many programs and configurations in one process. And what the runtime
+// asks of a backend (runtime/backend.h), on a scripted fake one: configure first, the DDR
+// image through ddr(), the segments in order, the program's time line, the waveform.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <functional>
 #include <nlohmann/json.hpp>
 
-#include "sim/runtime.h"
-#include "tests/sim/sim_test_util.h"
-#include "tests/sim/tiny_program.h"
+#include "common/error.h"
+#include "runtime/runtime.h"
+#include "sim/systemc_backend.h"
+#include "tests/runtime/tiny_program.h"
 #include "tests/support/test_util.h"
 
-namespace bpusim::sim::testing {
+namespace bpusim::runtime::testing {
 namespace {
 
 using nlohmann::json;
 using ::testing::HasSubstr;
+
+// The SystemC model: every test of this file but the fake-backend ones runs on it.
+ProgramResult run_program(const isa::Program& p, const std::map<std::string, Tensor>& inputs,
+                          const RunOptions& o) {
+  sim::SystemcBackend systemc;
+  return runtime::run_program(p, inputs, o, systemc);
+}
 
 TEST(Runtime, RunsBpuAndHostSegmentsEndToEnd) {
   const HwConfig hw;
@@ -158,5 +173,111 @@ TEST(Runtime, ReportAndTraceJsonCarryEveryCounter) {
   EXPECT_GT(counters, 0);
 }
 
+// A backend that runs nothing: it records what the runtime asks and answers each segment with
+// the scripted result (in order).
+class FakeBackend final : public Backend {
+ public:
+  std::string name() const override { return "fake"; }
+  void configure(const HwConfig& hw) override {
+    calls.push_back(cat("configure ", hw.hash()));
+    ddr_.reset(hw.ddr_size_bytes);
+  }
+  Ddr& ddr() override { return ddr_; }
+  SegmentResult run(std::span<const isa::Instruction> code, int64_t first, int64_t end) override {
+    calls.push_back(cat("run ", first, " ", end, " of ", code.size()));
+    if (on_run) on_run(ddr_);
+    return script.at(runs++);
+  }
+  void open_waveform(const std::string& path) override { calls.push_back("open " + path); }
+  void close_waveform() override { calls.push_back("close"); }
+
+  std::vector<std::string> calls;
+  std::vector<SegmentResult> script;
+  std::function<void(Ddr&)> on_run;  // what the "hardware" does to DDR in a segment
+  size_t runs = 0;
+
+ private:
+  Ddr ddr_;
+};
+
+SegmentResult segment(int64_t cycles, std::vector<InstrRecord> instrs) {
+  SegmentResult r;
+  r.cycles = cycles;
+  r.counters.cycles = cycles;
+  r.counters.instrs = std::move(instrs);
+  return r;
+}
+InstrRecord instr(int64_t index, int64_t start, int64_t end) {
+  InstrRecord r;
+  r.index = index;
+  r.start = start;
+  r.end = end;
+  return r;
+}
+
+TEST(Runtime, DrivesABackendThroughTheInterface) {
+  const HwConfig hw;
+  isa::Program p = tiny_program(hw);
+  // bpu [0, 3), host, bpu [3, 7), bpu [7, 7): the second BPU segment faults at its cycle 4.
+  p.segments = json::array({{{"kind", "bpu"}, {"code", {0, 3}}},
+                            {{"kind", "host"}, {"ops", json::array()}},
+                            {{"kind", "bpu"}, {"code", {3, 7}}},
+                            {{"kind", "bpu"}, {"code", {7, 7}}}});
+  FakeBackend fake;
+  fake.script.push_back(segment(10, {instr(0, 2, 5)}));
+  SegmentResult faulted = segment(4, {instr(3, 1, 3)});
+  faulted.fault = Fault{4, "STORE", "", "store", "scripted", 4};
+  fake.script.push_back(faulted);
+  std::vector<uint8_t> x_in_ddr(8);
+  fake.on_run = [&](Ddr& ddr) {
+    if (fake.runs == 0) std::memcpy(x_in_ddr.data(), ddr.data() + 0x1000, 8);
+  };
+  RunOptions o;
+  o.hw = hw;
+  o.waveform_path = "w.vcd";
+  o.keep_tensors = true;
+  const ProgramResult r = runtime::run_program(
+      p, {{"x", Tensor::from<uint8_t>({1, 8}, {1, 2, 3, 4, 5, 6, 7, 8})}}, o, fake);
+  EXPECT_EQ(fake.calls, (std::vector<std::string>{cat("configure ", hw.hash()), "open w.vcd",
+                                                  "run 0 3 of 7", "run 3 7 of 7", "close"}));
+  // The input was in the backend's DDR when its first segment ran.
+  EXPECT_EQ(x_in_ddr, (std::vector<uint8_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+  // The program's time line: the second segment starts at cycle 10; the fault stops it.
+  EXPECT_EQ(r.cycles, 14);
+  ASSERT_TRUE(r.fault.has_value());
+  EXPECT_EQ(r.fault->cycle, 14);
+  EXPECT_EQ(r.fault->instr_index, 4);
+  ASSERT_EQ(r.counters.instrs.size(), 2u);
+  EXPECT_EQ(r.counters.instrs[1].start, 11);
+  ASSERT_EQ(r.layers.size(), 2u);
+  EXPECT_EQ(r.layers[0].start_cycle, 2);
+  EXPECT_EQ(r.layers[1].start_cycle, 11);
+  EXPECT_EQ(r.layers[1].end_cycle, 13);
+  EXPECT_TRUE(r.outputs.empty());
+  EXPECT_EQ(r.tensors.size(), 5u);  // keep_tensors, also after a fault
+}
+
+TEST(Runtime, ReadsOutputsFromTheBackendsDdr) {
+  const HwConfig hw;
+  isa::Program p = tiny_program(hw);
+  p.segments = json();  // no SEGMENTS: one BPU segment over all of CODE
+  FakeBackend fake;
+  fake.script.push_back(segment(7, {}));
+  fake.on_run = [](Ddr& ddr) {  // "ARGMAX": index 5 as int32 at 0x3000
+    const int32_t index = 5;
+    ddr.write(0x3000, {reinterpret_cast<const uint8_t*>(&index), 4}, "index");
+  };
+  RunOptions o;
+  o.hw = hw;
+  const ProgramResult r = runtime::run_program(
+      p, {{"x", Tensor::from<uint8_t>({1, 8}, std::vector<uint8_t>(8))}}, o, fake);
+  EXPECT_EQ(fake.calls,
+            (std::vector<std::string>{cat("configure ", hw.hash()), "run 0 7 of 7", "close"}));
+  ASSERT_FALSE(r.fault);
+  EXPECT_EQ(r.cycles, 7);
+  EXPECT_EQ(r.output("index").dtype(), DType::kI64);
+  EXPECT_EQ(r.output("index").values<int64_t>()[0], 5);
+}
+
 }  // namespace
-}  // namespace bpusim::sim::testing
+}  // namespace bpusim::runtime::testing

@@ -23,9 +23,9 @@
 #include <vector>
 
 #include "common/tensor.h"
-#include "sim/ddr.h"
+#include "runtime/ddr.h"
 
-namespace bpusim::sim {
+namespace bpusim::runtime {
 
 // One tensor of the TENSORS section (docs/compiler.md, section 7). Keys the runtime does not
 // need (bytes, view_of, logical_shape) are ignored.
@@ -76,4 +76,4 @@ class HostExecutor {
   std::map<std::string, const TensorDesc*> tensors_;
 };
 
-}  // namespace bpusim::sim
+}  // namespace bpusim::runtime
