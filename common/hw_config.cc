@@ -19,7 +19,7 @@ struct IntKey {
 };
 
 // The table: every integer parameter of the hardware.
-const std::array<IntKey, 20> kIntKeys{{
+const std::array<IntKey, 21> kIntKeys{{
     {"clock_mhz", &HwConfig::clock_mhz, 1, 10000, "core clock in MHz (for frames per second)"},
     {"mac.rows", &HwConfig::mac_rows, 1, 1024, "MAC array rows: output channels per cycle"},
     {"mac.cols", &HwConfig::mac_cols, 1, 1024, "MAC array columns: input channels per cycle"},
@@ -48,6 +48,8 @@ const std::array<IntKey, 20> kIntKeys{{
      "requantizer parameter SRAM size"},
     {"sram.ports", &HwConfig::sram_ports, 1, 2, "ports per SRAM bank (1 or 2)"},
     {"queue.depth", &HwConfig::queue_depth, 1, 1024, "entries per instruction queue"},
+    {"queue.token_depth", &HwConfig::token_depth, 1, 1024,
+     "tokens each dependency-token FIFO holds (L2C, C2L, C2S, S2C)"},
 }};
 
 constexpr const char* kModeKey = "requant.mode";

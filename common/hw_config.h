@@ -44,6 +44,8 @@ struct HwConfig {
   int64_t sram_ports = 1;
   // instruction queues
   int64_t queue_depth = 16;
+  // dependency-token FIFOs: an instruction that pushes into a full one waits before it starts
+  int64_t token_depth = 16;
 
   // Applies one "key=value" override (the CLI's --set); throws Error naming the key and value.
   void set(const std::string& assignment);

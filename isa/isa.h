@@ -180,4 +180,8 @@ Instruction encode(const Operands& o);
 // that docs/isa.md embeds verbatim between its GENERATED markers; a test keeps them equal.
 std::string markdown_reference();
 
+// The Verilog header of the same table (opcode numbers and queues, field bit ranges, parameter
+// record fields) that rtl_ref/core/bpu_isa.vh holds verbatim; a test keeps them equal.
+std::string verilog_header();
+
 }  // namespace bpusim::isa

@@ -1,5 +1,6 @@
 // The generated reference tables of docs/isa.md (see markdown_reference in isa.h).
 #include <algorithm>
+#include <cctype>
 #include <sstream>
 #include <type_traits>
 
@@ -91,6 +92,45 @@ std::string markdown_reference() {
   if (kParamRecordUsedBytes < kParamRecordBytes)
     out << "| " << kParamRecordUsedBytes << ".." << kParamRecordBytes - 1
         << " | reserved | | must be zero |\n";
+  return out.str();
+}
+
+std::string verilog_header() {
+  std::ostringstream out;
+  out << "// Generated from isa/isa.def by `bpusim asm --verilog`: do not edit. The core's decode\n"
+         "// (rtl_ref/core/) uses these macros only; tests/isa/test_docs.cc fails when this file\n"
+         "// differs from the table (rerun it with BPUSIM_UPDATE_DOCS=1 to regenerate).\n"
+         "`ifndef BPU_ISA_VH\n`define BPU_ISA_VH\n\n"
+      << "`define BPU_INSTR_BITS " << kInstructionBits << "\n\n"
+      << "// Opcodes: `BPU_OP_<NAME> (6-bit values) and the queue that executes each one\n"
+         "// (0 LOAD, 1 COMPUTE, 2 STORE).\n";
+  for (const OpcodeDef& op : kOpcodeDefs)
+    out << "`define BPU_OP_" << op.name << " " << def(Field::opcode).width << "'d" << op.number()
+        << "\n";
+  for (const OpcodeDef& op : kOpcodeDefs)
+    out << "`define BPU_QUEUE_" << op.name << " 2'd" << static_cast<int>(op.queue) << "\n";
+  out << "// `BPU_QUEUE_OF(op): the queue of any opcode (2'd3 for a number that is no opcode).\n"
+         "`define BPU_QUEUE_OF(op) (";
+  for (const OpcodeDef& op : kOpcodeDefs)
+    out << "(op) == " << op.number() << " ? 2'd" << static_cast<int>(op.queue) << " : ";
+  out << "2'd3)\n";
+  out << "\n// Fields: `BPU_F_<NAME>(instr) selects the raw bits (signed fields need $signed).\n";
+  for (const FieldDef& d : kFieldDefs) {
+    std::string upper(d.name);
+    for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    out << "`define BPU_F_" << upper << "(i) i[" << d.msb() << ":" << d.lsb << "]  // "
+        << (d.is_signed() ? "signed " : "") << d.width << " bits\n";
+    out << "`define BPU_W_" << upper << " " << d.width << "\n";
+  }
+  out << "\n// Parameter record: `BPU_REC_<FIELD>(r) selects one 32-bit field of a 512-bit "
+         "record.\n";
+  const ParamRecord layout;
+  for_each_param_field(layout, [&](const char* name, size_t offset, const auto&, const char*) {
+    std::string upper(name);
+    for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    out << "`define BPU_REC_" << upper << "(r) r[" << offset * 8 + 31 << ":" << offset * 8 << "]\n";
+  });
+  out << "\n`endif\n";
   return out.str();
 }
 

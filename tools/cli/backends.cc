@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "rtl_ref/core_backend.h"
 #include "sim/systemc_backend.h"
 
 namespace bpusim::cli {
@@ -19,9 +20,8 @@ const std::vector<BackendEntry>& table() {
   static const std::vector<BackendEntry> entries{
       {"systemc", "the SystemC cycle-aware model (sim/)",
        [] { return std::make_unique<sim::SystemcBackend>(); }},
-      // ---- RTL BACKEND: add the verilated RTL core here ----
-      // {"rtl", "the verilated RTL core (rtl_ref/core/)", [] { return ...; }},
-      // and link its library into `bpusim` (tools/CMakeLists.txt).
+      {"rtl", "the verilated Verilog core (rtl_ref/core/), cycle by cycle",
+       [] { return std::make_unique<rtl::RtlBackend>(); }},
   };
   return entries;
 }

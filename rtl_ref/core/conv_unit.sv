@@ -1,0 +1,223 @@
+`default_nettype none
+// conv_unit: CONV on the weight-stationary MAC array (rtl_ref/mac_array.v), docs/timing.md
+// rule 6. The instruction is split into passes — one per block of output channels (ROWS, or
+// min(ROWS, COLS) on the diagonal for a depthwise CONV), block of COLS input channels and
+// kernel tap — in that nesting order. Each pass feeds ROWS weight beats, then one input
+// vector per output pixel (im2col address generation: stride, dilation, padding; a padding
+// tap or a channel beyond the tile carries the zero point, so it adds nothing). The next
+// pass's weights load while the previous pass drains. The array's accumulator input is 0:
+// the accumulation happens at the output, where each result word is added to the ACC SRAM
+// entry (read-modify-write in one cycle; the first pass of a channel block overwrites when
+// `accumulate` = 0), so a pass never reads a partial sum that is still in the pipeline.
+// Cycles: passes * (ROWS + out_h*out_w) + D_mac, D_mac = ceil(log2 COLS) + 2; one cycle
+// when there is nothing to compute.
+module conv_unit #(
+    parameter int ROWS = 32,
+    parameter int COLS = 32
+) (
+    input  wire logic         clk,
+    input  wire logic         rst,
+    input  wire logic         halt,
+    input  wire logic [ 63:0] cycle,
+    input  wire logic         go,
+    input  wire logic [255:0] instr,  // valid in the go cycle
+    output logic              unit_fin
+);
+  import bpu_pkg::*;
+
+  // ---- the instruction (the candidate in the go cycle, then the latched copy) ----
+  logic [255:0] latched;
+  wire [255:0] I = go ? instr : latched;
+  wire [31:0] in_h = 32'(`BPU_F_IN_H(I)), in_w = 32'(`BPU_F_IN_W(I)), in_c = 32'(`BPU_F_IN_C(I));
+  wire [31:0] out_w = 32'(`BPU_F_OUT_W(I)), out_c = 32'(`BPU_F_OUT_C(I));
+  wire [31:0] k_h = 32'(`BPU_F_K_H(I)), k_w = 32'(`BPU_F_K_W(I));
+  wire dw = `BPU_F_DEPTHWISE(I) == 1'b1;
+  wire [31:0] block = dw ? (ROWS < COLS ? ROWS : COLS) : ROWS;  // output channels per pass
+  wire [31:0] n_ob = (out_c + block - 1) / block;
+  wire [31:0] n_cb = dw ? 32'd1 : (in_c + COLS - 1) / COLS;
+  wire [31:0] pixels = 32'(`BPU_F_OUT_H(I)) * out_w;
+  wire [63:0] passes = 64'(n_ob) * 64'(n_cb) * 64'(k_h) * 64'(k_w);
+  wire empty = passes == 0 || pixels == 0;
+  wire [7:0] w_zp_byte = `BPU_F_WGT_ZP(I) [7:0];
+  wire [7:0] x_zp_byte = `BPU_F_IN_ZP(I) [7:0];
+
+  // ---- feed side: pass (ob, cb, ky, kx), then weight row or pixel ----
+  typedef struct packed {
+    logic        loading;  // weight beats (else input vectors)
+    logic [31:0] ob, cb, ky, kx;
+    logic [31:0] row;      // weight beat
+    logic [31:0] oy, ox, p;  // input vector
+    logic        done;     // every pass fed
+  } feed_t;
+  feed_t f_q, f;
+  assign f = go ? '{loading: 1'b1, default: '0} : f_q;
+  logic active;
+  wire feeding = (go || active) && !f.done && !empty;
+
+  // ---- MAC array ----
+  logic w_valid, w_ready, x_valid, x_ready, x_last, y_valid, y_last;
+  logic [COLS*8-1:0] w_data, x_data;
+  logic [ROWS*32-1:0] y_data;
+  mac_array #(
+      .ROWS(ROWS),
+      .COLS(COLS)
+  ) array (
+      .clk(clk),
+      .rst(rst),
+      .w_valid(w_valid),
+      .w_ready(w_ready),
+      .w_data(w_data),
+      .w_signed(`BPU_F_WGT_SIGNED(I)),
+      .w_zp(`BPU_F_WGT_ZP(I)),
+      .x_valid(x_valid),
+      .x_ready(x_ready),
+      .x_data(x_data),
+      .x_signed(`BPU_F_IN_SIGNED(I)),
+      .x_zp(`BPU_F_IN_ZP(I)),
+      .x_acc('0),
+      .x_last(x_last),
+      .y_valid(y_valid),
+      .y_ready(1'b1),
+      .y_data(y_data),
+      .y_last(y_last)
+  );
+
+  // Weight row `row` of the pass: W[row][c] (dense: out channel ob*ROWS+row, input channel
+  // cb*COLS+c; depthwise: only the diagonal c = row carries channel ob*block+row's weight).
+  always_comb begin
+    logic [31:0] oc, ic;
+    logic [63:0] base;
+    ic = '0;
+    base = '0;
+    w_data = '0;
+    oc = f.ob * block + f.row;
+    for (int c = 0; c < COLS; c++) begin
+      w_data[c*8+:8] = w_zp_byte;
+      if (dw) begin
+        if (feeding && f.loading && 32'(c) == f.row && f.row < block && oc < out_c)
+          w_data[c*8+:8] = 8'(bpu_rd8(BUF_WEIGHT, 64'(`BPU_F_WGT_ADDR(I)) +
+                                      64'(oc) * 64'(k_h) * 64'(k_w) + 64'(f.ky) * 64'(k_w) + 64'(f.kx),
+                                      cycle));
+      end else begin
+        ic = f.cb * COLS + 32'(c);
+        base = 64'(`BPU_F_WGT_ADDR(I)) + ((64'(oc) * 64'(k_h) + 64'(f.ky)) * 64'(k_w) + 64'(f.kx)) *
+               64'(in_c);
+        if (feeding && f.loading && oc < out_c && ic < in_c) w_data[c*8+:8] = 8'(bpu_rd8(BUF_WEIGHT, base + 64'(ic), cycle));
+      end
+    end
+  end
+
+  // Input vector of pixel (oy, ox) for tap (ky, kx): x[c] = input channel cb*COLS+c (dense)
+  // or ob*block+c (depthwise) at row oy*stride - pad + ky*dil, column likewise.
+  always_comb begin
+    logic signed [31:0] iy, ix;
+    logic [31:0] ch;
+    logic in_image;
+    logic [63:0] pix;
+    x_data = '0;
+    iy = $signed(f.oy * 32'(`BPU_F_STRIDE_H(I))) - $signed(32'(`BPU_F_PAD_T(I))) +
+         $signed(f.ky * 32'(`BPU_F_DIL_H(I)));
+    ix = $signed(f.ox * 32'(`BPU_F_STRIDE_W(I))) - $signed(32'(`BPU_F_PAD_L(I))) +
+         $signed(f.kx * 32'(`BPU_F_DIL_W(I)));
+    in_image = iy >= 0 && iy < $signed(in_h) && ix >= 0 && ix < $signed(in_w);
+    pix = 64'(`BPU_F_IN_ADDR(I)) + (64'(iy) * 64'(in_w) + 64'(ix)) * 64'(in_c);
+    for (int c = 0; c < COLS; c++) begin
+      x_data[c*8+:8] = x_zp_byte;
+      ch = (dw ? f.ob * block : f.cb * COLS) + 32'(c);
+      if (feeding && !f.loading && in_image && ch < in_c && (!dw || 32'(c) < block))
+        x_data[c*8+:8] = 8'(bpu_rd8(BUF_FEATURE, pix + 64'(ch), cycle));
+    end
+  end
+
+  assign w_valid = feeding && f.loading;
+  assign x_valid = feeding && !f.loading;
+  assign x_last = f.p == pixels - 1;
+
+  // Next feed position.
+  function automatic feed_t advance(input feed_t s);
+    feed_t n = s;
+    if (s.loading) begin
+      if (s.row == ROWS - 1) begin
+        n.loading = 1'b0;
+        n.row = 0;
+      end else n.row = s.row + 1;
+      return n;
+    end
+    n.p = s.p + 1;
+    if (s.ox == out_w - 1) begin
+      n.ox = 0;
+      n.oy = s.oy + 1;
+    end else n.ox = s.ox + 1;
+    if (s.p == pixels - 1) begin  // pass done: next tap, channel block, output block
+      n.p = 0;
+      n.ox = 0;
+      n.oy = 0;
+      n.loading = 1'b1;
+      if (s.kx != k_w - 1) n.kx = s.kx + 1;
+      else begin
+        n.kx = 0;
+        if (s.ky != k_h - 1) n.ky = s.ky + 1;
+        else begin
+          n.ky = 0;
+          if (s.cb != n_cb - 1) n.cb = s.cb + 1;
+          else begin
+            n.cb = 0;
+            if (s.ob != n_ob - 1) n.ob = s.ob + 1;
+            else n.done = 1'b1;
+          end
+        end
+      end
+    end
+    return n;
+  endfunction
+
+  // ---- output side: which pass and pixel the array's output belongs to ----
+  logic [63:0] out_pass;  // pass index of the output stream
+  logic [31:0] out_p, out_ob;
+  logic [63:0] passes_per_ob_q;
+  wire out_first = (out_pass % passes_per_ob_q) == 0;  // first pass of its output block
+  wire last_pass = out_pass == passes - 1;
+  assign unit_fin = (go && empty) || (active && y_valid && y_last && last_pass);
+
+  always_ff @(posedge clk) begin
+    if (rst) begin
+      f_q <= '0;
+      active <= 1'b0;
+      latched <= '0;
+      out_pass <= '0;
+      out_p <= '0;
+      out_ob <= '0;
+      passes_per_ob_q <= 64'd1;
+    end else if (!halt) begin
+      if (go) begin
+        latched <= instr;
+        active <= !empty;
+        out_pass <= '0;
+        out_p <= '0;
+        out_ob <= '0;
+        passes_per_ob_q <= 64'(n_cb) * 64'(k_h) * 64'(k_w);
+      end
+      if (feeding && (f.loading ? w_ready : x_ready)) f_q <= advance(f);
+      else if (go) f_q <= f;
+      if (active && y_valid) begin
+        // accumulate the ROWS results of this pixel into ACC
+        for (int r = 0; r < ROWS; r++) begin
+          logic [31:0] oc, old;
+          logic [63:0] addr;
+          oc = out_ob * block + 32'(r);
+          if (32'(r) < block && oc < out_c) begin
+            addr = 64'(`BPU_F_ACC_ADDR(I)) + (64'(out_p) * 64'(out_c) + 64'(oc)) * 4;
+            old = (out_first && !`BPU_F_ACCUMULATE(I)) ? 32'd0 : 32'(bpu_rd32(BUF_ACC, addr, cycle));
+            bpu_wr32(BUF_ACC, addr, int'(old + y_data[r*32+:32]));
+          end
+        end
+        if (y_last) begin
+          out_p <= 0;
+          out_pass <= out_pass + 1;
+          if ((out_pass + 1) % passes_per_ob_q == 0) out_ob <= out_ob + 1;
+          if (last_pass) active <= 1'b0;
+        end else out_p <= out_p + 1;
+      end
+    end
+  end
+endmodule
