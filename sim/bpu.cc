@@ -33,21 +33,22 @@ Bpu::Bpu(sc_core::sc_module_name name)
       load_q_("load_queue", &state_.abort, &state_.abort_event),
       compute_q_("compute_queue", &state_.abort, &state_.abort_event),
       store_q_("store_queue", &state_.abort, &state_.abort_event),
-      l2c_("l2c", &state_.abort, &state_.abort_event),
-      c2l_("c2l", &state_.abort, &state_.abort_event),
-      c2s_("c2s", &state_.abort, &state_.abort_event),
-      s2c_("s2c", &state_.abort, &state_.abort_event),
+      l2c_("l2c"),
+      c2l_("c2l"),
+      c2s_("c2s"),
+      s2c_("s2c"),
       controller_("controller", state_, {&load_q_, &compute_q_, &store_q_}, counters_),
+      arbiter_("bank_arbiter", memories_, state_),
       dma_("dma", memories_),
       mac_("mac_array", memories_),
       requant_("requantizer", memories_),
       vector_("vector_unit", memories_),
       load_("load_engine", runtime::Engine::kLoad, state_, load_q_, memories_, counters_,
-            banks_released_),
+            arbiter_),
       compute_("compute_engine", runtime::Engine::kCompute, state_, compute_q_, memories_,
-               counters_, banks_released_),
+               counters_, arbiter_),
       store_("store_engine", runtime::Engine::kStore, state_, store_q_, memories_, counters_,
-             banks_released_) {
+             arbiter_) {
   // Tokens: LOAD pops C2L (its next) and pushes L2C; COMPUTE pops L2C/S2C and pushes C2L/C2S;
   // STORE pops C2S (its previous) and pushes S2C.
   load_.bind_tokens(nullptr, &c2l_, nullptr, &l2c_);
@@ -95,8 +96,9 @@ void Bpu::reset_run() {
   state_.start_cycle = now_cycle();
   counters_ = runtime::PerfCounters{};
   for (InstrQueue* q : {&load_q_, &compute_q_, &store_q_}) q->reset(hw_.queue_depth);
-  for (TokenFifo* t : {&l2c_, &c2l_, &c2s_, &s2c_}) t->reset();
+  for (TokenFifo* t : {&l2c_, &c2l_, &c2s_, &s2c_}) t->reset(hw_.token_depth);
   dma_.port.reset();
+  arbiter_.reset();
   for (Activity* a : {&mac_.activity, &requant_.activity, &vector_.activity, &control_.activity})
     a->busy_cycles = 0;
 }

@@ -25,6 +25,7 @@
 #include "runtime/ddr.h"
 #include "runtime/fault.h"
 #include "runtime/perf_counters.h"
+#include "sim/bank_arbiter.h"
 #include "sim/controller.h"
 #include "sim/dma_engine.h"
 #include "sim/instr_queue.h"
@@ -75,13 +76,13 @@ class Bpu : public sc_core::sc_module {
   HwConfig hw_;
   RunState state_;
   runtime::PerfCounters counters_;
-  sc_core::sc_event banks_released_;
   runtime::Ddr ddr_;
   Sram feature_, weight_, acc_, output_, param_;
   Memories memories_;
   InstrQueue load_q_, compute_q_, store_q_;
   TokenFifo l2c_, c2l_, c2s_, s2c_;
   Controller controller_;
+  BankArbiter arbiter_;
   DmaEngine dma_;
   MacArray mac_;
   Requantizer requant_;

@@ -25,6 +25,8 @@ class InstrQueue : public sc_core::sc_module {
     items_.clear();
     capacity_ = capacity;
     closed_ = false;
+    taken_at_ = -1;
+    taken_now_ = 0;
     depth_signal.write(0);
   }
   // Called by the controller after the last instruction for this queue.
@@ -33,10 +35,18 @@ class InstrQueue : public sc_core::sc_module {
     changed_.notify(sc_core::SC_ZERO_TIME);
   }
 
+  // Enqueues after fetch (rule 1). The enqueue is decided in the cycle before the
+  // instruction shows in the queue: it needs room as of the end of that cycle, i.e. counting
+  // the instructions the engine takes in it. When the queue is full then, the instruction
+  // shows one cycle after the engine takes one (the RTL core's queue does the same).
   bool push(const Decoded* d, int64_t& waited) {
     const int64_t t0 = now_cycle();
-    while (static_cast<int64_t>(items_.size()) >= capacity_ && !*abort_)
-      sc_core::wait(changed_ | *abort_ev_);
+    const int64_t taken_now = taken_at_ == t0 ? taken_now_ : 0;
+    if (static_cast<int64_t>(items_.size()) + taken_now >= capacity_) {
+      while (static_cast<int64_t>(items_.size()) >= capacity_ && !*abort_)
+        sc_core::wait(changed_ | *abort_ev_);
+      if (!*abort_) sc_core::wait(cycles(1), *abort_ev_);
+    }
     waited = now_cycle() - t0;
     if (*abort_) return false;
     items_.push_back(d);
@@ -52,6 +62,10 @@ class InstrQueue : public sc_core::sc_module {
     if (*abort_ || items_.empty()) return nullptr;
     const Decoded* d = items_.front();
     items_.pop_front();
+    const int64_t now = now_cycle();
+    if (taken_at_ != now) taken_now_ = 0;
+    taken_at_ = now;
+    ++taken_now_;
     changed();
     return d;
   }
@@ -72,6 +86,8 @@ class InstrQueue : public sc_core::sc_module {
   std::deque<const Decoded*> items_;
   int64_t capacity_ = 1;
   bool closed_ = false;
+  int64_t taken_at_ = -1;  // the cycle of the last pop, and how many pops happened in it
+  int64_t taken_now_ = 0;
   sc_core::sc_event changed_;
   const bool* abort_;
   const sc_core::sc_event* abort_ev_;

@@ -1,13 +1,14 @@
 #include "sim/queue_engine.h"
 
 #include "common/error.h"
+#include "sim/clock.h"
 #include "sim/timing.h"
 
 namespace bpusim::sim {
 
 QueueEngine::QueueEngine(sc_core::sc_module_name name, runtime::Engine id, RunState& state,
                          InstrQueue& queue, const Memories& memories,
-                         runtime::PerfCounters& counters, sc_core::sc_event& banks_released)
+                         runtime::PerfCounters& counters, BankArbiter& arbiter)
     : sc_core::sc_module(name),
       busy("busy"),
       instr("instr"),
@@ -16,7 +17,7 @@ QueueEngine::QueueEngine(sc_core::sc_module_name name, runtime::Engine id, RunSt
       queue_(queue),
       mem_(memories),
       counters_(counters),
-      banks_released_(banks_released) {
+      arbiter_(arbiter) {
   SC_THREAD(thread);
 }
 
@@ -55,9 +56,32 @@ void QueueEngine::run_loop() {
   }
 }
 
-bool QueueEngine::pop_token(TokenFifo* fifo, const char* which) {
-  waiting_ = cat("a token on ", fifo->basename(), " (", which, ")");
-  return fifo->pop();
+bool QueueEngine::take_tokens(const Decoded& d) {
+  TokenFifo* const pops[] = {d.f.pop_prev ? pop_prev_ : nullptr, d.f.pop_next ? pop_next_ : nullptr};
+  TokenFifo* const pushes[] = {d.f.push_prev ? push_prev_ : nullptr,
+                               d.f.push_next ? push_next_ : nullptr};
+  for (;;) {
+    TokenFifo* missing = nullptr;
+    for (TokenFifo* f : pops)
+      if (f != nullptr && !f->available()) missing = f;
+    TokenFifo* full = nullptr;
+    for (TokenFifo* f : pushes)
+      if (f != nullptr && !f->room()) full = f;
+    if (missing == nullptr && full == nullptr) break;
+    if (missing != nullptr) {
+      waiting_ = cat("a token on ", missing->basename());
+      sc_core::wait(missing->pushed | state_.abort_event);
+    } else {
+      // Room freed by a token taken in cycle t shows from cycle t + 1.
+      waiting_ = cat("room on ", full->basename());
+      sc_core::wait(full->taken | state_.abort_event);
+      if (!state_.abort) sc_core::wait(cycles(1), state_.abort_event);
+    }
+    if (state_.abort) return false;
+  }
+  for (TokenFifo* f : pops)
+    if (f != nullptr) f->take();
+  return true;
 }
 
 void QueueEngine::fault(const Decoded& d, std::string reason) {
@@ -79,27 +103,15 @@ bool QueueEngine::intra_conflict(const Plan& p) const {
   return false;
 }
 
-bool QueueEngine::acquire_banks(const Plan& p, std::array<BankSet, kNumSrams>& held) {
-  std::array<BankSet, kNumSrams> want{};
+bool QueueEngine::acquire_banks(const Plan& p, BankClaim& held) {
+  BankClaim want{};
   for (const Access& a : p.accesses)
     if (a.buf != Buf::kDdr)
       want[static_cast<int>(a.buf)] |= mem_.of(a.buf).banks_of(a.addr, a.bytes);
   waiting_ = "an SRAM bank port held by another unit";
-  for (;;) {
-    bool free = true;
-    for (int s = 0; s < kNumSrams && free; ++s) free = mem_.sram[s]->can_hold(want[s]);
-    if (free) break;
-    sc_core::wait(banks_released_ | state_.abort_event);
-    if (state_.abort) return false;
-  }
-  for (int s = 0; s < kNumSrams; ++s) mem_.sram[s]->hold(want[s], +1);
+  if (!arbiter_.claim(id_, want)) return false;
   held = want;
   return true;
-}
-
-void QueueEngine::release_banks(const std::array<BankSet, kNumSrams>& held) {
-  for (int s = 0; s < kNumSrams; ++s) mem_.sram[s]->hold(held[s], -1);
-  banks_released_.notify(sc_core::SC_ZERO_TIME);
 }
 
 bool QueueEngine::execute(const Decoded& d, int64_t queue_wait) {
@@ -112,8 +124,7 @@ bool QueueEngine::execute(const Decoded& d, int64_t queue_wait) {
   r.issue = state_.cycle();
   r.stall[static_cast<int>(runtime::Stall::kQueueEmpty)] = queue_wait;
 
-  if (d.f.pop_prev && !pop_token(pop_prev_, "pop_prev")) return false;
-  if (d.f.pop_next && !pop_token(pop_next_, "pop_next")) return false;
+  if (!take_tokens(d)) return false;
   r.stall[static_cast<int>(runtime::Stall::kTokenWait)] = state_.cycle() - r.issue;
 
   Unit* unit = units_[static_cast<size_t>(d.op)];
@@ -139,7 +150,7 @@ bool QueueEngine::execute(const Decoded& d, int64_t queue_wait) {
     r.stall[static_cast<int>(runtime::Stall::kBankConflict)] += extra;
   }
   const int64_t before_banks = state_.cycle();
-  std::array<BankSet, kNumSrams> held{};
+  BankClaim held{};
   if (!acquire_banks(plan, held)) return false;
   r.stall[static_cast<int>(runtime::Stall::kBankConflict)] += state_.cycle() - before_banks;
 
@@ -150,7 +161,7 @@ bool QueueEngine::execute(const Decoded& d, int64_t queue_wait) {
   unit->run(d, plan);
   r.end = state_.cycle();
   busy.write(false);
-  release_banks(held);
+  arbiter_.release(held);
   if (plan.bus_bytes > 0)
     r.stall[static_cast<int>(runtime::Stall::kDdrBandwidth)] =
         std::max<int64_t>(0, r.end - r.start - alone);

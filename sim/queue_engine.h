@@ -11,6 +11,7 @@
 #include <systemc>
 
 #include "runtime/perf_counters.h"
+#include "sim/bank_arbiter.h"
 #include "sim/instr_queue.h"
 #include "sim/memories.h"
 #include "sim/run_state.h"
@@ -23,7 +24,7 @@ class QueueEngine : public sc_core::sc_module {
  public:
   QueueEngine(sc_core::sc_module_name name, runtime::Engine id, RunState& state, InstrQueue& queue,
               const Memories& memories, runtime::PerfCounters& counters,
-              sc_core::sc_event& banks_released);
+              BankArbiter& arbiter);
 
   // Token FIFOs toward the previous / next queue (nullptr where the queue has no neighbour).
   void bind_tokens(TokenFifo* pop_prev, TokenFifo* pop_next, TokenFifo* push_prev,
@@ -45,10 +46,11 @@ class QueueEngine : public sc_core::sc_module {
   void run_loop();
   // Executes one instruction; false when the run must stop (fault or abort).
   bool execute(const Decoded& d, int64_t queue_wait);
-  bool pop_token(TokenFifo* fifo, const char* which);
+  // Waits until every token the instruction pops is there and every FIFO it pushes into has
+  // room (rule 3), then takes the tokens; false when the run is aborted.
+  bool take_tokens(const Decoded& d);
   // Rule 10: waits until every bank of every SRAM the plan touches has a free port.
-  bool acquire_banks(const Plan& p, std::array<BankSet, kNumSrams>& held);
-  void release_banks(const std::array<BankSet, kNumSrams>& held);
+  bool acquire_banks(const Plan& p, BankClaim& held);
   // Rule 9: two accesses of the plan share a bank of a single-ported SRAM.
   bool intra_conflict(const Plan& p) const;
   void fault(const Decoded& d, std::string reason);
@@ -58,7 +60,7 @@ class QueueEngine : public sc_core::sc_module {
   InstrQueue& queue_;
   const Memories& mem_;
   runtime::PerfCounters& counters_;
-  sc_core::sc_event& banks_released_;
+  BankArbiter& arbiter_;
   TokenFifo* pop_prev_ = nullptr;
   TokenFifo* pop_next_ = nullptr;
   TokenFifo* push_prev_ = nullptr;
