@@ -35,57 +35,67 @@ const char* const kBufNames[] = {"FEATURE", "WEIGHT", "ACC", "OUTPUT", "PARAM", 
 struct AccessName {
   const char* operand;
   int buf;  // -1: the instruction's `buf` field, -2: its `src_buf` field
+  bool write;
 };
 AccessName access_name(isa::Opcode op, int k) {
   using isa::Opcode;
   static const std::map<Opcode, std::vector<AccessName>> kNames{
-      {Opcode::LOAD, {{"sram_addr", -1}, {"dram_addr", 5}}},
-      {Opcode::STORE, {{"sram_addr", -1}, {"dram_addr", 5}}},
-      {Opcode::CONV, {{"in_addr", 0}, {"wgt_addr", 1}, {"acc_addr", 2}}},
-      {Opcode::REQUANT, {{"acc_addr", 2}, {"prm_addr", 4}, {"out_addr", 3}, {"res_addr", 0}}},
-      {Opcode::VADD, {{"a_addr", 0}, {"b_addr", 0}, {"out_addr", 3}, {"prm_addr", 4}}},
-      {Opcode::VREQ, {{"in_addr", 0}, {"out_addr", 3}, {"prm_addr", 4}}},
-      {Opcode::POOL, {{"in_addr", 0}, {"out_addr", 3}, {"prm_addr", 4}}},
-      {Opcode::ARGMAX, {{"in_addr", 0}, {"out_addr", 3}}},
-      {Opcode::COPY, {{"src_addr", -2}, {"dst_addr", 3}}},
+      {Opcode::LOAD, {{"sram_addr", -1, true}, {"dram_addr", 5, false}}},
+      {Opcode::STORE, {{"sram_addr", -1, false}, {"dram_addr", 5, true}}},
+      {Opcode::CONV, {{"in_addr", 0, false}, {"wgt_addr", 1, false}, {"acc_addr", 2, true}}},
+      {Opcode::REQUANT,
+       {{"acc_addr", 2, false}, {"prm_addr", 4, false}, {"out_addr", 3, true}, {"res_addr", 0, false}}},
+      {Opcode::VADD,
+       {{"a_addr", 0, false}, {"b_addr", 0, false}, {"out_addr", 3, true}, {"prm_addr", 4, false}}},
+      {Opcode::VREQ, {{"in_addr", 0, false}, {"out_addr", 3, true}, {"prm_addr", 4, false}}},
+      {Opcode::POOL, {{"in_addr", 0, false}, {"out_addr", 3, true}, {"prm_addr", 4, false}}},
+      {Opcode::ARGMAX, {{"in_addr", 0, false}, {"out_addr", 3, true}}},
+      {Opcode::COPY, {{"src_addr", -2, false}, {"dst_addr", 3, true}}},
   };
   const auto it = kNames.find(op);
-  if (it == kNames.end() || k >= static_cast<int>(it->second.size())) return {"an operand", 5};
+  if (it == kNames.end() || k >= static_cast<int>(it->second.size())) return {"an operand", 5, false};
   return it->second[static_cast<size_t>(k)];
 }
 
-std::string operand_rule(int rule) {
+std::string operand_rule(int rule, const isa::Operands& f) {
+  const auto range = [](int64_t zp, int64_t is_signed, const char* name) {
+    return cat(name, "=", zp, " is outside the ", is_signed ? "int8" : "uint8", " range");
+  };
   switch (rule) {
-    case 0: return "kernel k_h and k_w must be >= 1";
-    case 1: return "stride_h and stride_w must be >= 1";
-    case 2: return "dil_h and dil_w must be >= 1";
-    case 3: return "depthwise needs in_c == out_c";
-    case 4: return "in_zp is outside the range of the input's byte type";
-    case 5: return "wgt_zp is outside the range of the weights' byte type";
+    case 0: return cat("kernel k_h=", f.k_h, " k_w=", f.k_w, " must be >= 1");
+    case 1: return cat("stride_h=", f.stride_h, " stride_w=", f.stride_w, " must be >= 1");
+    case 2: return cat("dil_h=", f.dil_h, " dil_w=", f.dil_w, " must be >= 1");
+    case 3: return cat("depthwise needs in_c == out_c, got in_c=", f.in_c, " out_c=", f.out_c);
+    case 4: return range(f.in_zp, f.in_signed, "in_zp");
+    case 5: return range(f.wgt_zp, f.wgt_signed, "wgt_zp");
     case 6: return "has_res=1 needs an 8-bit out_type (int32 pass-through has no stage 2)";
-    case 7: return "POOL needs k_h, k_w, stride_h, stride_w >= 1";
+    case 7:
+      return cat("POOL needs k_h, k_w, stride_h, stride_w >= 1, got ", f.k_h, ", ", f.k_w, ", ",
+                 f.stride_h, ", ", f.stride_w);
     case 8: return "ARGMAX needs c >= 1";
     default: return "the opcode is not in the instruction set";
   }
 }
 
 // The reason of a fault the core reported (fault_code: kind << 4 | rule or access).
-std::string fault_reason(const isa::Instruction& inst, int code, int64_t detail,
-                         CoreMemory& memory, const HwConfig& hw) {
+std::string fault_reason(const isa::Instruction& inst, int code, int64_t detail, uint64_t addr,
+                         uint64_t bytes, CoreMemory& memory, const HwConfig& hw) {
   const int kind = code >> 4, low = code & 0xf;
   const isa::Operands f = isa::operands(inst);
   if (kind == 1 || kind == 2) {
     const AccessName a = access_name(inst.opcode(), low);
     const int buf = a.buf == -1 ? static_cast<int>(f.buf) : a.buf == -2 ? static_cast<int>(f.src_buf) : a.buf;
-    const int64_t value = inst.get(*isa::field_from_name(a.operand));
     const std::array<int64_t, 6> sizes{hw.feature_sram_bytes, hw.weight_sram_bytes,
                                        hw.acc_sram_bytes,     hw.output_sram_bytes,
                                        hw.param_sram_bytes,   hw.ddr_size_bytes};
-    return cat(a.operand, ": the ", kBufNames[buf], " access at 0x", std::hex, value, std::dec,
-               kind == 1 ? " is misaligned (ACC needs 4-byte, PARAM 64-byte addresses and lengths)"
-                         : cat(" runs outside the buffer (size ", sizes[static_cast<size_t>(buf)], ")"));
+    const std::string what = cat(kBufNames[buf], a.write ? " write" : " read");
+    if (kind == 1)
+      return cat(a.operand, ": misaligned ", what, " at 0x", std::hex, addr, std::dec, " of ",
+                 bytes, " bytes (ACC needs 4-byte, PARAM 64-byte alignment)");
+    return cat(a.operand, ": ", what, " [0x", std::hex, addr, ", 0x", addr + bytes,
+               ") is out of range (size 0x", sizes[static_cast<size_t>(buf)], std::dec, ")");
   }
-  if (kind == 3) return operand_rule(low);
+  if (kind == 3) return operand_rule(low, f);
   if (kind == 4) {
     const int64_t at = f.prm_addr + detail * 64;
     isa::ParamRecord r{};
@@ -172,7 +182,8 @@ class CoreModelOf : public CoreModel {
         const bool known = index >= first && index < end;
         const isa::Instruction* inst = known ? &code[static_cast<size_t>(index)] : nullptr;
         const std::string reason =
-            inst ? fault_reason(*inst, core.fault_code, core.fault_detail, memory, hw)
+            inst ? fault_reason(*inst, core.fault_code, core.fault_detail, core.fault_addr,
+                                  core.fault_bytes, memory, hw)
                  : cat("fetch read opcode ", core.fault_detail, ", which is not in the instruction set");
         result.fault = make_fault(inst, index, core.fault_engine, reason, c - 1);
         result.cycles = c - 1;
@@ -298,14 +309,35 @@ class CoreModelOf : public CoreModel {
                         int64_t end, int64_t c) {
     const std::array<int64_t, 3> index{core.ev_index_load, core.ev_index_compute,
                                        core.ev_index_store};
+    // The token FIFOs of each engine: {popped from previous, popped from next, pushed to
+    // previous, pushed to next} (nullptr where the queue has no neighbour).
+    struct Fifo {
+      const char* name;
+      uint32_t count;
+    };
+    const Fifo l2c{"l2c", core.tokens_l2c}, c2l{"c2l", core.tokens_c2l},
+        c2s{"c2s", core.tokens_c2s}, s2c{"s2c", core.tokens_s2c};
+    const std::array<std::array<const Fifo*, 4>, 3> fifos{{{nullptr, &c2l, nullptr, &l2c},
+                                                           {&l2c, &s2c, &c2l, &c2s},
+                                                           {&c2s, nullptr, &s2c, nullptr}}};
     for (int e = 0; e < 3; ++e) {
       const uint8_t bit = static_cast<uint8_t>(1u << e);
       if (!((core.ev_wait_token | core.ev_wait_bank) & bit)) continue;
       const bool known = index[e] >= first && index[e] < end;
+      std::string what = "an SRAM bank port";
+      if ((core.ev_wait_token & bit) && known) {
+        const isa::Operands f = isa::operands(code[static_cast<size_t>(index[e])]);
+        const std::array<int64_t, 4> flags{f.pop_prev, f.pop_next, f.push_prev, f.push_next};
+        for (int k = 0; k < 4; ++k) {
+          const Fifo* fifo = fifos[static_cast<size_t>(e)][static_cast<size_t>(k)];
+          if (!flags[static_cast<size_t>(k)] || fifo == nullptr) continue;
+          if (k < 2 && fifo->count == 0) what = cat("a token on ", fifo->name);
+          if (k >= 2 && fifo->count >= 1) what = cat("room on ", fifo->name);
+          if (k < 2 && fifo->count == 0) break;
+        }
+      }
       return make_fault(known ? &code[static_cast<size_t>(index[e])] : nullptr, index[e], e,
-                        cat("deadlock: the ", kEngineNames[e], " engine waits for ",
-                            (core.ev_wait_token & bit) ? "a dependency token (or room in a token FIFO)"
-                                                       : "an SRAM bank port",
+                        cat("deadlock: the ", kEngineNames[e], " engine waits for ", what,
                             " that no instruction will provide"),
                         c);
     }

@@ -41,6 +41,7 @@ class RtlBackend : public runtime::Backend {
   std::string name() const override { return "rtl"; }
   void configure(const HwConfig& hw) override;
   runtime::Ddr& ddr() override { return ddr_; }
+  std::span<uint8_t> sram(int buf) override { return memory_.sram(buf); }
   runtime::SegmentResult run(std::span<const isa::Instruction> code, int64_t first,
                              int64_t end) override;
   // FST of every signal of the core; a path ending in .vcd is converted with fst2vcd

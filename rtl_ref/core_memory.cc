@@ -24,6 +24,11 @@ void CoreMemory::configure(const HwConfig& hw, runtime::Ddr* ddr) {
   error_.clear();
 }
 
+std::span<uint8_t> CoreMemory::sram(int buf) {
+  require(buf >= 0 && buf < kNumSrams, "no SRAM number ", buf);
+  return sram_[static_cast<size_t>(buf)];
+}
+
 void CoreMemory::load_code(std::span<const isa::Instruction> code, int64_t first, int64_t end) {
   code_.clear();
   for (int64_t i = first; i < end; ++i) code_.push_back(code[i].words());

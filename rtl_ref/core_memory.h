@@ -27,6 +27,8 @@ class CoreMemory {
   // Sizes the SRAMs from `hw` and zero-fills them; `ddr` is the backend's DDR image.
   void configure(const HwConfig& hw, runtime::Ddr* ddr);
   // The segment the instruction memory holds: code[first, end).
+  // The contents of SRAM `buf` (Error for another number).
+  std::span<uint8_t> sram(int buf);
   void load_code(std::span<const isa::Instruction> code, int64_t first, int64_t end);
 
   uint8_t read8(int buf, int64_t addr);

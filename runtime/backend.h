@@ -51,6 +51,9 @@ class Backend {
   virtual std::string name() const = 0;            // "systemc", "rtl"
   virtual void configure(const HwConfig& hw) = 0;  // applies hw, clears SRAMs and DDR
   virtual Ddr& ddr() = 0;                          // the DDR image (persists across segments)
+  // The contents of on-chip buffer `buf` (0 FEATURE .. 4 PARAM, the ISA's numbering), sized
+  // by the configuration: for tests and debugging tools that place or inspect tiles directly.
+  virtual std::span<uint8_t> sram(int buf) = 0;
   // One BPU segment: code[first, end).
   virtual SegmentResult run(std::span<const isa::Instruction> code, int64_t first, int64_t end) = 0;
   virtual void open_waveform(const std::string& path) = 0;  // VCD/FST from now on

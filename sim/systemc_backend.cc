@@ -1,5 +1,6 @@
 #include "sim/systemc_backend.h"
 
+#include "common/error.h"
 #include "sim/bpu.h"
 
 namespace bpusim::sim {
@@ -8,6 +9,12 @@ SystemcBackend::SystemcBackend() : bpu_(Bpu::instance()) {}
 
 void SystemcBackend::configure(const HwConfig& hw) {
   bpu_.configure(hw);
+}
+
+std::span<uint8_t> SystemcBackend::sram(int buf) {
+  require(buf >= 0 && buf < kNumSrams, "no SRAM number ", buf);
+  Sram& s = bpu_.sram(static_cast<Buf>(buf));
+  return {s.data(), static_cast<size_t>(s.size())};
 }
 
 runtime::Ddr& SystemcBackend::ddr() {

@@ -20,6 +20,7 @@ class SystemcBackend final : public runtime::Backend {
   std::string name() const override { return "systemc"; }
   void configure(const HwConfig& hw) override;
   runtime::Ddr& ddr() override;
+  std::span<uint8_t> sram(int buf) override;
   runtime::SegmentResult run(std::span<const isa::Instruction> code, int64_t first,
                              int64_t end) override;
   void open_waveform(const std::string& path) override;

@@ -52,6 +52,8 @@ module bpu_core #(
     output logic      [31:0] fault_index,
     output logic      [ 1:0] fault_engine,  // 0 load, 1 compute, 2 store, 3 fetch
     output logic      [31:0] fault_detail,
+    output logic      [63:0] fault_addr,     // the access of a range/alignment fault
+    output logic      [63:0] fault_bytes,
     // per-cycle events (engine e: bit e; indices are CODE indices)
     output logic             ev_dispatch,
     output logic      [31:0] ev_dispatch_index,
@@ -356,13 +358,21 @@ module bpu_core #(
   logic fault_now;
   logic [7:0] code_now;
   logic [31:0] index_now, detail_now;
+  logic [63:0] addr_now, bytes_now;
   logic [1:0] engine_now;
+  // The access behind a range or alignment fault of engine e's candidate.
+  function automatic logic [127:0] faulting_access(input accesses_t a, input logic [7:0] code);
+    for (int k = 0; k < MAX_ACCESSES; k++)
+      if (4'(k) == code[3:0]) return {a[k].addr, a[k].bytes};
+    return '0;
+  endfunction
   always_comb begin
     fault_now = 1'b1;
     code_now = '0;
     index_now = '0;
     detail_now = '0;
     engine_now = 2'd3;
+    {addr_now, bytes_now} = '0;
     if (fetch_bad) begin
       code_now = {FAULT_OPERAND, 4'hf};
       index_now = first_index + pc;
@@ -370,14 +380,17 @@ module bpu_core #(
     end else if (engine_fault[LD]) begin
       code_now = cand_fault[LD];
       index_now = cand_index[LD];
+      {addr_now, bytes_now} = faulting_access(cand_acc[LD], cand_fault[LD]);
       engine_now = 2'd0;
     end else if (engine_fault[CP]) begin
       code_now = cand_fault[CP];
       index_now = cand_index[CP];
+      {addr_now, bytes_now} = faulting_access(cand_acc[CP], cand_fault[CP]);
       engine_now = 2'd1;
     end else if (engine_fault[ST]) begin
       code_now = cand_fault[ST];
       index_now = cand_index[ST];
+      {addr_now, bytes_now} = faulting_access(cand_acc[ST], cand_fault[ST]);
       engine_now = 2'd2;
     end else if (requant_fault && busy[CP] | go[CP]) begin
       code_now = {FAULT_RECORD, requant_rule};
@@ -397,12 +410,16 @@ module bpu_core #(
       fault_index <= '0;
       fault_engine <= '0;
       fault_detail <= '0;
+      fault_addr <= '0;
+      fault_bytes <= '0;
     end else if (!fault && fault_now) begin
       fault <= 1'b1;
       fault_code <= code_now;
       fault_index <= index_now;
       fault_engine <= engine_now;
       fault_detail <= detail_now;
+      fault_addr <= addr_now;
+      fault_bytes <= bytes_now;
     end
   end
   assign done = fetch_done && busy == 3'b0 && cand_valid == 3'b0 && !halt;

@@ -183,6 +183,7 @@ class FakeBackend final : public Backend {
     ddr_.reset(hw.ddr_size_bytes);
   }
   Ddr& ddr() override { return ddr_; }
+  std::span<uint8_t> sram(int) override { return {}; }
   SegmentResult run(std::span<const isa::Instruction> code, int64_t first, int64_t end) override {
     calls.push_back(cat("run ", first, " ", end, " of ", code.size()));
     if (on_run) on_run(ddr_);

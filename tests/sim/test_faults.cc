@@ -6,6 +6,10 @@
 namespace bpusim::sim::testing {
 namespace {
 
+// Every test runs on both backends: the SystemC model and the verilated RTL core.
+class Faults : public BackendTest {};
+INSTANTIATE_BACKENDS(Faults);
+
 using ::testing::HasSubstr;
 
 runtime::Fault expect_fault(Machine& m, const std::string& text) {
@@ -14,7 +18,7 @@ runtime::Fault expect_fault(Machine& m, const std::string& text) {
   return r.fault.value_or(runtime::Fault{});
 }
 
-TEST(Faults, OutOfRangeFeatureReadNamesInstructionAndFields) {
+TEST_P(Faults, OutOfRangeFeatureReadNamesInstructionAndFields) {
   HwConfig hw;
   hw.feature_sram_bytes = 1024;
   Machine m(hw);
@@ -33,7 +37,7 @@ TEST(Faults, OutOfRangeFeatureReadNamesInstructionAndFields) {
   EXPECT_THAT(f.message(), HasSubstr("instruction 1"));
 }
 
-TEST(Faults, MisalignedAccumulatorAddress) {
+TEST_P(Faults, MisalignedAccumulatorAddress) {
   Machine m;
   const runtime::Fault f = expect_fault(m, R"(
     REQUANT acc_addr=0x6 out_addr=0x0 prm_addr=0x0 n_pix=1 n_ch=1 out_type=u8
@@ -45,7 +49,7 @@ TEST(Faults, MisalignedAccumulatorAddress) {
   EXPECT_THAT(f.reason, HasSubstr("4-byte"));
 }
 
-TEST(Faults, MisalignedParameterRecord) {
+TEST_P(Faults, MisalignedParameterRecord) {
   Machine m;
   const runtime::Fault f =
       expect_fault(m, "VADD a_addr=0x0 b_addr=0x0 out_addr=0x0 prm_addr=0x20 n=4");
@@ -53,7 +57,7 @@ TEST(Faults, MisalignedParameterRecord) {
   EXPECT_THAT(f.reason, HasSubstr("64-byte"));
 }
 
-TEST(Faults, DdrOutOfRange) {
+TEST_P(Faults, DdrOutOfRange) {
   HwConfig hw;
   hw.ddr_size_bytes = 1 << 20;
   Machine m(hw);
@@ -66,7 +70,7 @@ TEST(Faults, DdrOutOfRange) {
   EXPECT_THAT(f.reason, HasSubstr("dram_addr"));
 }
 
-TEST(Faults, StoreBeyondOutputSram) {
+TEST_P(Faults, StoreBeyondOutputSram) {
   HwConfig hw;
   hw.output_sram_bytes = 4096;
   Machine m(hw);
@@ -76,7 +80,7 @@ TEST(Faults, StoreBeyondOutputSram) {
   EXPECT_THAT(f.reason, HasSubstr("OUTPUT"));
 }
 
-TEST(Faults, IllegalOperands) {
+TEST_P(Faults, IllegalOperands) {
   Machine m;
   EXPECT_THAT(
       expect_fault(m, "CONV in_h=1 in_w=1 in_c=1 out_h=1 out_w=1 out_c=1 k_h=1 k_w=1").reason,
@@ -95,7 +99,7 @@ TEST(Faults, IllegalOperands) {
               HasSubstr("has_res"));
 }
 
-TEST(Faults, ParameterRecordWithAnImpossibleShift) {
+TEST_P(Faults, ParameterRecordWithAnImpossibleShift) {
   Machine m;
   isa::ParamRecord r;
   r.mult = 1 << 30;
@@ -107,7 +111,7 @@ TEST(Faults, ParameterRecordWithAnImpossibleShift) {
   EXPECT_THAT(f.reason, HasSubstr("shift = 63"));
 }
 
-TEST(Faults, MissingTokenIsADeadlock) {
+TEST_P(Faults, MissingTokenIsADeadlock) {
   Machine m;
   const runtime::Fault f = expect_fault(m, R"(
     LOAD buf=FEATURE sram_addr=0x0 dram_addr=0x0 n0=16 n1=1 n2=1
@@ -120,7 +124,7 @@ TEST(Faults, MissingTokenIsADeadlock) {
   EXPECT_THAT(f.reason, HasSubstr("l2c"));
 }
 
-TEST(Faults, TheModelRunsCleanlyAfterAFault) {
+TEST_P(Faults, TheModelRunsCleanlyAfterAFault) {
   Machine m;
   expect_fault(m, "COPY src_buf=OUTPUT src_addr=0xffffff dst_addr=0x0 n=1");
   expect_fault(m, "NOP +pop_next\nFINISH");  // deadlock on S2C

@@ -8,10 +8,14 @@
 namespace bpusim::sim::testing {
 namespace {
 
+// Every test runs on both backends: the SystemC model and the verilated RTL core.
+class Instructions : public BackendTest {};
+INSTANTIATE_BACKENDS(Instructions);
+
 using bpusim::cat;
 using isa::ParamRecord;
 
-TEST(Instructions, LoadGathersA3DStridedRegionIntoDenseSram) {
+TEST_P(Instructions, LoadGathersA3DStridedRegionIntoDenseSram) {
   Machine m;
   const auto ddr = random_bytes(4096, 7);
   m.put(Buf::kDdr, 0x10000, ddr);
@@ -26,7 +30,7 @@ TEST(Instructions, LoadGathersA3DStridedRegionIntoDenseSram) {
         EXPECT_EQ(got[(i2 * 3 + i1) * 5 + i0], ddr[3 + i2 * 0x400 + i1 * 0x40 + i0]);
 }
 
-TEST(Instructions, StoreScattersADenseSramRegionToStridedDdr) {
+TEST_P(Instructions, StoreScattersADenseSramRegionToStridedDdr) {
   Machine m;
   const auto out = random_bytes(24, 8);
   m.put(Buf::kOutput, 0x20, out);
@@ -105,27 +109,27 @@ void check_conv(const ConvCase& c, bool accumulate, uint32_t seed) {
       << conv_text(c, accumulate);
 }
 
-TEST(Instructions, ConvDenseWithPaddingStrideDilationAndZeroPoints) {
+TEST_P(Instructions, ConvDenseWithPaddingStrideDilationAndZeroPoints) {
   check_conv({7, 6, 5, 4, 3, 6, 3, 3, 2, 1, 1, 1, false, false, true, 3, -2}, false, 11);
   check_conv({9, 9, 3, 5, 5, 7, 3, 3, 1, 2, 1, 1, false, true, true, -5, 4}, false, 12);
   check_conv({5, 5, 37, 5, 5, 9, 1, 1, 1, 1, 0, 0, false, false, false, 128, 0}, false, 13);
 }
 
-TEST(Instructions, ConvAccumulateAddsToTheExistingAccumulators) {
+TEST_P(Instructions, ConvAccumulateAddsToTheExistingAccumulators) {
   check_conv({4, 4, 6, 4, 4, 5, 3, 3, 1, 1, 1, 1, false, true, true, 0, 0}, true, 21);
 }
 
-TEST(Instructions, ConvDepthwise) {
+TEST_P(Instructions, ConvDepthwise) {
   check_conv({6, 6, 10, 3, 3, 10, 3, 3, 2, 1, 1, 1, true, false, true, 7, 1}, false, 31);
   check_conv({5, 7, 4, 5, 7, 4, 5, 3, 1, 1, 2, 1, true, true, true, -1, 0}, true, 32);
 }
 
-TEST(Instructions, ConvOddSizesLargerThanTheArray) {
+TEST_P(Instructions, ConvOddSizesLargerThanTheArray) {
   Machine m0;  // default 32x32 array: 70 input and 33 output channels need several blocks
   check_conv({3, 5, 70, 3, 5, 33, 1, 3, 1, 1, 0, 1, false, false, true, 12, -3}, false, 41);
 }
 
-TEST(Instructions, ConvAccumulatorWrapsAround) {
+TEST_P(Instructions, ConvAccumulatorWrapsAround) {
   // 1000 + (2^31 - 1000) wraps to -2^31; then adding 255*255 continues from there.
   Machine m;
   m.put(Buf::kFeature, 0, {255});
@@ -148,7 +152,7 @@ ParamRecord relu_u8(float scale, int32_t bias, int32_t zp) {
 }
 
 // docs/requantizer.md 9.1: sum 1000, bias 234, scale float(0.05), zp 128, ReLU -> 190.
-TEST(Instructions, RequantFp32WorkedExample) {
+TEST_P(Instructions, RequantFp32WorkedExample) {
   Machine m;
   m.put_i32(Buf::kAcc, 0, {1000, -5000});
   m.put_records(0, {relu_u8(0.05f, 234, 128), relu_u8(0.05f, 234, 128)});
@@ -159,7 +163,7 @@ TEST(Instructions, RequantFp32WorkedExample) {
   EXPECT_EQ(m.get(Buf::kOutput, 0x10, 2), (std::vector<uint8_t>{190, 128}));
 }
 
-TEST(Instructions, RequantFp32TiesGoToEven) {
+TEST_P(Instructions, RequantFp32TiesGoToEven) {
   Machine m;
   m.put_i32(Buf::kAcc, 0, {5, 7, -5, -7});
   ParamRecord r;
@@ -176,7 +180,7 @@ TEST(Instructions, RequantFp32TiesGoToEven) {
             (std::vector<int>{2, 4, 254, 252}));  // -2, -4
 }
 
-TEST(Instructions, RequantFixedWorkedExamplesAndTiesAwayFromZero) {
+TEST_P(Instructions, RequantFixedWorkedExamplesAndTiesAwayFromZero) {
   Machine m;
   m.put_i32(Buf::kAcc, 0, {1234, 3, -1234, -3});
   ParamRecord a;  // mult 0.8 * 2^31, shift 35: scale ~ 0.05
@@ -199,7 +203,7 @@ TEST(Instructions, RequantFixedWorkedExamplesAndTiesAwayFromZero) {
   EXPECT_EQ(static_cast<int8_t>(out[3]), -2);
 }
 
-TEST(Instructions, RequantInt32PassThroughAddsBiasAndWraps) {
+TEST_P(Instructions, RequantInt32PassThroughAddsBiasAndWraps) {
   Machine m;
   m.put_i32(Buf::kAcc, 0, {2147483000, -7});
   ParamRecord r;
@@ -209,7 +213,7 @@ TEST(Instructions, RequantInt32PassThroughAddsBiasAndWraps) {
   EXPECT_EQ(m.get_i32(Buf::kOutput, 0x8, 2), (std::vector<int32_t>{-2147483296, 993}));
 }
 
-TEST(Instructions, RequantSaturatesAndClamps) {
+TEST_P(Instructions, RequantSaturatesAndClamps) {
   Machine m;
   m.put_i32(Buf::kAcc, 0, {2147483647, -2147483647 - 1, 100});
   ParamRecord r;
@@ -244,7 +248,7 @@ ParamRecord add_params() {
   return r;
 }
 
-TEST(Instructions, RequantWithFusedResidualAdd) {
+TEST_P(Instructions, RequantWithFusedResidualAdd) {
   Machine m;
   m.put_i32(Buf::kAcc, 0, {1000});
   m.put(Buf::kFeature, 0x80, {100});
@@ -255,7 +259,7 @@ TEST(Instructions, RequantWithFusedResidualAdd) {
   EXPECT_EQ(m.get(Buf::kOutput, 0, 1)[0], 134);
 }
 
-TEST(Instructions, VaddUsesTheStage2Formula) {
+TEST_P(Instructions, VaddUsesTheStage2Formula) {
   Machine m;
   m.put(Buf::kFeature, 0x0, {190, 128});
   m.put(Buf::kFeature, 0x100, {100, 120});
@@ -265,7 +269,7 @@ TEST(Instructions, VaddUsesTheStage2Formula) {
   EXPECT_EQ(m.get(Buf::kOutput, 0, 2), (std::vector<uint8_t>{134, 125}));
 }
 
-TEST(Instructions, VreqRequantizesToAnotherScale) {
+TEST_P(Instructions, VreqRequantizesToAnotherScale) {
   Machine m;
   m.put(Buf::kFeature, 0, {0, 10, 200, 255});
   ParamRecord r;  // (x - 10) * 0.5 + 100, uint8
@@ -279,7 +283,7 @@ TEST(Instructions, VreqRequantizesToAnotherScale) {
   EXPECT_EQ(m.get(Buf::kOutput, 0, 4), (std::vector<uint8_t>{95, 100, 195, 222}));
 }
 
-TEST(Instructions, PoolMaxIgnoresPadding) {
+TEST_P(Instructions, PoolMaxIgnoresPadding) {
   Machine m;
   // 3x3 image, 1 channel, int8, 2x2 windows, stride 2, pad 1: windows see 1, 2, 2, 4 pixels.
   m.put(Buf::kFeature, 0, {0x81, 2, 3, 4, 0xfb, 6, 7, 8, 9});  // -127, ..., -5, ...
@@ -289,7 +293,7 @@ TEST(Instructions, PoolMaxIgnoresPadding) {
   EXPECT_EQ(m.get(Buf::kOutput, 0, 4), (std::vector<uint8_t>{0x81, 3, 7, 9}));
 }
 
-TEST(Instructions, PoolAverageSumsAndScalesWithoutDividing) {
+TEST_P(Instructions, PoolAverageSumsAndScalesWithoutDividing) {
   Machine m;
   m.put(Buf::kFeature, 0, {10, 20, 30, 40});  // 2x2, one channel
   ParamRecord r;  // the divisor k_h*k_w = 4 is folded into the scale; zp 0, uint8 range
@@ -304,7 +308,7 @@ TEST(Instructions, PoolAverageSumsAndScalesWithoutDividing) {
   EXPECT_EQ(m.get(Buf::kOutput, 0, 4), (std::vector<uint8_t>{2, 8, 10, 25}));
 }
 
-TEST(Instructions, PoolAverageFixedModeUsesMultShift) {
+TEST_P(Instructions, PoolAverageFixedModeUsesMultShift) {
   HwConfig hw;
   hw.set("requant.mode=fixed");
   Machine m(hw);
@@ -322,7 +326,7 @@ TEST(Instructions, PoolAverageFixedModeUsesMultShift) {
   EXPECT_EQ(m.get(Buf::kOutput, 0, 4), (std::vector<uint8_t>{4, 9, 11, 26}));
 }
 
-TEST(Instructions, VreqFloatRoutes) {
+TEST_P(Instructions, VreqFloatRoutes) {
   Machine m;
   m.put(Buf::kFeature, 0, {0, 10, 13, 255});
   // (x - 10) * 0.5 rescaled to 0.25 by each route: mul (* (1/0.25)), fma, div (/ 0.25).
@@ -347,7 +351,7 @@ TEST(Instructions, VreqFloatRoutes) {
       << f.fault->message();
 }
 
-TEST(Instructions, PoolGlobalAverage) {
+TEST_P(Instructions, PoolGlobalAverage) {
   Machine m;
   m.put(Buf::kFeature, 0, {1, 100, 2, 101, 3, 102, 6, 104});  // 2x2x2
   ParamRecord r;
@@ -360,14 +364,14 @@ TEST(Instructions, PoolGlobalAverage) {
   EXPECT_EQ(m.get(Buf::kOutput, 0, 2), (std::vector<uint8_t>{3, 102}));  // 3, 101.75
 }
 
-TEST(Instructions, ArgmaxReturnsTheFirstMaximum) {
+TEST_P(Instructions, ArgmaxReturnsTheFirstMaximum) {
   Machine m;
   m.put(Buf::kFeature, 0, {5, 9, 9, 1, /**/ 0xff, 0x80, 0xfe, 0xff});
   m.run_ok("ARGMAX in_addr=0x0 out_addr=0x8 n=2 c=4 in_signed=1\nFINISH");
   EXPECT_EQ(m.get_i32(Buf::kOutput, 0x8, 2), (std::vector<int32_t>{1, 0}));
 }
 
-TEST(Instructions, CopyMovesBytesIntoOutput) {
+TEST_P(Instructions, CopyMovesBytesIntoOutput) {
   Machine m;
   const auto data = random_bytes(77, 5);
   m.put(Buf::kWeight, 0x33, data);

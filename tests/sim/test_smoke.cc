@@ -3,7 +3,11 @@
 namespace bpusim::sim::testing {
 namespace {
 
-TEST(Smoke, LoadStoreRoundTrip) {
+// Every test runs on both backends: the SystemC model and the verilated RTL core.
+class Smoke : public BackendTest {};
+INSTANTIATE_BACKENDS(Smoke);
+
+TEST_P(Smoke, LoadStoreRoundTrip) {
   Machine m;
   const auto data = random_bytes(256, 1);
   m.put(Buf::kDdr, 0x1000, data);
