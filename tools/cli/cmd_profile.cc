@@ -9,13 +9,12 @@
 #include <iostream>
 
 #include "common/error.h"
-#include "common/npy.h"
 #include "isa/container.h"
 #include "runtime/runtime.h"
 #include "tools/cli/backends.h"
 #include "tools/cli/command.h"
+#include "tools/cli/program_setup.h"
 #include "tools/report/html.h"
-#include "tools/report/inputs.h"
 #include "tools/report/profile.h"
 #include "tools/report/run_summary.h"
 
@@ -45,20 +44,14 @@ int run_profile(const std::vector<std::string>& args) {
                   args, options, positional, vm))
     return kExitOk;
 
-  const isa::Program program = isa::load_program(program_path);
-  runtime::RunOptions opts;
-  opts.source = program_path;
-  opts.hw = report::program_hw_config(program, hw, sets, program_path);
-  std::map<std::string, Tensor> in;
-  for (const auto& [name, path] : parse_named_paths(inputs, "--input")) {
-    require(!in.count(name), "--input ", name, " is given twice");
-    in[name] = read_npy(path);
-  }
-  const bool random = in.empty();
-  if (random) in = report::random_inputs(program, seed, program_path);
+  ProgramSetup s = load_program_setup(program_path, hw, sets, inputs);
+  const isa::Program& program = s.program;
+  const runtime::RunOptions& opts = s.options;
+  const bool random = s.inputs.empty();
+  if (random) add_random_inputs(s, seed);
 
   const std::unique_ptr<runtime::Backend> b = make_backend(backend);
-  const runtime::ProgramResult r = runtime::run_program(program, in, opts, *b);
+  const runtime::ProgramResult r = runtime::run_program(program, s.inputs, opts, *b);
   const report::Profile profile = report::make_profile(program, r, opts.hw, program_path);
   report::HtmlPage page;
   page.title = "bpusim profile: " + std::filesystem::path(program_path).filename().string();

@@ -17,6 +17,7 @@
 #include "runtime/runtime.h"
 #include "tools/cli/backends.h"
 #include "tools/cli/command.h"
+#include "tools/cli/program_setup.h"
 #include "tools/report/run_summary.h"
 
 namespace bpusim::cli {
@@ -44,16 +45,13 @@ int run_run(const std::vector<std::string>& args) {
                   args, options, positional, vm))
     return kExitOk;
 
-  const isa::Program program = isa::load_program(program_path);
-  runtime::RunOptions opts;
-  opts.source = program_path;
-  opts.hw = report::program_hw_config(program, hw, sets, program_path);
+  ProgramSetup s = load_program_setup(program_path, hw, sets, inputs);
+  const isa::Program& program = s.program;
+  runtime::RunOptions& opts = s.options;
   opts.waveform_path = vcd;
-  std::map<std::string, Tensor> in;
-  for (const auto& [name, path] : parse_named_paths(inputs, "--input")) in[name] = read_npy(path);
 
   const std::unique_ptr<runtime::Backend> b = make_backend(backend);
-  const runtime::ProgramResult r = runtime::run_program(program, in, opts, *b);
+  const runtime::ProgramResult r = runtime::run_program(program, s.inputs, opts, *b);
   if (!trace.empty())
     report::write_json_file(trace,
                             runtime::trace_json(r.counters, program.code, opts.hw.clock_mhz));
