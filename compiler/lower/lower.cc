@@ -98,11 +98,17 @@ class SegmentWriter {
       isa::Operands finish;
       finish.opcode = static_cast<int64_t>(isa::Opcode::FINISH);
       schedule_->emit(finish);
+      TokenReport tokens;
       try {
-        check_schedule(schedule_->code(), hw_);
+        tokens = check_schedule(schedule_->code(), hw_);
       } catch (const Error& e) {
         fail("internal: the schedule of segment ", builder_.segment_count(),
              " failed verification: ", e.what());
+      }
+      try {
+        check_token_depth(tokens, hw_);
+      } catch (const Error& e) {
+        fail("segment ", builder_.segment_count(), ": ", e.what());
       }
       builder_.add_bpu_segment(schedule_->code(), layer_names_);
       for (const LayerReport& r : pending_) {

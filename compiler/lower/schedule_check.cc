@@ -131,6 +131,7 @@ TokenReport check_tokens(std::span<const isa::Operands> code) {
 
 TokenReport check_schedule(std::span<const isa::Operands> code, const HwConfig& hw) {
   const Run run = simulate(code);
+
   AccessTracker tracker;
   for (int64_t i : run.order) {
     const int q = run.queue[i];
@@ -151,6 +152,14 @@ TokenReport check_schedule(std::span<const isa::Operands> code, const HwConfig& 
     }
   }
   return run.report;
+}
+
+void check_token_depth(const TokenReport& report, const HwConfig& hw) {
+  for (size_t f = 0; f < report.max_pending.size(); ++f)
+    if (report.max_pending[f] > hw.token_depth)
+      fail("the schedule keeps up to ", report.max_pending[f], " ",
+           fifo_name(static_cast<Fifo>(f)), " tokens in flight, more than queue.token_depth = ",
+           hw.token_depth, " holds (use queue.token_depth >= ", report.max_pending[f], ")");
 }
 
 }  // namespace bpusim::compiler

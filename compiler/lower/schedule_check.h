@@ -9,6 +9,10 @@
 //     proves that every pair of conflicting accesses from different queues is ordered by it
 //     (no buffer is overwritten before it is consumed, no data is read before it is written),
 //     and that every access lies inside its buffer (sizes from the HwConfig).
+//   - check_token_depth: no token FIFO needs more than queue.token_depth tokens. The abstract
+//     run lets every queue run ahead as far as its tokens allow, so its peaks bound what the
+//     hardware's FIFOs hold; a larger peak would stall the producer (docs/timing.md rule 3)
+//     and could deadlock two bounded FIFOs against each other.
 // Both throw bpusim::Error naming the instruction index, opcode and the FIFO or bytes.
 #pragma once
 
@@ -34,5 +38,6 @@ struct TokenReport {
 
 TokenReport check_tokens(std::span<const isa::Operands> code);
 TokenReport check_schedule(std::span<const isa::Operands> code, const HwConfig& hw);
+void check_token_depth(const TokenReport& report, const HwConfig& hw);
 
 }  // namespace bpusim::compiler

@@ -193,6 +193,29 @@ TEST(ScheduleCheck, RejectsUnorderedConflicts) {
                        ::testing::HasSubstr("no token orders them")));
 }
 
+TEST(ScheduleCheck, RejectsMoreTokensInFlightThanTheFifoHolds) {
+  // Three LOADs run ahead of the three COPYs that consume them: three L2C tokens wait at once.
+  std::vector<Operands> code;
+  for (int k = 0; k < 3; ++k) {
+    Operands l = load(0, 64 * k, 0, 64);
+    l.push_next = 1;
+    code.push_back(l);
+  }
+  for (int k = 0; k < 3; ++k) {
+    Operands c = copy(0, 64 * k, 64 * k, 64);
+    c.pop_prev = 1;
+    code.push_back(c);
+  }
+  HwConfig hw;
+  const compiler::TokenReport report = compiler::check_schedule(code, hw);
+  EXPECT_EQ(report.max_pending[0], 3);
+  compiler::check_token_depth(report, hw);
+  hw.set("queue.token_depth=2");
+  EXPECT_THAT(error_message([&] { compiler::check_token_depth(report, hw); }),
+              ::testing::HasSubstr("keeps up to 3 L2C tokens in flight, more than "
+                                   "queue.token_depth = 2 holds"));
+}
+
 TEST(ScheduleCheck, RejectsAccessesOutsideABuffer) {
   HwConfig hw;
   hw.set("sram.feature.bytes=1024");
