@@ -81,8 +81,17 @@ module bpu_core #(
   import bpu_pkg::*;
   localparam int LD = 0, CP = 1, ST = 2;
 
-  cfg_t cfg;
-  assign cfg = '{
+  // The configuration and the segment are sampled while `rst` is held: the core runs from
+  // registers, not from its input pins.
+  cfg_t cfg, cfg_in;
+  logic [31:0] n_instr_q, first_index_q;
+  always_ff @(posedge clk)
+    if (rst) begin
+      cfg <= cfg_in;
+      n_instr_q <= n_instr;
+      first_index_q <= first_index;
+    end
+  assign cfg_in = '{
           sram_bytes_feature: cfg_sram_bytes_feature,
           sram_bytes_weight: cfg_sram_bytes_weight,
           sram_bytes_acc: cfg_sram_bytes_acc,
@@ -122,10 +131,10 @@ module bpu_core #(
   wire [1:0] target = `BPU_QUEUE_OF(fetched_op);
   logic [2:0] q_room, q_valid, q_deq;
   wire fetch_bad = !fetch_done && !halt && target == 2'd3;
-  wire fetching = !fetch_done && !halt && n_instr != 0 && target != 2'd3;
+  wire fetching = !fetch_done && !halt && n_instr_q != 0 && target != 2'd3;
   wire enq_ok = fetching && q_room[target];
   assign ev_dispatch = enq_ok;
-  assign ev_dispatch_index = first_index + pc;
+  assign ev_dispatch_index = first_index_q + pc;
   assign ev_fetch_stall = fetching && !q_room[target];
   always_ff @(posedge clk) begin
     if (rst) begin
@@ -133,7 +142,7 @@ module bpu_core #(
       fetch_done <= n_instr == 0;
     end else if (enq_ok) begin
       pc <= pc + 1;
-      if (fetched_op == `BPU_OP_FINISH || pc + 1 == n_instr) fetch_done <= 1'b1;
+      if (fetched_op == `BPU_OP_FINISH || pc + 1 == n_instr_q) fetch_done <= 1'b1;
     end
   end
 
@@ -149,7 +158,7 @@ module bpu_core #(
         .depth(cfg.queue_depth),
         .enq(enq_ok && target == 2'(e)),
         .enq_instr(fetched),
-        .enq_index(first_index + pc),
+        .enq_index(first_index_q + pc),
         .deq(q_deq[e]),
         .valid(q_valid[e]),
         .head(q_head[e]),
@@ -375,7 +384,7 @@ module bpu_core #(
     {addr_now, bytes_now} = '0;
     if (fetch_bad) begin
       code_now = {FAULT_OPERAND, 4'hf};
-      index_now = first_index + pc;
+      index_now = first_index_q + pc;
       detail_now = 32'(fetched_op);
     end else if (engine_fault[LD]) begin
       code_now = cand_fault[LD];
