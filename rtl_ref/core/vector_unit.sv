@@ -9,10 +9,11 @@
 // VADD, VREQ and average pooling first read their parameter record (one cycle) and compute
 // with VLANES requantizer lanes (rtl_ref/requant_lane.v, requant.pipeline_depth stages):
 // VADD is stage 2 behind an identity stage 1, VREQ route 0 and average pooling are stage 1,
-// VREQ routes 1..3 are the float rescale of vreq_route.sv. Max pooling, ARGMAX and COPY
-// register their result once. A result is written to OUTPUT when it leaves its pipeline;
-// `unit_fin` marks the cycle of the last write. With `conflict` (rule 9: two operands in one
-// single-ported bank) every beat takes two cycles.
+// VREQ routes 1..3 are the float rescale f32_pkg::vreq_route (rtl_ref/f32_pkg.sv), computed
+// in a clocked block on their beats only and delayed by DEPTH stages like the lanes. Max
+// pooling, ARGMAX and COPY register their result once. A result is written to OUTPUT when
+// it leaves its pipeline; `unit_fin` marks the cycle of the last write. With `conflict`
+// (rule 9: two operands in one single-ported bank) every beat takes two cycles.
 // Cycles: beats (x2 on conflict) + latency, latency = 1 + DEPTH for the record users, else 1.
 module vector_unit #(
     parameter int VLANES = 32,
@@ -210,8 +211,11 @@ module vector_unit #(
   // ---- requantizer lanes (VADD, VREQ route 0, average pooling) ----
   wire lane_path = is_vadd || (is_vreq && `BPU_REC_ROUTE(record_q) == 0) || (is_pool && kind != 2'd0);
   wire route_path = is_vreq && `BPU_REC_ROUTE(record_q) != 0;
+  // The route is known from the record cycle on (the record is read in the go cycle).
+  wire lane_path_now = s.record ? (is_vadd || (is_vreq && route == 0) || (is_pool && kind != 2'd0)) : lane_path;
+  wire route_path_now = s.record ? (is_vreq && route != 0) : route_path;
   wire emit = beat && ((is_pool || is_argmax) ? last_tap : 1'b1);
-  logic [VLANES*32-1:0] lane_y, route_y, route_d;
+  logic [VLANES*32-1:0] lane_y;
   for (genvar l = 0; l < VLANES; l++) begin : g_lane
     wire [31:0] a_val = is_vadd ? byte_value(xa[l*8+:8], `BPU_F_A_SIGNED(I) == 1'b1) :
                         is_vreq ? byte_value(xa[l*8+:8], in_signed) - in_zp : run_next[l*32+:32];
@@ -230,29 +234,36 @@ module vector_unit #(
         .res(xb[l*8+:8]),
         .y(lane_y[l*32+:32])
     );
-    wire [31:0] q;
-    vreq_route rescale (
-        .route(`BPU_REC_ROUTE(record_q) [1:0]),
-        .x(byte_value(xa[l*8+:8], in_signed)),
-        .zx(in_zp),
-        .scale(`BPU_REC_SCALE(record_q)),
-        .rescale_k(`BPU_REC_RESCALE_K(record_q)),
-        .q(q)
-    );
-    // clamp32(sat32(q + zp), min, max)
-    wire signed [32:0] qz = $signed({q[31], q}) + $signed({`BPU_REC_ZP(record_q)[31], `BPU_REC_ZP(record_q)});
-    wire [31:0] qs = qz > 33'sd2147483647 ? 32'h7fff_ffff : qz < -33'sd2147483648 ? 32'h8000_0000 : qz[31:0];
-    wire [31:0] lo = `BPU_REC_MIN(record_q), hi = `BPU_REC_MAX(record_q);
-    wire [31:0] qlo = $signed(qs) < $signed(lo) ? lo : qs;
-    assign route_y[l*32+:32] = $signed(qlo) > $signed(hi) ? hi : qlo;
   end
+
+  // ---- VREQ routes 1..3 (the float rescale) ----
+  // A lane's result: clamp32(sat32(q + zp), min, max) of the route's q.
+  function automatic logic [31:0] route_result(input logic [7:0] x);
+    logic [31:0] q, zp, lo, hi, qs, qlo;
+    logic signed [32:0] qz;
+    q = f32_pkg::vreq_route(`BPU_REC_ROUTE(record_q) [1:0], byte_value(x, in_signed), in_zp,
+                            `BPU_REC_SCALE(record_q), `BPU_REC_RESCALE_K(record_q));
+    zp = `BPU_REC_ZP(record_q);
+    lo = `BPU_REC_MIN(record_q);
+    hi = `BPU_REC_MAX(record_q);
+    qz = $signed({q[31], q}) + $signed({zp[31], zp});
+    qs = qz > 33'sd2147483647 ? 32'h7fff_ffff : qz < -33'sd2147483648 ? 32'h8000_0000 : qz[31:0];
+    qlo = $signed(qs) < $signed(lo) ? lo : qs;
+    return $signed(qlo) > $signed(hi) ? hi : qlo;
+  endfunction
+  // The clocked block computes route_q, route_result() of each lane, on a route beat only
+  // (so the simulator evaluates the float datapath only then); route_q keeps its value on
+  // the other cycles (route_out is off for their results). route_q is the first of DEPTH
+  // stages (DEPTH >= 1: requant.pipeline_depth is 1..64): the value of a beat in cycle t
+  // reaches the write stage in cycle t + DEPTH, with lane_meta_delay's entry of that beat.
+  logic [VLANES*32-1:0] route_q, route_d;
   pipe_valid #(
       .W(VLANES * 32),
-      .N(DEPTH)
+      .N(DEPTH - 1)
   ) route_delay (
       .clk(clk),
       .rst(rst),
-      .d(route_y),
+      .d(route_q),
       .q(route_d)
   );
 
@@ -266,9 +277,6 @@ module vector_unit #(
   meta_t lane_meta_in, lane_meta, reg_meta_in, reg_meta;
   logic [VLANES*32-1:0] reg_data_in, reg_data;
   wire last_beat = s.k == beats - 1;
-  // The route is known from the record cycle on (the record is read in the go cycle).
-  wire lane_path_now = s.record ? (is_vadd || (is_vreq && route == 0) || (is_pool && kind != 2'd0)) : lane_path;
-  wire route_path_now = s.record ? (is_vreq && route != 0) : route_path;
   wire empty_drain = running && s.record && beats == 0;  // no beat: drain the latency only
   always_comb begin
     lane_meta_in = '0;
@@ -315,6 +323,9 @@ module vector_unit #(
                     (active && ((lane_meta.last) || (reg_meta.last)));
 
   always_ff @(posedge clk) begin
+    // VREQ routes 1..3 (halted or not, like the requantizer lanes and the delay lines)
+    if (beat && route_path_now)
+      for (int l = 0; l < VLANES; l++) route_q[l*32+:32] <= route_result(xa[l*8+:8]);
     if (rst) begin
       latched <= '0;
       conflict_q <= 1'b0;

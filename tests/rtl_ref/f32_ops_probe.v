@@ -1,8 +1,8 @@
 `default_nettype none
-// f32_ops_probe: test-only top that exposes vreq_route's IEEE single units
-// (rtl_ref/core/f32_mul_ieee.v, f32_fma.v, f32_div.v) on one set of operands, so that
-// test_vreq_route.cc can check each against the host's float arithmetic on arbitrary
-// operands, beyond the ones vreq_route ever feeds them. Combinational.
+// f32_ops_probe: test-only top that exposes vreq_route's IEEE single functions
+// (f32_pkg::f32_mul_ieee, f32_fma, f32_div of rtl_ref/f32_pkg.sv) on one set of operands,
+// so that test_vreq_route.cc can check each against the host's float arithmetic on
+// arbitrary operands, beyond the ones vreq_route ever feeds them. Combinational.
 module f32_ops_probe (
     input  wire [31:0] a,
     input  wire [31:0] b,
@@ -11,21 +11,8 @@ module f32_ops_probe (
     output wire [31:0] fma,  // fmaf(a, b, c)
     output wire [31:0] div   // a / b
 );
-  f32_mul_ieee u_mul (
-      .a(a),
-      .b(b),
-      .p(mul)
-  );
-  f32_fma u_fma (
-      .a(a),
-      .b(b),
-      .c(c),
-      .r(fma)
-  );
-  f32_div u_div (
-      .a(a),
-      .b(b),
-      .q(div)
-  );
+  assign mul = f32_pkg::f32_mul_ieee(a, b);
+  assign fma = f32_pkg::f32_fma(a, b, c);
+  assign div = f32_pkg::f32_div(a, b);
 endmodule
 `default_nettype wire
