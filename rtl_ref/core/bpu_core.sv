@@ -370,9 +370,9 @@ module bpu_core #(
   logic [63:0] addr_now, bytes_now;
   logic [1:0] engine_now;
   // The access behind a range or alignment fault of engine e's candidate.
-  function automatic logic [127:0] faulting_access(input accesses_t a, input logic [7:0] code);
+  function automatic logic [127:0] faulting_access(input accesses_t a, input logic [3:0] which);
     for (int k = 0; k < MAX_ACCESSES; k++)
-      if (4'(k) == code[3:0]) return {a[k].addr, a[k].bytes};
+      if (4'(k) == which) return {a[k].addr, a[k].bytes};
     return '0;
   endfunction
   always_comb begin
@@ -389,17 +389,17 @@ module bpu_core #(
     end else if (engine_fault[LD]) begin
       code_now = cand_fault[LD];
       index_now = cand_index[LD];
-      {addr_now, bytes_now} = faulting_access(cand_acc[LD], cand_fault[LD]);
+      {addr_now, bytes_now} = faulting_access(cand_acc[LD], cand_fault[LD][3:0]);
       engine_now = 2'd0;
     end else if (engine_fault[CP]) begin
       code_now = cand_fault[CP];
       index_now = cand_index[CP];
-      {addr_now, bytes_now} = faulting_access(cand_acc[CP], cand_fault[CP]);
+      {addr_now, bytes_now} = faulting_access(cand_acc[CP], cand_fault[CP][3:0]);
       engine_now = 2'd1;
     end else if (engine_fault[ST]) begin
       code_now = cand_fault[ST];
       index_now = cand_index[ST];
-      {addr_now, bytes_now} = faulting_access(cand_acc[ST], cand_fault[ST]);
+      {addr_now, bytes_now} = faulting_access(cand_acc[ST], cand_fault[ST][3:0]);
       engine_now = 2'd2;
     end else if (requant_fault && busy[CP] | go[CP]) begin
       code_now = {FAULT_RECORD, requant_rule};

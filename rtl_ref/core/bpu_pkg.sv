@@ -13,6 +13,9 @@
 // the cycle the address is presented); writes happen at the clock edge. Combinational reads
 // pass the cycle number so that they are re-evaluated every cycle.
 package bpu_pkg;
+  // The functions below take a whole instruction word or configuration and use the fields
+  // they need: the other bits are unused on purpose.
+  /* verilator lint_off UNUSEDSIGNAL */
 
   // Buffer numbers as the ISA's `buf` field encodes them; DDR is 5.
   localparam int BUF_FEATURE = 0;
@@ -21,7 +24,6 @@ package bpu_pkg;
   localparam int BUF_OUTPUT = 3;
   localparam int BUF_PARAM = 4;
   localparam int BUF_DDR = 5;
-  localparam int NUM_SRAMS = 5;
 
   // ---- the memory model (rtl_ref/core_memory.cc) ----
   import "DPI-C" function int bpu_rd8(input int buf_id, input longint addr, input longint cycle);
@@ -176,7 +178,6 @@ package bpu_pkg;
   endfunction
 
   // ---- faults: kind in the high nibble, which access / operand / record rule in the low ----
-  localparam logic [3:0] FAULT_NONE = 4'd0;
   localparam logic [3:0] FAULT_MISALIGNED = 4'd1;  // low nibble: access index
   localparam logic [3:0] FAULT_RANGE = 4'd2;       // low nibble: access index
   localparam logic [3:0] FAULT_OPERAND = 4'd3;     // low nibble: OPF_*
@@ -321,4 +322,5 @@ package bpu_pkg;
     return v[7:0];
   endfunction
 
+  /* verilator lint_on UNUSEDSIGNAL */
 endpackage

@@ -27,7 +27,9 @@ module conv_unit #(
 
   // ---- the instruction (the candidate in the go cycle, then the latched copy) ----
   logic [255:0] latched;
+  /* verilator lint_off UNUSEDSIGNAL */  // the opcode's fields only
   wire [255:0] I = go ? instr : latched;
+  /* verilator lint_on UNUSEDSIGNAL */
   wire [31:0] in_h = 32'(`BPU_F_IN_H(I)), in_w = 32'(`BPU_F_IN_W(I)), in_c = 32'(`BPU_F_IN_C(I));
   wire [31:0] out_w = 32'(`BPU_F_OUT_W(I)), out_c = 32'(`BPU_F_OUT_C(I));
   wire [31:0] k_h = 32'(`BPU_F_K_H(I)), k_w = 32'(`BPU_F_K_W(I));

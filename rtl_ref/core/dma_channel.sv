@@ -12,7 +12,9 @@ module dma_channel #(
     input  wire logic             clk,
     input  wire logic             rst,
     input  wire logic             halt,
+    /* verilator lint_off UNUSEDSIGNAL */  // uses the DDR keys of the configuration
     input  wire bpu_pkg::cfg_t    cfg,
+    /* verilator lint_on UNUSEDSIGNAL */
     input  wire logic             go,
     input  wire logic     [255:0] instr,
     input  wire logic     [ 63:0] rate,       // half-bytes granted in this cycle when active
@@ -30,6 +32,7 @@ module dma_channel #(
   logic [63:0] wait_left, remaining;
 
   // Bus bytes of a transfer: every run rounded out to whole aligned bursts.
+  /* verilator lint_off UNUSEDSIGNAL */  // the instruction's DMA fields only
   function automatic logic [63:0] count_bus_bytes(input logic [255:0] i, input logic [63:0] burst);
     logic [63:0] n0, n1, n2, s1, s2, base, bursts, mask, plane;
     n0 = 64'(`BPU_F_N0(i));
@@ -54,6 +57,7 @@ module dma_channel #(
     end
     return bursts * burst;
   endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
 
   assign bus_bytes = go ? count_bus_bytes(instr, 64'(cfg.ddr_burst)) : 64'd0;
   wire starts_moving = go && bus_bytes != 0 && cfg.ddr_latency == 0;
@@ -63,7 +67,9 @@ module dma_channel #(
 
   // The DMA's data path: the whole 3-D transfer at the edge its last byte crosses the port.
   logic [255:0] running;
+  /* verilator lint_off UNUSEDSIGNAL */  // the instruction's DMA fields only
   wire [255:0] ins = go ? instr : running;
+  /* verilator lint_on UNUSEDSIGNAL */
   always_ff @(posedge clk) begin
     if (rst) begin
       phase <= IDLE;

@@ -26,7 +26,9 @@ module requant_unit #(
   import bpu_pkg::*;
 
   logic [255:0] latched;
+  /* verilator lint_off UNUSEDSIGNAL */  // the opcode's fields only
   wire [255:0] I = go ? instr : latched;
+  /* verilator lint_on UNUSEDSIGNAL */
   wire [31:0] n_pix = 32'(`BPU_F_N_PIX(I)), n_ch = 32'(`BPU_F_N_CH(I));
   wire [31:0] tiles = (n_ch + LANES - 1) / LANES;
   wire empty = tiles == 0 || n_pix == 0;

@@ -23,7 +23,9 @@ module vector_unit #(
     input  wire logic          rst,
     input  wire logic          halt,
     input  wire logic [  63:0] cycle,
+    /* verilator lint_off UNUSEDSIGNAL */  // only the pool mode of the configuration
     input  wire bpu_pkg::cfg_t cfg,
+    /* verilator lint_on UNUSEDSIGNAL */
     input  wire logic          go,
     input  wire logic [ 255:0] instr,
     input  wire logic          conflict,
@@ -35,7 +37,9 @@ module vector_unit #(
 
   logic [255:0] latched;
   logic conflict_q;
+  /* verilator lint_off UNUSEDSIGNAL */  // the opcode's fields only
   wire [255:0] I = go ? instr : latched;
+  /* verilator lint_on UNUSEDSIGNAL */
   wire [5:0] op = `BPU_F_OPCODE(I);
   wire is_vadd = op == `BPU_OP_VADD, is_vreq = op == `BPU_OP_VREQ, is_pool = op == `BPU_OP_POOL;
   wire is_argmax = op == `BPU_OP_ARGMAX, is_copy = op == `BPU_OP_COPY;
@@ -149,7 +153,10 @@ module vector_unit #(
   end
 
   // ---- the parameter record (read in the record cycle) and its rules ----
-  logic [511:0] record_rd, record_q;
+  logic [511:0] record_rd;
+  /* verilator lint_off UNUSEDSIGNAL */  // the route path's fields of the record
+  logic [511:0] record_q;
+  /* verilator lint_on UNUSEDSIGNAL */
   always_comb begin
     record_rd = '0;
     if (running && s.record)
@@ -165,7 +172,9 @@ module vector_unit #(
   assign fault_rule = bad_shift ? RECF_SHIFT : bad_add_shift ? RECF_ADD_SHIFT :
                       bad_route ? RECF_ROUTE : RECF_ROUTE_MODE;
   // VADD runs stage 2 behind an identity stage 1 (fixed, mult 1, shift 0, zp 0, full clamp).
+  /* verilator lint_off UNUSEDSIGNAL */  // requant_lane takes the record without the VREQ route
   logic [511:0] lane_record;
+  /* verilator lint_on UNUSEDSIGNAL */
   always_comb begin
     lane_record = record_rd;
     if (is_vadd) begin

@@ -53,5 +53,17 @@ TEST(IsaDoc, EmbedsTheGeneratedReference) {
          "BPUSIM_UPDATE_DOCS=1 and review the diff";
 }
 
+// The RTL core decodes with rtl_ref/core/bpu_isa.vh: it must be the table's Verilog header.
+TEST(IsaDoc, TheRtlCoreDecodesWithTheTable) {
+  const std::string path = testing::source_dir() + "/rtl_ref/core/bpu_isa.vh";
+  if (std::getenv("BPUSIM_UPDATE_DOCS")) {
+    std::ofstream(path, std::ios::binary) << verilog_header();
+    GTEST_SKIP() << "rewrote " << path;
+  }
+  EXPECT_EQ(testing::read_text(path), verilog_header())
+      << path << " is out of date with isa/isa.def; rerun this test with BPUSIM_UPDATE_DOCS=1 "
+      << "(or bpusim asm --verilog > " << path << ") and review the diff";
+}
+
 }  // namespace
 }  // namespace bpusim::isa

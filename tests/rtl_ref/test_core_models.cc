@@ -84,5 +84,31 @@ INSTANTIATE_TEST_SUITE_P(
              info.param.config + "_" + info.param.mode;
     });
 
+// Every configuration file is a valid hardware configuration with a verilated core of its
+// structure, and default.json's structure is the defaults' (CMake reads the structural keys
+// with those defaults spelled out; this keeps them equal to common/hw_config.h).
+TEST(RtlCoreConfigs, EveryConfigurationHasItsCore) {
+  const std::string dir = testing::source_dir() + "/rtl_ref/configs";
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() != ".json") continue;
+    ++files;
+    const HwConfig hw = HwConfig::load(e.path().string());
+    hw.validate();
+    const std::string name = e.path().stem().string();
+    const auto& v = rtl::core_variants();
+    const auto it = std::find_if(v.begin(), v.end(), [&](const auto& c) { return c.name == name; });
+    ASSERT_NE(it, v.end()) << name;
+    EXPECT_EQ(it->rows, hw.mac_rows) << name;
+    EXPECT_EQ(it->cols, hw.mac_cols) << name;
+    EXPECT_EQ(it->depth, hw.requant_pipeline_depth) << name;
+    EXPECT_EQ(it->vlanes, hw.vector_lanes) << name;
+  }
+  EXPECT_EQ(files, static_cast<int>(rtl::core_variants().size()));
+  const HwConfig defaults;
+  const HwConfig file = HwConfig::load(dir + "/default.json");
+  EXPECT_EQ(file.hash(), defaults.hash()) << "default.json must be the default configuration";
+}
+
 }  // namespace
 }  // namespace bpusim

@@ -1,6 +1,7 @@
 // bpusim asm: assembles BPU assembler text (docs/isa.md, "Assembler syntax") into a .bpu
 // container holding the code and the hardware configuration it was written for (hash and
-// JSON). --reference prints the generated ISA tables that docs/isa.md embeds.
+// JSON). --reference prints the generated ISA tables that docs/isa.md embeds, --verilog the
+// Verilog header rtl_ref/core/bpu_isa.vh holds.
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -22,7 +23,8 @@ int run_asm(const std::vector<std::string>& args) {
       "output,o", po::value(&output), "the .bpu file to write")(
       "hw", po::value(&hw), "hardware config JSON the program is written for")(
       "set", po::value(&sets)->composing(), "override one hardware key: key=value (repeatable)")(
-      "reference", "print the ISA reference tables (Markdown, as in docs/isa.md) and exit");
+      "reference", "print the ISA reference tables (Markdown, as in docs/isa.md) and exit")(
+      "verilog", "print the ISA as a Verilog header (rtl_ref/core/bpu_isa.vh) and exit");
   po::positional_options_description positional;
   positional.add("input", 1);
   po::variables_map vm;
@@ -31,6 +33,10 @@ int run_asm(const std::vector<std::string>& args) {
     return kExitOk;
   if (vm.count("reference")) {
     std::cout << isa::markdown_reference();
+    return kExitOk;
+  }
+  if (vm.count("verilog")) {
+    std::cout << isa::verilog_header();
     return kExitOk;
   }
   require(!input.empty(), "missing the input file PROG.s (see bpusim asm --help)");
