@@ -4,7 +4,9 @@
 #include <vector>
 
 #include "common/error.h"
+#ifdef BPUSIM_HAVE_RTL_CORE  // CMake option BPUSIM_RTL_CORE
 #include "rtl_ref/core_backend.h"
+#endif
 #include "sim/systemc_backend.h"
 
 namespace bpusim::cli {
@@ -20,8 +22,10 @@ const std::vector<BackendEntry>& table() {
   static const std::vector<BackendEntry> entries{
       {"systemc", "the SystemC cycle-aware model (sim/)",
        [] { return std::make_unique<sim::SystemcBackend>(); }},
+#ifdef BPUSIM_HAVE_RTL_CORE
       {"rtl", "the verilated Verilog core (rtl_ref/core/), cycle by cycle",
        [] { return std::make_unique<rtl::RtlBackend>(); }},
+#endif
   };
   return entries;
 }
