@@ -1,17 +1,23 @@
 // bpusim_bench_resnet18: the C++ half of the ResNet-18 benchmark (bench/run.sh runs
 // bench/resnet18.py first, which writes the model directory this reads).
 //
-//   bpusim_bench_resnet18 --model-dir DIR [--runs N] [--warmup N] [--json OUT.json] [--hw HW.json]
-//                         [--set key=value ...]
+//   bpusim_bench_resnet18 --model-dir DIR [--runs N] [--warmup N] [--rtl-runs N] [--json OUT.json]
+//                         [--hw HW.json] [--set key=value ...]
 //
 // Compiles DIR/model.onnx (torchvision's quantizable ResNet-18, qnnpack), then on
 // DIR/input_x.npy times runtime::run_program on the SystemC cycle-aware model and golden::run (the
 // integer reference), each as the median of N runs, checks the model's outputs are bit-exact
 // with golden and measures golden's agreement with PyTorch (DIR/torch_qnnpack.npy: fraction
-// of equal elements, largest distance in output LSBs). With PyTorch's times from
-// DIR/torch.json it prints one table (bpusim, golden, PyTorch qnnpack and onednn, the ratios,
-// simulated cycles, MACs per wall second, peak memory) and writes the same figures as JSON.
-// Exit codes as the CLI's: 0 bit-exact, 1 mismatch with golden, 2 user error, 3 modeled fault.
+// of equal elements, largest distance in output LSBs). Then it runs the same program on the
+// verilated RTL core (--rtl-runs times, default 1: some 10^5 cycles per wall second, ~250x
+// slower than the SystemC model; 0 skips it) and compares it with the SystemC run as `bpusim cosim`
+// does (tools/report/cosim.h): outputs bit for bit, total and per-layer cycles, each instruction's
+// dispatch, issue, start and end. With PyTorch's times from DIR/torch.json it prints one table
+// (bpusim, golden, PyTorch qnnpack and onednn, the ratios, simulated cycles, MACs per wall second,
+// peak memory; SystemC beside the RTL: wall time, cycles, cycles per wall second, the comparison)
+// and writes the same figures as JSON. Exit codes as the CLI's: 0 bit-exact with golden and the RTL
+// run equal to SystemC's, 1 a mismatch with golden or any difference between the RTL and SystemC
+// runs, 2 user error, 3 modeled fault (on either backend).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -32,7 +38,8 @@
 #include "compiler/compile.h"
 #include "golden/interpreter.h"
 #include "runtime/runtime.h"
-#include "sim/systemc_backend.h"
+#include "tools/cli/backends.h"
+#include "tools/report/cosim.h"
 
 namespace bpusim {
 namespace {
@@ -45,6 +52,11 @@ struct Options {
   fs::path model_dir;
   int runs = 7;
   int warmup = 1;  // of the SystemC model only: a golden run takes seconds, warm-up is noise
+#ifdef BPUSIM_HAVE_RTL_CORE  // CMake option BPUSIM_RTL_CORE
+  int rtl_runs = 1;          // the RTL core takes ~30 s at 224x224: one run, no warm-up; 0 = none
+#else
+  int rtl_runs = 0;  // this build has no RTL core
+#endif
   std::string json_path;
   std::string hw_path;
   std::vector<std::string> sets;
@@ -59,7 +71,9 @@ std::optional<Options> parse(int argc, char** argv) {
                                             "directory written by bench/resnet18.py")(
       "runs", po::value(&o.runs)->default_value(o.runs), "timed runs each (median)")(
       "warmup", po::value(&o.warmup)->default_value(o.warmup), "untimed SystemC runs first")(
-      "json", po::value(&o.json_path), "write the figures to this JSON file")(
+      "rtl-runs", po::value(&o.rtl_runs)->default_value(o.rtl_runs),
+      "timed runs on the RTL core (median; 0 = skip it)")("json", po::value(&o.json_path),
+                                                          "write the figures to this JSON file")(
       "hw", po::value(&o.hw_path), "hardware config JSON file")(
       "set", po::value(&o.sets)->composing(), "override one hardware key: key=value");
   po::variables_map vm;
@@ -75,6 +89,11 @@ std::optional<Options> parse(int argc, char** argv) {
   }
   require(o.runs >= 1, "--runs must be >= 1, got ", o.runs);
   require(o.warmup >= 0, "--warmup must be >= 0, got ", o.warmup);
+  require(o.rtl_runs >= 0, "--rtl-runs must be >= 0, got ", o.rtl_runs);
+#ifndef BPUSIM_HAVE_RTL_CORE
+  require(o.rtl_runs == 0, "--rtl-runs ", o.rtl_runs,
+          ": this build has no RTL core (CMake option BPUSIM_RTL_CORE is OFF)");
+#endif
   return o;
 }
 
@@ -151,11 +170,89 @@ std::string fmt(const json& v, const char* spec = "%.1f") {
   return buf;
 }
 
+// One backend's figures: timed runs, wall time in ms (median and each run), simulated cycles
+// and simulated cycles per wall second (of the median).
+json backend_figures(const std::vector<double>& ms, int64_t cycles) {
+  const double m = median(ms);
+  return {{"runs", ms.size()},
+          {"wall_ms", m},
+          {"wall_ms_all", ms},
+          {"cycles", cycles},
+          {"cycles_per_second", static_cast<double>(cycles) / (m / 1e3)}};
+}
+
+// The RTL run against the SystemC run: report::cosim_json (outputs, total and per-layer
+// cycles, every instruction's dispatch/issue/start/end) and the largest per-layer difference.
+json comparison_json(const report::CosimComparison& c, std::span<const isa::Instruction> code) {
+  json j = report::cosim_json(c, code);
+  int64_t largest = 0;
+  for (const report::CosimLayer& l : c.layers)
+    if (l.cycles[0] && l.cycles[1])
+      largest = std::max(largest, std::abs(*l.cycles[1] - *l.cycles[0]));
+  j["max_layer_cycle_difference"] = largest;
+  j["instructions_differing"] = c.first_difference ? 1 + c.further_differences : 0;
+  return j;
+}
+
+const char* yes_no(bool b) {
+  return b ? "yes" : "NO";
+}
+
+// SystemC beside the RTL core, and how the RTL run compares.
+void print_backends(const json& r) {
+  if (!r.contains("rtl")) {
+    std::printf("  RTL core: not run (--rtl-runs 0, or a build without it)\n");
+    return;
+  }
+  const json& s = r["systemc"];
+  const json& t = r["rtl"];
+  std::printf("  %-28s %14s %14s\n", "", "SystemC", "RTL core");
+  std::printf("  %-28s %14d %14d\n", "timed runs", s["runs"].get<int>(), t["runs"].get<int>());
+  std::printf("  %-28s %14.3f %14.3f\n", "wall time s (median)", s["wall_ms"].get<double>() / 1e3,
+              t["wall_ms"].get<double>() / 1e3);
+  std::printf("  %-28s %14lld %14lld\n", "simulated cycles", s["cycles"].get<long long>(),
+              t["cycles"].get<long long>());
+  std::printf("  %-28s %14.0f %14.0f\n", "simulated cycles / wall s",
+              s["cycles_per_second"].get<double>(), t["cycles_per_second"].get<double>());
+  const json& c = r["rtl_vs_systemc"];
+  std::printf("  RTL vs SystemC: outputs bit-exact %s; total cycles equal %s (difference %lld)\n",
+              yes_no(c["outputs_equal"].get<bool>()), yes_no(c["cycles"]["difference"] == 0),
+              c["cycles"]["difference"].get<long long>());
+  if (!c["outputs_equal"].get<bool>())
+    std::printf("    %s\n", c["output_difference"].get<std::string>().c_str());
+  size_t differing_layers = 0;
+  for (const json& l : c["layers"]) differing_layers += l["difference"] != 0;
+  std::printf("  layer cycles equal %s (%zu layers; largest difference %lld cycles)\n",
+              yes_no(differing_layers == 0), c["layers"].size(),
+              c["max_layer_cycle_difference"].get<long long>());
+  for (const json& l : c["layers"])
+    if (l["difference"] != 0)
+      std::printf("    layer %s: SystemC %s, RTL %s cycles (difference %s)\n",
+                  l["name"].get<std::string>().c_str(), l["systemc"].dump().c_str(),
+                  l["rtl"].dump().c_str(), l["difference"].dump().c_str());
+  const auto differing = c["instructions_differing"].get<long long>();
+  std::printf("  instruction dispatch/issue/start/end equal %s (%lld compared, %lld differ)\n",
+              differing == 0 ? "yes" : "NO", c["instructions_compared"].get<long long>(),
+              differing);
+  const auto record = [](const json& rec) {  // "dispatch/issue/start/end", or no record
+    if (rec.is_null()) return std::string("no record");
+    return cat(rec["dispatch"].get<long long>(), "/", rec["issue"].get<long long>(), "/",
+               rec["start"].get<long long>(), "/", rec["end"].get<long long>());
+  };
+  if (const json& d = c["first_difference"]; !d.is_null()) {
+    std::printf("    first: instruction %lld on %s: %s\n", d["index"].get<long long>(),
+                d["engine"].get<std::string>().c_str(),
+                d["disassembly"].is_string() ? d["disassembly"].get<std::string>().c_str() : "?");
+    std::printf("      dispatch/issue/start/end: SystemC %s, RTL %s\n",
+                record(d["systemc"]).c_str(), record(d["rtl"]).c_str());
+  }
+}
+
 void print_table(const json& r) {
   const json& t = r["time_ms"];
   const json& x = r["ratios"];
-  std::printf("\nResNet-18 (torchvision quantizable, qnnpack, 1x3x224x224), median of %d runs\n",
-              r["runs"].get<int>());
+  std::printf("\nResNet-18 (torchvision quantizable, qnnpack, input %s), median of %d runs\n",
+              r["input_shape"].get<std::string>().c_str(), r["runs"].get<int>());
   std::printf("  %-34s %12s\n", "", "median ms");
   std::printf("  %-34s %12s\n", "bpusim run (SystemC cycle-aware)", fmt(t["bpusim_run"]).c_str());
   std::printf("  %-34s %12s\n", "golden reference", fmt(t["golden"]).c_str());
@@ -169,6 +266,7 @@ void print_table(const json& r) {
   std::printf("  simulated cycles %lld, MACs %lld (utilisation %.1f%%), %.3f G simulated MACs/s\n",
               r["cycles"].get<long long>(), r["macs"].get<long long>(),
               r["mac_utilisation"].get<double>() * 100, r["macs_per_second"].get<double>() / 1e9);
+  print_backends(r);
   std::printf("  PyTorch %s, %d thread(s); bpusim one simulation thread\n",
               r["pytorch"].value("torch_version", "?").c_str(), r["pytorch"].value("threads", 0));
   std::printf(
@@ -180,7 +278,7 @@ void print_table(const json& r) {
     std::printf("  machine load average (1/5/15 min) %.2f %.2f %.2f\n",
                 r["load_average"][0].get<double>(), r["load_average"][1].get<double>(),
                 r["load_average"][2].get<double>());
-  std::printf("  outputs bit-exact with golden: %s\n", r["bit_exact"].get<bool>() ? "yes" : "NO");
+  std::printf("  outputs bit-exact with golden: %s\n", yes_no(r["bit_exact"].get<bool>()));
   if (r.contains("pytorch_agreement")) {
     const json& a = r["pytorch_agreement"];
     std::printf("  agreement with PyTorch qnnpack: %.4f equal, max %s LSB\n",
@@ -202,19 +300,35 @@ int run(const Options& o) {
 
   runtime::RunOptions ro;
   ro.hw = hw;
-  sim::SystemcBackend systemc;
+  // `runs` runs of the program on backend `name` after `warmup` untimed ones: the wall times in
+  // ms, the last result in `result`; false (after a message) on a modeled fault.
+  const auto run_on = [&](const char* name, int warmup, int runs, runtime::ProgramResult& result,
+                          std::vector<double>& ms) {
+    const auto backend = cli::make_backend(name);
+    ms = time_runs(
+        warmup, runs, [&] { return runtime::run_program(compiled.program, inputs, ro, *backend); },
+        result);
+    if (result.fault)
+      std::fprintf(stderr, "modeled fault (%s): %s\n", name, result.fault->message().c_str());
+    return !result.fault;
+  };
   runtime::ProgramResult sim_result;
-  const auto sim_ms = time_runs(
-      o.warmup, o.runs, [&] { return runtime::run_program(compiled.program, inputs, ro, systemc); },
-      sim_result);
-  if (sim_result.fault) {
-    std::fprintf(stderr, "modeled fault: %s\n", sim_result.fault->message().c_str());
-    return 3;
-  }
+  std::vector<double> sim_ms;
+  if (!run_on("systemc", o.warmup, o.runs, sim_result, sim_ms)) return 3;
   const double rss_after_sim = peak_rss_mib();
   golden::RunResult golden_result;
   const auto golden_ms = time_runs(
       0, o.runs, [&] { return golden::run(compiled.graph, inputs); }, golden_result);
+
+  // The RTL core last: it takes ~30 s at 224x224, so say so first.
+  runtime::ProgramResult rtl_result;
+  std::vector<double> rtl_ms;
+  if (o.rtl_runs > 0) {
+    std::printf("RTL core: %d run(s) of %lld simulated cycles...\n", o.rtl_runs,
+                static_cast<long long>(sim_result.cycles));
+    std::fflush(stdout);
+    if (!run_on("rtl", 0, o.rtl_runs, rtl_result, rtl_ms)) return 3;
+  }
 
   bool bit_exact = !golden_result.outputs.empty();
   for (const golden::NamedTensor& want : golden_result.outputs) {
@@ -237,6 +351,17 @@ int run(const Options& o) {
                  {"sim_over_onednn", ratio(sim_median, r["time_ms"]["pytorch_onednn"])},
                  {"golden_over_qnnpack", ratio(golden_median, r["time_ms"]["pytorch_qnnpack"])},
                  {"sim_over_golden", sim_median / golden_median}};
+  r["input_shape"] = shape_str(x.shape());
+  r["systemc"] = backend_figures(sim_ms, sim_result.cycles);
+  bool rtl_equal = true;
+  if (o.rtl_runs > 0) {
+    r["time_ms"]["rtl_run"] = median(rtl_ms);
+    r["rtl"] = backend_figures(rtl_ms, rtl_result.cycles);
+    const report::CosimComparison c =
+        report::compare_runs(sim_result, rtl_result, {"systemc", "rtl"});
+    r["rtl_vs_systemc"] = comparison_json(c, compiled.program.code);
+    rtl_equal = c.equal();
+  }
   r["cycles"] = sim_result.cycles;
   r["macs"] = sim_result.counters.macs;
   r["mac_utilisation"] = runtime::mac_utilisation(sim_result.counters.macs, sim_result.cycles,
@@ -266,7 +391,7 @@ int run(const Options& o) {
     require(out.good(), o.json_path, ": cannot write");
     out << r.dump(2) << "\n";
   }
-  return bit_exact ? 0 : 1;
+  return bit_exact && rtl_equal ? 0 : 1;
 }
 
 }  // namespace

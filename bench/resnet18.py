@@ -6,7 +6,8 @@ mode for an engine (fuse, qconfig, prepare, calibrate on random inputs, convert)
 --out:
   model.onnx          the qnnpack model, torch.onnx.export(opset 13, do_constant_folding=False)
                       as docs/pytorch-recipes.md requires for a bit-exact reference
-  input_x.npy         the float32 input image (1x3x224x224) every engine and bpusim run on
+  input_x.npy         the float32 input image (1x3xSxS, S = --size, default 224) every engine
+                      and bpusim run on
   torch_qnnpack.npy   PyTorch's qnnpack output on it (float32, dequantized logits)
   torch_onednn.npy    PyTorch's onednn output (its own quantization: another model's numbers)
   torch.json          median/min inference times in ms per engine (null + a note when the
@@ -33,8 +34,9 @@ SEED = 18
 CALIBRATION_BATCHES = 4
 
 
-def quantize(float_model, engine):
-    """Eager-mode post-training quantization of a copy of `float_model` for `engine`."""
+def quantize(float_model, engine, size):
+    """Eager-mode post-training quantization of a copy of `float_model` for `engine`,
+    calibrated on random size x size images."""
     torch.backends.quantized.engine = engine
     model = copy.deepcopy(float_model).eval()
     model.fuse_model(is_qat=False)
@@ -43,7 +45,7 @@ def quantize(float_model, engine):
     gen = torch.Generator().manual_seed(SEED + 1)
     with torch.no_grad():
         for _ in range(CALIBRATION_BATCHES):
-            model(torch.randn(1, 3, 224, 224, generator=gen))
+            model(torch.randn(1, 3, size, size, generator=gen))
     return tq.convert(model, inplace=False)
 
 
@@ -67,7 +69,7 @@ def bench_engine(float_model, engine, x, runs, warmup):
         note = f"engine {engine} not in {torch.backends.quantized.supported_engines}"
         return {"median_ms": None, "min_ms": None, "note": note}, None, None
     try:
-        model = quantize(float_model, engine)
+        model = quantize(float_model, engine, x.shape[-1])
         median, fastest, y = time_inference(model, x, runs, warmup)
     except (RuntimeError, AssertionError) as e:  # an engine built in but unusable on this CPU
         return {"median_ms": None, "min_ms": None, "note": f"{engine} failed: {e}"}, None, None
@@ -79,12 +81,16 @@ def main():
     ap.add_argument("--out", required=True, help="directory for the files listed above")
     ap.add_argument("--runs", type=int, default=7, help="timed runs per engine (median)")
     ap.add_argument("--warmup", type=int, default=2, help="untimed runs before timing")
+    ap.add_argument("--size", type=int, default=224,
+                    help="input height and width (smaller: a shorter simulation, e.g. the RTL test)")
     args = ap.parse_args()
+    if args.size < 32:
+        ap.error(f"--size must be >= 32 (ResNet-18 downsamples by 32), got {args.size}")
     os.makedirs(args.out, exist_ok=True)
 
     torch.manual_seed(SEED)
     float_model = torchvision.models.quantization.resnet18(weights=None, quantize=False)
-    x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(SEED + 2))
+    x = torch.randn(1, 3, args.size, args.size, generator=torch.Generator().manual_seed(SEED + 2))
     np.save(os.path.join(args.out, "input_x.npy"), x.numpy().astype(np.float32))
 
     figures = {
@@ -93,6 +99,7 @@ def main():
         "threads": torch.get_num_threads(),
         "runs": args.runs,
         "warmup": args.warmup,
+        "input_shape": list(x.shape),
     }
     for engine in ("qnnpack", "onednn"):
         figures[engine], model, y = bench_engine(float_model, engine, x, args.runs, args.warmup)
