@@ -150,7 +150,7 @@ class CoreModelOf : public CoreModel {
     const auto step = [&](int clk) {
       core.clk = clk;
       core.eval();
-      if (fst) fst->dump(time);
+      if (fst) fst->dump(time * 500);  // half a cycle is 500 ps: one cycle reads as 1 ns, as in the SystemC VCD
       ++time;
     };
     memory.load_code(code, first, end);

@@ -82,6 +82,38 @@ TEST_P(Timing, Rule3MissingTokenStallsTheConsumerUntilThePush) {
   EXPECT_EQ(stall(r, 1, runtime::Stall::kTokenWait), 193 - 2);
 }
 
+TEST_P(Timing, Rule3FullTokenFifoHoldsTheProducerUntilATokenIsTaken) {
+  HwConfig hw;
+  hw.token_depth = 1;
+  Machine m(hw);
+  const char* conv =
+      "CONV in_h=1 in_w=1 in_c=1 out_h=1 out_w=1 out_c=1 k_h=1 k_w=1 stride_h=1 stride_w=1 "
+      "dil_h=1 dil_w=1 +pop_prev\n";
+  // LOAD 0 ends and pushes its token; the compute queue is busy with a long CONV that pops
+  // nothing, so the one-token L2C FIFO stays full.
+  const runtime::SegmentResult r = m.run_ok(cat(
+      "LOAD buf=FEATURE sram_addr=0x20000 n0=32 n1=1 n2=1 +push_next\n"
+      "LOAD buf=FEATURE sram_addr=0x20040 n0=32 n1=1 n2=1 +push_next\n"
+      "CONV in_addr=0x0 in_h=7 in_w=8 in_c=64 out_h=5 out_w=6 out_c=40 k_h=3 k_w=3 stride_h=1 "
+      "stride_w=1 dil_h=1 dil_w=1\n",
+      conv, conv, "FINISH"));
+  // LOAD 1 is issued when LOAD 0 ends (66) but its token has no room until CONV 3 takes
+  // LOAD 0's token, in the cycle the long CONV 2 ends; room shows one cycle later.
+  const int64_t long_end = record_of(r, 2)->end;
+  EXPECT_EQ(record_of(r, 3)->start, long_end);
+  EXPECT_EQ(record_of(r, 1)->start, long_end + 1);
+  EXPECT_EQ(stall(r, 1, runtime::Stall::kTokenWait), long_end + 1 - record_of(r, 0)->end);
+  // With room for both tokens LOAD 1 follows LOAD 0 at once.
+  Machine roomy;
+  const runtime::SegmentResult free_run = roomy.run_ok(cat(
+      "LOAD buf=FEATURE sram_addr=0x20000 n0=32 n1=1 n2=1 +push_next\n"
+      "LOAD buf=FEATURE sram_addr=0x20040 n0=32 n1=1 n2=1 +push_next\n"
+      "CONV in_addr=0x0 in_h=7 in_w=8 in_c=64 out_h=5 out_w=6 out_c=40 k_h=3 k_w=3 stride_h=1 "
+      "stride_w=1 dil_h=1 dil_w=1\n",
+      conv, conv, "FINISH"));
+  EXPECT_EQ(record_of(free_run, 1)->start, record_of(free_run, 0)->end);
+}
+
 TEST_P(Timing, Rule3EngineWaitingForDispatchCountsQueueEmpty) {
   Machine m;
   // STORE is fetched third (cycle 3) while the store engine has waited since cycle 0.
@@ -268,6 +300,23 @@ TEST_P(Timing, Rule10SharedBankSerialisesEngines) {
   Machine m2(dual);
   r = m2.run_ok(cat(conv, "LOAD buf=FEATURE sram_addr=0x4000 n0=64 n1=1 n2=1\nFINISH"));
   EXPECT_EQ(record_of(r, 1)->start, 2);
+}
+
+TEST_P(Timing, Rule10SameCycleClaimsGoLoadComputeStore) {
+  // One CONV frees a waiting STORE and a waiting LOAD in the same cycle; both touch OUTPUT
+  // bank 0. The LOAD wins, the STORE starts when it ends, whatever order the model evaluates
+  // them in.
+  Machine m;
+  const runtime::SegmentResult r = m.run_ok(
+      "CONV in_h=2 in_w=2 in_c=1 out_h=2 out_w=2 out_c=1 k_h=1 k_w=1 stride_h=1 stride_w=1 "
+      "dil_h=1 dil_w=1 +push_prev +push_next\n"
+      "STORE buf=OUTPUT sram_addr=0x0 n0=64 n1=1 n2=1 +pop_prev\n"
+      "LOAD buf=OUTPUT sram_addr=0x40 n0=64 n1=1 n2=1 +pop_next\n"
+      "FINISH");
+  const int64_t freed = record_of(r, 0)->end;
+  EXPECT_EQ(record_of(r, 2)->start, freed);
+  EXPECT_EQ(record_of(r, 1)->start, record_of(r, 2)->end);
+  EXPECT_EQ(stall(r, 1, runtime::Stall::kBankConflict), record_of(r, 2)->end - freed);
 }
 
 // ---- Rule 11: overlap
