@@ -237,22 +237,29 @@ std::string conv_operand_fault(const Operands& f) {
   return "";
 }
 
-TileRun run_mac_tile(const HwConfig& hw, const std::vector<uint8_t>& weights, bool w_signed,
-                     int32_t w_zp, const std::vector<uint8_t>& inputs, bool x_signed, int32_t x_zp,
-                     const std::vector<int32_t>& acc_in, const std::vector<uint8_t>& ready) {
-  const int64_t rows = hw.mac_rows, cols = hw.mac_cols;
-  const int64_t n = static_cast<int64_t>(inputs.size()) / cols;
+Operands mac_tile_conv(const HwConfig& hw, int64_t n, bool w_signed, int32_t w_zp, bool x_signed,
+                       int32_t x_zp) {
   Operands f;
+  f.opcode = static_cast<int64_t>(isa::Opcode::CONV);
   f.in_h = f.out_h = 1;
   f.in_w = f.out_w = n;
-  f.in_c = cols;
-  f.out_c = rows;
+  f.in_c = hw.mac_cols;
+  f.out_c = hw.mac_rows;
   f.k_h = f.k_w = f.stride_h = f.stride_w = f.dil_h = f.dil_w = 1;
   f.accumulate = 1;
   f.in_signed = x_signed;
   f.wgt_signed = w_signed;
   f.in_zp = x_zp;
   f.wgt_zp = w_zp;
+  return f;
+}
+
+TileRun run_mac_tile(const HwConfig& hw, const std::vector<uint8_t>& weights, bool w_signed,
+                     int32_t w_zp, const std::vector<uint8_t>& inputs, bool x_signed, int32_t x_zp,
+                     const std::vector<int32_t>& acc_in, const std::vector<uint8_t>& ready) {
+  const int64_t rows = hw.mac_rows;
+  const int64_t n = static_cast<int64_t>(inputs.size()) / hw.mac_cols;
+  const Operands f = mac_tile_conv(hw, n, w_signed, w_zp, x_signed, x_zp);
   TileRun run;
   run.out = acc_in.empty() ? std::vector<int32_t>(static_cast<size_t>(n * rows), 0) : acc_in;
   ConvScratch scratch;

@@ -36,11 +36,18 @@ struct TileRun {
   int64_t cycles = 0;  // first beat accepted to last output valid
 };
 
-// One MAC-array tile: weights [rows][cols] raw bytes, n input vectors [n][cols], accumulator
-// inputs [n][rows] (empty: zeros); out[i * rows + r] = wrap32(acc_in + sum_c (w - w_zp) *
-// (x - x_zp)). The arithmetic is conv_tile's (a 1x1 CONV of n pixels); the cycles follow the
-// array's pipeline under the output ready pattern. The caller validated the sizes, zero-point
-// ranges and the pattern.
+// The instruction one MAC-array tile of n input vectors is: a 1x1 CONV of n pixels (in_h =
+// out_h = 1, in_w = out_w = n, in_c = mac.cols, out_c = mac.rows, stride and dilation 1) that
+// accumulates onto ACC, every address 0. The RTL co-simulation runs it on the Bpu.
+isa::Operands mac_tile_conv(const HwConfig& hw, int64_t n, bool w_signed, int32_t w_zp,
+                            bool x_signed, int32_t x_zp);
+
+// One MAC-array tile by the stall-domain rule (docs/timing.md "Rule 6/7 with back pressure"),
+// not through the MacArray module: weights [rows][cols] raw bytes, n input vectors [n][cols],
+// accumulator inputs [n][rows] (empty: zeros); out[i * rows + r] = wrap32(acc_in + sum_c (w -
+// w_zp) * (x - x_zp)) computed by conv_tile on mac_tile_conv's operands, and the cycles by
+// timing::pipelined_tile_latency under the output ready pattern (which the model never
+// applies). The caller validated the sizes, zero-point ranges and the pattern.
 TileRun run_mac_tile(const HwConfig& hw, const std::vector<uint8_t>& weights, bool w_signed,
                      int32_t w_zp, const std::vector<uint8_t>& inputs, bool x_signed, int32_t x_zp,
                      const std::vector<int32_t>& acc_in, const std::vector<uint8_t>& ready);

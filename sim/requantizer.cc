@@ -94,33 +94,44 @@ void requant_tile(const Operands& f, const uint8_t* acc, const uint8_t* res,
   requant_8bit(f, acc, res, records.data(), out, type, a_type);
 }
 
+Operands requant_tile_op(const HwConfig& hw, int64_t n, bool fixed, OutType out_type, bool has_res,
+                         bool res_signed) {
+  Operands f;
+  f.opcode = static_cast<int64_t>(isa::Opcode::REQUANT);
+  f.n_pix = n;
+  f.n_ch = hw.mac_rows;
+  f.mode = fixed;
+  f.out_type = static_cast<int64_t>(out_type);
+  f.has_res = has_res;
+  f.res_signed = res_signed;
+  f.a_signed = out_type == OutType::kI8;
+  return f;
+}
+
+std::vector<int32_t> requant_results(const uint8_t* bytes, int64_t count, OutType out_type) {
+  std::vector<int32_t> out(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) {
+    if (out_type == OutType::kI32)
+      std::memcpy(&out[i], bytes + 4 * i, 4);
+    else
+      out[i] =
+          out_type == OutType::kI8 ? int32_t{static_cast<int8_t>(bytes[i])} : int32_t{bytes[i]};
+  }
+  return out;
+}
+
 TileRun run_requant_tile(const HwConfig& hw, std::span<const ParamRecord> records, bool fixed,
                          OutType out_type, bool has_res, bool res_signed,
                          const std::vector<int32_t>& accs, const std::vector<uint8_t>& residual,
                          const std::vector<uint8_t>& ready) {
   const int64_t lanes = hw.mac_rows;
   const int64_t n = static_cast<int64_t>(accs.size()) / lanes;
-  Operands f;
-  f.n_pix = n;
-  f.n_ch = lanes;
-  f.mode = fixed;
-  f.out_type = static_cast<int64_t>(out_type);
-  f.has_res = has_res;
-  f.res_signed = res_signed;
-  f.a_signed = out_type == OutType::kI8;
-  const size_t esize = out_type == OutType::kI32 ? 4 : 1;
-  std::vector<uint8_t> bytes(accs.size() * esize);
+  const Operands f = requant_tile_op(hw, n, fixed, out_type, has_res, res_signed);
+  std::vector<uint8_t> bytes(accs.size() * (out_type == OutType::kI32 ? 4 : 1));
   requant_tile(f, reinterpret_cast<const uint8_t*>(accs.data()),
                has_res ? residual.data() : nullptr, records, bytes.data());
   TileRun run;
-  run.out.resize(accs.size());
-  for (size_t i = 0; i < accs.size(); ++i) {
-    if (out_type == OutType::kI32)
-      std::memcpy(&run.out[i], bytes.data() + 4 * i, 4);
-    else
-      run.out[i] =
-          out_type == OutType::kI8 ? int32_t{static_cast<int8_t>(bytes[i])} : int32_t{bytes[i]};
-  }
+  run.out = requant_results(bytes.data(), static_cast<int64_t>(accs.size()), out_type);
   run.cycles = timing::pipelined_tile_latency(lanes, n, hw.requant_pipeline_depth, ready);
   return run;
 }

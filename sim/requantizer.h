@@ -39,10 +39,20 @@ inline int32_t saturate_to(int32_t v, OutType t) {
 void requant_tile(const isa::Operands& f, const uint8_t* acc, const uint8_t* res,
                   std::span<const isa::ParamRecord> records, uint8_t* out);
 
-// One requantizer tile (the RTL co-simulation's unit of work, docs/microarch.md): one record
-// per lane (lanes = mac.rows), n vectors of lanes accumulators [n][lanes] (+ residual bytes
-// when has_res); out[i * lanes + l] as int32 (uint8/int8 results extended). out_type 2 is the
-// int32 pass-through. Cycles follow the pipeline under the output ready pattern.
+// The instruction one requantizer tile of n vectors is: a REQUANT of n_pix = n pixels by
+// n_ch = mac.rows channels (a_signed: out_type is int8), every address 0. The RTL
+// co-simulation runs it on the Bpu.
+isa::Operands requant_tile_op(const HwConfig& hw, int64_t n, bool fixed, OutType out_type,
+                              bool has_res, bool res_signed);
+// REQUANT's `count` results at `bytes` (elements of out_type) as int32 (uint8/int8 extended).
+std::vector<int32_t> requant_results(const uint8_t* bytes, int64_t count, OutType out_type);
+
+// One requantizer tile by the stall-domain rule (docs/timing.md "Rule 6/7 with back
+// pressure"), not through the Requantizer module: one record per lane (lanes = mac.rows), n
+// vectors of lanes accumulators [n][lanes] (+ residual bytes when has_res); out[i * lanes + l]
+// computed by requant_tile on requant_tile_op's operands, and the cycles by
+// timing::pipelined_tile_latency under the output ready pattern (which the model never
+// applies). out_type 2 is the int32 pass-through.
 TileRun run_requant_tile(const HwConfig& hw, std::span<const isa::ParamRecord> records, bool fixed,
                          OutType out_type, bool has_res, bool res_signed,
                          const std::vector<int32_t>& accs, const std::vector<uint8_t>& residual,

@@ -1,7 +1,8 @@
 // Simulation speed of every tile backend on the same tiles: the default hardware
 // configuration's MAC array and requantizer, the same random tiles through golden, the
-// verilated RTL and the SystemC model (tile_driver.h). Prints, per unit and backend, tiles
-// per second and, for timed backends, simulated cycles per second (the sum of the operations'
+// verilated RTL, the SystemC model (each tile one instruction on the Bpu) and the
+// stall-domain rule (systemc-rule) (tile_driver.h). Prints, per unit and backend, tiles per
+// second and, for timed backends, simulated cycles per second (the sum of the operations'
 // cycle counts over the wall time).
 // Usage: bench_tile_backends [seconds per unit and backend (default 2)] [vectors per tile (64)]
 //                            [backend (default: all)]

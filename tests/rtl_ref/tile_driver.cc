@@ -67,13 +67,14 @@ void validate(const RequantTile& t, const HwConfig& hw) {
 }
 
 std::vector<std::string> backend_names() {
-  return {"golden", "rtl", "systemc"};
+  return {"golden", "rtl", "systemc", "systemc-rule"};
 }
 
 std::unique_ptr<TileBackend> make_backend(const std::string& name, const HwConfig& hw) {
   if (name == "golden") return make_golden_backend(hw);
   if (name == "rtl") return make_rtl_backend(hw);
   if (name == "systemc") return make_systemc_backend(hw);
+  if (name == "systemc-rule") return make_systemc_rule_backend(hw);
   fail("tile driver: unknown backend '", name, "'");
 }
 

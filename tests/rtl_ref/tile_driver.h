@@ -4,10 +4,15 @@
 // the cycle count that docs/microarch.md defines. tests/rtl_ref/test_tile_cosim.cc runs the
 // same GoogleTest suite over each backend.
 //
-// Backends (one file each):
-//   golden   tile_driver_golden.cc   golden::matmul_acc / golden::requantize; untimed
-//   rtl      tile_driver_rtl.cc      rtl_ref's verilated units, driven cycle by cycle
-//   systemc  tile_driver_systemc.cc  the slot; systemc_backend.cc drives sim/'s units
+// Backends:
+//   golden        tile_driver_golden.cc  golden::matmul_acc / golden::requantize; untimed
+//   rtl           tile_driver_rtl.cc     rtl_ref's verilated units, driven cycle by cycle
+//   systemc       systemc_backend.cc     the SystemC model: the tile as one CONV / REQUANT on
+//                                        the Bpu (its MacArray / Requantizer modules); no
+//                                        output back pressure
+//   systemc-rule  systemc_backend.cc     the stall-domain rule (sim::run_mac_tile,
+//                                        sim::run_requant_tile): tiles with back pressure
+// (tile_driver_systemc.cc is the slot of both SystemC backends.)
 #pragma once
 
 #include <cstdint>
@@ -24,7 +29,8 @@ namespace bpusim::tile {
 
 // Output back pressure: the unit's output ready in cycle t of the operation (t = 0 is its
 // first cycle) is pattern[t % size] != 0; empty means always ready. Untimed backends
-// ignore it. Same meaning as rtl::ReadyPattern.
+// ignore it; the systemc backend refuses it (accepts_back_pressure). Same meaning as
+// rtl::ReadyPattern.
 using ReadyPattern = std::vector<uint8_t>;
 
 // One MAC array tile: a weight block for all mac.rows x mac.cols PEs, then n >= 1 input
@@ -73,6 +79,9 @@ class TileBackend {
   virtual std::string name() const = 0;
   virtual TileResult run_mac_tile(const MacTile& tile) = 0;
   virtual TileResult run_requant(const RequantTile& tile) = 0;
+  // False when the backend cannot run a tile with an output ready pattern (run_* throws Error
+  // for one): the SystemC model, whose units never see back pressure.
+  virtual bool accepts_back_pressure() const { return true; }
   // Backends with waveforms write the following cycles of each unit to
   // `<path_prefix>_<unit>.fst`; others ignore it.
   virtual void trace_to(const std::string& path_prefix) { (void)path_prefix; }
@@ -80,10 +89,12 @@ class TileBackend {
 
 std::unique_ptr<TileBackend> make_golden_backend(const HwConfig& hw);
 std::unique_ptr<TileBackend> make_rtl_backend(const HwConfig& hw);
-// sim/'s MAC array and requantizer (tile_driver_systemc.cc -> systemc_backend.cc).
+// The SystemC model's Bpu running each tile as one instruction, and the stall-domain rule
+// (tile_driver_systemc.cc -> systemc_backend.cc).
 std::unique_ptr<TileBackend> make_systemc_backend(const HwConfig& hw);
+std::unique_ptr<TileBackend> make_systemc_rule_backend(const HwConfig& hw);
 
-// "golden", "rtl", "systemc".
+// "golden", "rtl", "systemc", "systemc-rule".
 std::vector<std::string> backend_names();
 // The backend called `name`, or nullptr when it is not available in this build.
 std::unique_ptr<TileBackend> make_backend(const std::string& name, const HwConfig& hw);

@@ -1,5 +1,5 @@
-// The SystemC backend slot: sim/'s MAC array and requantizer, implemented by the SystemC
-// engineer in systemc_backend.cc.
+// The SystemC backend slots: the SystemC model and the stall-domain rule, implemented by the
+// SystemC engineer in systemc_backend.cc.
 #include "tests/rtl_ref/systemc_backend.h"
 #include "tests/rtl_ref/tile_driver.h"
 
@@ -7,6 +7,10 @@ namespace bpusim::tile {
 
 std::unique_ptr<TileBackend> make_systemc_backend(const HwConfig& hw) {
   return make_sim_tile_backend(hw);
+}
+
+std::unique_ptr<TileBackend> make_systemc_rule_backend(const HwConfig& hw) {
+  return make_sim_rule_tile_backend(hw);
 }
 
 }  // namespace bpusim::tile
