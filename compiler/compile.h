@@ -20,7 +20,7 @@ namespace bpusim::compiler {
 struct CompileResult {
   ir::Graph graph;  // the canonical graph that was lowered (shapes inferred)
   isa::Program program;
-  std::vector<LayerReport> layers;
+  std::vector<isa::Layer> layers;
   std::vector<std::string> warnings;  // passes' notes, then ops not fused or on the host
 };
 

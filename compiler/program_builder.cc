@@ -10,9 +10,6 @@ namespace bpusim::compiler {
 ProgramBuilder::ProgramBuilder(const HwConfig& hw) {
   program_.hw_hash = hw.hash();
   program_.hwconfig = hw.to_json();
-  program_.segments = nlohmann::json::array();
-  program_.layers = nlohmann::json::array();
-  program_.tensors = nlohmann::json::array();
 }
 
 void ProgramBuilder::add_bpu_segment(std::span<const isa::Operands> code,
@@ -26,29 +23,15 @@ void ProgramBuilder::add_bpu_segment(std::span<const isa::Operands> code,
            " does not encode: ", e.what());
     }
   }
-  program_.segments.push_back(
-      {{"kind", "bpu"}, {"code", {first, code_size()}}, {"layers", layers}});
+  program_.segments.push_back({isa::SegmentKind::kBpu, {first, code_size()}, layers, {}});
 }
 
-void ProgramBuilder::add_host_segment(nlohmann::json ops) {
-  program_.segments.push_back({{"kind", "host"}, {"ops", std::move(ops)}});
+void ProgramBuilder::add_host_segment(std::vector<isa::HostOp> ops) {
+  program_.segments.push_back({isa::SegmentKind::kHost, {}, {}, std::move(ops)});
 }
 
-void ProgramBuilder::add_layer(const LayerReport& l) {
-  static constexpr const char* kBuffers[5] = {"feature", "weight", "accumulator", "output",
-                                              "param"};
-  nlohmann::json sram = nlohmann::json::object();
-  for (int b = 0; b < 5; ++b) sram[kBuffers[b]] = l.sram[b];
-  program_.layers.push_back({{"name", l.name},
-                             {"op", l.op},
-                             {"segment", l.segment},
-                             {"code", {l.code_first, l.code_end}},
-                             {"inputs", l.inputs},
-                             {"output", l.output},
-                             {"macs", l.macs},
-                             {"tiles", l.tiles},
-                             {"est_cycles", l.est_cycles},
-                             {"sram", sram}});
+void ProgramBuilder::add_layer(const isa::Layer& l) {
+  program_.layers.push_back(l);
 }
 
 void ProgramBuilder::set_weights(std::vector<uint8_t> bytes) {
@@ -61,7 +44,7 @@ void ProgramBuilder::set_params(int64_t ddr_base, std::span<const isa::ParamReco
   program_.params.bytes = isa::pack(records);
 }
 
-void ProgramBuilder::set_tensors(nlohmann::json tensors) {
+void ProgramBuilder::set_tensors(std::vector<isa::TensorDesc> tensors) {
   program_.tensors = std::move(tensors);
 }
 
@@ -72,20 +55,14 @@ isa::Program ProgramBuilder::finish() && {
 std::string listing(const isa::Program& p) {
   // Comment lines to print before instruction i.
   std::multimap<int64_t, std::string> notes;
-  if (p.segments.is_array()) {
-    for (size_t s = 0; s < p.segments.size(); ++s) {
-      const nlohmann::json& seg = p.segments[s];
-      if (seg.value("kind", "") != "bpu") continue;
-      const int64_t first = seg["code"][0];
-      notes.emplace(first, cat("; segment ", s, " (bpu): instructions [", first, ", ",
-                               seg["code"][1].get<int64_t>(), ")"));
-    }
+  for (size_t s = 0; s < p.segments.size(); ++s) {
+    const isa::CodeRange& code = p.segments[s].code;
+    if (p.segments[s].kind == isa::SegmentKind::kBpu)
+      notes.emplace(code.first, cat("; segment ", s, " (bpu): instructions [", code.first, ", ",
+                                    code.end, ")"));
   }
-  if (p.layers.is_array())
-    for (const nlohmann::json& l : p.layers)
-      notes.emplace(l["code"][0].get<int64_t>(),
-                    cat("; layer ", l["name"].get<std::string>(), ": ", l["op"].get<std::string>(),
-                        " (", l["tiles"].get<int64_t>(), " tiles)"));
+  for (const isa::Layer& l : p.layers)
+    notes.emplace(l.code.first, cat("; layer ", l.name, ": ", l.op, " (", l.tiles, " tiles)"));
   std::string out;
   for (size_t i = 0; i < p.code.size(); ++i) {
     auto [lo, hi] = notes.equal_range(static_cast<int64_t>(i));

@@ -1,38 +1,19 @@
 // Assembles a `.bpu` Program (isa/container.h) from the lowered pieces: the instructions of
 // each BPU segment (in CODE order, each segment closed by FINISH), host segments, the WEIGHTS
-// and PARAMS blobs, and the JSON sections TENSORS, SEGMENTS, HWCONFIG and LAYERS, whose
-// schemas docs/compiler.md defines. Also renders a Program as annotated assembly text.
+// and PARAMS blobs, HWCONFIG, and the typed TENSORS, SEGMENTS and LAYERS entries of the
+// program contract (isa/program_contract.h). Also renders a Program as annotated assembly text.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/hw_config.h"
-#include "common/tensor.h"
 #include "isa/container.h"
 #include "isa/param_record.h"
 
 namespace bpusim::compiler {
-
-// One accelerator layer (a fused canonical op) as the compile table and LAYERS show it.
-struct LayerReport {
-  std::string name;           // the node's name
-  std::string op;             // fused op description
-  int segment = 0;            // index in SEGMENTS
-  std::vector<Shape> inputs;  // activation operand shapes
-  Shape output;
-  int64_t macs = 0;
-  int64_t tiles = 0;
-  int64_t code_first = 0, code_end = 0;  // instruction range in CODE
-  int64_t est_cycles = 0;                // compiler/lower/estimate.h
-  std::array<int64_t, 5> sram{};         // bytes reserved per buffer (FEATURE..PARAM)
-  int64_t instructions() const { return code_end - code_first; }
-};
 
 class ProgramBuilder {
  public:
@@ -41,11 +22,11 @@ class ProgramBuilder {
   int segment_count() const { return static_cast<int>(program_.segments.size()); }
   // Encodes and appends one BPU segment; `layers` names its layers in order.
   void add_bpu_segment(std::span<const isa::Operands> code, const std::vector<std::string>& layers);
-  void add_host_segment(nlohmann::json ops);
-  void add_layer(const LayerReport& layer);
+  void add_host_segment(std::vector<isa::HostOp> ops);
+  void add_layer(const isa::Layer& layer);
   void set_weights(std::vector<uint8_t> bytes);  // DDR base 0
   void set_params(int64_t ddr_base, std::span<const isa::ParamRecord> records);
-  void set_tensors(nlohmann::json tensors);
+  void set_tensors(std::vector<isa::TensorDesc> tensors);
   isa::Program finish() &&;
 
  private:

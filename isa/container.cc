@@ -27,15 +27,6 @@ constexpr std::array<SectionInfo, 7> kSections{{{SectionType::kCode, "CODE"},
                                                 {SectionType::kHwConfig, "HWCONFIG"},
                                                 {SectionType::kLayers, "LAYERS"}}};
 
-struct JsonSection {
-  SectionType type;
-  nlohmann::json Program::*member;
-};
-constexpr std::array<JsonSection, 4> kJsonSections{{{SectionType::kTensors, &Program::tensors},
-                                                    {SectionType::kSegments, &Program::segments},
-                                                    {SectionType::kHwConfig, &Program::hwconfig},
-                                                    {SectionType::kLayers, &Program::layers}}};
-
 uint32_t crc32(std::span<const uint8_t> bytes) {
   boost::crc_32_type crc;
   crc.process_bytes(bytes.data(), bytes.size());
@@ -94,6 +85,24 @@ std::vector<Instruction> parse_code(const Section& s, const std::string& where) 
   return code;
 }
 
+Section json_section(SectionType type, const nlohmann::json& value) {
+  const std::string text = value.dump();
+  return {type, std::vector<uint8_t>(text.begin(), text.end())};
+}
+
+nlohmann::json parse_json(const Section& s, const std::string& where) {
+  try {
+    return nlohmann::json::parse(s.payload.begin(), s.payload.end());
+  } catch (const nlohmann::json::exception& e) {
+    fail(where, ": bad JSON: ", e.what());
+  }
+}
+
+void check_code_range(const CodeRange& r, int64_t code_size, const std::string& where) {
+  require(0 <= r.first && r.first <= r.end && r.end <= code_size, where, ": [", r.first, ", ",
+          r.end, ") is outside CODE (", code_size, " instructions)");
+}
+
 }  // namespace
 
 std::string_view section_name(SectionType type) {
@@ -141,9 +150,16 @@ Container read_container(std::span<const uint8_t> bytes, const std::string& sour
   Container c;
   c.major = get_le<uint16_t>(&bytes[4]);
   c.minor = get_le<uint16_t>(&bytes[6]);
-  require(c.major == kVersionMajor && c.minor <= kVersionMinor, source, ": unsupported version ",
-          c.major, ".", c.minor, " (this bpusim reads ", kVersionMajor, ".0 to ", kVersionMajor,
-          ".", kVersionMinor, ")");
+  if (c.major != kVersionMajor || c.minor > kVersionMinor) {
+    const bool older = c.major < kVersionMajor;
+    fail(source, ": unsupported version ", c.major, ".", c.minor, " (this bpusim reads ",
+         kVersionMajor, ".0 to ", kVersionMajor, ".", kVersionMinor, "): ",
+         older ? "the file was written by an older bpusim, before the typed program contract "
+                 "(TENSORS, SEGMENTS, LAYERS); recompile it with this bpusim (bpusim compile, "
+                 "or bpusim asm)"
+               : "the file was written by a newer bpusim; run it with that bpusim or recompile "
+                 "it with this one");
+  }
   c.hw_hash = get_le<uint32_t>(&bytes[8]);
   const uint64_t count = get_le<uint32_t>(&bytes[12]);
   const uint64_t declared = get_le<uint64_t>(&bytes[16]);
@@ -194,12 +210,10 @@ Container to_container(const Program& p) {
   if (p.weights != DdrBlob{})
     c.sections.push_back({SectionType::kWeights, blob_payload(p.weights)});
   if (p.params != DdrBlob{}) c.sections.push_back({SectionType::kParams, blob_payload(p.params)});
-  for (const JsonSection& j : kJsonSections) {
-    const nlohmann::json& value = p.*(j.member);
-    if (value.is_null()) continue;
-    const std::string text = value.dump();
-    c.sections.push_back({j.type, std::vector<uint8_t>(text.begin(), text.end())});
-  }
+  if (!p.tensors.empty()) c.sections.push_back(json_section(SectionType::kTensors, p.tensors));
+  if (!p.segments.empty()) c.sections.push_back(json_section(SectionType::kSegments, p.segments));
+  if (!p.hwconfig.is_null()) c.sections.push_back(json_section(SectionType::kHwConfig, p.hwconfig));
+  if (!p.layers.empty()) c.sections.push_back(json_section(SectionType::kLayers, p.layers));
   return c;
 }
 
@@ -219,20 +233,33 @@ Program from_container(const Container& c, const std::string& source) {
         p.params = parse_blob(s, where);
         unpack_param_records(p.params.bytes, where);  // validates size and reserved bytes
         break;
-      default: {
-        auto j = std::find_if(kJsonSections.begin(), kJsonSections.end(),
-                              [&](const JsonSection& js) { return js.type == s.type; });
-        require(j != kJsonSections.end(), where, ": unknown section type ",
-                static_cast<uint32_t>(s.type));
-        try {
-          p.*(j->member) = nlohmann::json::parse(s.payload.begin(), s.payload.end());
-        } catch (const nlohmann::json::exception& e) {
-          fail(where, ": bad JSON: ", e.what());
-        }
-      }
+      case SectionType::kTensors:
+        p.tensors = read_section<TensorDesc>(parse_json(s, where), section_name(s.type), source);
+        break;
+      case SectionType::kSegments:
+        p.segments = read_section<Segment>(parse_json(s, where), section_name(s.type), source);
+        break;
+      case SectionType::kHwConfig:
+        p.hwconfig = parse_json(s, where);
+        break;
+      case SectionType::kLayers:
+        p.layers = read_section<Layer>(parse_json(s, where), section_name(s.type), source);
+        break;
+      default:
+        fail(where, ": unknown section type ", static_cast<uint32_t>(s.type));
     }
   }
+  check_program(p, source);
   return p;
+}
+
+void check_program(const Program& p, const std::string& source) {
+  const auto code_size = static_cast<int64_t>(p.code.size());
+  for (size_t i = 0; i < p.segments.size(); ++i)
+    if (p.segments[i].kind == SegmentKind::kBpu)
+      check_code_range(p.segments[i].code, code_size, cat(source, ": SEGMENTS[", i, "].code"));
+  for (size_t i = 0; i < p.layers.size(); ++i)
+    check_code_range(p.layers[i].code, code_size, cat(source, ": LAYERS[", i, "].code"));
 }
 
 std::vector<uint8_t> write_program(const Program& p) {

@@ -9,7 +9,8 @@
 // the simulator runs. Every malformed input is a bpusim::Error that starts with the source name
 // and says which check failed (wrong magic, unsupported version, truncated file, trailing
 // bytes, bad file CRC, unknown section, duplicate section, section out of bounds, bad section
-// CRC, truncated section, unknown opcode / reserved bits / illegal token in CODE, bad JSON).
+// CRC, truncated section, unknown opcode / reserved bits / illegal token in CODE, bad JSON,
+// a TENSORS/SEGMENTS/LAYERS field that breaks the program contract, a code range outside CODE).
 #pragma once
 
 #include <cstdint>
@@ -20,11 +21,14 @@
 #include <vector>
 
 #include "isa/isa.h"
+#include "isa/program_contract.h"
 
 namespace bpusim::isa {
 
 inline constexpr char kMagic[4] = {'B', 'P', 'U', '\0'};
-inline constexpr uint16_t kVersionMajor = 1;
+// 2.0: TENSORS, SEGMENTS and LAYERS follow the typed program contract (program_contract.h);
+// 1.x files carried untyped JSON and are refused with a request to recompile.
+inline constexpr uint16_t kVersionMajor = 2;
 inline constexpr uint16_t kVersionMinor = 0;
 inline constexpr size_t kHeaderBytes = 24;
 inline constexpr size_t kSectionEntryBytes = 24;
@@ -34,10 +38,10 @@ enum class SectionType : uint32_t {
   kCode = 1,      // instructions, 32 bytes each
   kWeights = 2,   // u64 DDR base, then the bytes placed there
   kParams = 3,    // u64 DDR base, then 64-byte parameter records
-  kTensors = 4,   // JSON
-  kSegments = 5,  // JSON
-  kHwConfig = 6,  // JSON
-  kLayers = 7,    // JSON
+  kTensors = 4,   // JSON array of TensorDesc (program_contract.h)
+  kSegments = 5,  // JSON array of Segment
+  kHwConfig = 6,  // JSON object: HwConfig::to_json()
+  kLayers = 7,    // JSON array of Layer
 };
 // "CODE", "WEIGHTS", ...; "" for a type that is not defined.
 std::string_view section_name(SectionType type);
@@ -74,18 +78,24 @@ struct Program {
   std::vector<Instruction> code;
   DdrBlob weights;
   DdrBlob params;  // whole 64-byte parameter records (isa/param_record.h)
-  // JSON sections; null = absent (they are optional).
-  nlohmann::json tensors;   // [{name, dtype, shape, ddr_addr, scale, zp, role}]
-  nlohmann::json segments;  // [{kind: "bpu", code: [first, end)} | {kind: "host", ops: [...]}]
-  nlohmann::json hwconfig;  // HwConfig::to_json() of the configuration compiled for
-  nlohmann::json layers;    // [{name, op, code: [first, end), macs}]
+  // The JSON sections (optional: empty / null = absent).
+  std::vector<TensorDesc> tensors;  // TENSORS
+  std::vector<Segment> segments;    // SEGMENTS, in execution order; absent: one BPU segment
+                                    // over all of CODE
+  nlohmann::json hwconfig;          // HWCONFIG: HwConfig::to_json() of the configuration
+  std::vector<Layer> layers;        // LAYERS
   bool operator==(const Program&) const = default;
 };
 
-// CODE is always written; WEIGHTS/PARAMS when they have bytes or a nonzero base; JSON
-// sections when not null.
+// CODE is always written; WEIGHTS/PARAMS when they have bytes or a nonzero base; the JSON
+// sections when not empty (HWCONFIG: not null).
 Container to_container(const Program& p);
+// Also checks the program (check_program).
 Program from_container(const Container& c, const std::string& source);
+
+// What holds across sections: every code range of SEGMENTS and LAYERS lies in CODE. Error
+// "<source>: SEGMENTS[2].code: [5, 99) is outside CODE (40 instructions)".
+void check_program(const Program& p, const std::string& source);
 
 std::vector<uint8_t> write_program(const Program& p);
 Program read_program(std::span<const uint8_t> bytes, const std::string& source);

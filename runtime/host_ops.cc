@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <variant>
 
 #include "common/error.h"
 
@@ -12,82 +13,7 @@ namespace bpusim::runtime {
 
 using nlohmann::json;
 
-// ---------------------------------------------------------------- descriptors and DDR
-
-namespace {
-
-// Index along `axis` of flat element i of `shape`.
-int64_t axis_index(const Shape& shape, int64_t axis, int64_t i) {
-  int64_t inner = 1;
-  for (size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
-  return (i / inner) % shape[axis];
-}
-
-}  // namespace
-
-float TensorDesc::scale_of(int64_t i) const {
-  return scales.size() == 1 ? scales[0] : scales[axis_index(shape, axis, i)];
-}
-int32_t TensorDesc::zp_of(int64_t i) const {
-  if (zps.empty()) return 0;
-  return zps.size() == 1 ? zps[0] : zps[axis_index(shape, axis, i)];
-}
-
-std::vector<TensorDesc> parse_tensors(const json& j, const std::string& source) {
-  std::vector<TensorDesc> out;
-  if (j.is_null()) return out;
-  require(j.is_array(), source, ": TENSORS must be a JSON array");
-  for (size_t i = 0; i < j.size(); ++i) {
-    const json& t = j[i];
-    const std::string where = cat(source, ": TENSORS[", i, "]");
-    require(t.is_object() && t.contains("name") && t["name"].is_string(), where,
-            ": needs a string 'name'");
-    TensorDesc d;
-    d.name = t["name"].get<std::string>();
-    const std::string ctx = cat(where, " '", d.name, "'");
-    try {
-      require(t.contains("dtype") && t.contains("shape") && t.contains("ddr_addr"), ctx,
-              ": needs 'dtype', 'shape' and 'ddr_addr'");
-      d.dtype = dtype_from_name(t["dtype"].get<std::string>(), ctx + " dtype");
-      d.ir_dtype = t.contains("ir_dtype")
-                       ? dtype_from_name(t["ir_dtype"].get<std::string>(), ctx + " ir_dtype")
-                       : d.dtype;
-      d.shape = t["shape"].get<Shape>();
-      for (int64_t dim : d.shape) require(dim >= 0, ctx, ": negative dimension in shape");
-      d.ddr_addr = t["ddr_addr"].get<uint64_t>();
-      if (t.contains("scale") && !t["scale"].is_null()) {
-        d.scales = {t["scale"].get<float>()};
-        d.zps = {t.value("zp", 0)};
-      } else if (t.contains("scales") && !t["scales"].is_null()) {
-        d.scales = t["scales"].get<std::vector<float>>();
-        d.zps = t.value("zps", std::vector<int32_t>(d.scales.size(), 0));
-        d.axis = t.value("axis", int64_t{1});
-        if (d.axis < 0) d.axis += static_cast<int64_t>(d.shape.size());
-        require(d.zps.size() == d.scales.size(), ctx, ": 'scales' and 'zps' differ in size");
-        require(
-            d.scales.size() == 1 || (d.axis >= 0 && d.axis < static_cast<int64_t>(d.shape.size()) &&
-                                     static_cast<int64_t>(d.scales.size()) == d.shape[d.axis]),
-            ctx, ": ", d.scales.size(), " scales do not match axis ", d.axis, " of shape ",
-            shape_str(d.shape));
-      }
-      if (t.contains("role")) d.role = t["role"].get<std::string>();
-      if (t.contains("layout")) {
-        std::string layout = t["layout"].get<std::string>();
-        std::transform(layout.begin(), layout.end(), layout.begin(), ::tolower);
-        require(layout == "nchw" || layout == "nhwc", ctx, ": layout '", layout,
-                "' is not nchw or nhwc");
-        require(layout == "nchw" || d.shape.size() == 4, ctx, ": layout nhwc needs a 4-D shape");
-        d.layout = layout;
-      }
-      d.pixel_stride = t.value("pixel_stride", int64_t{0});
-      require(d.pixel_stride >= 0, ctx, ": negative pixel_stride");
-    } catch (const json::exception& e) {
-      fail(ctx, ": ", e.what());
-    }
-    out.push_back(std::move(d));
-  }
-  return out;
-}
+// ---------------------------------------------------------------- tensors in DDR
 
 namespace {
 
@@ -105,10 +31,14 @@ void permute_nchw(const uint8_t* src, uint8_t* dst, const Shape& s, size_t esize
         }
 }
 
+bool nhwc(const TensorDesc& d) {
+  return d.layout == isa::TensorLayout::kNhwc;
+}
+
 // Elements of the innermost memory dimension (C for nhwc, the last dim otherwise).
 int64_t inner_elems(const TensorDesc& d) {
-  if (d.shape.empty()) return 1;
-  return d.layout == "nhwc" ? d.shape[1] : d.shape.back();
+  if (nhwc(d)) return d.nchw[1];
+  return d.shape.empty() ? 1 : d.shape.back();
 }
 
 // The tensor's bytes in memory order (dense), gathered from / scattered to DDR.
@@ -139,10 +69,10 @@ Tensor read_tensor(const Ddr& ddr, const TensorDesc& d) {
   Tensor t(d.dtype, d.shape);
   auto bytes = t.bytes();
   std::span<uint8_t> out(reinterpret_cast<uint8_t*>(bytes.data()), bytes.size());
-  if (d.layout == "nhwc") {
+  if (nhwc(d)) {
     std::vector<uint8_t> raw(out.size());
     ddr_gather(ddr, d, raw);
-    permute_nchw(raw.data(), out.data(), d.shape, dtype_size(d.dtype), false);
+    permute_nchw(raw.data(), out.data(), d.nchw, dtype_size(d.dtype), false);
   } else {
     ddr_gather(ddr, d, out);
   }
@@ -155,9 +85,9 @@ void write_tensor(Ddr& ddr, const TensorDesc& d, const Tensor& t) {
           dtype_name(d.dtype), " ", shape_str(d.shape), " descriptor");
   auto bytes = t.bytes();
   std::span<const uint8_t> in(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-  if (d.layout == "nhwc") {
+  if (nhwc(d)) {
     std::vector<uint8_t> raw(in.size());
-    permute_nchw(in.data(), raw.data(), d.shape, dtype_size(d.dtype), true);
+    permute_nchw(in.data(), raw.data(), d.nchw, dtype_size(d.dtype), true);
     ddr_scatter(ddr, d, raw);
   } else {
     ddr_scatter(ddr, d, in);
@@ -204,35 +134,53 @@ namespace {
 struct Call {
   std::string what;  // "host segment 2, op 3 (Conv)"
   std::vector<Tensor> in;
-  const json* attrs;
-  const TensorDesc* out;  // the (first) output's descriptor
+  const std::map<std::string, isa::HostAttr>* attrs;
+  const TensorDesc* out;  // the output's descriptor
 
+  const isa::HostAttr* find(const char* name) const {
+    const auto it = attrs->find(name);
+    return it == attrs->end() ? nullptr : &it->second;
+  }
+  [[noreturn]] void bad(const char* name, const char* expected, const isa::HostAttr& a) const {
+    const json value = std::visit([](const auto& x) { return json(x); }, a);
+    fail(what, ": attribute '", name, "': expected ", expected, ", got ", value.dump());
+  }
   int64_t attr_int(const char* name, int64_t def) const {
-    if (!attrs->contains(name)) return def;
-    return get<int64_t>(name);
+    const isa::HostAttr* a = find(name);
+    if (!a) return def;
+    if (const auto* v = std::get_if<int64_t>(a)) return *v;
+    bad(name, "an integer", *a);
   }
   float attr_float(const char* name, float def) const {
-    if (!attrs->contains(name)) return def;
-    return get<float>(name);
+    const isa::HostAttr* a = find(name);
+    if (!a) return def;
+    if (const auto* v = std::get_if<float>(a)) return *v;
+    if (const auto* v = std::get_if<int64_t>(a)) return static_cast<float>(*v);
+    bad(name, "a number", *a);
   }
   // A list attribute; a single number counts as a list of one.
   std::vector<int64_t> attr_ints(const char* name, std::vector<int64_t> def) const {
-    if (!attrs->contains(name)) return def;
-    if ((*attrs)[name].is_number()) return {get<int64_t>(name)};
-    return get<std::vector<int64_t>>(name);
+    const isa::HostAttr* a = find(name);
+    if (!a) return def;
+    if (const auto* v = std::get_if<int64_t>(a)) return {*v};
+    if (const auto* v = std::get_if<std::vector<int64_t>>(a)) return *v;
+    bad(name, "an integer or an array of integers", *a);
   }
   std::vector<float> attr_floats(const char* name) const {
-    require(attrs->contains(name), what, ": attribute '", name, "' is required");
-    if ((*attrs)[name].is_number()) return {get<float>(name)};
-    return get<std::vector<float>>(name);
+    const isa::HostAttr* a = find(name);
+    require(a != nullptr, what, ": attribute '", name, "' is required");
+    if (const auto* v = std::get_if<float>(a)) return {*v};
+    if (const auto* v = std::get_if<int64_t>(a)) return {static_cast<float>(*v)};
+    if (const auto* v = std::get_if<std::vector<float>>(a)) return *v;
+    if (const auto* v = std::get_if<std::vector<int64_t>>(a))
+      return std::vector<float>(v->begin(), v->end());
+    bad(name, "a number or an array of numbers", *a);
   }
-  template <class T>
-  T get(const char* name) const {
-    try {
-      return (*attrs)[name].get<T>();
-    } catch (const json::exception& e) {
-      fail(what, ": attribute '", name, "': ", e.what());
-    }
+  std::string attr_string(const char* name, std::string def) const {
+    const isa::HostAttr* a = find(name);
+    if (!a) return def;
+    if (const auto* v = std::get_if<std::string>(a)) return *v;
+    bad(name, "a string", *a);
   }
   const Tensor& input(size_t i, bool f32 = true) const {
     require(i < in.size(), what, ": needs at least ", i + 1, " inputs, got ", in.size());
@@ -504,7 +452,7 @@ Tensor op_quantize(const Call& c) {
   const Tensor& x = c.input(0);
   const auto scales = c.attr_floats("y_scale");
   const auto zps = c.attr_ints("y_zero_point", std::vector<int64_t>(scales.size(), 0));
-  const bool mul_inv = c.attrs->contains("method") && c.get<std::string>("method") == "mul_inv";
+  const bool mul_inv = c.attr_string("method", "div") == "mul_inv";
   const auto [inner, channels] = quant_axis(c, x, scales.size(), zps.size());
   Tensor t(c.out->dtype, c.out->shape);
   const auto xv = x.values<float>();
@@ -589,28 +537,45 @@ Tensor op_softmax(const Call& c) {
 }
 
 using OpFn = Tensor (*)(const Call&);
-const std::map<std::string, OpFn>& table() {
-  static const std::map<std::string, OpFn> kOps{
-      {"Add", op_add},
-      {"ArgMax", op_argmax},
-      {"AveragePool", op_avgpool},
-      {"Concat", op_concat},
-      {"Conv", op_conv},
-      {"Dequantize", op_dequantize},
-      {"Flatten", op_identity},
-      {"Gemm", op_gemm},
-      {"GlobalAveragePool", op_global_avgpool},
-      {"Identity", op_identity},
-      {"MatMul", op_matmul},
-      {"MaxPool", op_maxpool},
-      {"Mul", op_mul},
-      {"Quantize", op_quantize},
-      {"Relu", op_relu},
-      {"Reshape", op_identity},
-      {"Sigmoid", op_sigmoid},
-      {"Softmax", op_softmax},
-  };
-  return kOps;
+OpFn implementation(isa::HostOpKind kind) {
+  using K = isa::HostOpKind;
+  switch (kind) {
+    case K::kAdd:
+      return op_add;
+    case K::kArgMax:
+      return op_argmax;
+    case K::kAveragePool:
+      return op_avgpool;
+    case K::kConcat:
+      return op_concat;
+    case K::kConv:
+      return op_conv;
+    case K::kDequantize:
+      return op_dequantize;
+    case K::kGemm:
+      return op_gemm;
+    case K::kGlobalAveragePool:
+      return op_global_avgpool;
+    case K::kFlatten:
+    case K::kIdentity:
+    case K::kReshape:
+      return op_identity;
+    case K::kMatMul:
+      return op_matmul;
+    case K::kMaxPool:
+      return op_maxpool;
+    case K::kMul:
+      return op_mul;
+    case K::kQuantize:
+      return op_quantize;
+    case K::kRelu:
+      return op_relu;
+    case K::kSigmoid:
+      return op_sigmoid;
+    case K::kSoftmax:
+      return op_softmax;
+  }
+  fail("internal: host op ", static_cast<int>(kind), " has no implementation");
 }
 
 }  // namespace
@@ -619,48 +584,21 @@ HostExecutor::HostExecutor(Ddr& ddr, const std::vector<TensorDesc>& tensors) : d
   for (const auto& t : tensors) tensors_[t.name] = &t;
 }
 
-std::vector<std::string> HostExecutor::ops() {
-  std::vector<std::string> names;
-  for (const auto& [name, fn] : table()) names.push_back(name);
-  return names;
-}
-
-void HostExecutor::run(const json& ops, const std::string& where) {
-  require(ops.is_array(), where, ": 'ops' must be a JSON array");
+void HostExecutor::run(const std::vector<isa::HostOp>& ops, const std::string& where) {
   for (size_t i = 0; i < ops.size(); ++i) {
-    const json& op = ops[i];
-    require(op.is_object() && op.contains("op") && op["op"].is_string(), where, ", op ", i,
-            ": needs a string 'op'");
-    const std::string name = op["op"].get<std::string>();
+    const isa::HostOp& op = ops[i];
     Call call;
-    call.what = cat(where, ", op ", i, " (", name, ")");
-    const auto it = table().find(name);
-    require(
-        it != table().end(), call.what, ": unknown host op (known: ",
-        [] {
-          std::string s;
-          for (const auto& n : HostExecutor::ops()) s += (s.empty() ? "" : ", ") + n;
-          return s;
-        }(),
-        ")");
-    static const json kEmpty = json::object();
-    call.attrs = op.contains("attrs") ? &op["attrs"] : &kEmpty;
-    const auto names = [&](const char* key) {
-      require(op.contains(key) && op[key].is_array(), call.what, ": needs an array '", key, "'");
-      std::vector<const TensorDesc*> out;
-      for (const json& n : op[key]) {
-        const auto t = tensors_.find(n.is_string() ? n.get<std::string>() : "");
-        require(t != tensors_.end(), call.what, ": tensor ", n.dump(),
-                " is not in the TENSORS section");
-        out.push_back(t->second);
-      }
-      return out;
+    call.what = cat(where, ", op ", i, " (", isa::host_op_name(op.op), ")");
+    call.attrs = &op.attrs;
+    const auto desc = [&](const std::string& name) {
+      const auto t = tensors_.find(name);
+      require(t != tensors_.end(), call.what, ": tensor \"", name,
+              "\" is not in the TENSORS section");
+      return t->second;
     };
-    for (const TensorDesc* d : names("inputs")) call.in.push_back(read_tensor(ddr_, *d));
-    const auto outs = names("outputs");
-    require(outs.size() == 1, call.what, ": host ops have exactly one output, got ", outs.size());
-    call.out = outs[0];
-    const Tensor result = it->second(call);
+    for (const std::string& name : op.inputs) call.in.push_back(read_tensor(ddr_, *desc(name)));
+    call.out = desc(op.output);
+    const Tensor result = implementation(op.op)(call);
     require(result.dtype() == call.out->dtype, call.what, ": produces ", dtype_name(result.dtype()),
             " but output '", call.out->name, "' is ", dtype_name(call.out->dtype));
     write_tensor(ddr_, *call.out, result.reshaped(call.out->shape));

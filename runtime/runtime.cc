@@ -80,28 +80,16 @@ Tensor read_output(const Ddr& ddr, const TensorDesc& d) {
   return raw;
 }
 
-std::pair<int64_t, int64_t> code_range(const json& j, int64_t code_size, const std::string& where) {
-  require(j.is_array() && j.size() == 2 && j[0].is_number_integer() && j[1].is_number_integer(),
-          where, ": 'code' must be [first, end)");
-  const int64_t first = j[0].get<int64_t>(), end = j[1].get<int64_t>();
-  require(0 <= first && first <= end && end <= code_size, where, ": code range [", first, ", ", end,
-          ") is outside CODE (", code_size, " instructions)");
-  return {first, end};
-}
-
-std::vector<LayerCycles> layer_cycles(const json& layers, const PerfCounters& c, int64_t code_size,
-                                      const std::string& source) {
+std::vector<LayerCycles> layer_cycles(const std::vector<isa::Layer>& layers,
+                                      const PerfCounters& c) {
   std::vector<LayerCycles> out;
-  if (!layers.is_array()) return out;
-  for (size_t i = 0; i < layers.size(); ++i) {
-    const json& l = layers[i];
-    const std::string where = cat(source, ": LAYERS[", i, "]");
-    require(l.is_object() && l.contains("code"), where, ": needs 'code'");
+  for (const isa::Layer& l : layers) {
     LayerCycles lc;
-    lc.name = l.value("name", cat("layer", i));
-    lc.op = l.value("op", "");
-    lc.macs = l.value("macs", int64_t{0});
-    std::tie(lc.first, lc.end) = code_range(l["code"], code_size, where);
+    lc.name = l.name;
+    lc.op = l.op;
+    lc.macs = l.macs;
+    lc.first = l.code.first;
+    lc.end = l.code.end;
     bool any = false;
     for (const auto& r : c.instrs) {
       if (r.index < lc.first || r.index >= lc.end) continue;
@@ -120,10 +108,11 @@ std::vector<LayerCycles> layer_cycles(const json& layers, const PerfCounters& c,
 ProgramResult run_program(const isa::Program& p, const std::map<std::string, Tensor>& inputs,
                           const RunOptions& o, Backend& backend) {
   if (o.check_hash) check_hw_hash(p, o.hw, o.source);
-  const std::vector<TensorDesc> tensors = parse_tensors(p.tensors, o.source);
+  isa::check_program(p, o.source);
+  const std::vector<TensorDesc>& tensors = p.tensors;
   for (const auto& [name, t] : inputs) {
     const bool known = std::any_of(tensors.begin(), tensors.end(), [&](const TensorDesc& d) {
-      return d.name == name && d.role == "input";
+      return d.name == name && d.role == isa::TensorRole::kInput;
     });
     require(known, o.source, ": the program has no input '", name, "'");
   }
@@ -133,15 +122,15 @@ ProgramResult run_program(const isa::Program& p, const std::map<std::string, Ten
   ddr.write(p.weights.ddr_base, p.weights.bytes, o.source + ": WEIGHTS");
   ddr.write(p.params.ddr_base, p.params.bytes, o.source + ": PARAMS");
   for (const TensorDesc& d : tensors) {
-    if (d.role != "input") continue;
+    if (d.role != isa::TensorRole::kInput) continue;
     const auto it = inputs.find(d.name);
     require(it != inputs.end(), o.source, ": input '", d.name, "' was not given");
     write_input(ddr, d, it->second, o.source);
   }
 
-  json segments = p.segments;
-  if (segments.is_null()) segments = json::array({{{"kind", "bpu"}, {"code", {0, p.code.size()}}}});
-  require(segments.is_array(), o.source, ": SEGMENTS must be a JSON array");
+  std::vector<isa::Segment> segments = p.segments;
+  if (segments.empty() && !p.code.empty())
+    segments.push_back({isa::SegmentKind::kBpu, {0, static_cast<int64_t>(p.code.size())}, {}, {}});
 
   if (!o.waveform_path.empty()) backend.open_waveform(o.waveform_path);
   struct CloseWaveform {  // also when a host op throws
@@ -150,36 +139,30 @@ ProgramResult run_program(const isa::Program& p, const std::map<std::string, Ten
   } close_waveform{backend};
   ProgramResult result;
   HostExecutor host(ddr, tensors);
-  const auto code_size = static_cast<int64_t>(p.code.size());
   for (size_t i = 0; i < segments.size() && !result.fault; ++i) {
-    const json& s = segments[i];
-    const std::string where = cat(o.source, ": SEGMENTS[", i, "]");
-    const std::string kind = s.is_object() ? s.value("kind", "") : "";
-    if (kind == "bpu") {
-      require(s.contains("code"), where, ": a bpu segment needs 'code'");
-      const auto [first, end] = code_range(s["code"], code_size, where);
-      SegmentResult r = backend.run(p.code, first, end);
-      result.counters.append(r.counters, result.cycles);
-      if (r.fault) {
-        r.fault->cycle += result.cycles;
-        result.fault = r.fault;
-      }
-      result.cycles += r.cycles;
-    } else if (kind == "host") {
-      require(s.contains("ops"), where, ": a host segment needs 'ops'");
-      host.run(s["ops"], cat(where, " (host)"));
-    } else {
-      fail(where, ": 'kind' must be \"bpu\" or \"host\"");
+    const isa::Segment& s = segments[i];
+    if (s.kind == isa::SegmentKind::kHost) {
+      host.run(s.ops, cat(o.source, ": SEGMENTS[", i, "] (host)"));
+      continue;
     }
+    SegmentResult r = backend.run(p.code, s.code.first, s.code.end);
+    result.counters.append(r.counters, result.cycles);
+    if (r.fault) {
+      r.fault->cycle += result.cycles;
+      result.fault = r.fault;
+    }
+    result.cycles += r.cycles;
   }
   result.counters.cycles = result.cycles;
-  result.layers = layer_cycles(p.layers, result.counters, code_size, o.source);
+  result.layers = layer_cycles(p.layers, result.counters);
   if (!result.fault)
     for (const TensorDesc& d : tensors)
-      if (d.role == "output") result.outputs.push_back({d.name, read_output(ddr, d)});
+      if (d.role == isa::TensorRole::kOutput)
+        result.outputs.push_back({d.name, read_output(ddr, d)});
   if (o.keep_tensors)
     for (const TensorDesc& d : tensors)
-      if (d.role != "constant") result.tensors.push_back({d.name, read_tensor(ddr, d)});
+      if (d.role != isa::TensorRole::kConstant)
+        result.tensors.push_back({d.name, read_tensor(ddr, d)});
   return result;
 }
 

@@ -6,14 +6,17 @@
 //   3. writes each input tensor to its TENSORS address (a float32 array given for a quantized
 //      input is quantized with the descriptor's scale/zp, method div);
 //   4. runs the SEGMENTS in order — BPU segments on the backend, host segments on the float
-//      executor (host_ops.h); no SEGMENTS section means one BPU segment over all of CODE;
+//      executor (host_ops.h); no SEGMENTS means one BPU segment over all of CODE;
 //   5. reads every output tensor: dequantized to float32 when its descriptor has a scale
 //      (per tensor or per axis), widened to int64 when its ir_dtype says so (ArgMax indices
 //      stored as int32), else as stored;
 //   6. returns outputs, counters on the program's time line (host segments take no cycles),
 //      per-layer cycles (LAYERS) and the first modeled fault, which stops the program.
-// User errors (bad inputs, bad JSON sections, hash mismatch) throw bpusim::Error; a modeled
-// fault is a result.
+// The program's sections are the typed structs of isa/program_contract.h, validated when the
+// file was read (isa::read_program); run_program checks again what holds across them (code
+// ranges inside CODE, isa::check_program) for programs built in memory.
+// User errors (bad inputs, code ranges, hash mismatch) throw bpusim::Error; a modeled fault is
+// a result.
 #pragma once
 
 #include <map>

@@ -1,15 +1,14 @@
-// Host segments: the JSON op list the runtime executes on the CPU between BPU segments
-// (float regions, quantize/dequantize at the model boundary, argmax of float tensors, layout
-// copies). Schema in docs/compiler.md, "Host segments".
+// Host segments: the ops the runtime executes on the CPU between BPU segments (float regions,
+// quantize/dequantize at the model boundary, argmax of float tensors, layout copies), as the
+// program contract's isa::HostOp (isa/program_contract.h).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include "compiler/lower/plan.h"
+#include "isa/program_contract.h"
 
 namespace bpusim::compiler {
 
-// {"op", "name", "attrs", "inputs": [...], "outputs": [...]} for host node `node`.
-nlohmann::json host_op_json(const Plan& plan, int node);
+// The host op of node `node`. Error naming the node when the host executor has no such op.
+isa::HostOp host_op(const Plan& plan, int node);
 
 }  // namespace bpusim::compiler

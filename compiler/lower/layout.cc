@@ -5,24 +5,6 @@
 
 namespace bpusim::compiler {
 
-std::string_view layout_name(Layout l) {
-  return l == Layout::kNhwc ? "nhwc" : "nchw";
-}
-
-std::string_view role_name(Role r) {
-  switch (r) {
-    case Role::kInput:
-      return "input";
-    case Role::kOutput:
-      return "output";
-    case Role::kInternal:
-      return "internal";
-    case Role::kConstant:
-      return "constant";
-  }
-  return "?";
-}
-
 namespace {
 
 Image dense(int64_t addr, int64_t n, int64_t h, int64_t w, int64_t c, int64_t elem,
@@ -39,25 +21,25 @@ Image dense(int64_t addr, int64_t n, int64_t h, int64_t w, int64_t c, int64_t el
 std::optional<Image> image_4d(const TensorDesc& t) {
   if (t.shape.size() != 4) return std::nullopt;
   const int64_t n = t.shape[0], c = t.shape[1], h = t.shape[2], w = t.shape[3];
-  const bool nhwc = t.layout == Layout::kNhwc && t.nchw == t.shape;
-  const bool same_order = t.layout == Layout::kRowMajor && (h * w == 1 || c == 1);
+  const bool nhwc = t.layout == isa::TensorLayout::kNhwc && t.nchw == t.shape;
+  const bool same_order = t.layout == isa::TensorLayout::kRowMajor && (h * w == 1 || c == 1);
   if (!nhwc && !same_order) return std::nullopt;
-  return dense(t.addr, n, h, w, c, dtype_size(t.dtype), t.pixel_stride);
+  return dense(t.ddr_addr, n, h, w, c, dtype_size(t.dtype), t.pixel_stride);
 }
 
 std::optional<Image> image_rows(const TensorDesc& t) {
   if (t.shape.empty()) return std::nullopt;
   const int64_t last = t.shape.back();
   const int64_t pixels = last == 0 ? 0 : numel(t.shape) / last;
-  if (t.layout == Layout::kNhwc) {
+  if (t.layout == isa::TensorLayout::kNhwc) {
     // NHWC bytes are logical-row-major only when the spatial size is 1.
     if (t.nchw.size() != 4 || t.nchw[2] * t.nchw[3] != 1 || t.nchw[1] != last) return std::nullopt;
   }
-  return dense(t.addr, 1, 1, pixels, last, dtype_size(t.dtype), t.pixel_stride);
+  return dense(t.ddr_addr, 1, 1, pixels, last, dtype_size(t.dtype), t.pixel_stride);
 }
 
 std::string memory_order_key(const TensorDesc& t) {
-  if (t.layout == Layout::kNhwc) {
+  if (t.layout == isa::TensorLayout::kNhwc) {
     const Shape& s = t.nchw;
     // NHWC coincides with NCHW row-major order when H*W == 1 or C == 1.
     if (s[2] * s[3] != 1 && s[1] != 1) return "nhwc" + shape_str(s);

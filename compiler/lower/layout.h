@@ -18,30 +18,13 @@
 #include "common/tensor.h"
 #include "ir/graph.h"
 #include "isa/isa.h"
+#include "isa/program_contract.h"
 
 namespace bpusim::compiler {
 
-enum class Layout { kRowMajor, kNhwc };
-enum class Role { kInput, kOutput, kInternal, kConstant };
-// The TENSORS names: "nchw" (row-major in the logical shape; NCHW for 4-D) and "nhwc".
-std::string_view layout_name(Layout l);
-std::string_view role_name(Role r);  // "input", "output", "internal", "constant"
-
-// One entry of the TENSORS section.
-struct TensorDesc {
-  std::string name;
-  DType dtype = DType::kU8;     // element type in DDR
-  DType ir_dtype = DType::kU8;  // element type in the graph (int64 for BPU argmax outputs)
-  Shape shape;                  // logical shape
-  Layout layout = Layout::kRowMajor;
-  Shape nchw;         // kNhwc only
-  int64_t addr = -1;  // DDR byte address of element 0
-  int64_t bytes = 0;  // dense size
-  std::optional<ir::QuantParams> quant;
-  Role role = Role::kInternal;
-  std::string view_of;       // set when the bytes belong to another tensor (alias or slice)
-  int64_t pixel_stride = 0;  // bytes between pixels when not dense (concat slice), else 0
-};
+// The descriptor of a tensor in DDR is the program contract's (isa/program_contract.h): the
+// plan fills one per graph value and the program's TENSORS section carries the placed ones.
+using isa::TensorDesc;
 
 // Bytes of the innermost memory dimension group that is contiguous per "pixel": C for NHWC,
 // the last dimension for row-major.

@@ -14,34 +14,12 @@
 namespace bpusim::compiler {
 namespace {
 
-nlohmann::json tensors_json(const Plan& plan) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const TensorDesc& t : plan.tensors) {
-    if (t.addr < 0) continue;  // BPU weights live in WEIGHTS without a descriptor
-    // An NHWC tensor is described by its 4-D [N, C, H, W] shape; an alias that reshapes it
-    // (read only by the BPU) also names its logical shape.
-    const bool reshaped = t.layout == Layout::kNhwc && t.shape != t.nchw;
-    nlohmann::json j{{"name", t.name},
-                     {"dtype", dtype_name(t.dtype)},
-                     {"shape", reshaped ? t.nchw : t.shape},
-                     {"layout", layout_name(t.layout)},
-                     {"ddr_addr", t.addr},
-                     {"bytes", t.bytes},
-                     {"role", role_name(t.role)}};
-    if (reshaped) j["logical_shape"] = t.shape;
-    if (t.ir_dtype != t.dtype) j["ir_dtype"] = dtype_name(t.ir_dtype);
-    if (!t.view_of.empty()) j["view_of"] = t.view_of;
-    if (t.pixel_stride > 0) j["pixel_stride"] = t.pixel_stride;
-    if (t.quant && t.quant->per_tensor() && t.quant->scale.size() == 1) {
-      j["scale"] = t.quant->scale[0];
-      j["zp"] = t.quant->zero_point.empty() ? 0 : t.quant->zero_point[0];
-    } else if (t.quant) {
-      j["scales"] = t.quant->scale;
-      j["zps"] = t.quant->zero_point;
-      j["axis"] = t.quant->axis;
-    }
-    out.push_back(std::move(j));
-  }
+// The TENSORS section: every descriptor with a DDR address (BPU weights live in WEIGHTS
+// without one).
+std::vector<TensorDesc> placed_tensors(const Plan& plan) {
+  std::vector<TensorDesc> out;
+  for (const TensorDesc& t : plan.tensors)
+    if (t.ddr_addr >= 0) out.push_back(t);
   return out;
 }
 
@@ -68,7 +46,7 @@ class SegmentWriter {
     const int64_t first = schedule_->size();
     EmitContext ctx{plan_, hw_, *schedule_, sram_};
     const LayerStats s = find_lowering(n.op)->emit(ctx, k);
-    LayerReport r;
+    isa::Layer r;
     r.name = n.name;
     r.op = s.op;
     r.segment = builder_.segment_count();
@@ -79,8 +57,7 @@ class SegmentWriter {
     r.macs = s.macs;
     r.tiles = s.tiles;
     r.sram = s.sram;
-    r.code_first = builder_.code_size() + first;
-    r.code_end = builder_.code_size() + schedule_->size();
+    r.code = {builder_.code_size() + first, builder_.code_size() + schedule_->size()};
     r.est_cycles = estimate_layer_cycles(
         std::span(schedule_->code()).subspan(first, schedule_->size() - first), hw_);
     layer_names_.push_back(n.name);
@@ -89,8 +66,8 @@ class SegmentWriter {
 
   void host_node(int k) {
     if (schedule_) flush();
-    if (!host_) host_ = nlohmann::json::array();
-    host_->push_back(host_op_json(plan_, k));
+    if (!host_) host_.emplace();
+    host_->push_back(host_op(plan_, k));
   }
 
   void flush() {
@@ -111,7 +88,7 @@ class SegmentWriter {
         fail("segment ", builder_.segment_count(), ": ", e.what());
       }
       builder_.add_bpu_segment(schedule_->code(), layer_names_);
-      for (const LayerReport& r : pending_) {
+      for (const isa::Layer& r : pending_) {
         builder_.add_layer(r);
         out_.layers.push_back(r);
       }
@@ -132,9 +109,9 @@ class SegmentWriter {
   Lowered& out_;
   std::optional<Schedule> schedule_;
   SramState sram_;
-  std::vector<LayerReport> pending_;
+  std::vector<isa::Layer> pending_;
   std::vector<std::string> layer_names_;
-  std::optional<nlohmann::json> host_;
+  std::optional<std::vector<isa::HostOp>> host_;
 };
 
 // A topological order of the nodes that keeps BPU nodes together and host nodes together as
@@ -201,7 +178,7 @@ Lowered lower_graph(const ir::Graph& graph, const HwConfig& hw) {
   writer.flush();
   builder.set_weights(plan.weights);
   builder.set_params(plan.params_base, plan.params);
-  builder.set_tensors(tensors_json(plan));
+  builder.set_tensors(placed_tensors(plan));
   for (const std::string& w : plan.warnings) out.warnings.push_back(w);
   out.program = std::move(builder).finish();
   return out;

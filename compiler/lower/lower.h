@@ -16,7 +16,7 @@ namespace bpusim::compiler {
 
 struct Lowered {
   isa::Program program;
-  std::vector<LayerReport> layers;
+  std::vector<isa::Layer> layers;
   std::vector<std::string> warnings;  // one per op not fused or placed on the host
 };
 

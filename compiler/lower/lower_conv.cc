@@ -324,7 +324,7 @@ std::vector<int64_t> k_order(const Plan& plan, int node) {
     return order;
   }
   const Shape& s = a.nchw;
-  require(a.layout == Layout::kNhwc && a.shape.size() == 2 && a.shape[0] == s[0] &&
+  require(a.layout == isa::TensorLayout::kNhwc && a.shape.size() == 2 && a.shape[0] == s[0] &&
               k == s[1] * s[2] * s[3],
           what(plan, node), ": input a (shape ", shape_str(a.shape), ") is stored NHWC as ",
           shape_str(s), "; only a Flatten to [N, C*H*W] is supported");
@@ -340,7 +340,7 @@ Image matmul_input(const Plan& plan, int node) {
   const TensorDesc& a = plan.desc(n.inputs[0]);
   if (auto im = image_rows(a)) return *im;
   // The NHWC Flatten case (k_order checked it): N pixels of C*H*W contiguous bytes.
-  Image im{a.addr, 1, 1, a.shape[0], a.shape[1], 1};
+  Image im{a.ddr_addr, 1, 1, a.shape[0], a.shape[1], 1};
   im.pixel = a.shape[1], im.row = a.shape[0] * a.shape[1], im.batch = im.row;
   return im;
 }

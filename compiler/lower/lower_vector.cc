@@ -116,11 +116,11 @@ LayerStats emit_elementwise(EmitContext& ctx, int node, ir::ValueId a, ir::Value
   for (int64_t e0 = 0; e0 < total; e0 += chunk, ++tiles) {
     const int64_t len = std::min(chunk, total - e0);
     const auto sa = sram.get(a_area, {tiles, 0, 0, 0, 0});
-    load_linear(ctx, 0, sa.addr, ta.addr + e0, len);
+    load_linear(ctx, 0, sa.addr, ta.ddr_addr + e0, len);
     int64_t b_addr = sa.addr;
     if (!same) {
       const auto sb = sram.get(b_area, {tiles, 0, 0, 0, 0});
-      load_linear(ctx, 0, sb.addr, tb.addr + e0, len);
+      load_linear(ctx, 0, sb.addr, tb.ddr_addr + e0, len);
       b_addr = sb.addr;
     }
     const int64_t prm = load_record(ctx, sram, prm_area, plan.nodes[node].params);
@@ -130,7 +130,7 @@ LayerStats emit_elementwise(EmitContext& ctx, int node, ir::ValueId a, ir::Value
     v.a_signed = ta.dtype == DType::kI8, v.b_signed = tb.dtype == DType::kI8;
     v.out_signed = ty.dtype == DType::kI8;
     ctx.schedule.emit(v);
-    store_linear(ctx, out.addr, ty.addr + e0, len);
+    store_linear(ctx, out.addr, ty.ddr_addr + e0, len);
   }
   return finish_stats(sram, std::move(desc), 0, tiles);
 }
@@ -177,7 +177,7 @@ ConcatGeometry concat_geometry(const Plan& plan, int node) {
   const int64_t rank = static_cast<int64_t>(y.shape.size());
   int64_t axis = n.attr_int("axis");
   if (axis < 0) axis += rank;
-  const bool nhwc = image_4d(y).has_value() && y.layout == Layout::kNhwc;
+  const bool nhwc = image_4d(y).has_value() && y.layout == isa::TensorLayout::kNhwc;
   ConcatGeometry g;
   for (ir::ValueId id : n.inputs) {
     const TensorDesc& t = plan.desc(id);
@@ -304,9 +304,9 @@ LayerStats emit_concat(EmitContext& ctx, int node) {
           const int64_t c1 = std::min(parts[part].end, c0 + t.cols);
           const int64_t count = (r1 - r0) * (c1 - c0);
           const auto in = sram.get(in_area, {tiles, 0, 0, 0, 0});
-          ctx.schedule.emit(
-              dma(isa::Opcode::LOAD, 0, in.addr,
-                  coalesce({x.addr + r0 * g.inner[i] + c0, c1 - c0, r1 - r0, 1, g.inner[i], 0})));
+          ctx.schedule.emit(dma(
+              isa::Opcode::LOAD, 0, in.addr,
+              coalesce({x.ddr_addr + r0 * g.inner[i] + c0, c1 - c0, r1 - r0, 1, g.inner[i], 0})));
           isa::Operands v;
           const auto out = sram.get(out_area, {tiles, 0, 0, 0, 0});
           if (move >= 0) {
@@ -323,7 +323,7 @@ LayerStats emit_concat(EmitContext& ctx, int node) {
           }
           ctx.schedule.emit(v);
           ctx.schedule.emit(dma(isa::Opcode::STORE, 3, out.addr,
-                                coalesce({y.addr + r0 * g.inner_total + offset + c0, c1 - c0,
+                                coalesce({y.ddr_addr + r0 * g.inner_total + offset + c0, c1 - c0,
                                           r1 - r0, 1, g.inner_total, 0})));
         }
       }
@@ -489,13 +489,13 @@ LayerStats emit_argmax(EmitContext& ctx, int node) {
   for (int64_t p0 = 0; p0 < positions; p0 += t.positions, ++tiles) {
     const int64_t p1 = std::min(positions, p0 + t.positions);
     const auto in = sram.get(in_area, {tiles, 0, 0, 0, 0});
-    load_linear(ctx, 0, in.addr, x.addr + p0 * c, (p1 - p0) * c);
+    load_linear(ctx, 0, in.addr, x.ddr_addr + p0 * c, (p1 - p0) * c);
     const auto out = sram.get(out_area, {tiles, 0, 0, 0, 0});
     isa::Operands o = op_of(isa::Opcode::ARGMAX);
     o.in_addr = in.addr, o.out_addr = out.addr, o.n = p1 - p0, o.c = c;
     o.in_signed = x.dtype == DType::kI8;
     ctx.schedule.emit(o);
-    store_linear(ctx, out.addr, y.addr + p0 * 4, (p1 - p0) * 4);
+    store_linear(ctx, out.addr, y.ddr_addr + p0 * 4, (p1 - p0) * 4);
   }
   return finish_stats(sram, cat("argmax over ", c), 0, tiles);
 }

@@ -20,12 +20,20 @@ bool is_integer(DType t) {
 
 void default_layout(TensorDesc& t) {
   if (t.shape.size() == 4 && is_integer(t.dtype)) {
-    t.layout = Layout::kNhwc;
+    t.layout = isa::TensorLayout::kNhwc;
     t.nchw = t.shape;
   } else {
-    t.layout = Layout::kRowMajor;
+    t.layout = isa::TensorLayout::kRowMajor;
     t.nchw.clear();
   }
+}
+
+// The contract's form of a value's quantization: one zero point per scale, axis -1 per tensor.
+std::optional<isa::Quantization> quantization(const std::optional<ir::QuantParams>& q) {
+  if (!q || q->scale.empty()) return std::nullopt;
+  isa::Quantization out{q->scale, q->zero_point, q->per_tensor() ? -1 : q->axis};
+  if (out.zero_point.empty()) out.zero_point.assign(out.scale.size(), 0);
+  return out;
 }
 
 std::vector<TensorDesc> initial_descs(const ir::Graph& g) {
@@ -38,10 +46,10 @@ std::vector<TensorDesc> initial_descs(const ir::Graph& g) {
     t.name = v.name;
     t.dtype = t.ir_dtype = v.dtype;
     t.shape = v.shape;
-    t.quant = v.quant;
-    t.role = outputs.count(static_cast<ir::ValueId>(i))  ? Role::kOutput
-             : inputs.count(static_cast<ir::ValueId>(i)) ? Role::kInput
-                                                         : Role::kInternal;
+    t.quant = quantization(v.quant);
+    t.role = outputs.count(static_cast<ir::ValueId>(i))  ? isa::TensorRole::kOutput
+             : inputs.count(static_cast<ir::ValueId>(i)) ? isa::TensorRole::kInput
+                                                         : isa::TensorRole::kInternal;
     default_layout(t);
   }
   return out;
@@ -59,20 +67,20 @@ Placement classify(const ir::Graph& g, const ir::Node& n) {
 
 // The layout of a Reshape/Flatten output that shares its input's bytes.
 void alias_layout(const TensorDesc& in, TensorDesc& out) {
-  if (in.layout == Layout::kRowMajor) {
-    out.layout = Layout::kRowMajor;
+  if (in.layout == isa::TensorLayout::kRowMajor) {
+    out.layout = isa::TensorLayout::kRowMajor;
     out.nchw.clear();
     return;
   }
   const Shape& s = in.nchw;
   if (out.shape == s) {
-    out.layout = Layout::kNhwc;
+    out.layout = isa::TensorLayout::kNhwc;
     out.nchw = s;
   } else if (s[2] * s[3] == 1 || s[1] == 1) {  // NHWC order == NCHW order
-    out.layout = Layout::kRowMajor;
+    out.layout = isa::TensorLayout::kRowMajor;
     out.nchw.clear();
   } else {
-    out.layout = Layout::kNhwc;
+    out.layout = isa::TensorLayout::kNhwc;
     out.nchw = s;
   }
 }
@@ -83,7 +91,7 @@ void alias_layout(const TensorDesc& in, TensorDesc& out) {
 bool accepts(const Plan& plan, const ir::Node& consumer, ir::ValueId v) {
   const TensorDesc& t = plan.desc(v);
   const std::string& o = consumer.op;
-  if (t.layout == Layout::kNhwc && t.shape != t.nchw)
+  if (t.layout == isa::TensorLayout::kNhwc && t.shape != t.nchw)
     return o == op::kQMatMul && consumer.inputs[0] == v && t.shape.size() == 2 &&
            t.shape[0] == t.nchw[0] && t.shape[1] == t.nchw[1] * t.nchw[2] * t.nchw[3];
   if (o == op::kQConv || o == op::kQMaxPool || o == op::kQAvgPool || o == op::kQGlobalAvgPool)
@@ -121,13 +129,14 @@ void plan_layouts(Plan& plan) {
     // Keep the alias only when every reader can use the shared bytes as they lie; else the
     // host copies them into the output's own layout.
     std::string reader;
-    if (out.role == Role::kOutput && out.layout == Layout::kNhwc && out.shape != out.nchw)
+    if (out.role == isa::TensorRole::kOutput && out.layout == isa::TensorLayout::kNhwc &&
+        out.shape != out.nchw)
       reader = "the model output";
     for (int c : g.consumers(n.outputs[0])) {
       if (!reader.empty()) break;
       const bool bpu = plan.nodes[c].placement == Placement::kBpu;
       if (bpu ? !accepts(plan, g.nodes[c], n.outputs[0])
-              : out.layout == Layout::kNhwc && out.shape != out.nchw)
+              : out.layout == isa::TensorLayout::kNhwc && out.shape != out.nchw)
         reader = g.nodes[c].describe();
     }
     if (!reader.empty()) {
@@ -160,7 +169,7 @@ std::vector<SliceView> plan_concat_slices(Plan& plan) {
     if (plan.nodes[k].placement != Placement::kBpu || n.op != op::kQConcat) continue;
     plan.nodes[k].concat_move.assign(n.inputs.size(), -2);
     const TensorDesc& y = plan.desc(n.outputs[0]);
-    const bool nhwc = y.layout == Layout::kNhwc && image_4d(y).has_value();
+    const bool nhwc = y.layout == isa::TensorLayout::kNhwc && image_4d(y).has_value();
     const int64_t rank = static_cast<int64_t>(y.shape.size());
     int64_t axis = n.attr_int("axis");
     if (axis < 0) axis += rank;
@@ -208,14 +217,14 @@ std::vector<SliceView> plan_concat_slices(Plan& plan) {
 void pack_host_constants(Plan& plan, int k) {
   const ir::Node& n = plan.graph->nodes[k];
   for (ir::ValueId id : n.inputs) {
-    if (id == ir::kNoValue || !plan.value(id).constant || plan.tensors[id].addr >= 0) continue;
+    if (id == ir::kNoValue || !plan.value(id).constant || plan.tensors[id].ddr_addr >= 0) continue;
     const auto b = plan.value(id).constant->bytes();
     std::vector<uint8_t> bytes(b.size());
     std::transform(b.begin(), b.end(), bytes.begin(), [](std::byte x) { return uint8_t(x); });
     TensorDesc& t = plan.tensors[id];
-    t.addr = add_weights(plan, bytes);
-    t.role = Role::kConstant;
-    t.layout = Layout::kRowMajor;
+    t.ddr_addr = add_weights(plan, bytes);
+    t.role = isa::TensorRole::kConstant;
+    t.layout = isa::TensorLayout::kRowMajor;
     t.nchw.clear();
   }
 }
@@ -231,17 +240,17 @@ void allocate(Plan& plan, const std::vector<SliceView>& slices, const HwConfig& 
     TensorDesc& t = plan.tensors[i];
     t.bytes = numel(t.shape) * static_cast<int64_t>(dtype_size(t.dtype));
     if (g.values[i].constant || !t.view_of.empty()) continue;
-    t.addr = next;
+    t.ddr_addr = next;
     next = align_up(next + t.bytes, kDdrAlign);
   }
   for (const SliceView& s : slices)
-    plan.tensors[s.value].addr = plan.desc(s.concat_out).addr + s.offset;
+    plan.tensors[s.value].ddr_addr = plan.desc(s.concat_out).ddr_addr + s.offset;
   // Aliases share their root's address (roots are never views themselves except slices,
   // which nobody else reads).
   for (size_t i = 0; i < g.values.size(); ++i) {
     TensorDesc& t = plan.tensors[i];
-    if (t.view_of.empty() || t.addr >= 0) continue;
-    t.addr = plan.desc(g.find(t.view_of)).addr;
+    if (t.view_of.empty() || t.ddr_addr >= 0) continue;
+    t.ddr_addr = plan.desc(g.find(t.view_of)).ddr_addr;
   }
   plan.ddr_end = next;
   require(next <= hw.ddr_size_bytes, "the program needs ", next, " bytes of DDR (weights ",

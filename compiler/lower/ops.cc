@@ -28,7 +28,7 @@ Image require_image_4d(const Plan& plan, int node, ir::ValueId id, const char* o
   auto im = image_4d(t);
   require(im.has_value(), what(plan, node), ": ", operand, " '", t.name, "' (shape ",
           shape_str(t.shape), ", stored ", layout_name(t.layout),
-          t.layout == Layout::kNhwc ? cat(" as ", shape_str(t.nchw)) : std::string(),
+          t.layout == isa::TensorLayout::kNhwc ? cat(" as ", shape_str(t.nchw)) : std::string(),
           ") is not a 4-D NHWC image");
   return *im;
 }

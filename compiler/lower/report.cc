@@ -15,7 +15,7 @@ std::string kib(int64_t bytes) {
   return tenths % 10 == 0 ? cat(tenths / 10, "K") : cat(tenths / 10, ".", tenths % 10, "K");
 }
 
-std::string shapes(const LayerReport& l) {
+std::string shapes(const isa::Layer& l) {
   std::string s;
   for (const Shape& in : l.inputs) {
     if (!s.empty()) s += ' ';
@@ -46,12 +46,12 @@ std::string render(const std::vector<std::vector<std::string>>& rows,
 
 }  // namespace
 
-std::string layer_table(const std::vector<LayerReport>& layers, const isa::Program& program) {
+std::string layer_table(const std::vector<isa::Layer>& layers, const isa::Program& program) {
   std::vector<std::vector<std::string>> rows{{"#", "layer", "fused op", "shapes", "MACs", "tiles",
                                               "instr", "SRAM F/W/A/O/P", "est. cycles"}};
   int64_t macs = 0, cycles = 0;
   for (size_t i = 0; i < layers.size(); ++i) {
-    const LayerReport& l = layers[i];
+    const isa::Layer& l = layers[i];
     std::string sram;
     for (int b = 0; b < 5; ++b) {
       if (b) sram += '/';
@@ -65,15 +65,14 @@ std::string layer_table(const std::vector<LayerReport>& layers, const isa::Progr
   std::string out = render(rows, {true, false, false, false, true, true, true, false, true});
   int bpu = 0, host = 0;
   std::string host_ops;
-  for (const auto& seg : program.segments) {
-    if (seg.value("kind", "") == "bpu") {
+  for (const isa::Segment& seg : program.segments) {
+    if (seg.kind == isa::SegmentKind::kBpu) {
       ++bpu;
       continue;
     }
     ++host;
-    for (const auto& op : seg["ops"])
-      host_ops +=
-          cat(host_ops.empty() ? "" : ", ", op.value("op", "?"), " '", op.value("name", ""), "'");
+    for (const isa::HostOp& op : seg.ops)
+      host_ops += cat(host_ops.empty() ? "" : ", ", isa::host_op_name(op.op), " '", op.name, "'");
   }
   out += cat("total: ", layers.size(), " BPU layers, ", program.code.size(), " instructions, ",
              macs, " MACs, ~", cycles, " cycles (estimate); ", bpu, " BPU segment(s), ", host,

@@ -11,6 +11,6 @@
 
 namespace bpusim::compiler {
 
-std::string layer_table(const std::vector<LayerReport>& layers, const isa::Program& program);
+std::string layer_table(const std::vector<isa::Layer>& layers, const isa::Program& program);
 
 }  // namespace bpusim::compiler

@@ -58,9 +58,8 @@ int64_t stage2(const isa::ParamRecord& r, int64_t a, int64_t b) {
 
 MiniExec::MiniExec(const isa::Program& program, const HwConfig& hw) : program_(program), hw_(hw) {
   int64_t end = 0;
-  for (const auto& t : program.tensors)  // views lie inside their root tensors
-    if (!t.contains("view_of"))
-      end = std::max<int64_t>(end, t["ddr_addr"].get<int64_t>() + t["bytes"].get<int64_t>());
+  for (const isa::TensorDesc& t : program.tensors)  // views lie inside their root tensors
+    if (t.view_of.empty()) end = std::max(end, t.ddr_addr + t.bytes);
   end = std::max<int64_t>(end, program.params.ddr_base + program.params.bytes.size());
   end = std::max<int64_t>(end, program.weights.ddr_base + program.weights.bytes.size());
   ddr_.assign(end + 64, 0xCD);
@@ -76,30 +75,28 @@ MiniExec::MiniExec(const isa::Program& program, const HwConfig& hw) : program_(p
            std::vector<uint8_t>(hw.param_sram_bytes, 0xAB)};
 }
 
-const nlohmann::json& MiniExec::tensor_desc(const std::string& name) const {
-  for (const auto& t : program_.tensors)
-    if (t["name"] == name) return t;
+const isa::TensorDesc& MiniExec::tensor_desc(const std::string& name) const {
+  for (const isa::TensorDesc& t : program_.tensors)
+    if (t.name == name) return t;
   fail("no tensor ", name);
 }
 
-std::vector<int64_t> MiniExec::element_addresses(const nlohmann::json& d) const {
-  const Shape shape = d["shape"].get<Shape>();
-  const int64_t elem = dtype_size(dtype_from_name(d["dtype"].get<std::string>(), "test"));
-  const int64_t addr = d["ddr_addr"];
-  const int64_t count = numel(shape);
+std::vector<int64_t> MiniExec::element_addresses(const isa::TensorDesc& d) const {
+  const int64_t elem = static_cast<int64_t>(dtype_size(d.dtype));
+  const int64_t addr = d.ddr_addr;
+  const int64_t count = numel(d.shape);
   std::vector<int64_t> out(count);
-  if (d["layout"] == "nhwc") {
-    const Shape s = shape;  // NHWC tensors are described by [N, C, H, W]
-    const int64_t C = s[1], H = s[2], W = s[3];
-    const int64_t pixel = d.value("pixel_stride", C * elem);
+  if (d.layout == isa::TensorLayout::kNhwc) {
+    const int64_t C = d.nchw[1], H = d.nchw[2], W = d.nchw[3];
+    const int64_t pixel = d.pixel_stride ? d.pixel_stride : C * elem;
     for (int64_t i = 0; i < count; ++i) {
       const int64_t w = i % W, h = i / W % H, c = i / (W * H) % C, n = i / (W * H * C);
       out[i] = addr + ((n * H + h) * W + w) * pixel + c * elem;
     }
     return out;
   }
-  const int64_t last = shape.empty() ? 1 : shape.back();
-  const int64_t pixel = d.value("pixel_stride", last * elem);
+  const int64_t last = d.shape.empty() ? 1 : d.shape.back();
+  const int64_t pixel = d.pixel_stride ? d.pixel_stride : last * elem;
   for (int64_t i = 0; i < count; ++i) out[i] = addr + i / last * pixel + i % last * elem;
   return out;
 }
@@ -116,8 +113,7 @@ void MiniExec::set_input(const std::string& name, const Tensor& t) {
 
 Tensor MiniExec::output(const std::string& name) const {
   const auto& d = tensor_desc(name);
-  Tensor t(dtype_from_name(d["dtype"].get<std::string>(), "test"),
-           d.value("logical_shape", d["shape"].get<Shape>()));
+  Tensor t(d.dtype, d.shape);
   const auto addrs = element_addresses(d);
   auto bytes = t.bytes();
   const size_t elem = dtype_size(t.dtype());
@@ -128,10 +124,9 @@ Tensor MiniExec::output(const std::string& name) const {
 }
 
 void MiniExec::run() {
-  for (const auto& seg : program_.segments) {
-    require(seg["kind"] == "bpu", "MiniExec runs BPU segments only");
-    for (int64_t i = seg["code"][0]; i < seg["code"][1].get<int64_t>(); ++i)
-      exec(isa::operands(program_.code[i]));
+  for (const isa::Segment& seg : program_.segments) {
+    require(seg.kind == isa::SegmentKind::kBpu, "MiniExec runs BPU segments only");
+    for (int64_t i = seg.code.first; i < seg.code.end; ++i) exec(isa::operands(program_.code[i]));
   }
 }
 

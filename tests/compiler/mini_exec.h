@@ -29,12 +29,12 @@ class MiniExec {
   Tensor output(const std::string& name) const;
   // How often each DDR byte was written by STORE.
   const std::vector<int>& store_counts() const { return store_counts_; }
-  const nlohmann::json& tensor_desc(const std::string& name) const;
+  const isa::TensorDesc& tensor_desc(const std::string& name) const;
 
  private:
   void exec(const isa::Operands& o);
   // Byte offsets in DDR of every logical element of the tensor, in logical order.
-  std::vector<int64_t> element_addresses(const nlohmann::json& desc) const;
+  std::vector<int64_t> element_addresses(const isa::TensorDesc& desc) const;
 
   const isa::Program& program_;
   HwConfig hw_;

@@ -211,46 +211,50 @@ TEST(Program, SegmentsTensorsLayersAndHostOps) {
   const isa::Program& p = result.program;
 
   // host (Conv, Quantize) | bpu (conv, argmax clustered) | host (Dequantize, Relu)
+  using isa::SegmentKind;
   ASSERT_EQ(p.segments.size(), 3u);
-  EXPECT_EQ(p.segments[0]["kind"], "host");
-  EXPECT_EQ(p.segments[1]["kind"], "bpu");
-  EXPECT_EQ(p.segments[2]["kind"], "host");
-  EXPECT_EQ(p.segments[1]["layers"], nlohmann::json({"conv", "argmax"}));
-  const int64_t end = p.segments[1]["code"][1];
-  EXPECT_EQ(p.segments[1]["code"][0], 0);
+  EXPECT_EQ(p.segments[0].kind, SegmentKind::kHost);
+  EXPECT_EQ(p.segments[1].kind, SegmentKind::kBpu);
+  EXPECT_EQ(p.segments[2].kind, SegmentKind::kHost);
+  EXPECT_EQ(p.segments[1].layers, (std::vector<std::string>{"conv", "argmax"}));
+  const int64_t end = p.segments[1].code.end;
+  EXPECT_EQ(p.segments[1].code.first, 0);
   EXPECT_EQ(end, static_cast<int64_t>(p.code.size()));
   EXPECT_EQ(p.code.back().opcode(), isa::Opcode::FINISH);
-  const auto& host0 = p.segments[0]["ops"];
+  const auto& host0 = p.segments[0].ops;
   ASSERT_EQ(host0.size(), 2u);
-  EXPECT_EQ(host0[0]["op"], "Conv");
-  EXPECT_EQ(host0[0]["inputs"], nlohmann::json({"x", "fw"}));
-  EXPECT_EQ(host0[0]["outputs"], nlohmann::json({"float_conv_out"}));
-  EXPECT_EQ(host0[1]["attrs"]["y_zero_point"], nlohmann::json({128}));
-  EXPECT_EQ(p.segments[2]["ops"][1]["op"], "Relu");
+  EXPECT_EQ(host0[0].op, isa::HostOpKind::kConv);
+  EXPECT_EQ(host0[0].name, "float_conv");
+  EXPECT_EQ(host0[0].inputs, (std::vector<std::string>{"x", "fw"}));
+  EXPECT_EQ(host0[0].output, "float_conv_out");
+  EXPECT_EQ(host0[1].attrs.at("y_zero_point"), isa::HostAttr(std::vector<int64_t>{128}));
+  EXPECT_EQ(p.segments[2].ops[1].op, isa::HostOpKind::kRelu);
 
-  std::map<std::string, nlohmann::json> tensors;
-  for (const auto& t : p.tensors) tensors[t["name"]] = t;
-  EXPECT_EQ(tensors["x"]["role"], "input");
-  EXPECT_EQ(tensors["x"]["layout"], "nchw");
-  EXPECT_EQ(tensors["fw"]["role"], "constant");  // host weights live in WEIGHTS
-  const int64_t fw = tensors["fw"]["ddr_addr"];
+  std::map<std::string, isa::TensorDesc> tensors;
+  for (const auto& t : p.tensors) tensors[t.name] = t;
+  using isa::TensorRole;
+  EXPECT_EQ(tensors["x"].role, TensorRole::kInput);
+  EXPECT_EQ(tensors["x"].layout, isa::TensorLayout::kRowMajor);
+  EXPECT_EQ(tensors["fw"].role, TensorRole::kConstant);  // host weights live in WEIGHTS
+  const int64_t fw = tensors["fw"].ddr_addr;
   EXPECT_LE(fw + 24, static_cast<int64_t>(p.weights.bytes.size()));
   float first;
   std::memcpy(&first, p.weights.bytes.data() + fw, 4);
   EXPECT_EQ(first, 0.5f);
-  EXPECT_EQ(tensors["quant_out"]["layout"], "nhwc");
-  EXPECT_EQ(tensors["quant_out"]["dtype"], "uint8");
-  EXPECT_EQ(tensors["argmax_out"]["dtype"], "int32");
-  EXPECT_EQ(tensors["argmax_out"]["ir_dtype"], "int64");
-  EXPECT_EQ(tensors["argmax_out"]["role"], "output");
-  EXPECT_EQ(tensors["relu_out"]["role"], "output");
-  for (const auto& [name, t] : tensors) EXPECT_GE(t["ddr_addr"].get<int64_t>(), 0) << name;
+  EXPECT_EQ(tensors["quant_out"].layout, isa::TensorLayout::kNhwc);
+  EXPECT_EQ(tensors["quant_out"].nchw, tensors["quant_out"].shape);
+  EXPECT_EQ(tensors["quant_out"].dtype, DType::kU8);
+  EXPECT_EQ(tensors["argmax_out"].dtype, DType::kI32);
+  EXPECT_EQ(tensors["argmax_out"].ir_dtype, DType::kI64);
+  EXPECT_EQ(tensors["argmax_out"].role, TensorRole::kOutput);
+  EXPECT_EQ(tensors["relu_out"].role, TensorRole::kOutput);
+  for (const auto& [name, t] : tensors) EXPECT_GE(t.ddr_addr, 0) << name;
 
   ASSERT_EQ(p.layers.size(), 2u);
-  EXPECT_EQ(p.layers[0]["name"], "conv");
-  EXPECT_EQ(p.layers[0]["macs"], 16 * 3 * 4);
-  EXPECT_EQ(p.layers[0]["segment"], 1);
-  EXPECT_EQ(p.layers[1]["code"][1], end - 1);  // FINISH belongs to no layer
+  EXPECT_EQ(p.layers[0].name, "conv");
+  EXPECT_EQ(p.layers[0].macs, 16 * 3 * 4);
+  EXPECT_EQ(p.layers[0].segment, 1);
+  EXPECT_EQ(p.layers[1].code.end, end - 1);  // FINISH belongs to no layer
   EXPECT_EQ(p.hw_hash, small_hw().hash());
 
   EXPECT_EQ(result.warnings.size(), 4u);  // float Conv, Quantize, Dequantize, Relu

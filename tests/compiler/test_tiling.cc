@@ -49,7 +49,7 @@ std::vector<std::pair<std::string, HwConfig>> hw_configs() {
 // Every byte of `output` stored exactly once, and nothing else stored.
 void expect_stored_once(const MiniExec& ex, const isa::Program& prog, const std::string& output) {
   const auto& d = ex.tensor_desc(output);
-  const int64_t lo = d["ddr_addr"], hi = lo + d["bytes"].get<int64_t>();
+  const int64_t lo = d.ddr_addr, hi = lo + d.bytes;
   int64_t inside = 0, outside = 0;
   for (size_t a = 0; a < ex.store_counts().size(); ++a) {
     const int c = ex.store_counts()[a];

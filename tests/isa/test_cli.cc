@@ -75,7 +75,7 @@ TEST_F(IsaCli, DisasmPrintsSummaryAndAddresses) {
   cfg.set("mac.rows=16");
   char hash[16];
   std::snprintf(hash, sizeof hash, "0x%08x", cfg.hash());
-  EXPECT_NE(d.output.find(cat(".bpu version 1.0, hw-config hash ", hash, " (matches HWCONFIG)")),
+  EXPECT_NE(d.output.find(cat(".bpu version 2.0, hw-config hash ", hash, " (matches HWCONFIG)")),
             std::string::npos)
       << d.output;
   EXPECT_NE(d.output.find("; section CODE      offset       72  size      448"), std::string::npos)

@@ -56,13 +56,23 @@ Program full_program() {
   r.scale = 0.0123f;
   r.add_max = 127;
   p.params = {0x200000, pack(std::vector<ParamRecord>{r, ParamRecord{}, r})};
-  p.tensors = nlohmann::json::parse(
-      R"([{"name": "x", "dtype": "u8", "shape": [1, 8, 8, 16], "ddr_addr": 65536,
-           "scale": 0.5, "zp": 128, "role": "input"}])");
-  p.segments = nlohmann::json::parse(R"([{"kind": "bpu", "code": [0, 33]}])");
+  TensorDesc x;
+  x.name = "x";
+  x.role = TensorRole::kInput;
+  x.shape = x.nchw = {1, 16, 8, 8};
+  x.layout = TensorLayout::kNhwc;
+  x.ddr_addr = 65536;
+  x.bytes = 1024;
+  x.quant = Quantization{{0.5f}, {128}, -1};
+  p.tensors = {x};
+  p.segments = {{SegmentKind::kBpu, {0, static_cast<int64_t>(p.code.size())}, {"conv1"}, {}}};
   p.hwconfig = nlohmann::json::parse(R"({"mac.rows": 32})");
-  p.layers = nlohmann::json::parse(R"([{"name": "conv1", "op": "conv+relu", "code": [0, 5],
-                                        "macs": 147456}])");
+  Layer conv1;
+  conv1.name = "conv1";
+  conv1.op = "conv+relu";
+  conv1.code = {0, 5};
+  conv1.macs = 147456;
+  p.layers = {conv1};
   return p;
 }
 
@@ -129,11 +139,20 @@ TEST(ContainerErrors, WrongMagic) {
 
 TEST(ContainerErrors, UnsupportedVersion) {
   std::vector<uint8_t> b = write_program(full_program());
+  store_le(b, 4, 2, 3);
+  EXPECT_EQ(read_error(b),
+            "p.bpu: unsupported version 3.0 (this bpusim reads 2.0 to 2.0): the file was written "
+            "by a newer bpusim; run it with that bpusim or recompile it with this one");
   store_le(b, 4, 2, 2);
-  EXPECT_EQ(read_error(b), "p.bpu: unsupported version 2.0 (this bpusim reads 1.0 to 1.0)");
-  store_le(b, 4, 2, 1);
   store_le(b, 6, 2, 1);
-  EXPECT_EQ(read_error(b), "p.bpu: unsupported version 1.1 (this bpusim reads 1.0 to 1.0)");
+  EXPECT_EQ(read_error(b).substr(0, 64),
+            "p.bpu: unsupported version 2.1 (this bpusim reads 2.0 to 2.0): t");
+  store_le(b, 4, 2, 1);
+  store_le(b, 6, 2, 0);
+  EXPECT_EQ(read_error(b),
+            "p.bpu: unsupported version 1.0 (this bpusim reads 2.0 to 2.0): the file was written "
+            "by an older bpusim, before the typed program contract (TENSORS, SEGMENTS, LAYERS); "
+            "recompile it with this bpusim (bpusim compile, or bpusim asm)");
 }
 
 TEST(ContainerErrors, CorruptHeaderSize) {

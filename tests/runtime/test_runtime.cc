@@ -99,18 +99,31 @@ TEST(Runtime, InputErrorsNameTheTensor) {
               HasSubstr("no input 'z'"));
 }
 
-TEST(Runtime, UnknownHostOpIsAnError) {
+// (An unknown host op cannot be built: the contract's reader refuses it, tests/isa.)
+TEST(Runtime, HostOpErrorsNameTheSegmentAndTheOp) {
   const HwConfig hw;
   isa::Program p = tiny_program(hw);
-  p.segments[1]["ops"][1]["op"] = "Frobnicate";
+  p.segments[1].ops[1].inputs = {"nope"};
   RunOptions o;
   o.hw = hw;
+  o.source = "tiny.bpu";
   const std::string msg = bpusim::testing::error_message([&] {
     run_program(p, {{"x", Tensor::from<uint8_t>({1, 8}, std::vector<uint8_t>(8))}}, o);
   });
-  EXPECT_THAT(msg, HasSubstr("SEGMENTS[1]"));
-  EXPECT_THAT(msg, HasSubstr("op 1 (Frobnicate)"));
-  EXPECT_THAT(msg, HasSubstr("unknown host op"));
+  EXPECT_EQ(msg,
+            "tiny.bpu: SEGMENTS[1] (host), op 1 (Relu): tensor \"nope\" is not in the TENSORS "
+            "section");
+}
+
+TEST(Runtime, RefusesACodeRangeOutsideCode) {
+  const HwConfig hw;
+  isa::Program p = tiny_program(hw);
+  p.layers[1].code.end = 9;
+  RunOptions o;
+  o.hw = hw;
+  o.source = "tiny.bpu";
+  EXPECT_EQ(bpusim::testing::error_message([&] { run_program(p, {}, o); }),
+            "tiny.bpu: LAYERS[1].code: [3, 9) is outside CODE (7 instructions)");
 }
 
 TEST(Runtime, AFaultStopsTheProgramAndIsReturned) {
@@ -220,10 +233,11 @@ TEST(Runtime, DrivesABackendThroughTheInterface) {
   const HwConfig hw;
   isa::Program p = tiny_program(hw);
   // bpu [0, 3), host, bpu [3, 7), bpu [7, 7): the second BPU segment faults at its cycle 4.
-  p.segments = json::array({{{"kind", "bpu"}, {"code", {0, 3}}},
-                            {{"kind", "host"}, {"ops", json::array()}},
-                            {{"kind", "bpu"}, {"code", {3, 7}}},
-                            {{"kind", "bpu"}, {"code", {7, 7}}}});
+  using isa::SegmentKind;
+  p.segments = {{SegmentKind::kBpu, {0, 3}, {}, {}},
+                {SegmentKind::kHost, {}, {}, {}},
+                {SegmentKind::kBpu, {3, 7}, {}, {}},
+                {SegmentKind::kBpu, {7, 7}, {}, {}}};
   FakeBackend fake;
   fake.script.push_back(segment(10, {instr(0, 2, 5)}));
   SegmentResult faulted = segment(4, {instr(3, 1, 3)});
@@ -261,7 +275,7 @@ TEST(Runtime, DrivesABackendThroughTheInterface) {
 TEST(Runtime, ReadsOutputsFromTheBackendsDdr) {
   const HwConfig hw;
   isa::Program p = tiny_program(hw);
-  p.segments = json();  // no SEGMENTS: one BPU segment over all of CODE
+  p.segments.clear();  // no SEGMENTS: one BPU segment over all of CODE
   FakeBackend fake;
   fake.script.push_back(segment(7, {}));
   fake.on_run = [](Ddr& ddr) {  // "ARGMAX": index 5 as int32 at 0x3000

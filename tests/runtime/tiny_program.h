@@ -2,7 +2,8 @@
 // `bpusim run` tests (tests/sim/test_cli.cc).
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 
 #include "common/hw_config.h"
 #include "isa/assembler.h"
@@ -34,25 +35,46 @@ inline isa::Program tiny_program(const HwConfig& hw) {
   r.max = 255;
   p.params.ddr_base = 0x100000;
   p.params.bytes = isa::pack(std::vector<isa::ParamRecord>{r});
-  using nlohmann::json;
-  p.tensors = json::parse(R"([
-    {"name": "x", "dtype": "uint8", "shape": [1, 8], "ddr_addr": 4096, "scale": 0.5, "zp": 10, "role": "input"},
-    {"name": "y", "dtype": "uint8", "shape": [1, 8], "ddr_addr": 8192, "scale": 0.25, "zp": 3, "role": "internal"},
-    {"name": "y_f", "dtype": "float32", "shape": [1, 8], "ddr_addr": 16384, "role": "internal"},
-    {"name": "out", "dtype": "float32", "shape": [1, 8], "ddr_addr": 20480, "role": "output"},
-    {"name": "index", "dtype": "int32", "ir_dtype": "int64", "shape": [1], "ddr_addr": 12288, "role": "output"}
-  ])");
-  p.segments = json::parse(R"([
-    {"kind": "bpu", "code": [0, 7]},
-    {"kind": "host", "ops": [
-      {"op": "Dequantize", "inputs": ["y"], "outputs": ["y_f"], "attrs": {"x_scale": 0.25, "x_zero_point": 3}},
-      {"op": "Relu", "inputs": ["y_f"], "outputs": ["out"]}
-    ]}
-  ])");
-  p.layers = json::parse(R"([
-    {"name": "requant", "op": "VREQ", "code": [0, 3], "macs": 0},
-    {"name": "argmax", "op": "ARGMAX", "code": [3, 7], "macs": 0}
-  ])");
+  const auto tensor = [](std::string name, isa::TensorRole role, DType dtype, int64_t addr,
+                         std::optional<isa::Quantization> quant) {
+    isa::TensorDesc t;
+    t.name = std::move(name);
+    t.role = role;
+    t.dtype = t.ir_dtype = dtype;
+    t.shape = {1, 8};
+    t.ddr_addr = addr;
+    t.bytes = 8 * static_cast<int64_t>(dtype_size(dtype));
+    t.quant = std::move(quant);
+    return t;
+  };
+  using isa::TensorRole;
+  isa::TensorDesc index = tensor("index", TensorRole::kOutput, DType::kI32, 12288, std::nullopt);
+  index.ir_dtype = DType::kI64;
+  index.shape = {1};
+  index.bytes = 4;
+  p.tensors = {
+      tensor("x", TensorRole::kInput, DType::kU8, 4096, isa::Quantization{{0.5f}, {10}}),
+      tensor("y", TensorRole::kInternal, DType::kU8, 8192, isa::Quantization{{0.25f}, {3}}),
+      tensor("y_f", TensorRole::kInternal, DType::kF32, 16384, std::nullopt),
+      tensor("out", TensorRole::kOutput, DType::kF32, 20480, std::nullopt), index};
+  p.segments = {{isa::SegmentKind::kBpu, {0, 7}, {"requant", "argmax"}, {}},
+                {isa::SegmentKind::kHost,
+                 {},
+                 {},
+                 {{isa::HostOpKind::kDequantize,
+                   "dequant",
+                   {"y"},
+                   "y_f",
+                   {{"x_scale", 0.25f}, {"x_zero_point", int64_t{3}}}},
+                  {isa::HostOpKind::kRelu, "relu", {"y_f"}, "out", {}}}}};
+  isa::Layer requant, argmax;
+  requant.name = "requant";
+  requant.op = "VREQ";
+  requant.code = {0, 3};
+  argmax.name = "argmax";
+  argmax.op = "ARGMAX";
+  argmax.code = {3, 7};
+  p.layers = {requant, argmax};
   return p;
 }
 

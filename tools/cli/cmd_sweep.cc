@@ -65,7 +65,7 @@ report::SweepRow run_one(const std::string& model, const std::string& hw_path,
     opts.source = model;
     const std::unique_ptr<runtime::Backend> systemc = make_backend("systemc");
     const runtime::ProgramResult r = runtime::run_program(
-        compiled.program, report::random_inputs(compiled.program, seed, model), opts, *systemc);
+        compiled.program, report::random_inputs(compiled.program, seed), opts, *systemc);
     row.cycles = r.cycles;
     row.macs = r.counters.macs;
     row.utilisation = runtime::mac_utilisation(r.counters.macs, r.cycles, hw.mac_rows, hw.mac_cols);

@@ -92,10 +92,10 @@ Tensor random_input(const ir::Graph& g, ir::ValueId id, std::mt19937& rng) {
 }
 
 // Byte address in DDR of logical element `i` (row-major in the NCHW shape) of `d`.
-uint64_t element_address(const runtime::TensorDesc& d, int64_t i) {
+uint64_t element_address(const isa::TensorDesc& d, int64_t i) {
   const int64_t es = static_cast<int64_t>(dtype_size(d.dtype));
-  if (d.layout == "nhwc" && d.shape.size() == 4) {
-    const int64_t c = d.shape[1], h = d.shape[2], w = d.shape[3];
+  if (d.layout == isa::TensorLayout::kNhwc) {
+    const int64_t c = d.nchw[1], h = d.nchw[2], w = d.nchw[3];
     const int64_t n = i / (c * h * w), ch = i / (h * w) % c, y = i / w % h, x = i % w;
     const int64_t stride = d.pixel_stride ? d.pixel_stride : c * es;
     return d.ddr_addr + static_cast<uint64_t>(((n * h + y) * w + x) * stride + ch * es);
@@ -116,23 +116,16 @@ bool store_covers(const isa::Operands& o, uint64_t addr) {
   return false;
 }
 
-struct LayerRange {
-  int64_t first = 0, end = 0;
-};
-
 // The LAYERS entry named `name` (the instruction range of that layer), or all of CODE.
-LayerRange layer_range(const isa::Program& p, const std::string& name) {
-  if (p.layers.is_array())
-    for (const auto& l : p.layers)
-      if (l.is_object() && l.value("name", "") == name && l.contains("code") &&
-          l["code"].is_array() && l["code"].size() == 2)
-        return {l["code"][0].get<int64_t>(), l["code"][1].get<int64_t>()};
+isa::CodeRange layer_range(const isa::Program& p, const std::string& name) {
+  for (const isa::Layer& l : p.layers)
+    if (l.name == name) return l.code;
   return {0, static_cast<int64_t>(p.code.size())};
 }
 
 // The last STORE in `r` that writes `addr`, else the last instruction of `r` (nullopt when
 // the range is empty).
-std::optional<int64_t> last_writer(const isa::Program& p, LayerRange r, uint64_t addr) {
+std::optional<int64_t> last_writer(const isa::Program& p, isa::CodeRange r, uint64_t addr) {
   for (int64_t i = r.end - 1; i >= r.first; --i)
     if (p.code[i].opcode() == isa::Opcode::STORE && store_covers(isa::operands(p.code[i]), addr))
       return i;
@@ -184,9 +177,8 @@ bool compare_layers(const compiler::CompileResult& c, const runtime::ProgramResu
   std::map<std::string, const Tensor*> sim_tensors, golden_tensors;
   for (const auto& t : got.tensors) sim_tensors[t.name] = &t.tensor;
   for (const auto& t : want.intermediates) golden_tensors[t.name] = &t.tensor;
-  std::map<std::string, runtime::TensorDesc> descs;
-  for (runtime::TensorDesc& d : runtime::parse_tensors(c.program.tensors, "program"))
-    descs[d.name] = std::move(d);
+  std::map<std::string, const isa::TensorDesc*> descs;
+  for (const isa::TensorDesc& d : c.program.tensors) descs[d.name] = &d;
   bool all_ok = true;
   int64_t layers = 0, skipped = 0;
   for (const ir::Node& n : c.graph.nodes) {
@@ -220,7 +212,7 @@ bool compare_layers(const compiler::CompileResult& c, const runtime::ProgramResu
                   << ": golden=" << value_text(b, first_bad) << " " << backend << "="
                   << value_text(a, first_bad) << "\n";
         const auto d = descs.find(name);
-        const uint64_t addr = d == descs.end() ? 0 : element_address(d->second, first_bad);
+        const uint64_t addr = d == descs.end() ? 0 : element_address(*d->second, first_bad);
         const std::optional<int64_t> w =
             last_writer(c.program, layer_range(c.program, n.name), addr);
         if (w)

@@ -24,7 +24,7 @@ ProgramSetup load_program_setup(const std::string& program_path, const std::stri
 
 std::vector<std::string> add_random_inputs(ProgramSetup& setup, uint32_t seed) {
   std::vector<std::string> added;
-  for (auto& [name, t] : report::random_inputs(setup.program, seed, setup.options.source))
+  for (auto& [name, t] : report::random_inputs(setup.program, seed))
     if (!setup.inputs.count(name)) {
       setup.inputs[name] = std::move(t);
       added.push_back(name);

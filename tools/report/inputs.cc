@@ -2,8 +2,6 @@
 
 #include <random>
 
-#include "common/error.h"
-
 namespace bpusim::report {
 
 namespace {
@@ -39,27 +37,11 @@ Tensor random_tensor(DType dtype, const Shape& shape, std::mt19937& rng) {
 
 }  // namespace
 
-std::map<std::string, Tensor> random_inputs(const isa::Program& program, uint32_t seed,
-                                            const std::string& source) {
+std::map<std::string, Tensor> random_inputs(const isa::Program& program, uint32_t seed) {
   std::map<std::string, Tensor> out;
   std::mt19937 rng(seed);
-  if (!program.tensors.is_array()) return out;
-  for (size_t i = 0; i < program.tensors.size(); ++i) {
-    const nlohmann::json& d = program.tensors[i];
-    if (!d.is_object() || d.value("role", "") != "input") continue;
-    const std::string where = cat(source, ": TENSORS[", i, "]");
-    require(d.contains("name") && d["name"].is_string(), where, ": an input needs a 'name'");
-    require(d.contains("shape") && d["shape"].is_array(), where, " ('",
-            d["name"].get<std::string>(), "'): an input needs a 'shape'");
-    const DType dtype = dtype_from_name(d.value("dtype", ""), where + ": dtype");
-    Shape shape;
-    for (const auto& dim : d["shape"]) {
-      require(dim.is_number_integer() && dim.get<int64_t>() >= 0, where, ": bad shape ",
-              d["shape"].dump());
-      shape.push_back(dim.get<int64_t>());
-    }
-    out[d["name"].get<std::string>()] = random_tensor(dtype, shape, rng);
-  }
+  for (const isa::TensorDesc& d : program.tensors)
+    if (d.role == isa::TensorRole::kInput) out[d.name] = random_tensor(d.dtype, d.shape, rng);
   return out;
 }
 

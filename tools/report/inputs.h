@@ -14,7 +14,6 @@
 
 namespace bpusim::report {
 
-std::map<std::string, Tensor> random_inputs(const isa::Program& program, uint32_t seed,
-                                            const std::string& source);
+std::map<std::string, Tensor> random_inputs(const isa::Program& program, uint32_t seed);
 
 }  // namespace bpusim::report

@@ -31,10 +31,6 @@ CycleClass class_of(const runtime::InstrRecord& r) {
   }
 }
 
-int64_t json_int(const nlohmann::json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_number_integer() ? j[key].get<int64_t>() : 0;
-}
-
 }  // namespace
 
 CycleBreakdown cycle_breakdown(const std::vector<runtime::InstrRecord>& instrs, int64_t begin,
@@ -105,7 +101,6 @@ Profile make_profile(const isa::Program& program, const runtime::ProgramResult& 
   p.counters = result.counters;
   p.fault = result.fault;
   p.breakdown = cycle_breakdown(result.counters.instrs, 0, result.cycles);
-  static const char* const kBuffers[] = {"feature", "weight", "accumulator", "output", "param"};
   for (size_t i = 0; i < result.layers.size(); ++i) {
     const runtime::LayerCycles& lc = result.layers[i];
     LayerProfile l;
@@ -117,11 +112,9 @@ Profile make_profile(const isa::Program& program, const runtime::ProgramResult& 
     l.end_cycle = lc.end_cycle;
     l.macs = lc.macs;
     l.compute_busy = lc.compute_busy;
-    if (program.layers.is_array() && i < program.layers.size()) {
-      const nlohmann::json& lj = program.layers[i];
-      l.est_cycles = json_int(lj, "est_cycles");
-      if (lj.is_object() && lj.contains("sram"))
-        for (int b = 0; b < 5; ++b) l.sram[b] = json_int(lj["sram"], kBuffers[b]);
+    if (i < program.layers.size()) {
+      l.est_cycles = program.layers[i].est_cycles;
+      l.sram = program.layers[i].sram;
     }
     for (const auto& r : result.counters.instrs) {
       if (r.index < l.code_first || r.index >= l.code_end) continue;
@@ -173,7 +166,6 @@ nlohmann::json profile_json(const Profile& p, bool with_instructions) {
   j["roofline"] = {{"peak_macs_per_cycle", p.peak_macs_per_cycle()},
                    {"ddr_bytes_per_cycle", p.hw.ddr_bytes_per_cycle},
                    {"ridge_macs_per_byte", peak / bw}};
-  static const char* const kBuffers[] = {"feature", "weight", "accumulator", "output", "param"};
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const LayerProfile& l = p.layers[i];
     nlohmann::json& lj = j["layers"][i];
@@ -189,7 +181,8 @@ nlohmann::json profile_json(const Profile& p, bool with_instructions) {
     lj["stalls"] = stalls;
     lj["cycle_breakdown"] = breakdown_json(l.breakdown);
     nlohmann::json sram = nlohmann::json::object();
-    for (int b = 0; b < 5; ++b) sram[kBuffers[b]] = l.sram[b];
+    for (size_t b = 0; b < l.sram.size(); ++b)
+      sram[std::string(isa::kSramBufferNames[b])] = l.sram[b];
     lj["sram"] = sram;
   }
   return j;

@@ -28,7 +28,7 @@ std::vector<SweepAxis> parse_sweep_axes(const std::vector<std::string>& sets, co
 std::vector<std::vector<std::string>> sweep_points(const std::vector<SweepAxis>& axes);
 
 inline constexpr int kNumSrams = 5;
-// "feature", "weight", "accumulator", "output", "param" (compiler LayerReport::sram order).
+// "feature", "weight", "accumulator", "output", "param" (isa::Layer::sram order).
 const char* sram_name(int buffer);
 // Capacity in bytes of each SRAM under `hw`.
 std::array<int64_t, kNumSrams> sram_capacity(const HwConfig& hw);
