@@ -2,87 +2,47 @@
 // verilated a core for (rtl_ref/configs/*.json) and each requant.mode, run on the SystemC model
 // and on the verilated core, and compared the way `bpusim cosim` does — outputs bit for bit,
 // total and per-layer cycles, every instruction's dispatch, issue, start and end. The
-// SystemC model's cycle counts are proven here against the design, program by program.
+// SystemC model's cycle counts are proven here against the design, program by program. The
+// cases and their inputs are the regression traces' (tools/traces/traces.h).
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-#include "common/npy.h"
-#include "compiler/compile.h"
+#include "common/hw_config.h"
 #include "rtl_ref/core_backend.h"
 #include "runtime/runtime.h"
 #include "tests/support/test_util.h"
-#include "tools/cli/backends.h"
 #include "tools/report/cosim.h"
+#include "tools/traces/traces.h"
 
 namespace bpusim {
 namespace {
 
-struct Case {
-  std::string model;   // folder with model.onnx
-  std::string config;  // rtl_ref/configs/<config>.json
-  std::string mode;    // requant.mode
-};
-void PrintTo(const Case& c, std::ostream* os) {
-  *os << std::filesystem::path(c.model).filename().string() << " on " << c.config << ", "
-      << c.mode;
-}
+using traces::CommittedCase;
 
-std::vector<Case> cases() {
-  const std::string root = testing::source_dir();
-  std::vector<std::string> models;
-  for (const auto& e : std::filesystem::directory_iterator(root + "/tests/data/models"))
-    models.push_back(e.path().string());
-  std::sort(models.begin(), models.end());
-  models.push_back(root + "/models/digits");
-  std::vector<Case> out;
-  for (const rtl::CoreVariant& v : rtl::core_variants())
-    for (const char* mode : {"fp32", "fixed"})
-      for (const std::string& m : models) out.push_back({m, v.name, mode});
-  return out;
-}
-
-// The model's committed input: input_x.npy, or the default model's first test image.
-std::map<std::string, Tensor> input_of(const std::string& dir) {
-  if (std::filesystem::exists(dir + "/input_x.npy")) return {{"x", read_npy(dir + "/input_x.npy")}};
-  const Tensor all = read_npy(dir + "/test_x.npy");  // [N, 1, 8, 8]
-  Tensor first(DType::kF32, {1, all.shape()[1], all.shape()[2], all.shape()[3]});
-  const auto src = all.values<float>();
-  auto dst = first.values<float>();
-  std::copy(src.begin(), src.begin() + first.numel(), dst.begin());
-  return {{"x", first}};
-}
-
-class RtlCoreModels : public ::testing::TestWithParam<Case> {};
+class RtlCoreModels : public ::testing::TestWithParam<CommittedCase> {};
 
 TEST_P(RtlCoreModels, SystemcEqualsTheCoreCycleForCycle) {
-  const Case& c = GetParam();
-  HwConfig hw = HwConfig::load(testing::source_dir() + "/rtl_ref/configs/" + c.config + ".json");
-  hw.set("requant.mode=" + c.mode);
-  const compiler::CompileResult compiled = compiler::compile_model(c.model + "/model.onnx", hw);
-  const auto inputs = input_of(c.model);
-  runtime::RunOptions options;
-  options.hw = hw;
+  const CommittedCase& c = GetParam();
+  const traces::CompiledCase compiled = traces::compile_case(testing::source_dir(), c);
   std::array<runtime::ProgramResult, 2> runs;
   const std::array<std::string, 2> names{"systemc", "rtl"};
   for (size_t b = 0; b < 2; ++b) {
-    const auto backend = cli::make_backend(names[b]);
-    runs[b] = runtime::run_program(compiled.program, inputs, options, *backend);
+    runs[b] = traces::run_case(compiled, names[b]);
     ASSERT_FALSE(runs[b].fault.has_value()) << names[b] << ": " << runs[b].fault->message();
   }
   const report::CosimComparison cmp = report::compare_runs(runs[0], runs[1], names);
-  EXPECT_TRUE(cmp.equal()) << report::cosim_text(cmp, compiled.program.code);
+  EXPECT_TRUE(cmp.equal()) << report::cosim_text(cmp, compiled.compiled.program.code);
   EXPECT_GT(cmp.instrs_compared, 0);
   EXPECT_GT(cmp.outputs_compared, 0);
   RecordProperty("cycles", std::to_string(cmp.cycles[1]));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Committed, RtlCoreModels, ::testing::ValuesIn(cases()),
-    [](const ::testing::TestParamInfo<Case>& info) {
-      return std::filesystem::path(info.param.model).filename().string() + "_" +
-             info.param.config + "_" + info.param.mode;
-    });
+INSTANTIATE_TEST_SUITE_P(Committed, RtlCoreModels,
+                         ::testing::ValuesIn(traces::committed_cases(testing::source_dir())),
+                         [](const ::testing::TestParamInfo<CommittedCase>& info) {
+                           return info.param.id();
+                         });
 
 // Every configuration file is a valid hardware configuration with a verilated core of its
 // structure, and default.json's structure is the defaults' (CMake reads the structural keys
