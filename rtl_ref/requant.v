@@ -1,6 +1,6 @@
 `default_nettype none
 // requant: LANES-wide requantizer pipeline (docs/microarch.md, the contract shared with
-// the SystemC model; arithmetic per REQUANT.md, implemented in requant_lane). A tile:
+// the SystemC model; arithmetic per docs/requantizer.md, implemented in requant_lane). A tile:
 //   1. LOAD: LANES parameter beats on p_* (lane 0 first), each one 64-byte record of
 //      docs/isa.md (byte i at p_record[8i +: 8]) plus the tile's mode flags (captured on
 //      every beat; the driver holds them constant). p_ready is 1 throughout: LANES cycles.

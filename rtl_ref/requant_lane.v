@@ -53,7 +53,7 @@ module requant_lane #(
     end
   endfunction
 
-  // ---- the per-channel record (REQUANT.md byte offsets / 4 = word index)
+  // ---- the per-channel record (docs/isa.md byte offsets / 4 = word index)
   reg [447:0] rec;
   always @(posedge clk) if (rec_load) rec <= rec_in;
   wire [31:0] bias = rec[0*32+:32];

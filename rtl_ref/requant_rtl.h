@@ -1,6 +1,6 @@
 // The verilated requantizer (rtl_ref/requant.v): drives one tile operation through its
 // ports cycle by cycle, returns the outputs and the cycle count, and can write an FST
-// waveform. Arithmetic: the team's REQUANT.md / docs/requantizer.md; timing:
+// waveform. Arithmetic: docs/requantizer.md; timing:
 // docs/microarch.md.
 #pragma once
 

@@ -1,7 +1,7 @@
 `default_nettype none
 // round_shift: r = round_half_away_from_zero(v / 2^sh) for a W-bit two's-complement v,
 // computed as an arithmetic (floor) shift plus a carry when the discarded remainder is more
-// than half, or exactly half and v >= 0 (REQUANT.md). sh = 0 returns v. The carry cannot
+// than half, or exactly half and v >= 0 (docs/requantizer.md). sh = 0 returns v. The carry cannot
 // overflow because a shifted value is at most 2^(W-2) in magnitude. Combinational.
 module round_shift #(
     parameter integer W  = 64,

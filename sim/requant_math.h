@@ -1,4 +1,4 @@
-// The requantizer arithmetic of docs/requantizer.md (team contract /work/team/REQUANT.md),
+// The requantizer arithmetic of docs/requantizer.md,
 // written once for every unit that uses it: the REQUANT pipeline (stage 1 + optional stage 2)
 // and the vector unit (VADD = stage 2, average pooling = stage 1, VREQ = stage 1 or a float route).
 // Pure inline functions on int32/int64/float, bit-exact by construction: wrap-around is done in

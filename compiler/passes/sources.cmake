@@ -1,4 +1,4 @@
-# Sources of the compiler front end (compiler/passes/, the front-end engineer's), added to the
+# Sources of the compiler front end (compiler/passes/), added to the
 # bpusim_compiler target by one line in compiler/CMakeLists.txt. The passes derive PyTorch's
 # parameters with the golden reference's scalar formulas (one source of truth for quantize,
 # wrap32), hence the golden dependency.

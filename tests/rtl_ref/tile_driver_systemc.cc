@@ -1,5 +1,5 @@
-// The SystemC backend slots: the SystemC model and the stall-domain rule, implemented by the
-// SystemC engineer in systemc_backend.cc.
+// The SystemC backend slots: the SystemC model and the stall-domain rule, implemented in
+// systemc_backend.cc.
 #include "tests/rtl_ref/systemc_backend.h"
 #include "tests/rtl_ref/tile_driver.h"
 
