@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "compiler/lower/ops.h"
 #include "compiler/lower/tiling.h"
+#include "compiler/requant_record.h"
 
 namespace bpusim::compiler {
 namespace {
@@ -203,7 +204,7 @@ const Tensor& constant_weights(const Plan& plan, int node, size_t input, const c
 
 std::vector<isa::ParamRecord> records_of(const ir::Requant& rq) {
   std::vector<isa::ParamRecord> out;
-  for (const ir::RequantChannel& c : rq.channels) out.push_back(to_record(c));
+  for (const ir::RequantChannel& c : rq.channels) out.push_back(param_record(c));
   return out;
 }
 

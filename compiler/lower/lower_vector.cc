@@ -7,6 +7,7 @@
 #include "compiler/lower/ops.h"
 #include "compiler/lower/tiling.h"
 #include "compiler/passes/pytorch_params.h"
+#include "compiler/requant_record.h"
 
 namespace bpusim::compiler {
 namespace {
@@ -74,11 +75,9 @@ void prepare_add(Plan& plan, int node, const HwConfig&) {
   require_same_order(plan, node, n.inputs[0], n.inputs[1]);
   const DType t = plan.value(n.outputs[0]).dtype;
   require(is_8bit(t), what(plan, node), ": output type ", dtype_name(t), " is not 8-bit");
-  const ir::AddParams a = ir::get_add_params(n, t);
-  isa::ParamRecord r;
-  r.add_const = a.add_const, r.add_mult_a = a.add_mult_a, r.add_mult_b = a.add_mult_b;
-  r.add_shift = a.add_shift, r.add_zp = a.add_zp, r.add_min = a.add_min, r.add_max = a.add_max;
-  plan.nodes[node].params = add_params(plan, {r});
+  ir::RequantChannel ch;  // stage 2 only: the stage-1 fields stay 0
+  ch.add = ir::get_add_params(n, t);
+  plan.nodes[node].params = add_params(plan, {param_record(ch)});
 }
 
 void prepare_clamp(Plan& plan, int node, const HwConfig&) {

@@ -49,16 +49,6 @@ std::string activation_name(int64_t lo, int64_t hi, int64_t zp, DType t) {
   return cat("clamp[", lo, ",", hi, "]");
 }
 
-isa::ParamRecord to_record(const ir::RequantChannel& c) {
-  isa::ParamRecord r;
-  r.bias = c.bias, r.scale = c.scale, r.mult = c.mult, r.shift = c.shift, r.zp = c.zp;
-  r.min = c.min, r.max = c.max;
-  r.add_const = c.add.add_const, r.add_mult_a = c.add.add_mult_a;
-  r.add_mult_b = c.add.add_mult_b, r.add_shift = c.add.add_shift, r.add_zp = c.add.add_zp;
-  r.add_min = c.add.add_min, r.add_max = c.add.add_max;
-  return r;
-}
-
 LayerStats finish_stats(const SramPlan& sram, std::string op, int64_t macs, int64_t tiles) {
   LayerStats s{std::move(op), macs, tiles, {}};
   for (int b = 0; b < 5; ++b) s.sram[b] = sram.used(static_cast<Space>(b));

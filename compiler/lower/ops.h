@@ -50,8 +50,6 @@ bool is_8bit(DType t);
 void require_8bit(const Plan& plan, int node, ir::ValueId id, const char* operand);
 // "relu", "relu6/clamp" or "" from a clamp range relative to a zero point.
 std::string activation_name(int64_t lo, int64_t hi, int64_t zp, DType t);
-// The stored record fields of a canonical requantizer channel.
-isa::ParamRecord to_record(const ir::RequantChannel& c);
 LayerStats finish_stats(const SramPlan& sram, std::string op, int64_t macs, int64_t tiles);
 }  // namespace lower_detail
 

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "compiler/requant_record.h"
 #include "isa/param_record.h"
 #include "sim/mac_array.h"
 #include "sim/requantizer.h"
@@ -11,25 +12,6 @@
 
 namespace bpusim::tile {
 namespace {
-
-isa::ParamRecord record_of(const ir::RequantChannel& ch) {
-  isa::ParamRecord r;
-  r.bias = ch.bias;
-  r.scale = ch.scale;
-  r.mult = ch.mult;
-  r.shift = ch.shift;
-  r.zp = ch.zp;
-  r.min = ch.min;
-  r.max = ch.max;
-  r.add_const = ch.add.add_const;
-  r.add_mult_a = ch.add.add_mult_a;
-  r.add_mult_b = ch.add.add_mult_b;
-  r.add_shift = ch.add.add_shift;
-  r.add_zp = ch.add.add_zp;
-  r.add_min = ch.add.add_min;
-  r.add_max = ch.add.add_max;
-  return r;
-}
 
 // A requantizer tile in the terms of sim/requantizer.h.
 struct RequantArgs {
@@ -40,7 +22,8 @@ struct RequantArgs {
 };
 RequantArgs requant_args(const RequantTile& t) {
   RequantArgs a;
-  for (const ir::RequantChannel& ch : t.rq.channels) a.records.push_back(record_of(ch));
+  for (const ir::RequantChannel& ch : t.rq.channels)
+    a.records.push_back(compiler::param_record(ch));
   a.fixed = t.rq.mode == ir::Stage1Mode::kFixed;
   a.type = t.rq.mode == ir::Stage1Mode::kInt32 ? sim::OutType::kI32
            : t.rq.out_dtype == DType::kI8      ? sim::OutType::kI8

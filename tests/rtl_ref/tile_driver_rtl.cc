@@ -1,5 +1,6 @@
 // The RTL backend: rtl_ref's verilated MAC array and requantizer for the configuration's
 // geometry, driven cycle by cycle through their ports. Timed.
+#include "compiler/requant_record.h"
 #include "isa/param_record.h"
 #include "rtl_ref/mac_array_rtl.h"
 #include "rtl_ref/requant_rtl.h"
@@ -7,26 +8,6 @@
 
 namespace bpusim::tile {
 namespace {
-
-// The 64-byte record of one channel, packed by the ISA's one packer.
-rtl::RequantRecordBytes record_bytes(const ir::RequantChannel& ch) {
-  isa::ParamRecord r;
-  r.bias = ch.bias;
-  r.scale = ch.scale;
-  r.mult = ch.mult;
-  r.shift = ch.shift;
-  r.zp = ch.zp;
-  r.min = ch.min;
-  r.max = ch.max;
-  r.add_const = ch.add.add_const;
-  r.add_mult_a = ch.add.add_mult_a;
-  r.add_mult_b = ch.add.add_mult_b;
-  r.add_shift = ch.add.add_shift;
-  r.add_zp = ch.add.add_zp;
-  r.add_min = ch.add.add_min;
-  r.add_max = ch.add.add_max;
-  return isa::pack(r);
-}
 
 class RtlBackend final : public TileBackend {
  public:
@@ -50,7 +31,8 @@ class RtlBackend final : public TileBackend {
   TileResult run_requant(const RequantTile& t) override {
     validate(t, hw_);
     rtl::RequantRtlTile io;
-    for (const ir::RequantChannel& ch : t.rq.channels) io.records.push_back(record_bytes(ch));
+    for (const ir::RequantChannel& ch : t.rq.channels)
+      io.records.push_back(isa::pack(compiler::param_record(ch)));
     io.fixed = t.rq.mode != ir::Stage1Mode::kFp32;
     io.passthru = t.rq.mode == ir::Stage1Mode::kInt32;
     io.has_res = t.rq.has_add;

@@ -6,6 +6,7 @@
 // The seed is printed and settable with BPUSIM_SEED.
 #include <cstdlib>
 
+#include "compiler/requant_record.h"
 #include "golden/ops.h"
 #include "tests/sim/sim_test_util.h"
 
@@ -108,25 +109,6 @@ ir::Requant random_requant(Rng& rng, int64_t channels, bool has_add, int64_t in_
   return rq;
 }
 
-isa::ParamRecord record_of(const ir::RequantChannel& ch) {
-  isa::ParamRecord r;
-  r.bias = ch.bias;
-  r.scale = ch.scale;
-  r.mult = ch.mult;
-  r.shift = ch.shift;
-  r.zp = ch.zp;
-  r.min = ch.min;
-  r.max = ch.max;
-  r.add_const = ch.add.add_const;
-  r.add_mult_a = ch.add.add_mult_a;
-  r.add_mult_b = ch.add.add_mult_b;
-  r.add_shift = ch.add.add_shift;
-  r.add_zp = ch.add.add_zp;
-  r.add_min = ch.add.add_min;
-  r.add_max = ch.add.add_max;
-  return r;
-}
-
 // One random conv layer: golden conv2d_acc + requantize vs CONV(s) + REQUANT on the model.
 void conv_case(Machine& m, Rng& rng, const std::string& label) {
   const bool depthwise = rng.chance(0.2);
@@ -199,7 +181,7 @@ void conv_case(Machine& m, Rng& rng, const std::string& label) {
     wa += ws.size();
   }
   std::vector<isa::ParamRecord> records;
-  for (const auto& ch : rq.channels) records.push_back(record_of(ch));
+  for (const auto& ch : rq.channels) records.push_back(compiler::param_record(ch));
   m.put_records(0, records);
   const uint64_t res_addr = (fa + 63) / 64 * 64;
   if (has_add) {
@@ -276,7 +258,7 @@ TEST_P(GoldenSweep, VaddPoolArgmaxMatchGolden) {
     m.put(Buf::kFeature, 0x4000,
           std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(b.bytes().data()),
                                reinterpret_cast<const uint8_t*>(b.bytes().data()) + n));
-    m.put_records(0, {record_of(rq.channels[0])});
+    m.put_records(0, {compiler::param_record(rq.channels[0])});
     ASSERT_FALSE(m.run(cat("VADD a_addr=0 b_addr=0x4000 out_addr=0 prm_addr=0 n=", n,
                            " a_signed=", at == DType::kI8, " b_signed=", bt == DType::kI8,
                            " out_signed=", ot == DType::kI8, "\nFINISH"))
