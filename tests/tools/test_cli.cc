@@ -82,7 +82,7 @@ nlohmann::json read_json(const std::string& path) {
 class DemoCli : public ScratchTest {};
 
 TEST_F(DemoCli, FiguresAreConsistentWithTheCommittedRecords) {
-  const int64_t n = 6;
+  const int64_t n = 40;  // enough to include a misclassified image (index 36)
   const CliResult r = bpusim(cat("demo --images ", n, " --report ", path("demo.html")));
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr(cat(n, " test images")));
@@ -96,8 +96,17 @@ TEST_F(DemoCli, FiguresAreConsistentWithTheCommittedRecords) {
   const Tensor logits = read_npy(digits_dir() + "/torch_logits.npy");
   const Tensor labels = read_npy(digits_dir() + "/test_labels.npy");
   int64_t correct = 0;
-  for (int64_t i = 0; i < n; ++i)
-    correct += argmax(logits.values<float>().data() + i * 10, 10) == labels.values<int64_t>()[i];
+  std::string wrong;  // "; index i: label l, predicted p" per misclassified image
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t label = labels.values<int64_t>()[i];
+    const int64_t pred = argmax(logits.values<float>().data() + i * 10, 10);
+    correct += pred == label;
+    if (pred != label) wrong += cat("; index ", i, ": label ", label, ", predicted ", pred);
+  }
+  // How many were misclassified, of how many, and which (not an image index alone).
+  const std::string misclassified =
+      cat(n - correct, " of ", n, wrong.empty() ? "" : " (" + wrong.substr(2) + ")");
+  EXPECT_THAT(r.out, HasSubstr("misclassified images (SystemC)           " + misclassified + "\n"));
   EXPECT_EQ(numbers(r.out, R"(simulated accelerator \(SystemC\)\s+[\d.]+%\s+(\d+)/(\d+))"),
             (std::vector<int64_t>{correct, n}));
   EXPECT_EQ(numbers(r.out, R"(quantized model \(PyTorch's logits\)\s+[\d.]+%\s+(\d+)/(\d+))"),
@@ -117,6 +126,7 @@ TEST_F(DemoCli, FiguresAreConsistentWithTheCommittedRecords) {
   EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
   const std::string html = read_text(path("demo.html"));
   EXPECT_THAT(html, HasSubstr("Confusion matrix"));
+  EXPECT_THAT(html, HasSubstr("Misclassified images (SystemC): " + misclassified + "."));
   EXPECT_EQ(count(html, "<tr data-layer="), 6);
 }
 

@@ -25,6 +25,7 @@
 #include "tools/report/profile.h"
 #include "tools/report/progress.h"
 #include "tools/report/run_summary.h"
+#include "tools/report/svg.h"
 
 namespace bpusim::cli {
 namespace {
@@ -39,13 +40,19 @@ int64_t predicted_class(const Tensor& out) {
   return best;
 }
 
+// An image the simulated accelerator classified wrongly.
+struct Misclassified {
+  int64_t index = 0, label = 0, predicted = 0;
+};
+
 struct DemoTally {
   int64_t images = 0;
   int64_t sim_correct = 0, torch_correct = 0;
   int64_t golden_exact = 0, torch_exact = 0;
   int64_t min_cycles = 0, max_cycles = 0, total_cycles = 0;
-  std::vector<int64_t> golden_mismatches, torch_mismatches, wrong;  // image indices
-  std::vector<std::vector<int64_t>> confusion;                      // [label][prediction]
+  std::vector<int64_t> golden_mismatches, torch_mismatches;  // image indices
+  std::vector<Misclassified> wrong;                          // SystemC's argmax != label
+  std::vector<std::vector<int64_t>> confusion;               // [label][prediction]
 
   double mean_cycles() const {
     return images ? static_cast<double>(total_cycles) / static_cast<double>(images) : 0.0;
@@ -76,6 +83,21 @@ std::string index_list(const std::vector<int64_t>& v) {
   return s.empty() ? "none" : s;
 }
 
+// How many images SystemC misclassified and which: "1 of 360 (index 36: label 3, predicted
+// 8)"; several are separated by "; ", and after 20 the list ends in "…".
+std::string misclassified_summary(const DemoTally& t) {
+  std::string s = cat(t.wrong.size(), " of ", t.images);
+  if (t.wrong.empty()) return s;
+  constexpr size_t kListed = 20;
+  s += " (";
+  for (size_t i = 0; i < t.wrong.size() && i < kListed; ++i) {
+    const Misclassified& w = t.wrong[i];
+    s += cat(i ? "; " : "", "index ", w.index, ": label ", w.label, ", predicted ", w.predicted);
+  }
+  if (t.wrong.size() > kListed) s += "; \u2026";
+  return s + ")";
+}
+
 // The demo's own sections of the HTML report, before the profile of the first image.
 std::vector<report::HtmlSection> demo_sections(const report::DemoModel& m, const DemoTally& t,
                                                const report::Profile& first) {
@@ -97,8 +119,8 @@ std::vector<report::HtmlSection> demo_sections(const report::DemoModel& m, const
                                       index_list(t.golden_mismatches)},
                                      {"SystemC vs PyTorch logits", cat(t.torch_exact, " / ", n),
                                       index_list(t.torch_mismatches)}}) +
-                     "<p class=\"note\">Misclassified images (SystemC): " + index_list(t.wrong) +
-                     ".</p>\n"});
+                     "<p class=\"note\">Misclassified images (SystemC): " +
+                     report::xml_escape(misclassified_summary(t)) + ".</p>\n"});
   std::vector<std::string> header{"label \\ predicted"};
   for (size_t c = 0; c < t.confusion.size(); ++c) header.push_back(std::to_string(c));
   std::vector<std::vector<std::string>> rows;
@@ -191,7 +213,7 @@ int run_demo(const std::vector<std::string>& args) {
       const int64_t pred = predicted_class(got);
       t.sim_correct += pred == label;
       t.torch_correct += predicted_class(torch) == label;
-      if (pred != label) t.wrong.push_back(i);
+      if (pred != label) t.wrong.push_back({i, label, pred});
       if (label >= 0 && label < m.classes() && pred >= 0 && pred < m.classes())
         ++t.confusion[label][pred];
       t.min_cycles = i ? std::min(t.min_cycles, r.cycles) : r.cycles;
@@ -207,6 +229,7 @@ int run_demo(const std::vector<std::string>& args) {
   row("quantized model (PyTorch's logits)",
       cat(pct(t.torch_correct, n), "  ", t.torch_correct, "/", n));
   row("simulated accelerator (SystemC)", cat(pct(t.sim_correct, n), "  ", t.sim_correct, "/", n));
+  row("misclassified images (SystemC)", misclassified_summary(t));
   std::printf("bit-exact outputs\n");
   row("SystemC vs golden reference", cat(t.golden_exact, "/", n));
   row("SystemC vs PyTorch's quantized logits", cat(t.torch_exact, "/", n));
