@@ -44,7 +44,10 @@ AccessName access_name(isa::Opcode op, int k) {
       {Opcode::STORE, {{"sram_addr", -1, false}, {"dram_addr", 5, true}}},
       {Opcode::CONV, {{"in_addr", 0, false}, {"wgt_addr", 1, false}, {"acc_addr", 2, true}}},
       {Opcode::REQUANT,
-       {{"acc_addr", 2, false}, {"prm_addr", 4, false}, {"out_addr", 3, true}, {"res_addr", 0, false}}},
+       {{"acc_addr", 2, false},
+        {"prm_addr", 4, false},
+        {"out_addr", 3, true},
+        {"res_addr", 0, false}}},
       {Opcode::VADD,
        {{"a_addr", 0, false}, {"b_addr", 0, false}, {"out_addr", 3, true}, {"prm_addr", 4, false}}},
       {Opcode::VREQ, {{"in_addr", 0, false}, {"out_addr", 3, true}, {"prm_addr", 4, false}}},
@@ -53,7 +56,8 @@ AccessName access_name(isa::Opcode op, int k) {
       {Opcode::COPY, {{"src_addr", -2, false}, {"dst_addr", 3, true}}},
   };
   const auto it = kNames.find(op);
-  if (it == kNames.end() || k >= static_cast<int>(it->second.size())) return {"an operand", 5, false};
+  if (it == kNames.end() || k >= static_cast<int>(it->second.size()))
+    return {"an operand", 5, false};
   return it->second[static_cast<size_t>(k)];
 }
 
@@ -62,18 +66,27 @@ std::string operand_rule(int rule, const isa::Operands& f) {
     return cat(name, "=", zp, " is outside the ", is_signed ? "int8" : "uint8", " range");
   };
   switch (rule) {
-    case 0: return cat("kernel k_h=", f.k_h, " k_w=", f.k_w, " must be >= 1");
-    case 1: return cat("stride_h=", f.stride_h, " stride_w=", f.stride_w, " must be >= 1");
-    case 2: return cat("dil_h=", f.dil_h, " dil_w=", f.dil_w, " must be >= 1");
-    case 3: return cat("depthwise needs in_c == out_c, got in_c=", f.in_c, " out_c=", f.out_c);
-    case 4: return range(f.in_zp, f.in_signed, "in_zp");
-    case 5: return range(f.wgt_zp, f.wgt_signed, "wgt_zp");
-    case 6: return "has_res=1 needs an 8-bit out_type (int32 pass-through has no stage 2)";
+    case 0:
+      return cat("kernel k_h=", f.k_h, " k_w=", f.k_w, " must be >= 1");
+    case 1:
+      return cat("stride_h=", f.stride_h, " stride_w=", f.stride_w, " must be >= 1");
+    case 2:
+      return cat("dil_h=", f.dil_h, " dil_w=", f.dil_w, " must be >= 1");
+    case 3:
+      return cat("depthwise needs in_c == out_c, got in_c=", f.in_c, " out_c=", f.out_c);
+    case 4:
+      return range(f.in_zp, f.in_signed, "in_zp");
+    case 5:
+      return range(f.wgt_zp, f.wgt_signed, "wgt_zp");
+    case 6:
+      return "has_res=1 needs an 8-bit out_type (int32 pass-through has no stage 2)";
     case 7:
       return cat("POOL needs k_h, k_w, stride_h, stride_w >= 1, got ", f.k_h, ", ", f.k_w, ", ",
                  f.stride_h, ", ", f.stride_w);
-    case 8: return "ARGMAX needs c >= 1";
-    default: return "the opcode is not in the instruction set";
+    case 8:
+      return "ARGMAX needs c >= 1";
+    default:
+      return "the opcode is not in the instruction set";
   }
 }
 
@@ -84,7 +97,9 @@ std::string fault_reason(const isa::Instruction& inst, int code, int64_t detail,
   const isa::Operands f = isa::operands(inst);
   if (kind == 1 || kind == 2) {
     const AccessName a = access_name(inst.opcode(), low);
-    const int buf = a.buf == -1 ? static_cast<int>(f.buf) : a.buf == -2 ? static_cast<int>(f.src_buf) : a.buf;
+    const int buf = a.buf == -1   ? static_cast<int>(f.buf)
+                    : a.buf == -2 ? static_cast<int>(f.src_buf)
+                                  : a.buf;
     const std::array<int64_t, 6> sizes{hw.feature_sram_bytes, hw.weight_sram_bytes,
                                        hw.acc_sram_bytes,     hw.output_sram_bytes,
                                        hw.param_sram_bytes,   hw.ddr_size_bytes};
@@ -100,15 +115,20 @@ std::string fault_reason(const isa::Instruction& inst, int code, int64_t detail,
     const int64_t at = f.prm_addr + detail * 64;
     isa::ParamRecord r{};
     std::array<uint8_t, isa::kParamRecordBytes> bytes{};
-    for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = memory.read8(4, at + static_cast<int64_t>(i));
+    for (size_t i = 0; i < bytes.size(); ++i)
+      bytes[i] = memory.read8(4, at + static_cast<int64_t>(i));
     memory.clear_error();
     r = isa::unpack_param_record(bytes);
     const std::string where = cat("PARAM record ", detail, " at 0x", std::hex, at, std::dec);
     switch (low) {
-      case 0: return cat(where, ": shift = ", r.shift, " is out of range [0, 62]");
-      case 1: return cat(where, ": add_shift = ", r.add_shift, " is out of range [0, 31]");
-      case 2: return cat(where, ": route = ", r.route, " is out of range [0, 3]");
-      default: return cat(where, ": route = ", r.route, " (a float route) needs mode=fp32");
+      case 0:
+        return cat(where, ": shift = ", r.shift, " is out of range [0, 62]");
+      case 1:
+        return cat(where, ": add_shift = ", r.add_shift, " is out of range [0, 31]");
+      case 2:
+        return cat(where, ": route = ", r.route, " is out of range [0, 3]");
+      default:
+        return cat(where, ": route = ", r.route, " (a float route) needs mode=fp32");
     }
   }
   return cat("fault code ", code);
@@ -150,7 +170,9 @@ class CoreModelOf : public CoreModel {
     const auto step = [&](int clk) {
       core.clk = clk;
       core.eval();
-      if (fst) fst->dump(time * 500);  // half a cycle is 500 ps: one cycle reads as 1 ns, as in the SystemC VCD
+      if (fst)
+        fst->dump(time *
+                  500);  // half a cycle is 500 ps: one cycle reads as 1 ns, as in the SystemC VCD
       ++time;
     };
     memory.load_code(code, first, end);
@@ -181,10 +203,11 @@ class CoreModelOf : public CoreModel {
         const int64_t index = core.fault_index;
         const bool known = index >= first && index < end;
         const isa::Instruction* inst = known ? &code[static_cast<size_t>(index)] : nullptr;
-        const std::string reason =
-            inst ? fault_reason(*inst, core.fault_code, core.fault_detail, core.fault_addr,
-                                  core.fault_bytes, memory, hw)
-                 : cat("fetch read opcode ", core.fault_detail, ", which is not in the instruction set");
+        const std::string reason = inst
+                                       ? fault_reason(*inst, core.fault_code, core.fault_detail,
+                                                      core.fault_addr, core.fault_bytes, memory, hw)
+                                       : cat("fetch read opcode ", core.fault_detail,
+                                             ", which is not in the instruction set");
         result.fault = make_fault(inst, index, core.fault_engine, reason, c - 1);
         result.cycles = c - 1;
         break;
@@ -209,7 +232,8 @@ class CoreModelOf : public CoreModel {
           r.stall[static_cast<int>(Stall::kQueueEmpty)] = c - free_since[e];
         }
         if (core.ev_wait_token & bit) ++record(index[e]).stall[static_cast<int>(Stall::kTokenWait)];
-        if (core.ev_wait_bank & bit) ++record(index[e]).stall[static_cast<int>(Stall::kBankConflict)];
+        if (core.ev_wait_bank & bit)
+          ++record(index[e]).stall[static_cast<int>(Stall::kBankConflict)];
         if (core.ev_start & bit) started(record(index[e]), c, e, code, core, hw);
         if (core.ev_end & bit) {
           InstrRecord r = record(index[e]);
@@ -292,10 +316,10 @@ class CoreModelOf : public CoreModel {
       }
     } else {
       using isa::Opcode;
-      const UnitId unit = r.op == Opcode::CONV      ? UnitId::kMac
-                          : r.op == Opcode::REQUANT ? UnitId::kRequant
+      const UnitId unit = r.op == Opcode::CONV                              ? UnitId::kMac
+                          : r.op == Opcode::REQUANT                         ? UnitId::kRequant
                           : (r.op == Opcode::NOP || r.op == Opcode::FINISH) ? UnitId::kControl
-                                                                             : UnitId::kVector;
+                                                                            : UnitId::kVector;
       pc.unit_busy[static_cast<int>(unit)] += busy;
     }
     for (int s = 0; s < runtime::kNumStalls; ++s) pc.stalls[e][s] += r.stall[s];
@@ -317,9 +341,8 @@ class CoreModelOf : public CoreModel {
     };
     const Fifo l2c{"l2c", core.tokens_l2c}, c2l{"c2l", core.tokens_c2l},
         c2s{"c2s", core.tokens_c2s}, s2c{"s2c", core.tokens_s2c};
-    const std::array<std::array<const Fifo*, 4>, 3> fifos{{{nullptr, &c2l, nullptr, &l2c},
-                                                           {&l2c, &s2c, &c2l, &c2s},
-                                                           {&c2s, nullptr, &s2c, nullptr}}};
+    const std::array<std::array<const Fifo*, 4>, 3> fifos{
+        {{nullptr, &c2l, nullptr, &l2c}, {&l2c, &s2c, &c2l, &c2s}, {&c2s, nullptr, &s2c, nullptr}}};
     for (int e = 0; e < 3; ++e) {
       const uint8_t bit = static_cast<uint8_t>(1u << e);
       if (!((core.ev_wait_token | core.ev_wait_bank) & bit)) continue;
@@ -341,7 +364,8 @@ class CoreModelOf : public CoreModel {
                             " that no instruction will provide"),
                         c);
     }
-    return make_fault(nullptr, -1, 3, "deadlock: the controller cannot dispatch into a full queue", c);
+    return make_fault(nullptr, -1, 3, "deadlock: the controller cannot dispatch into a full queue",
+                      c);
   }
 
   std::map<int64_t, int64_t> bus_bytes_;
@@ -360,9 +384,9 @@ const std::vector<CoreVariant>& core_variants() {
 
 void RtlBackend::configure(const HwConfig& hw) {
   model_.reset();
-#define X(cls, name, rows, cols, depth, vlanes)                                            \
-  if (!model_ && hw.mac_rows == rows && hw.mac_cols == cols &&                            \
-      hw.requant_pipeline_depth == depth && hw.vector_lanes == vlanes)                     \
+#define X(cls, name, rows, cols, depth, vlanes)                        \
+  if (!model_ && hw.mac_rows == rows && hw.mac_cols == cols &&         \
+      hw.requant_pipeline_depth == depth && hw.vector_lanes == vlanes) \
     model_ = std::make_unique<CoreModelOf<cls>>();
   BPUSIM_RTL_CORE_VARIANTS(X)
 #undef X

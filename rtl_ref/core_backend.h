@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/backend.h"
 #include "rtl_ref/core_memory.h"
+#include "runtime/backend.h"
 
 namespace bpusim::rtl {
 
@@ -55,9 +55,9 @@ class RtlBackend : public runtime::Backend {
   runtime::Ddr ddr_;
   CoreMemory memory_;
   std::unique_ptr<CoreModel> model_;
-  std::string waveform_;   // what the user asked for
-  std::string fst_;        // what the core writes
-  int segment_ = 0;        // segments traced so far (one FST per segment after the first)
+  std::string waveform_;  // what the user asked for
+  std::string fst_;       // what the core writes
+  int segment_ = 0;       // segments traced so far (one FST per segment after the first)
   std::vector<std::string> segment_files_;
 };
 

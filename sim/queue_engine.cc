@@ -57,7 +57,8 @@ void QueueEngine::run_loop() {
 }
 
 bool QueueEngine::take_tokens(const Decoded& d) {
-  TokenFifo* const pops[] = {d.f.pop_prev ? pop_prev_ : nullptr, d.f.pop_next ? pop_next_ : nullptr};
+  TokenFifo* const pops[] = {d.f.pop_prev ? pop_prev_ : nullptr,
+                             d.f.pop_next ? pop_next_ : nullptr};
   TokenFifo* const pushes[] = {d.f.push_prev ? push_prev_ : nullptr,
                                d.f.push_next ? push_next_ : nullptr};
   for (;;) {

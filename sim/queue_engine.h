@@ -23,8 +23,7 @@ namespace bpusim::sim {
 class QueueEngine : public sc_core::sc_module {
  public:
   QueueEngine(sc_core::sc_module_name name, runtime::Engine id, RunState& state, InstrQueue& queue,
-              const Memories& memories, runtime::PerfCounters& counters,
-              BankArbiter& arbiter);
+              const Memories& memories, runtime::PerfCounters& counters, BankArbiter& arbiter);
 
   // Token FIFOs toward the previous / next queue (nullptr where the queue has no neighbour).
   void bind_tokens(TokenFifo* pop_prev, TokenFifo* pop_next, TokenFifo* push_prev,

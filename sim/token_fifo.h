@@ -16,8 +16,7 @@ namespace bpusim::sim {
 // RTL core's registered count does), so a push never overflows.
 class TokenFifo : public sc_core::sc_module {
  public:
-  TokenFifo(sc_core::sc_module_name name)
-      : sc_core::sc_module(name), count_signal("count") {}
+  TokenFifo(sc_core::sc_module_name name) : sc_core::sc_module(name), count_signal("count") {}
 
   void reset(int64_t depth) {
     count_ = 0;

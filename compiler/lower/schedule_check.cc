@@ -157,9 +157,9 @@ TokenReport check_schedule(std::span<const isa::Operands> code, const HwConfig& 
 void check_token_depth(const TokenReport& report, const HwConfig& hw) {
   for (size_t f = 0; f < report.max_pending.size(); ++f)
     if (report.max_pending[f] > hw.token_depth)
-      fail("the schedule keeps up to ", report.max_pending[f], " ",
-           fifo_name(static_cast<Fifo>(f)), " tokens in flight, more than queue.token_depth = ",
-           hw.token_depth, " holds (use queue.token_depth >= ", report.max_pending[f], ")");
+      fail("the schedule keeps up to ", report.max_pending[f], " ", fifo_name(static_cast<Fifo>(f)),
+           " tokens in flight, more than queue.token_depth = ", hw.token_depth,
+           " holds (use queue.token_depth >= ", report.max_pending[f], ")");
 }
 
 }  // namespace bpusim::compiler

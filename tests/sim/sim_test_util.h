@@ -98,8 +98,9 @@ inline bool built_for([[maybe_unused]] const HwConfig& hw) {
 #endif
   return false;
 }
-#define BPUSIM_SKIP_UNLESS_BUILT(hw) \
-  if (!::bpusim::sim::testing::built_for(hw)) GTEST_SKIP() << "no RTL core of this structure is built"
+#define BPUSIM_SKIP_UNLESS_BUILT(hw)          \
+  if (!::bpusim::sim::testing::built_for(hw)) \
+  GTEST_SKIP() << "no RTL core of this structure is built"
 
 // A suite run on the backend its test executable is built for (BPUSIM_TEST_BACKEND:
 // "systemc" in sim_test, "rtl" in sim_core_test): TEST_P(Suite, Name) with Suite deriving from
@@ -109,11 +110,10 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override { machine_backend() = GetParam(); }
   void TearDown() override { machine_backend() = "systemc"; }
 };
-#define INSTANTIATE_BACKENDS(suite)                                                  \
-  INSTANTIATE_TEST_SUITE_P(Backends, suite, ::testing::Values(BPUSIM_TEST_BACKEND),     \
-                           [](const ::testing::TestParamInfo<std::string>& info) { \
-                             return info.param;                                      \
-                           })
+#define INSTANTIATE_BACKENDS(suite)                            \
+  INSTANTIATE_TEST_SUITE_P(                                    \
+      Backends, suite, ::testing::Values(BPUSIM_TEST_BACKEND), \
+      [](const ::testing::TestParamInfo<std::string>& info) { return info.param; })
 
 inline std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
