@@ -249,7 +249,7 @@ class CoreModelOf : public CoreModel {
         break;
       }
       if (core.stuck) {
-        result.fault = deadlock(core, code, first, end, c);
+        result.fault = deadlock(core, code, first, end, c, hw.token_depth);
         result.cycles = c;
         break;
       }
@@ -330,7 +330,7 @@ class CoreModelOf : public CoreModel {
   }
 
   static Fault deadlock(const V& core, std::span<const isa::Instruction> code, int64_t first,
-                        int64_t end, int64_t c) {
+                        int64_t end, int64_t c, int64_t token_depth) {
     const std::array<int64_t, 3> index{core.ev_index_load, core.ev_index_compute,
                                        core.ev_index_store};
     // The token FIFOs of each engine: {popped from previous, popped from next, pushed to
@@ -355,7 +355,7 @@ class CoreModelOf : public CoreModel {
           const Fifo* fifo = fifos[static_cast<size_t>(e)][static_cast<size_t>(k)];
           if (!flags[static_cast<size_t>(k)] || fifo == nullptr) continue;
           if (k < 2 && fifo->count == 0) what = cat("a token on ", fifo->name);
-          if (k >= 2 && fifo->count >= 1) what = cat("room on ", fifo->name);
+          if (k >= 2 && fifo->count >= token_depth) what = cat("room on ", fifo->name);
           if (k < 2 && fifo->count == 0) break;
         }
       }

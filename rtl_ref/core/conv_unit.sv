@@ -20,15 +20,14 @@ module conv_unit #(
     input  wire logic         halt,
     input  wire logic [ 63:0] cycle,
     input  wire logic         go,
-    input  wire logic [255:0] instr,  // valid in the go cycle
+    input  wire logic [255:0] instr,  // the engine's run_instr: from the go cycle to unit_fin
     output logic              unit_fin
 );
   import bpu_pkg::*;
 
-  // ---- the instruction (the candidate in the go cycle, then the latched copy) ----
-  logic [255:0] latched;
+  // ---- the instruction: the engine holds it from the go cycle to unit_fin ----
   /* verilator lint_off UNUSEDSIGNAL */  // the opcode's fields only
-  wire [255:0] I = go ? instr : latched;
+  wire [255:0] I = instr;
   /* verilator lint_on UNUSEDSIGNAL */
   wire [31:0] in_h = 32'(`BPU_F_IN_H(I)), in_w = 32'(`BPU_F_IN_W(I)), in_c = 32'(`BPU_F_IN_C(I));
   wire [31:0] out_w = 32'(`BPU_F_OUT_W(I)), out_c = 32'(`BPU_F_OUT_C(I));
@@ -185,14 +184,12 @@ module conv_unit #(
     if (rst) begin
       f_q <= '0;
       active <= 1'b0;
-      latched <= '0;
       out_pass <= '0;
       out_p <= '0;
       out_ob <= '0;
       passes_per_ob_q <= 64'd1;
     end else if (!halt) begin
       if (go) begin
-        latched <= instr;
         active <= !empty;
         out_pass <= '0;
         out_p <= '0;

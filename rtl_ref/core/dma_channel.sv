@@ -16,7 +16,7 @@ module dma_channel #(
     input  wire bpu_pkg::cfg_t    cfg,
     /* verilator lint_on UNUSEDSIGNAL */
     input  wire logic             go,
-    input  wire logic     [255:0] instr,
+    input  wire logic     [255:0] instr,  // the engine's run_instr: go cycle to unit_fin
     input  wire logic     [ 63:0] rate,       // half-bytes granted in this cycle when active
     output logic                  active,     // moving data in this cycle
     output logic                  unit_fin,
@@ -66,18 +66,15 @@ module dma_channel #(
   assign unit_fin = (go && bus_bytes == 0) || (active && left <= rate);
 
   // The DMA's data path: the whole 3-D transfer at the edge its last byte crosses the port.
-  logic [255:0] running;
   /* verilator lint_off UNUSEDSIGNAL */  // the instruction's DMA fields only
-  wire [255:0] ins = go ? instr : running;
+  wire [255:0] ins = instr;  // held by the engine from the go cycle to unit_fin
   /* verilator lint_on UNUSEDSIGNAL */
   always_ff @(posedge clk) begin
     if (rst) begin
       phase <= IDLE;
       wait_left <= '0;
       remaining <= '0;
-      running <= '0;
     end else if (!halt) begin
-      if (go) running <= instr;
       if (unit_fin) begin
         phase <= IDLE;
         if (!(go && bus_bytes == 0))

@@ -17,7 +17,7 @@ module requant_unit #(
     input  wire logic         halt,
     input  wire logic [ 63:0] cycle,
     input  wire logic         go,
-    input  wire logic [255:0] instr,
+    input  wire logic [255:0] instr,  // the engine's run_instr: from the go cycle to unit_fin
     output logic              unit_fin,
     output logic              fault,
     output logic      [  3:0] fault_rule,
@@ -25,9 +25,8 @@ module requant_unit #(
 );
   import bpu_pkg::*;
 
-  logic [255:0] latched;
   /* verilator lint_off UNUSEDSIGNAL */  // the opcode's fields only
-  wire [255:0] I = go ? instr : latched;
+  wire [255:0] I = instr;  // held by the engine from the go cycle to unit_fin
   /* verilator lint_on UNUSEDSIGNAL */
   wire [31:0] n_pix = 32'(`BPU_F_N_PIX(I)), n_ch = 32'(`BPU_F_N_CH(I));
   wire [31:0] tiles = (n_ch + LANES - 1) / LANES;
@@ -119,7 +118,6 @@ module requant_unit #(
 
   always_ff @(posedge clk) begin
     if (rst) begin
-      latched <= '0;
       active <= 1'b0;
       phase_q <= LOAD;
       tile_q <= '0;
@@ -128,7 +126,6 @@ module requant_unit #(
       out_pix <= '0;
     end else if (!halt) begin
       if (go) begin
-        latched <= instr;
         active <= !empty;
         out_pix <= '0;
       end

@@ -27,7 +27,7 @@ module vector_unit #(
     input  wire bpu_pkg::cfg_t cfg,
     /* verilator lint_on UNUSEDSIGNAL */
     input  wire logic          go,
-    input  wire logic [ 255:0] instr,
+    input  wire logic [ 255:0] instr,  // the engine's run_instr: from the go cycle to unit_fin
     input  wire logic          conflict,
     output logic               unit_fin,
     output logic               fault,
@@ -35,10 +35,9 @@ module vector_unit #(
 );
   import bpu_pkg::*;
 
-  logic [255:0] latched;
   logic conflict_q;
   /* verilator lint_off UNUSEDSIGNAL */  // the opcode's fields only
-  wire [255:0] I = go ? instr : latched;
+  wire [255:0] I = instr;  // held by the engine from the go cycle to unit_fin
   /* verilator lint_on UNUSEDSIGNAL */
   wire [5:0] op = `BPU_F_OPCODE(I);
   wire is_vadd = op == `BPU_OP_VADD, is_vreq = op == `BPU_OP_VREQ, is_pool = op == `BPU_OP_POOL;
@@ -336,7 +335,6 @@ module vector_unit #(
     if (beat && route_path_now)
       for (int l = 0; l < VLANES; l++) route_q[l*32+:32] <= route_result(xa[l*8+:8]);
     if (rst) begin
-      latched <= '0;
       conflict_q <= 1'b0;
       active <= 1'b0;
       s_q <= '0;
@@ -346,7 +344,6 @@ module vector_unit #(
       best_idx_q <= '0;
     end else if (!halt) begin
       if (go) begin
-        latched <= instr;
         conflict_q <= conflict;
         active <= uses_record || beats != 0;
       end
