@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/hw_config.h"
-#include "tests/rtl_ref/tile_driver.h"
+#include "rtl_ref/tiles/tile_driver.h"
 
 namespace bpusim::tile::testing {
 

@@ -13,8 +13,8 @@
 #include "isa/param_record.h"
 #include "rtl_ref/mac_array_rtl.h"
 #include "rtl_ref/requant_rtl.h"
+#include "rtl_ref/tiles/timing_ref.h"
 #include "tests/rtl_ref/cosim_util.h"
-#include "tests/rtl_ref/timing_ref.h"
 #include "tests/support/test_util.h"
 
 namespace bpusim::tile {

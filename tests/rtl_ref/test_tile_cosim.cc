@@ -1,10 +1,10 @@
 // The co-simulation suite: the same MAC-array and requantizer tile operations through every
-// backend of tile_driver.h (instantiated once per backend below). Each operation's outputs
-// must equal the golden backend's bit for bit, and a timed backend's cycle count must equal
-// the reference timing loop of docs/microarch.md (tests/rtl_ref/timing_ref.h) and, for a
+// backend of rtl_ref/tiles/tile_driver.h (instantiated once per backend below). Each operation's
+// outputs must equal the golden backend's bit for bit, and a timed backend's cycle count must equal
+// the reference timing loop of docs/microarch.md (rtl_ref/tiles/timing_ref.h) and, for a
 // timed backend other than the RTL, the RTL's own count for the same operation.
 //
-// The SystemC model runs as two backends (tests/rtl_ref/systemc_backend.h): "systemc", the
+// The SystemC model runs as two backends (rtl_ref/tiles/tile_driver_systemc.cc): "systemc", the
 // Bpu's MacArray / Requantizer modules (each tile one instruction), for every tile without
 // output back pressure — the model never applies any, so its random tiles drop their ready
 // patterns and OutputBackPressure is skipped — and "systemc-rule", the stall-domain rule of
@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
+#include "rtl_ref/tiles/tile_driver.h"
+#include "rtl_ref/tiles/timing_ref.h"
 #include "tests/rtl_ref/cosim_util.h"
-#include "tests/rtl_ref/tile_driver.h"
-#include "tests/rtl_ref/timing_ref.h"
 #include "tests/support/test_util.h"
 
 namespace bpusim::tile {

@@ -1,4 +1,4 @@
-#include "tests/rtl_ref/tile_driver.h"
+#include "rtl_ref/tiles/tile_driver.h"
 
 #include <algorithm>
 

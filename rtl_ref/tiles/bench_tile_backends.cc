@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/rtl_ref/tile_driver.h"
+#include "rtl_ref/tiles/tile_driver.h"
 
 namespace bpusim::tile {
 namespace {

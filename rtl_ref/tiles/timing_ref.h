@@ -1,14 +1,15 @@
 // The timing contract of docs/microarch.md as an executable reference: the cycle count of
 // a sequence of tile operations through one unit, for any output ready pattern. Tests
 // compare every timed backend with it, so the RTL and the SystemC model agree with each
-// other by agreeing with this.
+// other by agreeing with this. Part of bpusim::tiles (tile_driver.h); pure functions of their
+// arguments, no simulation.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "common/hw_config.h"
-#include "tests/rtl_ref/tile_driver.h"
+#include "rtl_ref/tiles/tile_driver.h"
 
 namespace bpusim::tile::timing {
 

@@ -4,7 +4,7 @@
 #include "isa/param_record.h"
 #include "rtl_ref/mac_array_rtl.h"
 #include "rtl_ref/requant_rtl.h"
-#include "tests/rtl_ref/tile_driver.h"
+#include "rtl_ref/tiles/tile_driver.h"
 
 namespace bpusim::tile {
 namespace {

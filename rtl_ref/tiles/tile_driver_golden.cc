@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "golden/ops.h"
-#include "tests/rtl_ref/tile_driver.h"
+#include "rtl_ref/tiles/tile_driver.h"
 
 namespace bpusim::tile {
 namespace {

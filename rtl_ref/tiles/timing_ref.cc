@@ -1,4 +1,4 @@
-#include "tests/rtl_ref/timing_ref.h"
+#include "rtl_ref/tiles/timing_ref.h"
 
 #include <stdexcept>
 

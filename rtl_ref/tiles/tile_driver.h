@@ -1,18 +1,19 @@
-// One driver interface over every implementation of the MAC array and the requantizer
-// (docs/microarch.md): the golden reference, the verilated RTL, and the SystemC model's
-// units. A backend runs one tile operation and returns its outputs and, when it models time,
-// the cycle count that docs/microarch.md defines. tests/rtl_ref/test_tile_cosim.cc runs the
-// same GoogleTest suite over each backend.
+// bpusim::tiles — one driver interface over every implementation of the MAC array and the
+// requantizer (docs/microarch.md): the golden reference, the verilated RTL units, and the
+// SystemC model's units. A backend runs one tile operation and returns its outputs and, when
+// it models time, the cycle count that docs/microarch.md defines. The tile co-simulation
+// (tests/rtl_ref/test_tile_cosim.cc) runs the same GoogleTest suite over each backend;
+// bench_tile_backends (this folder) times them side by side.
 //
 // Backends:
-//   golden        tile_driver_golden.cc  golden::matmul_acc / golden::requantize; untimed
-//   rtl           tile_driver_rtl.cc     rtl_ref's verilated units, driven cycle by cycle
-//   systemc       systemc_backend.cc     the SystemC model: the tile as one CONV / REQUANT on
-//                                        the Bpu (its MacArray / Requantizer modules); no
-//                                        output back pressure
-//   systemc-rule  systemc_backend.cc     the stall-domain rule (sim::run_mac_tile,
-//                                        sim::run_requant_tile): tiles with back pressure
-// (tile_driver_systemc.cc is the slot of both SystemC backends.)
+//   golden        tile_driver_golden.cc   golden::matmul_acc / golden::requantize; untimed
+//   rtl           tile_driver_rtl.cc      rtl_ref's verilated units, driven cycle by cycle
+//   systemc       tile_driver_systemc.cc  the SystemC model: the tile as one CONV / REQUANT on
+//                                         the Bpu (its MacArray / Requantizer modules); no
+//                                         output back pressure
+//   systemc-rule  tile_driver_systemc.cc  the stall-domain rule (sim::run_mac_tile,
+//                                         sim::run_requant_tile): tiles with back pressure
+// Every function throws bpusim::Error naming the field and the value for an invalid tile.
 #pragma once
 
 #include <cstdint>
@@ -90,7 +91,7 @@ class TileBackend {
 std::unique_ptr<TileBackend> make_golden_backend(const HwConfig& hw);
 std::unique_ptr<TileBackend> make_rtl_backend(const HwConfig& hw);
 // The SystemC model's Bpu running each tile as one instruction, and the stall-domain rule
-// (tile_driver_systemc.cc -> systemc_backend.cc).
+// (both in tile_driver_systemc.cc).
 std::unique_ptr<TileBackend> make_systemc_backend(const HwConfig& hw);
 std::unique_ptr<TileBackend> make_systemc_rule_backend(const HwConfig& hw);
 
