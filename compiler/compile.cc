@@ -3,7 +3,7 @@
 #include "compiler/graph_passes.h"
 #include "compiler/lower/lower.h"
 #include "compiler/lower/shape_infer.h"
-#include "compiler/onnx_import.h"
+#include "ir/onnx_import.h"
 
 namespace bpusim::compiler {
 
@@ -22,7 +22,7 @@ CompileResult compile_graph(ir::Graph graph, const HwConfig& hw, const std::stri
 }
 
 CompileResult compile_model(const std::string& onnx_path, const HwConfig& hw) {
-  OnnxModel model = import_onnx(onnx_path);
+  ir::OnnxModel model = ir::import_onnx(onnx_path);
   return compile_graph(std::move(model.graph), hw, model.source);
 }
 

@@ -1,4 +1,4 @@
-#include "compiler/onnx_import.h"
+#include "ir/onnx_import.h"
 
 #include <algorithm>
 #include <cfloat>
@@ -16,7 +16,7 @@
 
 #include "common/error.h"
 
-namespace bpusim::compiler {
+namespace bpusim::ir {
 namespace {
 
 // Operator-set versions whose semantics the importer and canonical ops follow.
@@ -407,4 +407,4 @@ void bind_inputs_as_constants(ir::Graph& graph, const std::map<std::string, Tens
   }
 }
 
-}  // namespace bpusim::compiler
+}  // namespace bpusim::ir

@@ -23,7 +23,7 @@ class ModelProto;
 class TensorProto;
 }  // namespace onnx
 
-namespace bpusim::compiler {
+namespace bpusim::ir {
 
 struct OnnxModel {
   ir::Graph graph;
@@ -54,4 +54,4 @@ TensorFile read_tensor_file(const std::string& path);
 // is not a graph input.
 void bind_inputs_as_constants(ir::Graph& graph, const std::map<std::string, Tensor>& values);
 
-}  // namespace bpusim::compiler
+}  // namespace bpusim::ir

@@ -205,7 +205,7 @@ Tensor transpose(const Tensor& x, std::vector<int64_t> perm, const std::string& 
 Tensor constant_of_shape(const ir::Graph& g, const ir::Node& n, const std::string& what) {
   const std::vector<int64_t> dims = int_list(*constant_of(g, n.inputs.at(0)), what, "input");
   for (int64_t d : dims) require(d >= 0, what, ": negative dimension ", d);
-  const Tensor* value = constant_of(g, input_or_none(n, 1));  // compiler/onnx_import.h
+  const Tensor* value = constant_of(g, input_or_none(n, 1));  // ir/onnx_import.h
   Tensor fill = value ? *value : Tensor::from<float>({1}, {0.0f});
   require(fill.numel() == 1, what, ": attribute 'value' must hold one element");
   Tensor y(fill.dtype(), dims);

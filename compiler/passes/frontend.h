@@ -1,4 +1,4 @@
-// The compiler front end: an imported ONNX graph (compiler/onnx_import.h, ONNX op names) in,
+// The compiler front end: an imported ONNX graph (ir/onnx_import.h, ONNX op names) in,
 // the canonical graph (ir/op_set.h) out, computing what PyTorch 1.13 (qnnpack) computed for
 // a model exported by torch.onnx (docs/pytorch-recipes.md; docs/compiler.md, "Front end").
 // Passes, in order (each a small function with its own contract, compiler/passes/*.h):

@@ -11,11 +11,12 @@
 #include <onnx/onnx_pb.h>
 
 #include "compiler/canonicalize_qop.h"
-#include "compiler/onnx_import.h"
+#include "ir/onnx_import.h"
 #include "golden/interpreter.h"
 #include "tests/support/test_util.h"
 
 namespace bpusim::compiler {
+using namespace bpusim::ir;  // the importer under test (ir/onnx_import.h)
 namespace {
 
 using bpusim::testing::error_message;

@@ -14,7 +14,7 @@
 
 #include "common/error.h"
 #include "compiler/canonicalize_qop.h"
-#include "compiler/onnx_import.h"
+#include "ir/onnx_import.h"
 #include "golden/interpreter.h"
 #include "tools/cli/command.h"
 
@@ -59,12 +59,12 @@ std::string compare(const std::string& name, const Tensor& expected, const Tenso
 }
 
 // input_0.pb, input_1.pb, ... (prefix "input" or "output") in index order.
-std::vector<compiler::TensorFile> read_numbered(const fs::path& dir, const std::string& prefix) {
-  std::vector<compiler::TensorFile> out;
+std::vector<ir::TensorFile> read_numbered(const fs::path& dir, const std::string& prefix) {
+  std::vector<ir::TensorFile> out;
   for (size_t k = 0;; ++k) {
     const fs::path p = dir / cat(prefix, "_", k, ".pb");
     if (!fs::exists(p)) break;
-    out.push_back(compiler::read_tensor_file(p.string()));
+    out.push_back(ir::read_tensor_file(p.string()));
   }
   return out;
 }
@@ -72,7 +72,7 @@ std::vector<compiler::TensorFile> read_numbered(const fs::path& dir, const std::
 // Pairs each test tensor with a graph value: by TensorProto name when it has one, else by
 // position in `ids`.
 std::map<std::string, Tensor> by_name(const ir::Graph& g, const std::vector<ir::ValueId>& ids,
-                                      std::vector<compiler::TensorFile> files, const fs::path& dir,
+                                      std::vector<ir::TensorFile> files, const fs::path& dir,
                                       const char* what) {
   require(files.size() == ids.size(), dir.string(), ": ", files.size(), " ", what, " files for ",
           ids.size(), " graph ", what, "s");
@@ -90,7 +90,7 @@ std::map<std::string, Tensor> by_name(const ir::Graph& g, const std::vector<ir::
 
 // Runs one data set; returns "" on a match, else the first difference.
 std::string run_data_set(const fs::path& model_path, const fs::path& data_dir) {
-  compiler::OnnxModel model = compiler::import_onnx(model_path.string());
+  ir::OnnxModel model = ir::import_onnx(model_path.string());
   ir::Graph& g = model.graph;
   std::map<std::string, Tensor> inputs =
       by_name(g, g.inputs, read_numbered(data_dir, "input"), data_dir, "input");
@@ -105,7 +105,7 @@ std::string run_data_set(const fs::path& model_path, const fs::path& data_dir) {
     params[name] = std::move(it->second);
     inputs.erase(it);
   }
-  compiler::bind_inputs_as_constants(g, params);
+  ir::bind_inputs_as_constants(g, params);
   compiler::canonicalize_qop(g, model.source);
   golden::RunResult result;
   try {

@@ -30,7 +30,7 @@
 #include "common/error.h"
 #include "common/hw_config.h"
 #include "compiler/compile.h"
-#include "compiler/onnx_import.h"
+#include "ir/onnx_import.h"
 #include "runtime/runtime.h"
 #include "tools/cli/backends.h"
 #include "tools/cli/command.h"
@@ -233,7 +233,7 @@ int run_sweep(const std::vector<std::string>& args) {
   require(jobs >= 1, "--jobs ", jobs, ": must be at least 1");
   const HwConfig base = load_hw_config(hw_path, {});
   const std::vector<report::SweepAxis> axes = report::parse_sweep_axes(sets, base);
-  compiler::import_onnx(model);  // a model that cannot be read is one error, not one per config
+  ir::import_onnx(model);  // a model that cannot be read is one error, not one per config
   const auto points = report::sweep_points(axes);
   jobs = std::min<int>(jobs, static_cast<int>(points.size()));
   std::printf("sweep: %s, %zu configuration(s), %d in parallel\n\n", model.c_str(), points.size(),

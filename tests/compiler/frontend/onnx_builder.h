@@ -12,7 +12,7 @@
 
 #include "common/hw_config.h"
 #include "common/tensor.h"
-#include "compiler/onnx_import.h"
+#include "ir/onnx_import.h"
 #include "compiler/passes/frontend.h"
 #include "golden/interpreter.h"
 
@@ -138,7 +138,7 @@ class OnnxBuilder {
   }
 
   // The imported graph (source "test.onnx").
-  ir::Graph graph() const { return compiler::import_onnx(model, "test.onnx").graph; }
+  ir::Graph graph() const { return ir::import_onnx(model, "test.onnx").graph; }
 
   onnx::ModelProto model;
 

@@ -15,7 +15,7 @@
 
 #include "common/hw_config.h"
 #include "common/npy.h"
-#include "compiler/onnx_import.h"
+#include "ir/onnx_import.h"
 #include "compiler/passes/frontend.h"
 #include "golden/interpreter.h"
 #include "ir/op_set.h"
@@ -40,7 +40,7 @@ HwConfig hw(const char* mode) {
 }
 
 ir::Graph compile_front(const fs::path& onnx, const HwConfig& h) {
-  compiler::OnnxModel m = compiler::import_onnx(onnx.string());
+  ir::OnnxModel m = ir::import_onnx(onnx.string());
   compiler::run_frontend(m.graph, h, m.source);
   return std::move(m.graph);
 }
