@@ -1,8 +1,8 @@
 #include "compiler/compile.h"
 
-#include "compiler/graph_passes.h"
 #include "compiler/lower/lower.h"
 #include "compiler/lower/shape_infer.h"
+#include "compiler/passes/frontend.h"
 #include "ir/onnx_import.h"
 
 namespace bpusim::compiler {
@@ -10,7 +10,9 @@ namespace bpusim::compiler {
 CompileResult compile_graph(ir::Graph graph, const HwConfig& hw, const std::string& source) {
   hw.validate();
   CompileResult out;
-  run_graph_passes(graph, hw, out.warnings, source);  // includes canonicalize_qop
+  // The front end (canonicalize_qop included). Only its reasons for unfused ops become
+  // warnings: lowering warns about every op it places on the host itself.
+  out.warnings = run_frontend(graph, hw, source).not_fused;
   graph.toposort();
   infer_shapes(graph);
   Lowered lowered = lower_graph(graph, hw);

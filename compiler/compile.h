@@ -1,8 +1,8 @@
 // The compiler's one entry point: ONNX model (or an already imported graph) -> `.bpu`
 // Program, the per-layer report and the warnings. Pipeline:
-//   import_onnx -> run_graph_passes (the front end: export-noise folding, canonicalize_qop,
-//   QDQ recognition, fusion, requant parameters) -> toposort + infer_shapes -> lower_graph
-//   (plan, tiling, schedule, codegen).
+//   import_onnx -> run_frontend (compiler/passes/frontend.h: export-noise folding,
+//   canonicalize_qop, QDQ recognition, fusion, requant parameters) -> toposort + infer_shapes ->
+//   lower_graph (plan, tiling, schedule, codegen).
 // Running a model on the SystemC model and comparing with the golden reference is one call
 // away: compile_model(...).program goes to the runtime, .graph to golden::run.
 #pragma once

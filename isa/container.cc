@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "common/error.h"
-#include "isa/le.h"
+#include "isa/little_endian.h"
 #include "isa/param_record.h"
 
 namespace bpusim::isa {

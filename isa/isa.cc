@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "isa/le.h"
+#include "isa/little_endian.h"
 
 namespace bpusim::isa {
 namespace {

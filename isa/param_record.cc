@@ -3,7 +3,7 @@
 #include <bit>
 
 #include "common/error.h"
-#include "isa/le.h"
+#include "isa/little_endian.h"
 
 namespace bpusim::isa {
 

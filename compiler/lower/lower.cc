@@ -7,7 +7,7 @@
 #include "common/error.h"
 #include "compiler/lower/estimate.h"
 #include "compiler/lower/host_ops.h"
-#include "compiler/lower/ops.h"
+#include "compiler/lower/op_lowering.h"
 #include "compiler/lower/schedule_check.h"
 #include "ir/op_set.h"
 

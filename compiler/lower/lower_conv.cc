@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "common/error.h"
-#include "compiler/lower/ops.h"
+#include "compiler/lower/op_lowering.h"
 #include "compiler/lower/tiling.h"
 #include "compiler/requant_record.h"
 

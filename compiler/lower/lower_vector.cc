@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "common/error.h"
-#include "compiler/lower/ops.h"
+#include "compiler/lower/op_lowering.h"
 #include "compiler/lower/tiling.h"
 #include "compiler/passes/pytorch_params.h"
 #include "compiler/requant_record.h"

@@ -3,7 +3,7 @@
 #include <set>
 
 #include "common/error.h"
-#include "compiler/lower/ops.h"
+#include "compiler/lower/op_lowering.h"
 #include "compiler/lower/tiling.h"
 #include "ir/op_set.h"
 

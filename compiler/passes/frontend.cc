@@ -7,7 +7,7 @@
 #include "compiler/passes/fold_constants.h"
 #include "compiler/passes/frontend_state.h"
 #include "compiler/passes/fusion.h"
-#include "compiler/passes/layout.h"
+#include "compiler/passes/pytorch_layout.h"
 #include "compiler/passes/qdq.h"
 #include "compiler/passes/requant_mode.h"
 #include "ir/op_set.h"

@@ -11,7 +11,7 @@
 #include "isa/isa.h"
 #include "tests/compiler/graph_builder.h"
 #include "tests/compiler/mini_exec.h"
-#include "tests/compiler/reference.h"
+#include "tests/compiler/reference_loops.h"
 #include "tests/support/test_util.h"
 
 namespace bpusim {

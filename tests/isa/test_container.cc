@@ -15,7 +15,7 @@ namespace {
 
 using testing::error_message;
 
-// Little-endian access written out independently of isa/le.h, from docs/isa.md's layout.
+// Little-endian access written out independently of isa/little_endian.h, from docs/isa.md's layout.
 uint64_t load_le(const std::vector<uint8_t>& b, size_t at, int n) {
   uint64_t v = 0;
   for (int i = 0; i < n; ++i) v |= uint64_t{b[at + i]} << (8 * i);

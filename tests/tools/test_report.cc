@@ -14,8 +14,8 @@
 #include "tests/support/test_util.h"
 #include "tools/report/default_model.h"
 #include "tools/report/html.h"
-#include "tools/report/inputs.h"
 #include "tools/report/profile.h"
+#include "tools/report/random_inputs.h"
 #include "tools/report/svg.h"
 #include "tools/report/sweep.h"
 

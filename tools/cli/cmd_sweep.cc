@@ -34,8 +34,8 @@
 #include "runtime/runtime.h"
 #include "tools/cli/backends.h"
 #include "tools/cli/command.h"
-#include "tools/report/inputs.h"
 #include "tools/report/progress.h"
+#include "tools/report/random_inputs.h"
 #include "tools/report/run_summary.h"
 #include "tools/report/sweep.h"
 

@@ -3,7 +3,7 @@
 #include "common/error.h"
 #include "common/npy.h"
 #include "tools/cli/command.h"
-#include "tools/report/inputs.h"
+#include "tools/report/random_inputs.h"
 #include "tools/report/run_summary.h"
 
 namespace bpusim::cli {

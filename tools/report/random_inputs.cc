@@ -1,4 +1,4 @@
-#include "tools/report/inputs.h"
+#include "tools/report/random_inputs.h"
 
 #include <random>
 

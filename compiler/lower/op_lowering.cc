@@ -1,4 +1,4 @@
-#include "compiler/lower/ops.h"
+#include "compiler/lower/op_lowering.h"
 
 #include <array>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "compiler/passes/layout.h"
+#include "compiler/passes/pytorch_layout.h"
 
 #include <algorithm>
 
