@@ -138,13 +138,38 @@ void Graph::toposort() {
       done[k] = true;
       progress = true;
     }
-    if (!progress) {
-      for (size_t k = 0; k < nodes.size(); ++k)
-        if (!done[k])
-          fail(nodes[k].describe(), ": an input is never produced (cycle or undefined tensor)");
-    }
+    if (!progress) fail_unsortable(done, ready);
   }
   nodes = std::move(sorted);
+}
+
+void Graph::fail_unsortable(const std::vector<bool>& done, const std::vector<bool>& ready) const {
+  // The first input of node k that is not available yet.
+  auto blocked_input = [&](size_t k) {
+    for (ValueId id : nodes[k].inputs)
+      if (id != kNoValue && !ready[id]) return id;
+    return kNoValue;
+  };
+  // An input that nothing defines.
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    if (done[k]) continue;
+    for (ValueId id : nodes[k].inputs)
+      if (id != kNoValue && !ready[id] && producer(id) < 0)
+        fail(nodes[k].describe(), ": input '", values[id].name,
+             "' is never defined (no node, graph input or constant produces it)");
+  }
+  // Otherwise every waiting node waits for another waiting node: following them from any of
+  // them reaches a node a second time, and that node lies on a cycle.
+  size_t k = 0;
+  while (done[k]) ++k;
+  std::vector<bool> seen(nodes.size(), false);
+  while (!seen[k]) {
+    seen[k] = true;
+    k = static_cast<size_t>(producer(blocked_input(k)));
+  }
+  const ValueId id = blocked_input(k);
+  fail(nodes[k].describe(), ": input '", values[id].name, "' comes from ",
+       nodes[producer(id)].describe(), ", which depends on this node's output (a cycle)");
 }
 
 }  // namespace bpusim::ir

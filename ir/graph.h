@@ -77,8 +77,14 @@ struct Graph {
   // Drops nodes whose outputs nobody reads and that produce no graph output, and values
   // that are then unreferenced; keeps ids of the remaining values stable by remapping.
   void prune();
-  // Re-sorts `nodes` topologically; throws Error on a cycle or an undefined input.
+  // Re-sorts `nodes` topologically (graph inputs and constants are available from the
+  // start; kNoValue inputs are absent). Throws Error naming the node and the input when an
+  // input is never defined, or naming a node on the cycle and its input when there is one.
   void toposort();
+
+ private:
+  [[noreturn]] void fail_unsortable(const std::vector<bool>& done,
+                                    const std::vector<bool>& ready) const;
 };
 
 }  // namespace bpusim::ir

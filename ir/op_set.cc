@@ -389,7 +389,10 @@ void check_node(const Node& node) {
       if (a.arity != Arity::kOptional) ++lo;
     }
     require(ids.size() >= lo && ids.size() <= hi, node.describe(), ": has ", ids.size(), " ", what,
-            "s, expected ", lo, hi == SIZE_MAX ? " or more" : cat(" to ", hi));
+            "s, expected ", lo,
+            hi == SIZE_MAX ? " or more"
+            : hi == lo     ? ""
+                           : cat(" to ", hi));
     for (size_t i = 0; i < ids.size(); ++i) {
       const ArgDef& a = defs[std::min(i, defs.size() - 1)];
       require(ids[i] != kNoValue || a.arity == Arity::kOptional, node.describe(), ": ", what, " ",
@@ -515,6 +518,7 @@ Requant get_requant(const Node& node, int64_t channels, bool has_add) {
 
   if (rq.mode == Stage1Mode::kFp32) {
     const std::vector<float> scale = node.attr_floats(attr::kScale, {});
+    require(node.has_attr(attr::kScale), node.describe(), ": missing required attribute 'scale'");
     require(scale.size() == 1 || static_cast<int64_t>(scale.size()) == channels, node.describe(),
             ": attribute 'scale' has ", scale.size(), " entries, expected 1 or ", channels);
     for (int64_t c = 0; c < channels; ++c) {

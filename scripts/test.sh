@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian 12 machine: install, build, run every ctest test
-# (all labels: unit, onnx, torch, rtl, sim, e2e, ...), then rebuild under AddressSanitizer +
-# UndefinedBehaviorSanitizer and run the unit tests again.
+# (all labels: unit, onnx, models, sim, rtl, lint, torch, browser, bench), then rebuild under
+# AddressSanitizer + UndefinedBehaviorSanitizer and run the unit tests again.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
