@@ -13,29 +13,11 @@ namespace {
 using ir::Graph;
 using ir::Node;
 
-// The QOperator ops handled here and which of their input slots are quantization parameters
-// (scales, zero points, bias), as opposed to data.
-struct QOpInfo {
-  const char* op;
-  std::vector<size_t> param_slots;
-};
-
-const std::vector<QOpInfo>& qops() {
-  static const std::vector<QOpInfo> table{
-      {"QuantizeLinear", {1, 2}},
-      {"DequantizeLinear", {1, 2}},
-      {"QLinearConv", {1, 2, 4, 5, 6, 7, 8}},
-      {"QLinearMatMul", {1, 2, 4, 5, 6, 7}},
-      {"ConvInteger", {2, 3}},
-      {"MatMulInteger", {2, 3}},
-  };
-  return table;
-}
-
-const QOpInfo* find_qop(const std::string& op) {
-  for (const QOpInfo& q : qops())
-    if (op == q.op) return &q;
-  return nullptr;
+// The QOperator ops handled here.
+bool is_qop(const std::string& op) {
+  static const std::set<std::string> ops{"QuantizeLinear", "DequantizeLinear", "QLinearConv",
+                                         "QLinearMatMul",  "ConvInteger",      "MatMulInteger"};
+  return ops.count(op) != 0;
 }
 
 // One node's rewrite: reads its ONNX inputs, writes the canonical node.
@@ -332,22 +314,7 @@ class Rewrite {
 
 void canonicalize_qop(ir::Graph& graph, const std::string& source) {
   for (Node& node : graph.nodes)
-    if (find_qop(node.op)) Rewrite(graph, node, source).run();
-}
-
-std::vector<std::string> qop_parameter_inputs(const ir::Graph& graph) {
-  std::set<std::string> names;
-  for (const Node& node : graph.nodes) {
-    const QOpInfo* q = find_qop(node.op);
-    if (!q) continue;
-    for (size_t slot : q->param_slots) {
-      if (slot >= node.inputs.size() || node.inputs[slot] == ir::kNoValue) continue;
-      const ir::ValueId id = node.inputs[slot];
-      if (std::find(graph.inputs.begin(), graph.inputs.end(), id) != graph.inputs.end())
-        names.insert(graph.value(id).name);
-    }
-  }
-  return {names.begin(), names.end()};
+    if (is_qop(node.op)) Rewrite(graph, node, source).run();
 }
 
 }  // namespace bpusim::compiler

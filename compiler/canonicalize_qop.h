@@ -22,8 +22,4 @@ namespace bpusim::compiler {
 // (auto_pad SAME_*) and inconsistent shapes.
 void canonicalize_qop(ir::Graph& graph, const std::string& source);
 
-// Names of the graph inputs that QOperator nodes read as scale, zero point or bias. ONNX
-// backend tests feed those as inputs; bind them as constants before canonicalize_qop.
-std::vector<std::string> qop_parameter_inputs(const ir::Graph& graph);
-
 }  // namespace bpusim::compiler

@@ -3,8 +3,8 @@
 //   import_onnx -> run_frontend (compiler/passes/frontend.h: export-noise folding,
 //   canonicalize_qop, QDQ recognition, fusion, requant parameters) -> toposort + infer_shapes ->
 //   lower_graph (plan, tiling, schedule, codegen).
-// Running a model on the SystemC model and comparing with the golden reference is one call
-// away: compile_model(...).program goes to the runtime, .graph to golden::run.
+// compile_model(...).program goes to the runtime (runtime/runtime.h). The reference that a
+// program's outputs are checked against interprets the model file itself, not .graph.
 #pragma once
 
 #include <string>

@@ -35,7 +35,7 @@ class ProgramBuilder {
 
 // The program's CODE as canonical assembly, with comment lines naming each segment and
 // layer (from SEGMENTS and LAYERS) — what `bpusim compile --asm` writes and what the
-// compiler's golden tests compare.
+// compiler's expected-listing tests (tests/compiler/expected) compare.
 std::string listing(const isa::Program& program);
 
 }  // namespace bpusim::compiler

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "common/error.h"
+#include "golden/node_attrs.h"
 #include "golden/ops.h"
 #include "ir/op_set.h"
 
@@ -26,56 +27,6 @@ struct Ctx {
 using Kernel = std::vector<Tensor> (*)(const Ctx&);
 
 // ---- attribute readers (all validation errors name the node and the attribute) ----
-
-int32_t int32_attr(const Node& n, const char* key, int64_t fallback) {
-  const int64_t v = n.attr_int(key, fallback);
-  require(v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max(),
-          n.describe(), ": attribute '", key, "' value ", v, " does not fit int32");
-  return static_cast<int32_t>(v);
-}
-
-template <size_t N>
-std::array<int64_t, N> fixed_ints(const Node& n, const char* key, int64_t fallback) {
-  const std::vector<int64_t> v = n.attr_ints(key, std::vector<int64_t>(N, fallback));
-  require(v.size() == N, n.describe(), ": attribute '", key, "' must have ", N,
-          " entries (2-D op), got ", v.size());
-  std::array<int64_t, N> out{};
-  std::copy(v.begin(), v.end(), out.begin());
-  return out;
-}
-
-// auto_pad of the float ONNX ops: explicit pads (NOTSET) or none (VALID) only.
-void check_auto_pad(const Node& n) {
-  const std::string mode = n.attr_string("auto_pad", "NOTSET");
-  require(mode == "NOTSET" || mode == "VALID", n.describe(),
-          ": unsupported attribute value "
-          "auto_pad=",
-          mode, " (only NOTSET and VALID; pads must be explicit)");
-  if (mode == "VALID")
-    for (int64_t p : fixed_ints<4>(n, "pads", 0))
-      require(p == 0, n.describe(), ": auto_pad=VALID with non-zero pads");
-}
-
-Conv2dGeometry conv_geometry(const Node& n) {
-  Conv2dGeometry g;
-  g.strides = fixed_ints<2>(n, "strides", 1);
-  g.pads = fixed_ints<4>(n, "pads", 0);
-  g.dilations = fixed_ints<2>(n, "dilations", 1);
-  g.group = n.attr_int("group", 1);
-  return g;
-}
-
-PoolGeometry pool_geometry(const Node& n) {
-  PoolGeometry g;
-  g.kernel = fixed_ints<2>(n, "kernel_shape", 1);
-  require(n.has_attr("kernel_shape"), n.describe(), ": missing required attribute 'kernel_shape'");
-  g.strides = fixed_ints<2>(n, "strides", 1);
-  g.pads = fixed_ints<4>(n, "pads", 0);
-  g.dilations = fixed_ints<2>(n, "dilations", 1);
-  g.ceil_mode = n.attr_int("ceil_mode", 0) != 0;
-  g.count_include_pad = n.attr_int("count_include_pad", 0) != 0;
-  return g;
-}
 
 ir::QuantParams quant_params(const Node& n, const char* scale_key, const char* zp_key) {
   ir::QuantParams q;
@@ -177,7 +128,6 @@ std::vector<Tensor> k_qconcat(const Ctx& c) {
 
 std::vector<Tensor> k_max_pool(const Ctx& c) {
   if (c.node.op == ir::op::kMaxPool) {
-    check_auto_pad(c.node);
     require(c.node.attr_int("storage_order", 0) == 0, c.what,
             ": unsupported attribute value storage_order=1");
     require(c.input(0).dtype() == DType::kF32, c.what, ": MaxPool input must be float32");
@@ -239,11 +189,10 @@ std::vector<Tensor> k_flatten(const Ctx& c) {
 }
 
 std::vector<Tensor> k_conv(const Ctx& c) {
-  check_auto_pad(c.node);
   const Tensor& w = c.input(1);
   if (c.node.has_attr("kernel_shape")) {
-    const auto k = fixed_ints<2>(c.node, "kernel_shape", 1);
-    require(w.rank() == 4 && k[0] == w.dim(2) && k[1] == w.dim(3), c.what,
+    const auto k = c.node.attr_ints("kernel_shape", {});
+    require(w.rank() == 4 && k.size() == 2 && k[0] == w.dim(2) && k[1] == w.dim(3), c.what,
             ": kernel_shape does not match weight shape ", shape_str(w.shape()));
   }
   return {conv2d_f32(c.input(0), w, c.optional(2), conv_geometry(c.node), c.what)};
@@ -272,7 +221,6 @@ std::vector<Tensor> k_sigmoid(const Ctx& c) {
 }
 
 std::vector<Tensor> k_avg_pool(const Ctx& c) {
-  check_auto_pad(c.node);
   return {avg_pool_f32(c.input(0), pool_geometry(c.node), c.what)};
 }
 
@@ -315,13 +263,6 @@ const std::map<std::string_view, Kernel>& kernels() {
   return table;
 }
 
-void check_input(const ir::Value& v, const Tensor& t) {
-  require(t.dtype() == v.dtype, "graph input '", v.name, "': expected ", dtype_name(v.dtype),
-          ", got ", dtype_name(t.dtype()));
-  require(!v.shape_known || t.shape() == v.shape, "graph input '", v.name, "': expected shape ",
-          shape_str(v.shape), ", got ", shape_str(t.shape()));
-}
-
 }  // namespace
 
 const Tensor& RunResult::output(const std::string& name) const {
@@ -334,17 +275,16 @@ bool has_kernel(std::string_view op) {
   return kernels().count(op) != 0;
 }
 
-RunResult run(const ir::Graph& graph, const std::map<std::string, Tensor>& inputs,
-              const RunOptions& options) {
-  std::vector<std::optional<Tensor>> env(graph.values.size());
-  for (size_t i = 0; i < graph.values.size(); ++i)
-    if (graph.values[i].constant) env[i] = *graph.values[i].constant;
+void check_graph_inputs(const ir::Graph& graph, const std::map<std::string, Tensor>& inputs) {
   for (ir::ValueId id : graph.inputs) {
     const ir::Value& v = graph.value(id);
     auto it = inputs.find(v.name);
     require(it != inputs.end(), "graph input '", v.name, "' was not provided");
-    check_input(v, it->second);
-    env[id] = it->second;
+    const Tensor& t = it->second;
+    require(t.dtype() == v.dtype, "graph input '", v.name, "': expected ", dtype_name(v.dtype),
+            ", got ", dtype_name(t.dtype()));
+    require(!v.shape_known || t.shape() == v.shape, "graph input '", v.name, "': expected shape ",
+            shape_str(v.shape), ", got ", shape_str(t.shape()));
   }
   for (const auto& [name, tensor] : inputs) {
     const ir::ValueId id = graph.find(name);
@@ -352,27 +292,40 @@ RunResult run(const ir::Graph& graph, const std::map<std::string, Tensor>& input
                 std::find(graph.inputs.begin(), graph.inputs.end(), id) != graph.inputs.end(),
             "'", name, "' is not an input of graph '", graph.name, "'");
   }
+}
+
+std::vector<Tensor> run_node(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
+  ir::check_node(node);
+  auto kernel = kernels().find(node.op);
+  require(kernel != kernels().end(), node.describe(), ": no golden kernel for op '", node.op, "'");
+  std::vector<Tensor> outs = kernel->second(Ctx{node, inputs, node.describe()});
+  require(outs.size() == node.outputs.size(), node.describe(), ": produced ", outs.size(),
+          " outputs, the node has ", node.outputs.size());
+  return outs;
+}
+
+RunResult run(const ir::Graph& graph, const std::map<std::string, Tensor>& inputs,
+              const RunOptions& options) {
+  check_graph_inputs(graph, inputs);
+  std::vector<std::optional<Tensor>> env(graph.values.size());
+  for (size_t i = 0; i < graph.values.size(); ++i)
+    if (graph.values[i].constant) env[i] = *graph.values[i].constant;
+  for (ir::ValueId id : graph.inputs) env[id] = inputs.at(graph.value(id).name);
 
   RunResult result;
   for (const Node& node : graph.nodes) {
-    ir::check_node(node);
-    auto kernel = kernels().find(node.op);
-    require(kernel != kernels().end(), node.describe(), ": no golden kernel for op '", node.op,
-            "'");
-    Ctx ctx{node, {}, node.describe()};
+    std::vector<const Tensor*> in;
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       const ir::ValueId id = node.inputs[i];
       if (id == ir::kNoValue) {
-        ctx.in.push_back(nullptr);
+        in.push_back(nullptr);
         continue;
       }
       require(env.at(id).has_value(), node.describe(), ": input ", i, " '", graph.value(id).name,
               "' has no value (not computed before this node)");
-      ctx.in.push_back(&*env[id]);
+      in.push_back(&*env[id]);
     }
-    std::vector<Tensor> outs = kernel->second(ctx);
-    require(outs.size() == node.outputs.size(), node.describe(), ": produced ", outs.size(),
-            " outputs, the node has ", node.outputs.size());
+    std::vector<Tensor> outs = run_node(node, in);
     for (size_t i = 0; i < outs.size(); ++i) {
       const ir::ValueId id = node.outputs[i];
       if (options.keep_intermediates)

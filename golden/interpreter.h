@@ -38,6 +38,14 @@ struct RunResult {
 RunResult run(const ir::Graph& graph, const std::map<std::string, Tensor>& inputs,
               const RunOptions& options = {});
 
+// Runs one canonical-op node on its input tensors (nullptr for an absent optional input):
+// validates it against the op table and applies its kernel. Throws Error naming the node.
+std::vector<Tensor> run_node(const ir::Node& node, const std::vector<const Tensor*>& inputs);
+
+// Checks that `inputs` gives every input of `graph`, with its declared element type and (when
+// declared) shape, and nothing else. Throws Error naming the input and both values.
+void check_graph_inputs(const ir::Graph& graph, const std::map<std::string, Tensor>& inputs);
+
 // True when the interpreter has a kernel for `op` (every canonical op has one; tested).
 bool has_kernel(std::string_view op);
 

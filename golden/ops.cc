@@ -822,7 +822,11 @@ Tensor matmul_f32(const Tensor& a, const Tensor& b, const std::string& what) {
   return float_tensor(out, y);
 }
 
-Tensor add_f32(const Tensor& a, const Tensor& b, const std::string& what) {
+namespace {
+
+// y = f(a, b) elementwise with numpy broadcasting; a and b float32, f one float operation.
+template <class F>
+Tensor broadcast_f32(const Tensor& a, const Tensor& b, F f, const std::string& what) {
   require_f32(a, what, "A");
   require_f32(b, what, "B");
   const Shape shape = broadcast_shape(a.shape(), b.shape(), what);
@@ -831,20 +835,91 @@ Tensor add_f32(const Tensor& a, const Tensor& b, const std::string& what) {
   Tensor y(DType::kF32, shape);
   auto dst = y.values<float>();
   const auto av = a.values<float>(), bv = b.values<float>();
-  for (size_t i = 0; i < dst.size(); ++i) dst[i] = av[ai[i]] + bv[bi[i]];  // one float add
+  for (size_t i = 0; i < dst.size(); ++i) dst[i] = f(av[ai[i]], bv[bi[i]]);
   return y;
 }
 
+}  // namespace
+
+Tensor add_f32(const Tensor& a, const Tensor& b, const std::string& what) {
+  return broadcast_f32(
+      a, b, [](float x, float y) { return x + y; }, what);
+}
+
 Tensor mul_f32(const Tensor& a, const Tensor& b, const std::string& what) {
-  require_f32(a, what, "A");
-  require_f32(b, what, "B");
+  return broadcast_f32(
+      a, b, [](float x, float y) { return x * y; }, what);
+}
+
+Tensor div_f32(const Tensor& a, const Tensor& b, const std::string& what) {
+  return broadcast_f32(
+      a, b, [](float x, float y) { return x / y; }, what);
+}
+
+Tensor add_i32_wrap(const Tensor& a, const Tensor& b, const std::string& what) {
+  require(a.dtype() == DType::kI32 && b.dtype() == DType::kI32, what, ": int32 add of ",
+          dtype_name(a.dtype()), " and ", dtype_name(b.dtype()));
   const Shape shape = broadcast_shape(a.shape(), b.shape(), what);
   const std::vector<int64_t> ai = broadcast_index(a.shape(), shape);
   const std::vector<int64_t> bi = broadcast_index(b.shape(), shape);
-  Tensor y(DType::kF32, shape);
-  auto dst = y.values<float>();
-  const auto av = a.values<float>(), bv = b.values<float>();
-  for (size_t i = 0; i < dst.size(); ++i) dst[i] = av[ai[i]] * bv[bi[i]];  // one float multiply
+  Tensor y(DType::kI32, shape);
+  auto dst = y.values<int32_t>();
+  const auto av = a.values<int32_t>(), bv = b.values<int32_t>();
+  for (size_t i = 0; i < dst.size(); ++i) dst[i] = wrap32(int64_t{av[ai[i]]} + bv[bi[i]]);
+  return y;
+}
+
+Tensor cast(const Tensor& x, DType to, const std::string& what) {
+  if (to == DType::kF32) {
+    std::vector<double> v(x.numel());
+    for (int64_t i = 0; i < x.numel(); ++i) v[i] = x.as_double(i);
+    return float_tensor(x.shape(), v);
+  }
+  std::vector<int64_t> v(x.numel());
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    if (x.dtype() != DType::kF32) {
+      v[i] = x.as_int(i);
+    } else {
+      const double t = std::trunc(x.as_double(i));  // ONNX Cast: toward zero
+      require(std::isfinite(t) && t >= static_cast<double>(ir::dtype_min(to)) &&
+                  t <= static_cast<double>(ir::dtype_max(to)),
+              what, ": Cast of ", x.as_double(i), " to ", dtype_name(to), " is out of range");
+      v[i] = static_cast<int64_t>(t);
+    }
+    require(v[i] >= ir::dtype_min(to) && v[i] <= ir::dtype_max(to), what, ": Cast of ", v[i],
+            " to ", dtype_name(to), " is out of range");
+  }
+  return int_tensor(to, x.shape(), v);
+}
+
+Tensor transpose(const Tensor& x, const std::vector<int64_t>& perm, const std::string& what) {
+  const size_t r = x.rank();
+  std::vector<int64_t> p = perm;
+  if (p.empty())
+    for (size_t i = r; i-- > 0;) p.push_back(static_cast<int64_t>(i));
+  std::vector<bool> seen(r, false);
+  require(p.size() == r, what, ": perm has ", p.size(), " entries for rank ", r);
+  for (int64_t d : p) {
+    require(d >= 0 && d < static_cast<int64_t>(r) && !seen[d], what, ": perm ", shape_str(p),
+            " is not a permutation of the ", r, " dims");
+    seen[d] = true;
+  }
+  Shape out(r);
+  for (size_t i = 0; i < r; ++i) out[i] = x.dim(p[i]);
+  std::vector<int64_t> in_stride(r, 1);
+  for (size_t i = r; i-- > 1;) in_stride[i - 1] = in_stride[i] * x.dim(i);
+  Tensor y(x.dtype(), out);
+  const size_t es = dtype_size(x.dtype());
+  std::vector<int64_t> coord(r, 0);
+  for (int64_t flat = 0; flat < y.numel(); ++flat) {
+    int64_t src = 0;
+    for (size_t i = 0; i < r; ++i) src += coord[i] * in_stride[p[i]];
+    std::memcpy(y.bytes().data() + flat * es, x.bytes().data() + src * es, es);
+    for (size_t i = r; i-- > 0;) {  // odometer increment, last dim fastest
+      if (++coord[i] < out[i]) break;
+      coord[i] = 0;
+    }
+  }
   return y;
 }
 

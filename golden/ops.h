@@ -203,6 +203,15 @@ Tensor matmul_f32(const Tensor& a, const Tensor& b, const std::string& what);
 Tensor add_f32(const Tensor& a, const Tensor& b, const std::string& what);
 // Elementwise float32 product with numpy broadcasting (one IEEE-single multiply).
 Tensor mul_f32(const Tensor& a, const Tensor& b, const std::string& what);
+// Elementwise float32 quotient with numpy broadcasting (one IEEE-single division).
+Tensor div_f32(const Tensor& a, const Tensor& b, const std::string& what);
+// Elementwise int32 sum with numpy broadcasting, wrapped to 32 bits (an accumulator plus bias).
+Tensor add_i32_wrap(const Tensor& a, const Tensor& b, const std::string& what);
+// ONNX Cast: integers convert exactly, floats to integers truncate toward zero; a value outside
+// the target type is an Error naming `what`.
+Tensor cast(const Tensor& x, DType to, const std::string& what);
+// ONNX Transpose: out dim i = in dim perm[i] (an empty perm reverses the dims).
+Tensor transpose(const Tensor& x, const std::vector<int64_t>& perm, const std::string& what);
 // 1 / (1 + exp(-x)) computed in double, rounded to float32 once.
 Tensor sigmoid_f32(const Tensor& x, const std::string& what);
 Tensor relu_f32(const Tensor& x, const std::string& what);

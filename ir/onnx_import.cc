@@ -389,22 +389,4 @@ TensorFile read_tensor_file(const std::string& path) {
   return {proto.name(), tensor_from_proto(proto, cat(path, ": tensor '", proto.name(), "'"))};
 }
 
-void bind_inputs_as_constants(ir::Graph& graph, const std::map<std::string, Tensor>& values) {
-  for (const auto& [name, tensor] : values) {
-    const ir::ValueId id = graph.find(name);
-    auto it = std::find(graph.inputs.begin(), graph.inputs.end(), id);
-    require(id != ir::kNoValue && it != graph.inputs.end(), "'", name,
-            "' is not an input of graph '", graph.name, "'");
-    ir::Value& v = graph.value(id);
-    require(tensor.dtype() == v.dtype, "graph input '", name, "': expected ", dtype_name(v.dtype),
-            ", got ", dtype_name(tensor.dtype()));
-    require(!v.shape_known || tensor.shape() == v.shape, "graph input '", name,
-            "': expected shape ", shape_str(v.shape), ", got ", shape_str(tensor.shape()));
-    v.constant = tensor;
-    v.shape = tensor.shape();
-    v.shape_known = true;
-    graph.inputs.erase(it);
-  }
-}
-
 }  // namespace bpusim::ir

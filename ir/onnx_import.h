@@ -49,9 +49,4 @@ struct TensorFile {
 };
 TensorFile read_tensor_file(const std::string& path);
 
-// Turns the graph inputs named in `values` into constants holding those tensors (removing
-// them from graph.inputs); dtype and known shape must match. Throws Error for a name that
-// is not a graph input.
-void bind_inputs_as_constants(ir::Graph& graph, const std::map<std::string, Tensor>& values);
-
 }  // namespace bpusim::ir

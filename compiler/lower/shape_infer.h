@@ -1,7 +1,7 @@
 // Shape and element-type inference for graphs of canonical ops (ir/op_set.h). ONNX files do
 // not always carry value_info for intermediate tensors and passes create new values, while
 // lowering needs every shape: this pass computes each node's output shapes and types from its
-// inputs and attributes (the same rules as ONNX and the golden interpreter), fills unknown
+// inputs and attributes (ONNX's rules), fills unknown
 // ones and checks declared ones. Errors name the node, the op, the field and the shapes.
 #pragma once
 

@@ -9,7 +9,6 @@
 #include "common/error.h"
 #include "compiler/passes/graph_edit.h"
 #include "compiler/passes/pytorch_params.h"
-#include "golden/ops.h"
 #include "ir/op_set.h"
 
 namespace bpusim::compiler {
@@ -160,6 +159,34 @@ Tensor unsqueeze(const Tensor& x, std::vector<int64_t> axes, const std::string& 
   return x.reshaped(shape);
 }
 
+// ONNX Reshape: a 0 copies the input's dim (unless allow_zero), one -1 takes what is left.
+Tensor reshape(const Tensor& x, const std::vector<int64_t>& dims, bool allow_zero,
+               const std::string& what) {
+  Shape shape;
+  int64_t inferred = -1, known = 1;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    int64_t d = dims[i];
+    if (d == 0 && !allow_zero) {
+      require(i < x.rank(), what, ": shape entry ", i, " is 0 but the input has rank ", x.rank());
+      d = x.dim(i);
+    }
+    require(d >= -1 && !(d == -1 && inferred >= 0), what, ": invalid shape ", shape_str(dims));
+    if (d == -1)
+      inferred = static_cast<int64_t>(i);
+    else
+      known *= d;
+    shape.push_back(d);
+  }
+  if (inferred >= 0) {
+    require(known > 0 && x.numel() % known == 0, what, ": cannot reshape ", shape_str(x.shape()),
+            " to ", shape_str(dims));
+    shape[inferred] = x.numel() / known;
+  }
+  require(numel(shape) == x.numel(), what, ": cannot reshape ", shape_str(x.shape()), " to ",
+          shape_str(dims));
+  return x.reshaped(shape);
+}
+
 Tensor squeeze(const Tensor& x, std::vector<int64_t> axes, const std::string& what) {
   const int64_t rank = static_cast<int64_t>(x.rank());
   for (int64_t& a : axes) {
@@ -262,8 +289,7 @@ Tensor evaluate(const ir::Graph& g, const ir::Node& n,
   if (op == "Squeeze") return squeeze(in(0), axes_of(g, n, what), what);
   if (op == "Transpose") return transpose(in(0), n.attr_ints("perm", {}), what);
   // Reshape
-  return golden::reshape(in(0), int_list(in(1), what, "shape"), n.attr_int("allowzero", 0) != 0,
-                         what);
+  return reshape(in(0), int_list(in(1), what, "shape"), n.attr_int("allowzero", 0) != 0, what);
 }
 
 bool all_inputs_constant(const ir::Graph& g, const ir::Node& n) {

@@ -16,7 +16,7 @@ namespace bpusim::compiler {
 namespace {
 
 // Lowering and the shape-dependent passes need every shape: a symbolic (dynamic_axes) or
-// missing input shape is refused with advice. (bpusim golden binds shapes from its inputs.)
+// missing input shape is refused with advice.
 void require_static_inputs(const ir::Graph& g, const std::string& source) {
   for (ir::ValueId id : g.inputs) {
     const ir::Value& v = g.value(id);

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "common/error.h"
-#include "golden/ops.h"
+#include "ir/op_set.h"
 
 namespace bpusim::compiler {
 
@@ -16,12 +16,22 @@ float requant_scale(float x_scale, float w_scale, float y_scale) {
   return product * inverse;
 }
 
+int32_t wrap32(int64_t v) {
+  return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(v)));
+}
+
 int32_t quantize_bias(float bias, float bias_scale) {
-  return golden::quantize_value(bias, bias_scale, 0, DType::kI32, golden::QuantizeMethod::kMulInv);
+  return quantize_like_pytorch(bias, bias_scale, 0, DType::kI32);
 }
 
 int32_t quantize_like_pytorch(float x, float scale, int32_t zp, DType t) {
-  return golden::quantize_value(x, scale, zp, t, golden::QuantizeMethod::kMulInv);
+  const float inverse = 1.0f / scale;
+  const float scaled = x * inverse;  // one float32 multiply
+  const auto lo = static_cast<double>(ir::dtype_min(t)), hi = static_cast<double>(ir::dtype_max(t));
+  if (std::isnan(scaled)) return static_cast<int32_t>(std::clamp(static_cast<double>(zp), lo, hi));
+  // nearbyint rounds ties to even in the default rounding mode; the clamp saturates.
+  const double q = std::nearbyint(static_cast<double>(scaled)) + zp;
+  return static_cast<int32_t>(std::clamp(q, lo, hi));
 }
 
 ir::AddParams add_params(float a_scale, int32_t a_zp, float b_scale, int32_t b_zp, float y_scale,
@@ -44,7 +54,7 @@ ir::AddParams add_params(float a_scale, int32_t a_zp, float b_scale, int32_t b_z
   p.add_mult_a = mult(a_os);
   p.add_mult_b = mult(b_os);
   p.add_shift = shift;
-  p.add_const = golden::wrap32(-(int64_t{p.add_mult_a} * a_zp + int64_t{p.add_mult_b} * b_zp));
+  p.add_const = wrap32(-(int64_t{p.add_mult_a} * a_zp + int64_t{p.add_mult_b} * b_zp));
   p.add_zp = y_zp;
   p.add_min = relu ? y_zp : 0;
   p.add_max = 255;

@@ -11,6 +11,13 @@
 
 namespace bpusim::compiler {
 
+// The compiler's own integer and float helpers. The reference interpreter derives the same
+// parameters with its own code, on purpose, so that the two are checked against each other
+// rather than sharing a mistake (docs/compiler.md, "Front end").
+
+// v reduced to 32-bit two's complement (what an int32 register holds).
+int32_t wrap32(int64_t v);
+
 // [2.3] Stage-1 scale of a conv/linear output channel: (w_scale * x_scale) * (1.0f / y_scale).
 float requant_scale(float x_scale, float w_scale, float y_scale);
 

@@ -8,7 +8,6 @@
 #include "common/error.h"
 #include "compiler/passes/graph_edit.h"
 #include "compiler/passes/pytorch_params.h"
-#include "golden/ops.h"
 #include "ir/op_set.h"
 
 namespace bpusim::compiler {
@@ -586,8 +585,8 @@ void fold_int32_bias(Graph& g, const FrontendState& st) {
             " is not one value per output channel of ", n.describe(), " (", channels, ")");
     ir::Requant rq = ir::get_requant(n, channels, false);
     for (int64_t ch = 0; ch < channels; ++ch)
-      rq.channels[ch].bias = golden::wrap32(int64_t{rq.channels[ch].bias} +
-                                            b->values<int32_t>()[b->numel() == 1 ? 0 : ch]);
+      rq.channels[ch].bias =
+          wrap32(int64_t{rq.channels[ch].bias} + b->values<int32_t>()[b->numel() == 1 ? 0 : ch]);
     ir::set_requant(n, rq);
     ir::Value& out = g.value(a.outputs.at(0));
     out.dtype = DType::kI32;

@@ -10,7 +10,7 @@ namespace bpusim::compiler {
 namespace {
 
 // A PyTorch average pool in fixed mode: mode "fixed" with the exact encoding of the pool's
-// float scale (docs/requantizer.md 6); the golden and the POOL record both use it.
+// float scale (docs/requantizer.md 6), which the POOL record carries.
 void select_avg_pool_fixed(ir::Graph& g, ir::Node& n, const FrontendState& st) {
   const float scale = avg_pool_scale(n.attr_float("x_scale", 0.0f), n.attr_float("y_scale", 0.0f),
                                      avg_pool_window(n, g.value(n.inputs.at(0)).shape));

@@ -1,12 +1,14 @@
 // End to end: compile_model -> the runtime (runtime/runtime.h) on the SystemC model vs the golden
-// interpreter on the compiled canonical graph, bit for bit, on several hardware configurations.
+// reference run on the compiler's input (golden/model.h: the imported model, or the canonical
+// graph the test builds), bit for bit, on several hardware configurations.
 #include <gtest/gtest.h>
 
 #include <random>
 
 #include "common/npy.h"
 #include "compiler/compile.h"
-#include "golden/interpreter.h"
+#include "golden/model.h"
+#include "ir/onnx_import.h"
 #include "runtime/runtime.h"
 #include "sim/systemc_backend.h"
 #include "tests/compiler/graph_builder.h"
@@ -26,15 +28,16 @@ std::vector<std::pair<std::string, HwConfig>> configs() {
   return out;
 }
 
-// Runs `result` on the SystemC model and the golden interpreter and compares every output.
-void expect_same(const compiler::CompileResult& result, const HwConfig& hw,
+// Runs `result` on the SystemC model and `model` (what was compiled) on the golden reference
+// and compares every output.
+void expect_same(const ir::Graph& model, const compiler::CompileResult& result, const HwConfig& hw,
                  const std::map<std::string, Tensor>& inputs) {
   runtime::RunOptions o;
   o.hw = hw;
   sim::SystemcBackend systemc;
   const runtime::ProgramResult got = runtime::run_program(result.program, inputs, o, systemc);
   ASSERT_FALSE(got.fault.has_value()) << got.fault->message();
-  const golden::RunResult want = golden::run(result.graph, inputs);
+  const golden::RunResult want = golden::run_model(model, inputs, golden::options_for(hw));
   ASSERT_EQ(got.outputs.size(), want.outputs.size());
   for (const auto& w : want.outputs) {
     const Tensor& g = got.output(w.name);
@@ -55,7 +58,7 @@ TEST(CompilerE2E, QOperatorModelMatchesGoldenOnTheSystemCModel) {
       Tensor x(DType::kF32, {1, 3, 8, 8});
       std::uniform_real_distribution<float> d(-4.0f, 4.0f);
       for (float& v : x.values<float>()) v = d(rng);
-      expect_same(result, hw, {{"x", x}});
+      expect_same(ir::import_onnx(path).graph, result, hw, {{"x", x}});
     }
   }
 }
@@ -97,7 +100,7 @@ TEST(CompilerE2E, RandomConvolutionsMatchGoldenOnTheSystemCModel) {
       ir::set_requant(b.last(), rq);
       b.output(y);
       const compiler::CompileResult result = compiler::compile_graph(b.g, hw);
-      expect_same(result, hw, {{"x", testing::random_tensor(DType::kU8, {1, c, h, w}, rng)}});
+      expect_same(b.g, result, hw, {{"x", testing::random_tensor(DType::kU8, {1, c, h, w}, rng)}});
     }
   }
 }
@@ -163,7 +166,7 @@ TEST(CompilerE2E, FusedAndVectorOpsMatchGolden) {
     SCOPED_TRACE(name);
     const compiler::CompileResult result = compiler::compile_graph(b.g, hw);
     for (int trial = 0; trial < 2; ++trial)
-      expect_same(result, hw,
+      expect_same(b.g, result, hw,
                   {{"x", testing::random_tensor(DType::kU8, {1, 8, 12, 12}, rng)},
                    {"z", testing::random_tensor(DType::kU8, {1, 8, 6, 6}, rng)}});
   }
@@ -194,7 +197,7 @@ TEST(CompilerE2E, ConcatRecipesMatchGolden) {
       SCOPED_TRACE(name + " " + recipe);
       const compiler::CompileResult result = compiler::compile_graph(b.g, hw);
       for (int trial = 0; trial < 3; ++trial)
-        expect_same(result, hw,
+        expect_same(b.g, result, hw,
                     {{"x", testing::random_tensor(DType::kU8, {1, 13, 5, 5}, rng)},
                      {"z", testing::random_tensor(DType::kU8, {1, 6, 5, 5}, rng)}});
     }
@@ -223,9 +226,9 @@ std::vector<Tensor> first_images(const Tensor& batch, int64_t count) {
 }
 
 // Every committed PyTorch QAT export (tests/data/models/*, models/digits on a few of its test
-// images): the front end, the lowering and the SystemC model against the golden interpreter,
-// in both requantizer modes (docs/requantizer.md: average pooling and the concat rescale are
-// defined once for both), two configs each.
+// images): the front end, the lowering and the SystemC model against the golden reference's
+// model interpreter on the same ONNX file, in both requantizer modes (docs/requantizer.md: average
+// pooling and the concat rescale are defined once for both), two configs each.
 TEST(CompilerE2E, CommittedPyTorchModelsMatchGolden) {
   const std::string root = testing::source_dir();
   const std::vector<std::string> dirs{
@@ -238,14 +241,16 @@ TEST(CompilerE2E, CommittedPyTorchModelsMatchGolden) {
       hw.set(std::string("requant.mode=") + mode);
       for (const std::string& dir : dirs) {
         SCOPED_TRACE(name + " " + mode + " " + dir);
-        const compiler::CompileResult result =
-            compiler::compile_model(root + "/" + dir + "/model.onnx", hw);
-        expect_same(result, hw, {{"x", read_npy(root + "/" + dir + "/input_x.npy")}});
+        const std::string path = root + "/" + dir + "/model.onnx";
+        const compiler::CompileResult result = compiler::compile_model(path, hw);
+        expect_same(ir::import_onnx(path).graph, result, hw,
+                    {{"x", read_npy(root + "/" + dir + "/input_x.npy")}});
       }
       SCOPED_TRACE(name + " " + mode + " models/digits");
-      const compiler::CompileResult result =
-          compiler::compile_model(root + "/models/digits/model.onnx", hw);
-      for (const Tensor& x : digits) expect_same(result, hw, {{"x", x}});
+      const std::string path = root + "/models/digits/model.onnx";
+      const compiler::CompileResult result = compiler::compile_model(path, hw);
+      const ir::Graph model = ir::import_onnx(path).graph;
+      for (const Tensor& x : digits) expect_same(model, result, hw, {{"x", x}});
     }
   }
 }

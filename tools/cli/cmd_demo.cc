@@ -16,7 +16,8 @@
 #include "common/error.h"
 #include "common/hw_config.h"
 #include "compiler/compile.h"
-#include "golden/interpreter.h"
+#include "golden/model.h"
+#include "ir/onnx_import.h"
 #include "runtime/runtime.h"
 #include "tools/cli/backends.h"
 #include "tools/cli/command.h"
@@ -187,6 +188,7 @@ int run_demo(const std::vector<std::string>& args) {
   t.confusion.assign(static_cast<size_t>(m.classes()),
                      std::vector<int64_t>(static_cast<size_t>(m.classes()), 0));
   std::optional<report::Profile> first;
+  const ir::OnnxModel imported = ir::import_onnx(m.onnx_path);
   {
     report::Progress progress("simulating", n);
     for (int64_t i = 0; i < n; ++i) {
@@ -199,7 +201,7 @@ int run_demo(const std::vector<std::string>& args) {
         return kExitFault;
       }
       const Tensor& got = r.output(m.output_name);
-      const golden::RunResult want = golden::run(compiled.graph, in);
+      const golden::RunResult want = golden::run_model(imported.graph, in, golden::options_for(hw));
       if (got == want.output(m.output_name))  // element type, shape and bytes
         ++t.golden_exact;
       else

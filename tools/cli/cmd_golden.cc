@@ -1,11 +1,9 @@
 // bpusim golden MODEL.onnx --input NAME=X.npy ... --output-dir DIR [--hw HW.json] [--set k=v]:
-// imports the model, runs the compiler front end (compiler/passes/frontend.h: the quantized,
-// fused canonical graph for the hardware's requant.mode) and executes it on the golden
-// reference (golden/interpreter.h). Writes DIR/<output name>.npy for every graph output in
-// its own element type: float32 for dequantized outputs, int64 for argmax indices (characters
-// other than letters, digits, '.', '-' and '_' in the name become '_'). Inputs exported with
-// symbolic dimensions take the given tensors' shapes. The front end's notes (ops not fused,
-// float regions on the host) go to stderr.
+// imports the model and runs it on the golden reference's model interpreter (golden/model.h:
+// PyTorch's recipes, its own parameters, the hardware's requant.mode; no compiler code).
+// Writes DIR/<output name>.npy for every graph output in its own element type: float32 for
+// dequantized outputs, int64 for argmax indices (characters other than letters, digits, '.',
+// '-' and '_' in the name become '_').
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -13,9 +11,8 @@
 #include "common/error.h"
 #include "common/hw_config.h"
 #include "common/npy.h"
-#include "compiler/onnx_import.h"
-#include "compiler/passes/frontend.h"
-#include "golden/interpreter.h"
+#include "golden/model.h"
+#include "ir/onnx_import.h"
 #include "tools/cli/command.h"
 
 namespace bpusim::cli {
@@ -28,18 +25,6 @@ std::string file_name_for(const std::string& output) {
   for (char& c : name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') c = '_';
   return name + ".npy";
-}
-
-// A graph input exported with symbolic dimensions (dynamic_axes) takes the shape of the
-// tensor given for it, so the front end sees static shapes.
-void bind_dynamic_shapes(ir::Graph& g, const std::map<std::string, Tensor>& feeds) {
-  for (ir::ValueId id : g.inputs) {
-    ir::Value& v = g.value(id);
-    auto it = feeds.find(v.name);
-    if (v.shape_known || it == feeds.end()) continue;
-    v.shape = it->second.shape();
-    v.shape_known = true;
-  }
 }
 
 int run_golden(const std::vector<std::string>& args) {
@@ -65,12 +50,9 @@ int run_golden(const std::vector<std::string>& args) {
     require(feeds.count(name) == 0, "--input ", name, " is given twice");
     feeds[name] = read_npy(path);
   }
-  compiler::OnnxModel imported = compiler::import_onnx(model);
-  bind_dynamic_shapes(imported.graph, feeds);
-  std::vector<std::string> notes;
-  compiler::run_frontend_passes(imported.graph, hw, notes, imported.source);
-  for (const std::string& n : notes) std::cerr << "note: " << n << "\n";
-  const golden::RunResult result = golden::run(imported.graph, feeds);
+  const ir::OnnxModel imported = ir::import_onnx(model);
+  const golden::RunResult result =
+      golden::run_model(imported.graph, feeds, golden::options_for(hw));
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   require(!ec, out_dir, ": cannot create the output directory: ", ec.message());

@@ -1,6 +1,6 @@
 // bpusim onnx-test DIR...: runs ONNX backend test cases (model.onnx + test_data_set_*/
-// input_*.pb, output_*.pb) through import, QOperator canonicalization and the golden
-// interpreter, and compares every output bit for bit. One line per case:
+// input_*.pb, output_*.pb) through import and the golden reference's model interpreter
+// (golden/model.h; no compiler code), and compares every output bit for bit. One line per case:
 //   PASS <name>
 //   FAIL <name>: output 'y' element [i, j] expected E got G
 //   FAIL <name>: error: <message>            (bad input: unreadable or unsupported case)
@@ -13,9 +13,8 @@
 #include <sstream>
 
 #include "common/error.h"
-#include "compiler/canonicalize_qop.h"
+#include "golden/model.h"
 #include "ir/onnx_import.h"
-#include "golden/interpreter.h"
 #include "tools/cli/command.h"
 
 namespace bpusim::cli {
@@ -90,26 +89,15 @@ std::map<std::string, Tensor> by_name(const ir::Graph& g, const std::vector<ir::
 
 // Runs one data set; returns "" on a match, else the first difference.
 std::string run_data_set(const fs::path& model_path, const fs::path& data_dir) {
-  ir::OnnxModel model = ir::import_onnx(model_path.string());
-  ir::Graph& g = model.graph;
-  std::map<std::string, Tensor> inputs =
+  const ir::OnnxModel model = ir::import_onnx(model_path.string());
+  const ir::Graph& g = model.graph;
+  const std::map<std::string, Tensor> inputs =
       by_name(g, g.inputs, read_numbered(data_dir, "input"), data_dir, "input");
   const std::map<std::string, Tensor> expected =
       by_name(g, g.outputs, read_numbered(data_dir, "output"), data_dir, "output");
-  // The canonical ops carry quantization parameters as attributes: the test's scale and
-  // zero-point inputs become constants before canonicalization.
-  std::map<std::string, Tensor> params;
-  for (const std::string& name : compiler::qop_parameter_inputs(g)) {
-    auto it = inputs.find(name);
-    require(it != inputs.end(), data_dir.string(), ": no input file for graph input '", name, "'");
-    params[name] = std::move(it->second);
-    inputs.erase(it);
-  }
-  ir::bind_inputs_as_constants(g, params);
-  compiler::canonicalize_qop(g, model.source);
   golden::RunResult result;
   try {
-    result = golden::run(g, inputs);
+    result = golden::run_model(g, inputs);
   } catch (const Error& e) {
     fail(model_path.string(), ": ", e.what());  // the interpreter does not know the file
   }

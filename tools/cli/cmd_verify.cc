@@ -1,8 +1,9 @@
 // bpusim verify MODEL.onnx [--input NAME=X.npy ...] [--hw HW.json] [--set key=value ...]
 //                          [--seed N] [--backend NAME]
 // Compiles the model (compiler/compile.h), runs the program on a backend (default the SystemC
-// model; runtime/runtime.h, keeping every tensor's DDR contents) and the compiled canonical graph
-// on the golden reference (golden/interpreter.h, keeping every node output) on the same inputs, and
+// model; runtime/runtime.h, keeping every tensor's DDR contents) and the model itself on the
+// golden reference (golden/model.h: the imported ONNX graph with PyTorch's recipes and golden's
+// own parameters, never the compiler's graph; keeping every tensor) on the same inputs, and
 // compares every layer's output bit for bit, in topological order. Inputs not given are
 // seeded random tensors of the graph input's shape and type (the seed is printed); a float
 // input that feeds a Quantize node is drawn over that quantizer's representable range.
@@ -25,7 +26,8 @@
 #include "common/hw_config.h"
 #include "common/npy.h"
 #include "compiler/compile.h"
-#include "golden/interpreter.h"
+#include "golden/model.h"
+#include "ir/onnx_import.h"
 #include "ir/op_set.h"
 #include "isa/assembler.h"
 #include "runtime/host_ops.h"
@@ -277,9 +279,9 @@ int run_verify(const std::vector<std::string>& args) {
     std::cerr << "bpusim verify: modeled fault: " << got.fault->message() << "\n";
     return kExitFault;
   }
-  golden::RunOptions go;
+  golden::ModelOptions go = golden::options_for(hw);
   go.keep_intermediates = true;
-  const golden::RunResult want = golden::run(c.graph, in.feeds, go);
+  const golden::RunResult want = golden::run_model(ir::import_onnx(model).graph, in.feeds, go);
   return compare_layers(c, got, want, b->name()) ? kExitOk : kExitMismatch;
 }
 

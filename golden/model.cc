@@ -1,0 +1,919 @@
+#include "golden/model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <set>
+#include <variant>
+
+#include "common/error.h"
+#include "golden/node_attrs.h"
+#include "golden/ops.h"
+#include "golden/recipes.h"
+
+namespace bpusim::golden {
+namespace {
+
+using ir::Node;
+using ir::ValueId;
+
+// How PyTorch holds a quantized tensor in memory (docs/pytorch-recipes.md 6); only cat's path
+// depends on it.
+enum class MemoryFormat { kOther, kContiguous, kChannelsLast };
+
+// A quantized tensor: its integers and their affine map (per tensor, or per slice along axis).
+struct QTensor {
+  Tensor ints;
+  ir::QuantParams q;
+  MemoryFormat format = MemoryFormat::kOther;
+};
+using QRef = std::shared_ptr<const QTensor>;
+
+// The output of a DequantizeLinear, kept symbolic so that quantized ops see the integers.
+struct Dequantized {
+  QRef q;
+};
+
+// A quantized op's float result, computed once the QuantizeLinear after it (or a Relu and then
+// a QuantizeLinear) gives the output's scale and zero point.
+struct Pending {
+  enum class Kind {
+    kConv,
+    kLinear,
+    kAdd,
+    kConcat,
+    kRelu,
+    kClip,
+    kMaxPool,
+    kPad,
+    kAvgPool,
+    kGlobalAvgPool,
+    kReshape
+  };
+  Kind kind = Kind::kConv;
+  const Node* node = nullptr;
+  std::vector<QRef> args;          // the quantized operands
+  QRef bias;                       // kConv, kLinear: the bias (int32), or null
+  bool relu = false;               // kConv, kLinear, kAdd: a Relu follows
+  std::array<int64_t, 4> pads{};   // kPad, kAvgPool: zero padding [top, left, bottom, right]
+  float clip_lo = 0, clip_hi = 0;  // kClip
+  std::vector<int64_t> shape;      // kReshape: the target shape
+};
+
+using Value = std::variant<std::monostate, Tensor, QRef, Dequantized, Pending>;
+
+// Constant-foldable ops (docs/pytorch-recipes.md 5, step 1).
+const std::set<std::string>& foldable_ops() {
+  static const std::set<std::string> ops{"Identity",  "Cast",   "Shape",     "ConstantOfShape",
+                                         "Mul",       "Div",    "Unsqueeze", "Squeeze",
+                                         "Transpose", "Reshape"};
+  return ops;
+}
+
+std::vector<int64_t> int_values(const Tensor& t) {
+  std::vector<int64_t> v(t.numel());
+  for (int64_t i = 0; i < t.numel(); ++i) v[i] = t.as_int(i);
+  return v;
+}
+
+int64_t normalized_axis(int64_t axis, size_t rank, const std::string& what) {
+  const auto r = static_cast<int64_t>(rank);
+  require(axis >= -r && axis < r, what, ": axis ", axis, " is out of range for rank ", rank);
+  return axis < 0 ? axis + r : axis;
+}
+
+// ONNX element type number -> DType.
+DType onnx_type(int64_t to, const std::string& what) {
+  switch (to) {
+    case 1:
+      return DType::kF32;
+    case 2:
+      return DType::kU8;
+    case 3:
+      return DType::kI8;
+    case 6:
+      return DType::kI32;
+    case 7:
+      return DType::kI64;
+    default:
+      fail(what, ": Cast to ONNX element type ", to, " is not supported");
+  }
+}
+
+Shape unsqueezed(Shape s, std::vector<int64_t> axes, const std::string& what) {
+  const size_t rank = s.size() + axes.size();
+  for (int64_t& a : axes) a = normalized_axis(a, rank, what);
+  std::sort(axes.begin(), axes.end());
+  for (int64_t a : axes) s.insert(s.begin() + a, 1);
+  return s;
+}
+
+Shape squeezed(const Shape& s, std::vector<int64_t> axes, const std::string& what) {
+  for (int64_t& a : axes) a = normalized_axis(a, s.size(), what);
+  Shape out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool listed = std::find(axes.begin(), axes.end(), static_cast<int64_t>(i)) != axes.end();
+    require(!listed || s[i] == 1, what, ": cannot squeeze dim ", i, " of size ", s[i]);
+    if (!(listed || (axes.empty() && s[i] == 1))) out.push_back(s[i]);
+  }
+  return out;
+}
+
+class Interpreter {
+ public:
+  Interpreter(const ir::Graph& g, const ModelOptions& o)
+      : g_(g), o_(o), env_(g.values.size()), constant_(g.values.size(), false) {}
+
+  RunResult run(const std::map<std::string, Tensor>& inputs) {
+    check_graph_inputs(g_, inputs);
+    for (size_t i = 0; i < g_.values.size(); ++i)
+      if (g_.values[i].constant) {
+        env_[i] = *g_.values[i].constant;
+        constant_[i] = true;
+      }
+    for (ValueId id : g_.inputs) env_[id] = inputs.at(g_.value(id).name);
+    for (const Node& n : g_.nodes) {
+      if (foldable_ops().count(n.op) && all_constant(n)) {
+        fold(n);
+        continue;
+      }
+      step(n);
+      if (o_.keep_intermediates)
+        for (ValueId id : n.outputs) keep(id);
+    }
+    for (ValueId id : g_.outputs) result_.outputs.push_back({g_.value(id).name, output(id)});
+    return std::move(result_);
+  }
+
+ private:
+  // ---- access to node inputs ----
+
+  std::string what(const Node& n) const { return n.describe(); }
+  bool present(const Node& n, size_t i) const {
+    return i < n.inputs.size() && n.inputs[i] != ir::kNoValue;
+  }
+  const Value& in(const Node& n, size_t i) const {
+    require(present(n, i), what(n), ": input ", i, " is missing");
+    const Value& v = env_.at(n.inputs[i]);
+    require(!std::holds_alternative<std::monostate>(v), what(n), ": input ", i, " '",
+            g_.value(n.inputs[i]).name, "' has no value (not computed before this node)");
+    return v;
+  }
+  bool all_constant(const Node& n) const {
+    return !n.inputs.empty() && std::all_of(n.inputs.begin(), n.inputs.end(), [&](ValueId v) {
+      return v == ir::kNoValue || constant_.at(v);
+    });
+  }
+  // A parameter input (scale, zero point, weight, shape): a plain tensor — an initializer, a
+  // folded constant or a graph input (the ONNX operator tests feed parameters as inputs).
+  const Tensor& constant(const Node& n, size_t i, const char* role) const {
+    require(present(n, i), what(n), ": input ", i, " '", role, "' is missing");
+    const auto* t = std::get_if<Tensor>(&in(n, i));
+    require(t != nullptr, what(n), ": input ", i, " '", role,
+            "' must be a tensor (initializer, constant or graph input), not a quantized or "
+            "pending value");
+    return *t;
+  }
+  std::vector<float> scales(const Node& n, size_t i, const char* role) const {
+    const Tensor& t = constant(n, i, role);
+    require(t.dtype() == DType::kF32 && t.numel() >= 1 && t.rank() <= 1, what(n), ": input '", role,
+            "' must be a float32 scalar or 1-D tensor, got ", dtype_name(t.dtype()), " ",
+            shape_str(t.shape()));
+    const auto v = t.values<float>();
+    for (float s : v)
+      require(std::isfinite(s) && s > 0.0f, what(n), ": input '", role, "' value ", s,
+              " must be finite and > 0");
+    return {v.begin(), v.end()};
+  }
+  // Zero points (`count` zeros of `fallback` type when the input is absent) and their type.
+  std::pair<std::vector<int32_t>, DType> zero_points(const Node& n, size_t i, const char* role,
+                                                     size_t count, DType fallback) const {
+    if (!present(n, i)) return {std::vector<int32_t>(count, 0), fallback};
+    const Tensor& t = constant(n, i, role);
+    require(t.dtype() != DType::kF32 && t.rank() <= 1, what(n), ": input '", role,
+            "' must be an integer scalar or 1-D tensor");
+    std::vector<int32_t> z;
+    for (int64_t v : int_values(t)) z.push_back(static_cast<int32_t>(v));
+    return {z, t.dtype()};
+  }
+  // The one zero point of a tensor quantized per tensor for the MAC array: a vector is
+  // accepted when all its entries are equal.
+  int32_t uniform(const std::vector<int32_t>& z, const Node& n, const char* role) const {
+    require(!z.empty(), what(n), ": ", role, " has no zero point");
+    for (int32_t v : z)
+      require(v == z[0], what(n), ": ", role, " has per-channel zero points (", v, " and ", z[0],
+              "); one per tensor is supported");
+    return z[0];
+  }
+  Affine per_tensor(const QTensor& t, const Node& n, const char* role) const {
+    require(t.q.scale.size() == 1 && t.q.zero_point.size() == 1, what(n), ": ", role,
+            " is quantized per channel; activations must be quantized per tensor");
+    return {t.q.scale[0], t.q.zero_point[0]};
+  }
+  const Dequantized* dequantized(const Node& n, size_t i) const {
+    return present(n, i) ? std::get_if<Dequantized>(&in(n, i)) : nullptr;
+  }
+  // A float32 input: a float tensor, or a DequantizeLinear's output, dequantized (2.2).
+  Tensor float_input(const Node& n, size_t i) {
+    const Value& v = in(n, i);
+    if (const auto* d = std::get_if<Dequantized>(&v)) {
+      Tensor f = dequantize(d->q->ints, d->q->q, what(n));
+      if (o_.keep_intermediates && kept_.insert(n.inputs[i]).second)
+        result_.intermediates.push_back({g_.value(n.inputs[i]).name, f});
+      return f;
+    }
+    const auto* t = std::get_if<Tensor>(&v);
+    require(t != nullptr && t->dtype() == DType::kF32, what(n), ": input ", i, " '",
+            g_.value(n.inputs[i]).name,
+            std::holds_alternative<Pending>(v)
+                ? "' is a quantized op's result that no QuantizeLinear requantizes"
+                : "' must be a float32 tensor");
+    return *t;
+  }
+  // The integers of a quantized (QuantizeLinear / QLinear*) or plain integer input.
+  const Tensor& int_input(const Node& n, size_t i) const {
+    const Value& v = in(n, i);
+    if (const auto* q = std::get_if<QRef>(&v)) return (*q)->ints;
+    const auto* t = std::get_if<Tensor>(&v);
+    require(t != nullptr && t->dtype() != DType::kF32, what(n), ": input ", i, " '",
+            g_.value(n.inputs[i]).name, "' must be an integer tensor");
+    return *t;
+  }
+  void set(const Node& n, Value v, size_t i = 0) { env_.at(n.outputs.at(i)) = std::move(v); }
+  void set_q(const Node& n, Tensor ints, ir::QuantParams q, MemoryFormat f) {
+    set(n, std::make_shared<const QTensor>(QTensor{std::move(ints), std::move(q), f}));
+  }
+
+  // ---- constant folding (ONNX semantics, except PyTorch's bias rounding) ----
+
+  void fold(const Node& n) {
+    const std::string w = what(n);
+    auto c = [&](size_t i) -> const Tensor& { return std::get<Tensor>(in(n, i)); };
+    Tensor out;
+    if (n.op == "Identity") {
+      out = c(0);
+    } else if (n.op == "Cast") {
+      const DType to = onnx_type(n.attr_int("to"), w);
+      const auto div = divisions_.find(n.inputs.at(0));
+      if (to == DType::kI32 && div != divisions_.end() && c(0).dtype() == DType::kF32)
+        out = pytorch_bias(div->second.first, div->second.second, w);
+      else
+        out = cast(c(0), to, w);
+    } else if (n.op == "Shape") {
+      const Shape& s = c(0).shape();
+      out = Tensor::from<int64_t>({static_cast<int64_t>(s.size())}, s);
+    } else if (n.op == "ConstantOfShape") {
+      const Shape shape = int_values(c(0));
+      const Tensor fill = present(n, 1) ? c(1) : Tensor::from<float>({1}, {0.0f});
+      require(fill.numel() == 1, w, ": value must hold one element");
+      out = Tensor(fill.dtype(), shape);
+      for (int64_t i = 0; i < out.numel(); ++i)
+        std::copy_n(fill.bytes().begin(), dtype_size(fill.dtype()),
+                    out.bytes().begin() + i * static_cast<int64_t>(dtype_size(fill.dtype())));
+    } else if (n.op == "Mul" || n.op == "Div") {
+      require(c(0).dtype() == DType::kF32 && c(1).dtype() == DType::kF32, w,
+              ": only float32 constants are folded, got ", dtype_name(c(0).dtype()), " and ",
+              dtype_name(c(1).dtype()));
+      out = n.op == "Mul" ? mul_f32(c(0), c(1), w) : div_f32(c(0), c(1), w);
+      if (n.op == "Div") divisions_[n.outputs.at(0)] = {n.inputs[0], n.inputs[1]};
+    } else if (n.op == "Unsqueeze" || n.op == "Squeeze") {
+      const std::vector<int64_t> axes = present(n, 1) ? int_values(c(1)) : n.attr_ints("axes", {});
+      out = c(0).reshaped(n.op == "Unsqueeze" ? unsqueezed(c(0).shape(), axes, w)
+                                              : squeezed(c(0).shape(), axes, w));
+    } else if (n.op == "Transpose") {
+      out = transpose(c(0), n.attr_ints("perm", {}), w);
+    } else {  // Reshape
+      out = reshape(c(0), int_values(c(1)), n.attr_int("allowzero", 0) != 0, w);
+    }
+    set(n, std::move(out));
+    constant_.at(n.outputs.at(0)) = true;
+  }
+
+  // Cast(Div(bias, s), INT32) as PyTorch evaluates it (2.3): quantize with 1.0f / s.
+  Tensor pytorch_bias(ValueId bias_id, ValueId scale_id, const std::string& w) const {
+    const Tensor& bias = std::get<Tensor>(env_.at(bias_id));
+    const Tensor& scale = std::get<Tensor>(env_.at(scale_id));
+    require(bias.dtype() == DType::kF32 && scale.dtype() == DType::kF32 &&
+                (scale.numel() == 1 || scale.numel() == bias.numel()),
+            w, ": the bias chain must divide a float32 bias by one scale or one per element");
+    Tensor out(DType::kI32, bias.shape());
+    const auto b = bias.values<float>();
+    const auto s = scale.values<float>();
+    for (int64_t i = 0; i < bias.numel(); ++i)
+      out.values<int32_t>()[i] = quantize_value(b[i], s[scale.numel() == 1 ? 0 : i], 0, DType::kI32,
+                                                QuantizeMethod::kMulInv);
+    return out;
+  }
+
+  // ---- one node ----
+
+  void step(const Node& n) {
+    const std::string& op = n.op;
+    if (op == "QuantizeLinear") return quantize_linear(n);
+    if (op == "DequantizeLinear") return dequantize_linear(n);
+    if (op == "Cast" || op == "Identity") return pass_through(n);
+    if (op == "Conv" || op == "Gemm" || op == "MatMul") return conv_or_linear(n);
+    if (op == "Add") return add(n);
+    if (op == "Relu") return relu(n);
+    if (op == "Clip") return clip(n);
+    if (op == "MaxPool") return max_pool_op(n);
+    if (op == "Pad") return pad(n);
+    if (op == "AveragePool") return average_pool(n);
+    if (op == "GlobalAveragePool") return global_average_pool(n);
+    if (op == "Flatten" || op == "Reshape") return reshape_op(n);
+    if (op == "Concat") return concat_op(n);
+    if (op == "ArgMax") return argmax_op(n);
+    if (op == "Sigmoid") return set(n, sigmoid_f32(float_input(n, 0), what(n)));
+    if (op == "Mul") return set(n, mul_f32(float_input(n, 0), float_input(n, 1), what(n)));
+    if (op == "BatchNormalization") return batch_norm(n);
+    if (op == "QLinearConv" || op == "ConvInteger") return qoperator_conv(n);
+    if (op == "QLinearMatMul" || op == "MatMulInteger") return qoperator_matmul(n);
+    const ir::OpDef* def = ir::find_op(op);
+    require(def != nullptr && def->group != ir::OpGroup::kFloat, what(n),
+            ": the golden reference has no semantics for op '", op, "'");
+    canonical(n);
+  }
+
+  void quantize_linear(const Node& n) {
+    const std::vector<float> s = scales(n, 1, "y_scale");
+    const auto [zp, dtype] = zero_points(n, 2, "y_zero_point", s.size(), DType::kU8);
+    require(zp.size() == s.size(), what(n), ": ", zp.size(), " zero points for ", s.size(),
+            " scales");
+    const Value& x = in(n, 0);
+    if (const auto* p = std::get_if<Pending>(&x)) {
+      require(s.size() == 1, what(n), ": a quantized op's output must be quantized per tensor");
+      return set(n, evaluate(*p, Affine{s[0], zp[0]}, dtype));
+    }
+    const Tensor f = float_input(n, 0);
+    ir::QuantParams q{s, zp, -1};
+    if (s.size() > 1)
+      q.axis = static_cast<int>(normalized_axis(n.attr_int("axis", 1), f.rank(), what(n)));
+    // PyTorch's quantize_val multiplies by the float32 reciprocal (2.1).
+    Tensor ints = quantize(f, q, dtype, QuantizeMethod::kMulInv, what(n));
+    set_q(n, std::move(ints), std::move(q), MemoryFormat::kContiguous);
+  }
+
+  void dequantize_linear(const Node& n) {
+    const std::vector<float> s = scales(n, 1, "x_scale");
+    const Value& x = in(n, 0);
+    const QRef* q = std::get_if<QRef>(&x);
+    const Tensor& ints = q ? (*q)->ints : int_input(n, 0);
+    const auto [zp, dtype] = zero_points(n, 2, "x_zero_point", s.size(), ints.dtype());
+    require(zp.size() == s.size(), what(n), ": ", zp.size(), " zero points for ", s.size(),
+            " scales");
+    ir::QuantParams params{s, zp, -1};
+    if (s.size() > 1)
+      params.axis = static_cast<int>(normalized_axis(n.attr_int("axis", 1), ints.rank(), what(n)));
+    if (q && (*q)->q.scale == params.scale && (*q)->q.zero_point == params.zero_point &&
+        (*q)->q.axis == params.axis)
+      return set(n, Dequantized{*q});
+    set(n, Dequantized{std::make_shared<const QTensor>(
+               QTensor{ints, params, q ? (*q)->format : MemoryFormat::kOther})});
+  }
+
+  // Cast / Identity of a run-time value: the exporter's no-op Cast after a QuantizeLinear keeps
+  // the quantized tensor; a plain tensor is converted.
+  void pass_through(const Node& n) {
+    const Value& x = in(n, 0);
+    if (n.op == "Identity") return set(n, x);
+    const DType to = onnx_type(n.attr_int("to"), what(n));
+    if (const auto* q = std::get_if<QRef>(&x)) {
+      require((*q)->ints.dtype() == to, what(n), ": Cast of a quantized ",
+              dtype_name((*q)->ints.dtype()), " tensor to ", dtype_name(to),
+              " (only the exporter's no-op casts are supported)");
+      return set(n, x);
+    }
+    const auto* t = std::get_if<Tensor>(&x);
+    require(t != nullptr, what(n), ": Cast of a dequantized or pending value is not supported");
+    set(n, cast(*t, to, what(n)));
+  }
+
+  void conv_or_linear(const Node& n) {
+    const Dequantized* w = dequantized(n, 1);
+    if (w == nullptr) {  // a float host op
+      const Tensor x = float_input(n, 0), wf = float_input(n, 1);
+      std::optional<Tensor> b;
+      if (present(n, 2)) b = float_input(n, 2);
+      const Tensor* bp = b ? &*b : nullptr;
+      if (n.op == "Conv") return set(n, conv2d_f32(x, wf, bp, conv_geometry(n), what(n)));
+      if (n.op == "MatMul") return set(n, matmul_f32(x, wf, what(n)));
+      return set(n, gemm_f32(x, wf, bp, n.attr_float("alpha", 1.0f), n.attr_float("beta", 1.0f),
+                             n.attr_int("transA", 0) != 0, n.attr_int("transB", 0) != 0, what(n)));
+    }
+    const Dequantized* x = dequantized(n, 0);
+    require(x != nullptr, what(n), ": the weight is dequantized but the input is not");
+    if (n.op == "Gemm")
+      require(n.attr_int("transA", 0) == 0 && n.attr_int("transB", 0) == 1 &&
+                  n.attr_float("alpha", 1.0f) == 1.0f && n.attr_float("beta", 1.0f) == 1.0f,
+              what(n), ": a quantized Gemm must be PyTorch's linear (transB=1, alpha=beta=1)");
+    Pending p;
+    p.kind = n.op == "Conv" ? Pending::Kind::kConv : Pending::Kind::kLinear;
+    p.node = &n;
+    p.args = {x->q, w->q};
+    if (present(n, 2)) {
+      const Dequantized* b = dequantized(n, 2);
+      require(b != nullptr, what(n), ": the bias of a quantized op must be a DequantizeLinear");
+      p.bias = b->q;
+    }
+    set(n, std::move(p));
+  }
+
+  void add(const Node& n) {
+    const Dequantized* a = dequantized(n, 0);
+    const Dequantized* b = dequantized(n, 1);
+    if (a && b) {
+      Pending p;
+      p.kind = Pending::Kind::kAdd;
+      p.node = &n;
+      p.args = {a->q, b->q};
+      return set(n, std::move(p));
+    }
+    const auto* ta = std::get_if<Tensor>(&in(n, 0));
+    const auto* tb = std::get_if<Tensor>(&in(n, 1));
+    if (ta && tb && ta->dtype() == DType::kI32 && tb->dtype() == DType::kI32)
+      return set(n, add_i32_wrap(*ta, *tb, what(n)));  // an int32 layer's bias (2.12)
+    set(n, add_f32(float_input(n, 0), float_input(n, 1), what(n)));
+  }
+
+  // A same-qparams op on a dequantized input (2.6, 2.9, 2.10).
+  void pending_unary(const Node& n, Pending::Kind kind, Pending p = {}) {
+    p.kind = kind;
+    p.node = &n;
+    p.args = {std::get<Dequantized>(in(n, 0)).q};
+    set(n, std::move(p));
+  }
+
+  void relu(const Node& n) {
+    const Value& x = in(n, 0);
+    if (const auto* p = std::get_if<Pending>(&x);
+        p && !p->relu &&
+        (p->kind == Pending::Kind::kConv || p->kind == Pending::Kind::kLinear ||
+         p->kind == Pending::Kind::kAdd)) {
+      Pending fused = *p;
+      fused.relu = true;
+      return set(n, std::move(fused));
+    }
+    if (dequantized(n, 0)) return pending_unary(n, Pending::Kind::kRelu);
+    set(n, relu_f32(float_input(n, 0), what(n)));
+  }
+
+  void clip(const Node& n) {
+    require(dequantized(n, 0) != nullptr, what(n),
+            ": Clip of a float tensor is not supported (a quantized clamp must read a "
+            "DequantizeLinear)");
+    Pending p;
+    auto bound = [&](size_t i, const char* attr, float fallback) {
+      if (present(n, i)) {
+        const Tensor& t = constant(n, i, attr);
+        require(t.dtype() == DType::kF32 && t.numel() == 1, what(n), ": '", attr,
+                "' must be one float32");
+        return t.values<float>()[0];
+      }
+      return n.attr_float(attr, fallback);
+    };
+    p.clip_lo = bound(1, "min", -std::numeric_limits<float>::infinity());
+    p.clip_hi = bound(2, "max", std::numeric_limits<float>::infinity());
+    pending_unary(n, Pending::Kind::kClip, std::move(p));
+  }
+
+  void max_pool_op(const Node& n) {
+    require(n.attr_int("storage_order", 0) == 0, what(n),
+            ": unsupported attribute value storage_order=1");
+    if (dequantized(n, 0)) return pending_unary(n, Pending::Kind::kMaxPool);
+    const Value& x = in(n, 0);
+    if (const auto* q = std::get_if<QRef>(&x))  // a QOperator graph pools the integers
+      return set_q(n, max_pool((*q)->ints, pool_geometry(n), what(n)), (*q)->q, (*q)->format);
+    set(n, max_pool(float_input(n, 0), pool_geometry(n), what(n)));
+  }
+
+  // Pad of a dequantized NCHW tensor with the value 0.0 (= the zero point), which only an
+  // AveragePool may read (the count_include_pad=True export, docs/pytorch-recipes.md 4).
+  void pad(const Node& n) {
+    require(dequantized(n, 0) != nullptr, what(n),
+            ": only a zero Pad of a quantized tensor before AveragePool is supported");
+    require(n.attr_string("mode", "constant") == "constant", what(n),
+            ": only constant padding is supported");
+    const std::vector<int64_t> pads =
+        present(n, 1) ? int_values(constant(n, 1, "pads")) : n.attr_ints("pads", {});
+    require(pads.size() == 8 && pads[0] == 0 && pads[1] == 0 && pads[4] == 0 && pads[5] == 0,
+            what(n), ": pads ", shape_str(pads), " must pad H and W of an NCHW tensor only");
+    if (present(n, 2)) {
+      const Tensor& v = constant(n, 2, "constant_value");
+      require(v.numel() == 1 && v.as_double(0) == 0.0, what(n), ": the pad value must be 0");
+    }
+    Pending p;
+    p.pads = {pads[2], pads[3], pads[6], pads[7]};
+    pending_unary(n, Pending::Kind::kPad, std::move(p));
+  }
+
+  void average_pool(const Node& n) {
+    const Value& x = in(n, 0);
+    if (const auto* padded = std::get_if<Pending>(&x);
+        padded && padded->kind == Pending::Kind::kPad) {
+      Pending p = *padded;
+      p.kind = Pending::Kind::kAvgPool;
+      p.node = &n;
+      return set(n, std::move(p));
+    }
+    if (dequantized(n, 0)) return pending_unary(n, Pending::Kind::kAvgPool);
+    set(n, avg_pool_f32(float_input(n, 0), pool_geometry(n), what(n)));
+  }
+
+  void global_average_pool(const Node& n) {
+    if (dequantized(n, 0)) return pending_unary(n, Pending::Kind::kGlobalAvgPool);
+    set(n, global_avg_pool_f32(float_input(n, 0), what(n)));
+  }
+
+  std::vector<int64_t> target_shape(const Node& n, const Shape& in_shape) const {
+    if (n.op == "Reshape") return int_values(constant(n, 1, "shape"));
+    const int64_t axis = n.attr_int("axis", 1);
+    return flatten(Tensor(DType::kU8, in_shape), axis, what(n)).shape();
+  }
+
+  void reshape_op(const Node& n) {
+    const bool allow_zero = n.attr_int("allowzero", 0) != 0;
+    if (const Dequantized* d = dequantized(n, 0)) {
+      Pending p;
+      p.shape = target_shape(n, d->q->ints.shape());
+      return pending_unary(n, Pending::Kind::kReshape, std::move(p));
+    }
+    const Value& x = in(n, 0);
+    if (const auto* q = std::get_if<QRef>(&x))
+      return set_q(n, reshape((*q)->ints, target_shape(n, (*q)->ints.shape()), allow_zero, what(n)),
+                   (*q)->q, MemoryFormat::kOther);
+    const auto* t = std::get_if<Tensor>(&x);
+    require(t != nullptr, what(n), ": input 0 must be a tensor");
+    set(n, reshape(*t, target_shape(n, t->shape()), allow_zero, what(n)));
+  }
+
+  void concat_op(const Node& n) {
+    const bool quantized = std::all_of(n.inputs.begin(), n.inputs.end(), [&](ValueId v) {
+      return std::holds_alternative<Dequantized>(env_.at(v));
+    });
+    if (quantized) {
+      Pending p;
+      p.kind = Pending::Kind::kConcat;
+      p.node = &n;
+      for (size_t i = 0; i < n.inputs.size(); ++i) p.args.push_back(dequantized(n, i)->q);
+      return set(n, std::move(p));
+    }
+    std::vector<Tensor> parts;
+    for (size_t i = 0; i < n.inputs.size(); ++i) parts.push_back(float_input(n, i));
+    std::vector<const Tensor*> ptrs;
+    for (const Tensor& t : parts) ptrs.push_back(&t);
+    set(n, concat(ptrs, n.attr_int("axis"), what(n)));
+  }
+
+  void argmax_op(const Node& n) {
+    const Value& x = in(n, 0);
+    const Dequantized* d = dequantized(n, 0);
+    const QRef* q = std::get_if<QRef>(&x);
+    const Tensor* t = std::get_if<Tensor>(&x);
+    // Dequantization is increasing: the argmax of the integers (2.11).
+    const Tensor input = d ? d->q->ints : q ? (*q)->ints : t ? *t : float_input(n, 0);
+    set(n, argmax(input, n.attr_int("axis", 0), n.attr_int("keepdims", 1) != 0,
+                  n.attr_int("select_last_index", 0) != 0, what(n)));
+  }
+
+  // ONNX BatchNormalization (inference): y = (x - mean) / sqrt(var + eps) * scale + B per
+  // channel (axis 1), computed in double and rounded to float32 once.
+  void batch_norm(const Node& n) {
+    const Tensor x = float_input(n, 0);
+    require(x.rank() >= 2, what(n), ": input must have a channel axis");
+    std::vector<std::vector<double>> p;
+    for (size_t i = 1; i <= 4; ++i) {
+      const Tensor t = float_input(n, i);
+      require(t.numel() == x.dim(1), what(n), ": input ", i, " has ", t.numel(), " values for ",
+              x.dim(1), " channels");
+      std::vector<double> v(t.numel());
+      for (int64_t c = 0; c < t.numel(); ++c) v[c] = t.as_double(c);
+      p.push_back(std::move(v));
+    }
+    const double eps = n.attr_float("epsilon", 1e-5f);
+    Tensor y = x;
+    const int64_t inner = x.numel() / (x.dim(0) * x.dim(1));
+    auto out = y.values<float>();
+    for (int64_t i = 0; i < y.numel(); ++i) {
+      const int64_t c = i / inner % x.dim(1);
+      out[i] = static_cast<float>((x.as_double(i) - p[2][c]) / std::sqrt(p[3][c] + eps) * p[0][c] +
+                                  p[1][c]);
+    }
+    set(n, std::move(y));
+  }
+
+  // ---- ONNX QOperator ops (their ONNX definitions; docs/requantizer.md 4.1) ----
+
+  // The requantizer of a QLinearConv/QLinearMatMul or a PyTorch conv/linear: per output channel
+  // c, bias[c] and scale[c] (applied in the configured mode), output (y, out), clamp from
+  // `lo` (the type minimum, or y's zero point under a ReLU) to the type maximum.
+  ir::Requant requant(const std::vector<int32_t>& bias, const std::vector<float>& scale,
+                      const Affine& y, DType out, bool relu, const std::string& w) const {
+    ir::Requant rq;
+    rq.mode = o_.requant_mode;
+    rq.out_dtype = out;
+    for (size_t c = 0; c < scale.size(); ++c) {
+      ir::RequantChannel ch;
+      ch.bias = bias.empty() ? 0 : bias[c];
+      ch.scale = scale[c];
+      require(std::isfinite(ch.scale) && ch.scale > 0.0f, w, ": requantization scale of channel ",
+              c, " is ", ch.scale, ", not a finite positive float32");
+      if (rq.mode == ir::Stage1Mode::kFixed) {
+        const FixedScale f = fixed_point_scale(ch.scale, cat(w, ": channel ", c));
+        ch.mult = f.mult;
+        ch.shift = f.shift;
+      }
+      ch.zp = y.zero_point;
+      ch.min = relu ? y.zero_point : static_cast<int32_t>(ir::dtype_min(out));
+      ch.max = static_cast<int32_t>(ir::dtype_max(out));
+      rq.channels.push_back(ch);
+    }
+    return rq;
+  }
+
+  // Per-channel float32 scales of `channels` output channels from one or `channels` weight
+  // scales with `f(x_scale, w_scale[c], y_scale)`.
+  template <class F>
+  std::vector<float> channel_scales(float sx, const std::vector<float>& sw, float sy,
+                                    int64_t channels, F f, const Node& n) const {
+    require(sw.size() == 1 || static_cast<int64_t>(sw.size()) == channels, what(n), ": ", sw.size(),
+            " weight scales for ", channels, " output channels");
+    std::vector<float> s(channels);
+    for (int64_t c = 0; c < channels; ++c) s[c] = f(sx, sw[sw.size() == 1 ? 0 : c], sy);
+    return s;
+  }
+
+  std::vector<int32_t> qoperator_bias(const Node& n, size_t slot, int64_t channels) const {
+    if (!present(n, slot)) return {};
+    const Tensor& b = constant(n, slot, "B");
+    require(b.dtype() == DType::kI32 && b.rank() == 1 && b.numel() == channels, what(n),
+            ": input 'B' must be int32 [", channels, "], got ", dtype_name(b.dtype()), " ",
+            shape_str(b.shape()));
+    const auto v = b.values<int32_t>();
+    return {v.begin(), v.end()};
+  }
+
+  // QLinearConv (x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B) or ConvInteger
+  // (x, w, x_zp, w_zp).
+  void qoperator_conv(const Node& n) {
+    const bool qlinear = n.op == "QLinearConv";
+    const size_t w_slot = qlinear ? 3 : 1;
+    const Tensor& x = int_input(n, 0);
+    const Tensor& w = constant(n, w_slot, "w");
+    const int32_t zx = zero_points(n, 2, "x_zero_point", 1, x.dtype()).first.at(0);
+    const int32_t zw = uniform(zero_points(n, qlinear ? 5 : 3, "w_zero_point", 1, w.dtype()).first,
+                               n, "w_zero_point");
+    Tensor acc = conv2d_acc(x, zx, w, zw, conv_geometry(n), what(n));
+    if (!qlinear) return set(n, std::move(acc));
+    qlinear_requant(n, std::move(acc), 1, w.dim(0), qoperator_bias(n, 8, w.dim(0)));
+  }
+
+  // QLinearMatMul (a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp) or MatMulInteger
+  // (a, b, a_zp, b_zp).
+  void qoperator_matmul(const Node& n) {
+    const bool qlinear = n.op == "QLinearMatMul";
+    const size_t b_slot = qlinear ? 3 : 1;
+    const Tensor& a = int_input(n, 0);
+    const Tensor& b = int_input(n, b_slot);
+    const int32_t za = zero_points(n, 2, "a_zero_point", 1, a.dtype()).first.at(0);
+    const int32_t zb = uniform(zero_points(n, qlinear ? 5 : 3, "b_zero_point", 1, b.dtype()).first,
+                               n, "b_zero_point");
+    Tensor acc = matmul_acc(a, za, b, zb, what(n));
+    if (!qlinear) return set(n, std::move(acc));
+    const int64_t axis = static_cast<int64_t>(acc.rank()) - 1;
+    const int64_t channels = acc.dim(axis);
+    qlinear_requant(n, std::move(acc), axis, channels, {});
+  }
+
+  void qlinear_requant(const Node& n, Tensor acc, int64_t axis, int64_t channels,
+                       const std::vector<int32_t>& bias) {
+    const float sx = scales(n, 1, "x_scale").at(0), sy = scales(n, 6, "y_scale").at(0);
+    const std::vector<float> sw = scales(n, 4, "w_scale");
+    const auto [zy, out] = zero_points(n, 7, "y_zero_point", 1, DType::kU8);
+    const Affine y{sy, zy.at(0)};
+    const ir::Requant rq = requant(
+        bias, channel_scales(sx, sw, sy, channels, onnx_requant_scale, n), y, out, false, what(n));
+    set_q(n, requantize(acc, axis, rq, nullptr, what(n)), ir::QuantParams{{sy}, {zy.at(0)}, -1},
+          MemoryFormat::kOther);
+  }
+
+  // A canonical op (ir/op_set.h) in the model: golden's canonical kernel on plain tensors.
+  void canonical(const Node& n) {
+    std::vector<Tensor> held;
+    held.reserve(n.inputs.size());
+    std::vector<const Tensor*> ptrs;
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      if (!present(n, i)) {
+        ptrs.push_back(nullptr);
+        continue;
+      }
+      const Value& v = in(n, i);
+      if (const auto* q = std::get_if<QRef>(&v)) {
+        ptrs.push_back(&(*q)->ints);
+      } else if (std::holds_alternative<Tensor>(v)) {
+        ptrs.push_back(&std::get<Tensor>(v));
+      } else {
+        held.push_back(float_input(n, i));
+        ptrs.push_back(&held.back());
+      }
+    }
+    std::vector<Tensor> outs = run_node(n, ptrs);
+    for (size_t i = 0; i < outs.size(); ++i) set(n, std::move(outs[i]), i);
+  }
+
+  // ---- the PyTorch recipes, once the output's quantization is known ----
+
+  QRef evaluate(const Pending& p, const Affine& y, DType out) const {
+    const Node& n = *p.node;
+    const std::string w = what(n);
+    auto make = [](Tensor ints, const Affine& a, MemoryFormat f) {
+      return std::make_shared<const QTensor>(
+          QTensor{std::move(ints), ir::QuantParams{{a.scale}, {a.zero_point}, -1}, f});
+    };
+    const QTensor& x = *p.args.at(0);
+    switch (p.kind) {
+      case Pending::Kind::kConv:
+      case Pending::Kind::kLinear:
+        return make(
+            conv_or_linear_recipe(p, y, out), y,
+            p.kind == Pending::Kind::kConv ? MemoryFormat::kChannelsLast : MemoryFormat::kOther);
+      case Pending::Kind::kAdd: {
+        const QTensor& b = *p.args.at(1);
+        require(x.ints.shape() == b.ints.shape(), w, ": broadcasting add (operands ",
+                shape_str(x.ints.shape()), " and ", shape_str(b.ints.shape()),
+                ") is not PyTorch's QNNPACK add");
+        const ir::AddParams params = qnnpack_add_params(
+            per_tensor(x, n, "input A"), per_tensor(b, n, "input B"), y, out, p.relu, w);
+        return make(qadd(x.ints, b.ints, params, out, w), y, x.format);
+      }
+      case Pending::Kind::kConcat:
+        return concat_recipe(p, y, out);
+      case Pending::Kind::kAvgPool:
+      case Pending::Kind::kGlobalAvgPool:
+        return make(avg_pool_recipe(p, y, out), y, x.format);
+      case Pending::Kind::kPad:
+        fail(w, ": a Pad whose result is quantized directly is not supported");
+      default:
+        break;
+    }
+    // relu, clip, max pool, reshape: PyTorch keeps the input's quantization (2.6, 2.9, 2.10).
+    const Affine a = per_tensor(x, n, "input");
+    require(a.scale == y.scale && a.zero_point == y.zero_point && x.ints.dtype() == out, w,
+            ": changes the quantization (", a.scale, ", ", a.zero_point, ") to (", y.scale, ", ",
+            y.zero_point, "); PyTorch keeps it for this op");
+    switch (p.kind) {
+      case Pending::Kind::kRelu:
+        return make(clamp(x.ints, a.zero_point, ir::dtype_max(out), w), y, x.format);
+      case Pending::Kind::kClip: {
+        require(x.format != MemoryFormat::kChannelsLast, w,
+                ": Clip of a tensor PyTorch holds channels-last: torch 1.13 permutes the elements "
+                "of such a clamp (docs/pytorch-recipes.md 2.9)");
+        auto bound = [&](float v, int64_t fallback) {
+          return std::isfinite(v)
+                     ? quantize_value(v, a.scale, a.zero_point, out, QuantizeMethod::kMulInv)
+                     : fallback;
+        };
+        return make(clamp(x.ints, bound(p.clip_lo, ir::dtype_min(out)),
+                          bound(p.clip_hi, ir::dtype_max(out)), w),
+                    y, x.format);
+      }
+      case Pending::Kind::kMaxPool:
+        return make(max_pool(x.ints, pool_geometry(n), w), y, x.format);
+      default:  // kReshape
+        return make(reshape(x.ints, p.shape, n.attr_int("allowzero", 0) != 0, w), y,
+                    MemoryFormat::kOther);
+    }
+  }
+
+  // 2.3 / 2.4 (and 2.12's bias): conv or linear, requantized to (y, out).
+  Tensor conv_or_linear_recipe(const Pending& p, const Affine& y, DType out) const {
+    const Node& n = *p.node;
+    const std::string w = what(n);
+    const QTensor& x = *p.args.at(0);
+    const QTensor& weight = *p.args.at(1);
+    const Affine xa = per_tensor(x, n, "input");
+    const int32_t zw = uniform(weight.q.zero_point, n, "the weight");
+    const int64_t channels =
+        n.op == "MatMul" ? weight.ints.dim(weight.ints.rank() - 1) : weight.ints.dim(0);
+    const std::vector<float> scale =
+        channel_scales(xa.scale, weight.q.scale, y.scale, channels, qnnpack_requant_scale, n);
+    std::vector<int32_t> bias;
+    if (p.bias) {
+      const QTensor& b = *p.bias;
+      require(b.ints.dtype() == DType::kI32 && b.ints.numel() == channels, w,
+              ": the bias must be int32 with one value per output channel (", channels, ")");
+      for (int64_t c = 0; c < channels; ++c) {
+        // The exporter's bias scale is float32(w_scale * x_scale) (2.3).
+        const float want = weight.q.scale[weight.q.scale.size() == 1 ? 0 : c] * xa.scale;
+        const float got = b.q.scale[b.q.scale.size() == 1 ? 0 : c];
+        require(got == want, w, ": bias scale ", got, " of channel ", c,
+                " is not w_scale * x_scale = ", want);
+        bias.push_back(static_cast<int32_t>(b.ints.as_int(c)));
+      }
+    }
+    const ir::Requant rq = requant(bias, scale, y, out, p.relu, w);
+    if (n.op == "Conv") {
+      const Tensor acc = conv2d_acc(x.ints, xa.zero_point, weight.ints, zw, conv_geometry(n), w);
+      return requantize(acc, 1, rq, nullptr, w);
+    }
+    // Gemm (transB = 1) reads the weight as [N, K]; MatMul as [K, N].
+    const Tensor b = n.op == "Gemm" ? transpose(weight.ints, {1, 0}, w) : weight.ints;
+    const Tensor acc = matmul_acc(x.ints, xa.zero_point, b, zw, w);
+    return requantize(acc, static_cast<int64_t>(acc.rank()) - 1, rq, nullptr, w);
+  }
+
+  // 2.7: the channels-last fast path when every input is 4-D and channels-last contiguous in
+  // PyTorch's sense and the axis is 1; else the generic path.
+  QRef concat_recipe(const Pending& p, const Affine& y, DType out) const {
+    const Node& n = *p.node;
+    const std::string w = what(n);
+    const int64_t axis = normalized_axis(n.attr_int("axis"), p.args.at(0)->ints.rank(), w);
+    std::vector<const Tensor*> ints;
+    std::vector<Affine> in;
+    bool fast = axis == 1;
+    for (const QRef& q : p.args) {
+      ints.push_back(&q->ints);
+      in.push_back(per_tensor(*q, n, "an input"));
+      const Shape& s = q->ints.shape();
+      fast = fast && s.size() == 4 &&
+             (q->format == MemoryFormat::kChannelsLast || s[1] == 1 || (s[2] == 1 && s[3] == 1));
+    }
+    Tensor y_ints = qconcat(ints, in, y, out, axis, w,
+                            fast ? ConcatRecipe::kQnnpackChannelsLast : ConcatRecipe::kQnnpack);
+    return std::make_shared<const QTensor>(
+        QTensor{std::move(y_ints), ir::QuantParams{{y.scale}, {y.zero_point}, -1},
+                fast ? MemoryFormat::kChannelsLast : MemoryFormat::kContiguous});
+  }
+
+  // 2.8: QNNPACK's average pool (divisor kh * kw always), a preceding zero Pad's pads added.
+  Tensor avg_pool_recipe(const Pending& p, const Affine& y, DType out) const {
+    const Node& n = *p.node;
+    const std::string w = what(n);
+    const QTensor& x = *p.args.at(0);
+    const Affine xa = per_tensor(x, n, "input");
+    std::optional<FixedScale> fixed;
+    if (p.kind == Pending::Kind::kGlobalAvgPool) {
+      require(x.ints.rank() == 4, w, ": input must be NCHW");
+      if (o_.requant_mode == ir::Stage1Mode::kFixed)
+        fixed = fixed_point_scale(
+            qnnpack_avg_pool_scale(xa.scale, y.scale, x.ints.dim(2) * x.ints.dim(3)), w);
+      return qglobal_avg_pool(x.ints, xa, y, out, w, AvgPoolRecipe::kQnnpack, fixed);
+    }
+    PoolGeometry g = pool_geometry(n);
+    require(!g.ceil_mode, w,
+            ": ceil_mode average pooling is not QNNPACK's path in PyTorch 1.13 "
+            "(docs/pytorch-recipes.md 2.8)");
+    for (size_t i = 0; i < 4; ++i) g.pads[i] += p.pads[i];
+    if (o_.requant_mode == ir::Stage1Mode::kFixed)
+      fixed = fixed_point_scale(
+          qnnpack_avg_pool_scale(xa.scale, y.scale, g.kernel[0] * g.kernel[1]), w);
+    return qavg_pool(x.ints, g, xa, y, out, w, AvgPoolRecipe::kQnnpack, fixed);
+  }
+
+  // ---- results ----
+
+  void keep(ValueId id) {
+    const Value& v = env_.at(id);
+    if (const auto* q = std::get_if<QRef>(&v))
+      result_.intermediates.push_back({g_.value(id).name, (*q)->ints});
+    else if (const auto* t = std::get_if<Tensor>(&v))
+      result_.intermediates.push_back({g_.value(id).name, *t});
+  }
+
+  Tensor output(ValueId id) const {
+    const Value& v = env_.at(id);
+    const std::string& name = g_.value(id).name;
+    if (const auto* q = std::get_if<QRef>(&v)) return (*q)->ints;
+    if (const auto* d = std::get_if<Dequantized>(&v))
+      return dequantize(d->q->ints, d->q->q, cat("graph output '", name, "'"));
+    const auto* t = std::get_if<Tensor>(&v);
+    require(t != nullptr, "graph output '", name,
+            "' is a quantized op's result that no QuantizeLinear requantizes");
+    return *t;
+  }
+
+  const ir::Graph& g_;
+  const ModelOptions& o_;
+  std::vector<Value> env_;
+  std::vector<bool> constant_;
+  std::map<ValueId, std::pair<ValueId, ValueId>> divisions_;  // folded Div -> its operands
+  std::set<ValueId> kept_;  // dequantized values already in result_.intermediates
+  RunResult result_;
+};
+
+}  // namespace
+
+ModelOptions options_for(const HwConfig& hw) {
+  ModelOptions o;
+  o.requant_mode =
+      hw.requant_mode == RequantMode::kFixed ? ir::Stage1Mode::kFixed : ir::Stage1Mode::kFp32;
+  return o;
+}
+
+RunResult run_model(const ir::Graph& model, const std::map<std::string, Tensor>& inputs,
+                    const ModelOptions& options) {
+  return Interpreter(model, options).run(inputs);
+}
+
+}  // namespace bpusim::golden

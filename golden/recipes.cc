@@ -1,0 +1,67 @@
+#include "golden/recipes.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.h"
+
+namespace bpusim::golden {
+
+float qnnpack_requant_scale(float x_scale, float w_scale, float y_scale) {
+  const float product = w_scale * x_scale;
+  const float reciprocal = 1.0f / y_scale;
+  return product * reciprocal;
+}
+
+float onnx_requant_scale(float x_scale, float w_scale, float y_scale) {
+  const float product = x_scale * w_scale;
+  return product / y_scale;
+}
+
+ir::AddParams qnnpack_add_params(const Affine& a, const Affine& b, const Affine& y, DType out,
+                                 bool relu, const std::string& what) {
+  const float a_ratio = a.scale / y.scale;
+  const float b_ratio = b.scale / y.scale;
+  for (const float ratio : {a_ratio, b_ratio})
+    require(ratio >= std::ldexp(1.0f, -14) && ratio < std::ldexp(1.0f, 8), what,
+            ": operand scale / output scale = ", ratio,
+            " is outside [2^-14, 2^8), where PyTorch (QNNPACK) refuses the add");
+  const float larger = std::max(a_ratio, b_ratio);
+  require(larger >= std::ldexp(1.0f, -10), what, ": the larger operand scale / output scale ",
+          larger, " is below 2^-10, where QNNPACK's result is undefined");
+  int exponent = 0;
+  std::frexp(larger, &exponent);  // larger = m * 2^exponent, m in [0.5, 1)
+  const int shift = 21 - (exponent - 1);
+  auto multiplier = [shift](float ratio) {
+    return static_cast<int32_t>(std::nearbyint(std::ldexp(static_cast<double>(ratio), shift)));
+  };
+  ir::AddParams p;
+  p.add_mult_a = multiplier(a_ratio);
+  p.add_mult_b = multiplier(b_ratio);
+  p.add_shift = shift;
+  p.add_const =
+      wrap32(-(int64_t{p.add_mult_a} * a.zero_point + int64_t{p.add_mult_b} * b.zero_point));
+  p.add_zp = y.zero_point;
+  p.add_min = relu ? y.zero_point : static_cast<int32_t>(ir::dtype_min(out));
+  p.add_max = static_cast<int32_t>(ir::dtype_max(out));
+  return p;
+}
+
+float qnnpack_avg_pool_scale(float x_scale, float y_scale, int64_t window) {
+  const float divisor = y_scale * static_cast<float>(window);
+  return x_scale / divisor;
+}
+
+FixedScale fixed_point_scale(float scale, const std::string& what) {
+  require(std::isfinite(scale) && scale > 0.0f, what, ": requantization scale ", scale,
+          " must be finite and > 0");
+  require(scale < std::ldexp(1.0f, 31), what, ": requantization scale ", scale,
+          " is >= 2^31, which the fixed-point requantizer cannot represent");
+  if (scale < std::ldexp(1.0f, -32)) return {};
+  int exponent = 0;
+  const float significand = std::frexp(scale, &exponent);  // in [0.5, 1), 24 bits
+  // significand * 2^31 is an integer in [2^30, 2^31) (exact: 24 significant bits).
+  return {static_cast<int32_t>(std::ldexp(static_cast<double>(significand), 31)), 31 - exponent};
+}
+
+}  // namespace bpusim::golden

@@ -1,0 +1,45 @@
+// Parameters that PyTorch 1.13 (qnnpack) and ONNX derive from float32 scales, as the golden
+// reference derives them: one function per recipe of docs/pytorch-recipes.md (section in
+// brackets) and docs/requantizer.md. The compiler computes the same parameters with its own
+// code (compiler/passes/pytorch_params.h). They are written twice on purpose: the golden is
+// the oracle the compiled program is checked against, so a wrong parameter in the compiler
+// must show up as a mismatch instead of being computed identically on both sides.
+// All float arithmetic is IEEE single precision, one rounding per operation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "golden/ops.h"
+#include "ir/op_set.h"
+
+namespace bpusim::golden {
+
+// [2.3] Stage-1 scale of a PyTorch conv/linear output channel: (w_scale * x_scale) times the
+// float32 reciprocal of y_scale (QNNPACK's generate_requantization_scales).
+float qnnpack_requant_scale(float x_scale, float w_scale, float y_scale);
+
+// [requantizer 4.1] Stage-1 scale of ONNX QLinearConv/QLinearMatMul: (x_scale * w_scale) /
+// y_scale (ONNX Runtime's order).
+float onnx_requant_scale(float x_scale, float w_scale, float y_scale);
+
+// [2.5] QNNPACK's add parameters (x86): a_os = a.scale / y.scale, b_os = b.scale / y.scale;
+// shift = 21 - floor(log2(max(a_os, b_os))), mult = os * 2^shift rounded to nearest even,
+// const = wrap32(-(mult_a * a.zp + mult_b * b.zp)); output clamp [y.zp if relu else type min,
+// type max] of `out`. Throws Error (prefixed with `what`) where PyTorch refuses the add
+// (a ratio outside [2^-14, 2^8)) or its result is undefined (max ratio below 2^-10).
+ir::AddParams qnnpack_add_params(const Affine& a, const Affine& b, const Affine& y, DType out,
+                                 bool relu, const std::string& what);
+
+// [2.8] Scale of QNNPACK's average pool over a window of `window` positions:
+// x_scale / (y_scale * float(window)) (the product first).
+float qnnpack_avg_pool_scale(float x_scale, float y_scale, int64_t window);
+
+// [requantizer 4.2] The fixed-point form of a float32 scale for requant.mode fixed: the exact
+// encoding scale = mult * 2^-shift with mult in [2^30, 2^31) (the float's 24-bit significand
+// shifted to bit 30); scales below 2^-32 (every product with an int32 rounds to 0) give
+// mult = shift = 0. Throws Error prefixed with `what` for a scale that is not finite and
+// positive or is >= 2^31.
+FixedScale fixed_point_scale(float scale, const std::string& what);
+
+}  // namespace bpusim::golden
