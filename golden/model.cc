@@ -12,6 +12,7 @@
 #include "golden/node_attrs.h"
 #include "golden/ops.h"
 #include "golden/recipes.h"
+#include "ir/onnx_import.h"
 
 namespace bpusim::golden {
 namespace {
@@ -82,24 +83,6 @@ int64_t normalized_axis(int64_t axis, size_t rank, const std::string& what) {
   const auto r = static_cast<int64_t>(rank);
   require(axis >= -r && axis < r, what, ": axis ", axis, " is out of range for rank ", rank);
   return axis < 0 ? axis + r : axis;
-}
-
-// ONNX element type number -> DType.
-DType onnx_type(int64_t to, const std::string& what) {
-  switch (to) {
-    case 1:
-      return DType::kF32;
-    case 2:
-      return DType::kU8;
-    case 3:
-      return DType::kI8;
-    case 6:
-      return DType::kI32;
-    case 7:
-      return DType::kI64;
-    default:
-      fail(what, ": Cast to ONNX element type ", to, " is not supported");
-  }
 }
 
 Shape unsqueezed(Shape s, std::vector<int64_t> axes, const std::string& what) {
@@ -255,7 +238,7 @@ class Interpreter {
     if (n.op == "Identity") {
       out = c(0);
     } else if (n.op == "Cast") {
-      const DType to = onnx_type(n.attr_int("to"), w);
+      const DType to = ir::require_onnx_dtype(n.attr_int("to"), cat(w, ": Cast attribute 'to'"));
       const auto div = divisions_.find(n.inputs.at(0));
       if (to == DType::kI32 && div != divisions_.end() && c(0).dtype() == DType::kF32)
         out = pytorch_bias(div->second.first, div->second.second, w);
@@ -378,7 +361,8 @@ class Interpreter {
   void pass_through(const Node& n) {
     const Value& x = in(n, 0);
     if (n.op == "Identity") return set(n, x);
-    const DType to = onnx_type(n.attr_int("to"), what(n));
+    const DType to =
+        ir::require_onnx_dtype(n.attr_int("to"), cat(what(n), ": Cast attribute 'to'"));
     if (const auto* q = std::get_if<QRef>(&x)) {
       require((*q)->ints.dtype() == to, what(n), ": Cast of a quantized ",
               dtype_name((*q)->ints.dtype()), " tensor to ", dtype_name(to),

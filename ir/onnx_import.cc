@@ -29,31 +29,6 @@ std::string data_type_name(int32_t t) {
              : cat("<", t, ">");
 }
 
-// Our element type for an ONNX data type, or nullopt.
-std::optional<DType> dtype_of_onnx(int32_t t) {
-  switch (t) {
-    case onnx::TensorProto_DataType_UINT8:
-      return DType::kU8;
-    case onnx::TensorProto_DataType_INT8:
-      return DType::kI8;
-    case onnx::TensorProto_DataType_INT32:
-      return DType::kI32;
-    case onnx::TensorProto_DataType_INT64:
-      return DType::kI64;
-    case onnx::TensorProto_DataType_FLOAT:
-      return DType::kF32;
-    default:
-      return std::nullopt;
-  }
-}
-
-DType require_dtype(int32_t t, const std::string& context) {
-  const auto d = dtype_of_onnx(t);
-  require(d.has_value(), context, ": unsupported element type ", data_type_name(t),
-          " (supported: UINT8, INT8, INT32, INT64, FLOAT)");
-  return *d;
-}
-
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   require(in.good(), path, ": cannot open file");
@@ -97,7 +72,7 @@ ir::Value value_of_info(const onnx::ValueInfoProto& info, const std::string& con
   v.name = info.name();
   require(info.type().has_tensor_type(), context, ": '", info.name(), "' is not a tensor");
   const auto& tt = info.type().tensor_type();
-  v.dtype = require_dtype(tt.elem_type(), cat(context, ": '", info.name(), "'"));
+  v.dtype = require_onnx_dtype(tt.elem_type(), cat(context, ": '", info.name(), "'"));
   if (tt.has_shape()) {
     v.shape_known = true;
     for (const auto& d : tt.shape().dim()) {
@@ -331,13 +306,38 @@ Tensor double_tensor_as_f32(const onnx::TensorProto& proto, const std::string& c
 
 }  // namespace
 
+std::optional<DType> dtype_of_onnx(int64_t t) {
+  switch (t) {
+    case onnx::TensorProto_DataType_UINT8:
+      return DType::kU8;
+    case onnx::TensorProto_DataType_INT8:
+      return DType::kI8;
+    case onnx::TensorProto_DataType_INT32:
+      return DType::kI32;
+    case onnx::TensorProto_DataType_INT64:
+      return DType::kI64;
+    case onnx::TensorProto_DataType_FLOAT:
+      return DType::kF32;
+    default:
+      return std::nullopt;
+  }
+}
+
+DType require_onnx_dtype(int64_t t, const std::string& context) {
+  const auto d = dtype_of_onnx(t);
+  require(d.has_value(), context, ": unsupported element type ",
+          data_type_name(static_cast<int32_t>(t)),
+          " (supported: UINT8, INT8, INT32, INT64, FLOAT)");
+  return *d;
+}
+
 Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& context) {
   require(proto.data_location() != onnx::TensorProto_DataLocation_EXTERNAL, context,
           ": external data is not supported");
   require(!proto.has_segment(), context, ": segmented tensors are not supported");
   if (proto.data_type() == onnx::TensorProto_DataType_DOUBLE)
     return double_tensor_as_f32(proto, context);
-  const DType dtype = require_dtype(proto.data_type(), context);
+  const DType dtype = require_onnx_dtype(proto.data_type(), context);
   Tensor t(dtype, shape_of_dims(proto.dims(), context));
   if (proto.has_raw_data()) {
     const std::string& raw = proto.raw_data();

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "common/tensor.h"
@@ -37,6 +38,11 @@ struct OnnxModel {
 OnnxModel import_onnx(const std::string& path);
 // Imports an already parsed model; `source` names it in messages.
 OnnxModel import_onnx(const onnx::ModelProto& model, const std::string& source);
+
+// Our element type for an ONNX TensorProto data type number (FLOAT, UINT8, INT8, INT32, INT64),
+// or nullopt; require_onnx_dtype throws Error "<context>: unsupported element type <NAME>".
+std::optional<DType> dtype_of_onnx(int64_t onnx_type);
+DType require_onnx_dtype(int64_t onnx_type, const std::string& context);
 
 // Converts an ONNX tensor (raw_data or the typed field of its data type) to a Tensor.
 // Supported element types: uint8, int8, int32, int64, float. `context` prefixes messages.

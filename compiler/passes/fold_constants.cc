@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "compiler/passes/graph_edit.h"
 #include "compiler/passes/pytorch_params.h"
+#include "ir/onnx_import.h"
 #include "ir/op_set.h"
 
 namespace bpusim::compiler {
@@ -16,26 +17,6 @@ namespace {
 
 bool is_float(DType t) {
   return t == DType::kF32;
-}
-
-// ONNX TensorProto element types that Cast may target.
-DType cast_target(int64_t to, const std::string& what) {
-  switch (to) {
-    case 1:
-      return DType::kF32;
-    case 2:
-      return DType::kU8;
-    case 3:
-      return DType::kI8;
-    case 6:
-      return DType::kI32;
-    case 7:
-      return DType::kI64;
-    default:
-      break;
-  }
-  fail(what, ": Cast to ONNX element type ", to,
-       " is not supported (FLOAT, UINT8, INT8, INT32, INT64 only)");
 }
 
 // Writes element i of `t` from an exact integer, checking the type's range.
@@ -270,7 +251,7 @@ Tensor evaluate(const ir::Graph& g, const ir::Node& n,
   const std::string& op = n.op;
   if (op == "Identity") return in(0);
   if (op == "Cast") {
-    const DType to = cast_target(n.attr_int("to"), what);
+    const DType to = ir::require_onnx_dtype(n.attr_int("to"), cat(what, ": Cast attribute 'to'"));
     auto div = divs.find(n.inputs.at(0));
     if (to == DType::kI32 && div != divs.end() && is_float(in(0).dtype()))
       return pytorch_bias(*constant_of(g, div->second.bias), *constant_of(g, div->second.scale),

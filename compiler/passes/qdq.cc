@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "compiler/passes/graph_edit.h"
 #include "compiler/passes/pytorch_params.h"
+#include "ir/onnx_import.h"
 #include "ir/op_set.h"
 
 namespace bpusim::compiler {
@@ -607,12 +608,9 @@ void remove_identity_casts(Graph& g, const FrontendState& st) {
     if (n.op != "Cast") continue;
     const std::string what = where(st.source, n);
     const int64_t to = n.attr_int("to");
-    const std::map<int64_t, DType> targets{
-        {1, DType::kF32}, {2, DType::kU8}, {3, DType::kI8}, {6, DType::kI32}, {7, DType::kI64}};
     const DType from = known_dtype(g, n.inputs.at(0));
-    auto it = targets.find(to);
-    require(it != targets.end() && it->second == from, what, ": Cast of a run-time ",
-            dtype_name(from), " tensor to ONNX element type ", to,
+    require(ir::dtype_of_onnx(to) == from, what, ": Cast of a run-time ", dtype_name(from),
+            " tensor to ONNX element type ", to,
             " is not supported (only the exporter's no-op casts are)");
     g.value(n.outputs.at(0)).dtype = from;
     bypass(g, static_cast<int>(k));
