@@ -1,5 +1,5 @@
-// The 64-byte per-channel requantizer parameter record (the team's contract in
-// docs/requantizer.md; byte layout in docs/isa.md). REQUANT, VADD, VREQ and POOL read records
+// The 64-byte per-channel requantizer parameter record (its fields' meaning:
+// docs/requantizer.md; byte layout: docs/isa.md). REQUANT, VADD, VREQ and POOL read records
 // from the PARAM buffer at prm_addr (+64 per channel); the compiler writes them into the
 // container's PARAMS section. All fields little-endian; every byte belongs to a field.
 #pragma once

@@ -1,5 +1,5 @@
 // The host executor: float32 (and layout/index) ops that run on the host CPU between BPU
-// segments — the parts of a model kept out of the accelerator (the seed's `qconfig = None`),
+// segments — the parts of a model kept out of the accelerator (modules with `qconfig = None`),
 // the quantize/dequantize at its boundaries, and small tails such as softmax.
 //
 // A host segment (isa::Segment of kind kHost) is a list of isa::HostOp (isa/program_contract.h):

@@ -30,7 +30,7 @@ void fold_batchnorm(ir::Graph& g, const FrontendState& st) {
                           constant_of(g, g.nodes[p].inputs.at(1)) != nullptr;
     require(foldable, what,
             ": BatchNormalization is supported only right after a float Conv with constant "
-            "weights (it is folded into it); fuse conv + bn before QAT as the seed requires");
+            "weights (it is folded into it); fuse conv + bn (fuse_modules_qat) before prepare_qat");
     ir::Node& conv = g.nodes[p];
     const Tensor& w = *constant_of(g, conv.inputs[1]);
     const int64_t m = w.dim(0);
@@ -105,7 +105,7 @@ void report_float_regions(const ir::Graph& g, FrontendState& st) {
         cat(st.source.empty() ? "" : cat(st.source, ": "), "float region of ", members.size(),
             " op", members.size() == 1 ? "" : "s",
             " placed on the host (not wrapped in "
-            "QuantizeLinear/DequantizeLinear, the seed's qconfig = None; runs in "
+            "QuantizeLinear/DequantizeLinear: a module with qconfig = None; runs in "
             "float32 between accelerator segments): ",
             list));
   }

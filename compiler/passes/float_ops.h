@@ -1,4 +1,4 @@
-// Float regions (the seed's qconfig = None: ops between a DeQuantStub and a QuantStub) and
+// Float regions (modules with qconfig = None: ops between a DeQuantStub and a QuantStub) and
 // the batch norms a float region may still hold.
 #pragma once
 
@@ -10,7 +10,8 @@ namespace bpusim::compiler {
 // Folds BatchNormalization (inference form, constant parameters) into the float Conv with
 // constant weights whose only reader it is: W' = W * g / sqrt(v + eps), B' = (B - m) * g /
 // sqrt(v + eps) + b, computed in double and rounded to float32 once. Throws Error naming the
-// node for any other BatchNormalization (the seed fuses conv + bn before QAT).
+// node for any other BatchNormalization (models fuse conv + bn before QAT: docs/guide.md
+// section 2, rule 5).
 void fold_batchnorm(ir::Graph& graph, const FrontendState& state);
 
 // Throws Error naming the node, its op and the reason for every node that is not a canonical

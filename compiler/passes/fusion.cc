@@ -110,8 +110,9 @@ void fuse_residual_adds(ir::Graph& g, FrontendState& st) {
       const int q = producer_of(g, second);
       if (q >= 0 && g.nodes[q].op == ir::op::kQConv)
         blocker += cat(" (the second operand comes from ", g.nodes[q].describe(),
-                       ", but only the first operand may be the conv the add fuses into: the "
-                       "seed's rule; swap the operands of the add in the model to fuse it)");
+                       ", but only the first operand may be the conv the add fuses into "
+                       "(docs/guide.md section 2, rule 4); swap the operands of the add in the "
+                       "model to fuse it)");
     } else if (g.value(second).shape != g.value(first).shape) {
       blocker = cat("the operands' shapes differ (", shape_str(g.value(first).shape), " and ",
                     shape_str(g.value(second).shape), "): the residual must have the conv's shape");

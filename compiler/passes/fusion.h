@@ -1,4 +1,4 @@
-// Fusion per the seed (docs/compiler.md, "Front end"): conv -> [add] -> [relu], linear ->
+// Fusion (docs/compiler.md, "Front end"): conv -> [add] -> [relu], linear ->
 // [relu], add -> [relu]. Fusion never changes a result: the fused requantizer computes what
 // the separate ops compute (stage 1 rounds and clamps the conv output to its own uint8 before
 // stage 2 adds the residual, as PyTorch does). Runs after infer_shapes.

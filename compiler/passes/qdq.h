@@ -10,8 +10,8 @@
 
 namespace bpusim::compiler {
 
-// An int32 pass-through QConv/QMatMul (from ConvInteger/MatMulInteger, the seed's
-// out_qconfig layers) followed by an Add of a constant int32 per-channel bias: the bias
+// An int32 pass-through QConv/QMatMul (from ConvInteger/MatMulInteger: out_qconfig layers,
+// docs/pytorch-recipes.md 2.12) followed by an Add of a constant int32 per-channel bias: the bias
 // joins the requantizer's bias (wrapped like the accumulator) and the Add disappears
 // (rule 9). Throws Error naming the Add when the constant is not a per-channel vector.
 void fold_int32_bias(ir::Graph& graph, const FrontendState& state);

@@ -1,11 +1,10 @@
-"""Quantization-aware-training models written the way bpusim's users write them.
+"""Quantization-aware-training models written by the rules of docs/guide.md section 2.
 
-The user guide (shared/seed, a Horizon-style QAT guide) prescribes, and every model here
-follows: QuantStub at the input and DeQuantStub at the output; functional ops replaced by
-modules; FloatFunctional().add / .add_relu / .cat for tensor arithmetic; conv+bn(+relu) fused
-with fuse_modules before QAT; qconfig set per module (a sub-module may carry its own qconfig,
-`qconfig = None` keeps it in float); a higher-precision qconfig for the last conv/linear
-(`out_qconfig`); an argmax head with no DeQuantStub.
+Every model here follows them: QuantStub at the input and DeQuantStub at the output;
+functional ops replaced by modules; FloatFunctional().add / .add_relu / .cat for tensor
+arithmetic; conv+bn(+relu) fused with fuse_modules before QAT; qconfig set per module (a
+sub-module may carry its own qconfig, `qconfig = None` keeps it in float); a higher-precision
+qconfig for the last conv/linear (`out_qconfig`); an argmax head with no DeQuantStub.
 
 Stock PyTorch 1.13 (eager mode, engine qnnpack) has gaps this module fills:
 - out_qconfig: there is no int32-output quantized conv. `out_qconfig()` marks a Conv2d or
@@ -68,8 +67,8 @@ class Int32Output(nn.Module):
 
 
 def out_qconfig():
-    """The seed's get_default_qat_out_qconfig(): weights as usual (per-tensor qint8), output
-    kept as the int32 accumulator (high precision) instead of being requantized to uint8."""
+    """The QConfig of a high-precision output layer (docs/pytorch-recipes.md 2.12): weights as
+    usual (per-tensor qint8), output kept as the int32 accumulator (high precision) instead of being requantized to uint8."""
     return tq.QConfig(activation=Int32Output, weight=tq.default_fused_wt_fake_quant)
 
 
@@ -256,7 +255,7 @@ def convert(model):
 # heads
 # ----------------------------------------------------------------------------------------------
 class Argmax(nn.Module):
-    """argmax head without DeQuantStub (the seed's table): index of the first maximum of the
+    """argmax head without DeQuantStub (docs/guide.md section 2, rule 1): index of the first maximum of the
     integers of a quantized tensor. In training mode it passes the scores through so that a
     loss can be computed on them."""
 
@@ -280,11 +279,12 @@ def _conv_bn(cin, cout, k, stride=1, padding=0, groups=1):
 # models
 # ----------------------------------------------------------------------------------------------
 class ExampleNet(nn.Module):
-    """The seed's ExampleNet, made runnable. Its forward adds an undefined `y`: here y is the
-    quantized input, so the add's first operand comes from the conv being fused into, as
-    the seed requires (conv padding=1 keeps the shapes equal). Stock eager fuse_modules
-    cannot fuse the add and the ReLU (Horizon's fuser can); they stay separate modules and
-    the compiler fuses conv -> add -> relu from the graph. out_conv uses out_qconfig."""
+    """The smallest model of the rules (docs/guide.md section 2): conv+bn, a residual add of
+    the quantized input y and a ReLU, then an int32-output conv. The add's first operand comes
+    from the conv being fused into, as rule 4 requires (conv padding=1 keeps the shapes
+    equal). Stock eager fuse_modules cannot fuse the add and the ReLU; they stay separate
+    modules and the compiler fuses conv -> add -> relu from the graph. out_conv uses
+    out_qconfig."""
 
     def __init__(self):
         super().__init__()

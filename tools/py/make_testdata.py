@@ -69,7 +69,7 @@ def loss_fn(name, out, x, y):
 
 
 def train(model, name, xtr, ytr, float_epochs, qat_epochs, seed, after_float=None):
-    """Float warm-up, then fuse + qconfig + prepare_qat (the seed's flow) and QAT; BN
+    """Float warm-up, then fuse + qconfig + prepare_qat (docs/guide.md section 2) and QAT; BN
     statistics frozen and observers disabled for the last QAT epoch. `after_float(model)`
     runs between the two phases (e.g. to measure float accuracy). Returns the QAT model."""
     torch.manual_seed(seed)

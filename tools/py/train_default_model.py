@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Trains, quantizes and exports bpusim's default model (issue 6): bpumodels.DigitsNet, a
-small CNN written the seed's way (QuantStub/DeQuantStub, fused conv+bn+relu, a
+"""Trains, quantizes and exports bpusim's default model: bpumodels.DigitsNet, a small CNN
+written by the rules of docs/guide.md section 2 (QuantStub/DeQuantStub, fused conv+bn+relu, a
 FloatFunctional residual add, qconfig per module), on sklearn's bundled handwritten digits
 (8x8, no download), with QAT on the qnnpack engine.
 
