@@ -2,13 +2,13 @@
 // listing it writes, and exit code 2 with a clear message for bad input.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 
 #include "isa/container.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/test_util.h"
 
 namespace bpusim {
@@ -17,12 +17,8 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-using CliResult = testing::CommandResult;
-
-// Runs the built bpusim with `args` (stdout and stderr combined).
-CliResult run(const std::string& args) {
-  return testing::run_command(std::string(BPUSIM_EXE) + " " + args);
-}
+using testing::CliResult;
+using testing::run_bpusim;
 
 class CompileCli : public ::testing::Test {
  protected:
@@ -42,36 +38,37 @@ std::string model() {
 }
 
 TEST_F(CompileCli, PrintsTheLayerTableAndWarnings) {
-  const CliResult r = run(cat("compile ", model(), " -o ", path("p.bpu"), " --asm ", path("p.s"),
-                              " --set mac.rows=8 --set sram.feature.bytes=2048"));
-  ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("fused op"));
-  EXPECT_THAT(r.output, HasSubstr("conv1    conv 3x3 -> uint8"));
-  EXPECT_THAT(r.output, HasSubstr("dwconv2  conv 3x3/2 depthwise -> uint8"));
-  EXPECT_THAT(r.output, HasSubstr("fc       linear 128->10 -> uint8"));
-  EXPECT_THAT(r.output, HasSubstr("1 BPU segment(s), 2 host segment(s)"));
-  EXPECT_THAT(r.output, HasSubstr("warning: node 'quant' (Quantize) runs on the host"));
-  EXPECT_THAT(r.output, HasSubstr("warning: node 'dequant' (Dequantize) runs on the host"));
+  const CliResult r =
+      run_bpusim(cat("compile ", model(), " -o ", path("p.bpu"), " --asm ", path("p.s"),
+                     " --set mac.rows=8 --set sram.feature.bytes=2048"));
+  ASSERT_EQ(r.status, 0) << r.output();
+  EXPECT_THAT(r.output(), HasSubstr("fused op"));
+  EXPECT_THAT(r.output(), HasSubstr("conv1    conv 3x3 -> uint8"));
+  EXPECT_THAT(r.output(), HasSubstr("dwconv2  conv 3x3/2 depthwise -> uint8"));
+  EXPECT_THAT(r.output(), HasSubstr("fc       linear 128->10 -> uint8"));
+  EXPECT_THAT(r.output(), HasSubstr("1 BPU segment(s), 2 host segment(s)"));
+  EXPECT_THAT(r.output(), HasSubstr("warning: node 'quant' (Quantize) runs on the host"));
+  EXPECT_THAT(r.output(), HasSubstr("warning: node 'dequant' (Dequantize) runs on the host"));
   const isa::Program p = isa::load_program(path("p.bpu"));
   EXPECT_EQ(p.hwconfig["mac.rows"], 8);
   EXPECT_THAT(testing::read_text(path("p.s")), HasSubstr("; layer fc: linear 128->10"));
 }
 
 TEST_F(CompileCli, BadInputsExitWithCodeTwo) {
-  CliResult r = run(cat("compile ", path("missing.onnx"), " -o ", path("p.bpu")));
+  CliResult r = run_bpusim(cat("compile ", path("missing.onnx"), " -o ", path("p.bpu")));
   EXPECT_EQ(r.status, 2);
-  EXPECT_THAT(r.output, HasSubstr("missing.onnx"));
-  r = run(cat("compile ", model(), " -o ", path("p.bpu"), " --set mac.bogus=1"));
+  EXPECT_THAT(r.output(), HasSubstr("missing.onnx"));
+  r = run_bpusim(cat("compile ", model(), " -o ", path("p.bpu"), " --set mac.bogus=1"));
   EXPECT_EQ(r.status, 2);
-  EXPECT_THAT(r.output, HasSubstr("unknown hardware key 'mac.bogus'"));
-  r = run(cat("compile ", model(), " -o ", path("p.bpu"),
-              " --set mac.rows=1 --set sram.param.bytes=64"));
+  EXPECT_THAT(r.output(), HasSubstr("unknown hardware key 'mac.bogus'"));
+  r = run_bpusim(cat("compile ", model(), " -o ", path("p.bpu"),
+                     " --set mac.rows=1 --set sram.param.bytes=64"));
   EXPECT_EQ(r.status, 2);
-  EXPECT_THAT(r.output,
+  EXPECT_THAT(r.output(),
               HasSubstr("PARAM needs 64 bytes per slot, half of sram.param.bytes holds 32"));
-  r = run(cat("compile ", model()));
+  r = run_bpusim(cat("compile ", model()));
   EXPECT_EQ(r.status, 2);
-  EXPECT_THAT(r.output, HasSubstr("output"));
+  EXPECT_THAT(r.output(), HasSubstr("output"));
 }
 
 }  // namespace

@@ -1,8 +1,6 @@
 // `bpusim onnx-test` as a user runs it: PASS lines and exit 0, a FAIL line naming the first
 // differing element and exit 1 for a case whose expected output was altered, and a FAIL
 // "error:" line with exit 2 for a bad case directory.
-#include <sys/wait.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -12,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include "tests/support/cli_runner.h"
 #include "tests/support/test_util.h"
 
 namespace {
@@ -19,26 +18,16 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-struct CliRun {
-  int exit_code;
-  std::string out;
-};
-
-// Runs the built bpusim (stdout and stderr combined); no shared temporary file, since ctest
-// runs these cases in parallel processes.
-CliRun bpusim(const std::string& args) {
-  const bpusim::testing::CommandResult r =
-      bpusim::testing::run_command(std::string(BPUSIM_EXE) + " " + args);
-  return {r.status, r.output};
-}
+using bpusim::testing::CliResult;
+using bpusim::testing::run_bpusim;
 
 const std::string kCases = BPUSIM_ONNX_TESTDATA;
 
 TEST(GoldenOnnxTestCli, PassingCases) {
-  const CliRun r =
-      bpusim("onnx-test " + kCases + "/test_matmulinteger " + kCases + "/test_qlinearconv/");
-  EXPECT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_EQ(r.out, "PASS test_matmulinteger\nPASS test_qlinearconv\n");
+  const CliResult r =
+      run_bpusim("onnx-test " + kCases + "/test_matmulinteger " + kCases + "/test_qlinearconv/");
+  EXPECT_EQ(r.status, 0) << r.output();
+  EXPECT_EQ(r.output(), "PASS test_matmulinteger\nPASS test_qlinearconv\n");
 }
 
 TEST(GoldenOnnxTestCli, AlteredExpectedOutputFailsWithTheFirstDifference) {
@@ -66,9 +55,10 @@ TEST(GoldenOnnxTestCli, AlteredExpectedOutputFailsWithTheFirstDifference) {
     std::ofstream out(dir / "test_data_set_0" / "output_0.pb", std::ios::binary);
     ASSERT_TRUE(y.SerializeToOstream(&out));
   }
-  const CliRun r = bpusim("onnx-test " + dir.string() + " " + kCases + "/test_matmulinteger");
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_EQ(r.out,
+  const CliResult r =
+      run_bpusim("onnx-test " + dir.string() + " " + kCases + "/test_matmulinteger");
+  EXPECT_EQ(r.status, 1) << r.output();
+  EXPECT_EQ(r.output(),
             "FAIL test_matmulinteger: output 'Y' element [1, 1] expected -97 got -98\n"
             "PASS test_matmulinteger\n");
 }
@@ -76,16 +66,16 @@ TEST(GoldenOnnxTestCli, AlteredExpectedOutputFailsWithTheFirstDifference) {
 TEST(GoldenOnnxTestCli, BadCasesExitWithTwo) {
   const fs::path dir = fs::path(::testing::TempDir()) / "no_model_case";
   fs::create_directories(dir / "test_data_set_0");
-  CliRun r = bpusim("onnx-test " + dir.string());
-  EXPECT_EQ(r.exit_code, 2) << r.out;
-  EXPECT_THAT(r.out, HasSubstr("FAIL no_model_case: error: "));
-  EXPECT_THAT(r.out, HasSubstr("model.onnx: cannot open file"));
-  r = bpusim("onnx-test /nonexistent/case");
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.out, HasSubstr("FAIL case: error: /nonexistent/case: not a directory"));
-  r = bpusim("onnx-test");
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.out, HasSubstr("no test directory given"));
+  CliResult r = run_bpusim("onnx-test " + dir.string());
+  EXPECT_EQ(r.status, 2) << r.output();
+  EXPECT_THAT(r.output(), HasSubstr("FAIL no_model_case: error: "));
+  EXPECT_THAT(r.output(), HasSubstr("model.onnx: cannot open file"));
+  r = run_bpusim("onnx-test /nonexistent/case");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.output(), HasSubstr("FAIL case: error: /nonexistent/case: not a directory"));
+  r = run_bpusim("onnx-test");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.output(), HasSubstr("no test directory given"));
 }
 
 }  // namespace

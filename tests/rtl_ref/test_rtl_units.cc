@@ -15,6 +15,7 @@
 #include "rtl_ref/requant_rtl.h"
 #include "rtl_ref/tiles/timing_ref.h"
 #include "tests/rtl_ref/cosim_util.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/test_util.h"
 
 namespace bpusim::tile {
@@ -192,7 +193,8 @@ TEST(RtlWrappers, WritesFstWaveforms) {
   if (std::filesystem::exists("/usr/bin/fst2vcd")) {
     const auto vcd = dir / "mac.vcd";
     const std::string cmd = "/usr/bin/fst2vcd " + (dir / "mac.fst").string() + " > " + vcd.string();
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    const bpusim::testing::CliResult r = bpusim::testing::run_command(cmd);
+    ASSERT_EQ(r.status, 0) << cmd << "\n" << r.output();
     const std::string text = bpusim::testing::read_text(vcd.string());
     EXPECT_NE(text.find("y_valid"), std::string::npos);
     EXPECT_NE(text.find("$enddefinitions"), std::string::npos);

@@ -7,11 +7,14 @@
 #include "common/npy.h"
 #include "tests/runtime/tiny_program.h"
 #include "tests/sim/sim_test_util.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/test_util.h"
 
 namespace bpusim::sim::testing {
 namespace {
 
+using bpusim::testing::CliResult;
+using bpusim::testing::run_bpusim;
 using runtime::testing::tiny_program;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
@@ -27,24 +30,15 @@ class Cli : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  // Runs bpusim with `args`; returns the exit code, stdout+stderr in `out`.
-  int bpusim(const std::string& args, std::string& out) {
-    const std::string log = path("log.txt");
-    const int status =
-        std::system((std::string(BPUSIM_CLI) + " " + args + " > " + log + " 2>&1").c_str());
-    out = bpusim::testing::read_text(log);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
   fs::path dir_;
 };
 
 TEST_F(Cli, RunWritesOutputsSummaryTraceVcdAndReport) {
-  std::string out;
-  const int rc = bpusim(
-      cat("run ", path("tiny.bpu"), " --input x=", path("x.npy"), " --output-dir ", path("out"),
-          " --trace ", path("t.json"), " --vcd ", path("w.vcd"), " --report ", path("r.json")),
-      out);
-  ASSERT_EQ(rc, 0) << out;
+  const CliResult r = run_bpusim(cat("run ", path("tiny.bpu"), " --input x=", path("x.npy"),
+                                     " --output-dir ", path("out"), " --trace ", path("t.json"),
+                                     " --vcd ", path("w.vcd"), " --report ", path("r.json")));
+  ASSERT_EQ(r.status, 0) << r.output();
+  const std::string out = r.out;
   EXPECT_THAT(out, HasSubstr("total cycles:"));
   EXPECT_THAT(out, HasSubstr("MAC utilisation"));
   EXPECT_THAT(out, HasSubstr("token_wait"));
@@ -66,44 +60,37 @@ TEST_F(Cli, RunWritesOutputsSummaryTraceVcdAndReport) {
 }
 
 TEST_F(Cli, RefusesAnotherConfiguration) {
-  std::string out;
-  EXPECT_EQ(bpusim(cat("run ", path("tiny.bpu"), " --input x=", path("x.npy"), " --output-dir ",
-                       path("out"), " --set mac.rows=16"),
-                   out),
-            2);
-  EXPECT_THAT(out, HasSubstr("hash"));
-  EXPECT_THAT(out, HasSubstr("mac.rows"));
+  const CliResult r = run_bpusim(cat("run ", path("tiny.bpu"), " --input x=", path("x.npy"),
+                                     " --output-dir ", path("out"), " --set mac.rows=16"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.err, HasSubstr("hash"));
+  EXPECT_THAT(r.err, HasSubstr("mac.rows"));
 }
 
 TEST_F(Cli, ModeledFaultExitsThree) {
   isa::Program p = tiny_program(HwConfig{});
   p.code[2] = isa::assemble_line("VREQ in_addr=0xfffff0 out_addr=0x0 prm_addr=0x0 n=64 +pop_prev");
   isa::save_program(p, path("bad.bpu"));
-  std::string out;
-  EXPECT_EQ(bpusim(cat("run ", path("bad.bpu"), " --input x=", path("x.npy"), " --output-dir ",
-                       path("out"), " --report ", path("r.json")),
-                   out),
-            3);
-  EXPECT_THAT(out, HasSubstr("fault at instruction 2 (VREQ"));
+  const CliResult r = run_bpusim(cat("run ", path("bad.bpu"), " --input x=", path("x.npy"),
+                                     " --output-dir ", path("out"), " --report ", path("r.json")));
+  EXPECT_EQ(r.status, 3);
+  EXPECT_THAT(r.output(), HasSubstr("fault at instruction 2 (VREQ"));
   const auto report = nlohmann::json::parse(bpusim::testing::read_text(path("r.json")));
   EXPECT_EQ(report["fault"]["instruction"], 2);
 }
 
 TEST_F(Cli, BackendOptionChoosesTheBackend) {
-  std::string out;
-  ASSERT_EQ(bpusim(cat("run ", path("tiny.bpu"), " --input x=", path("x.npy"), " --output-dir ",
-                       path("out"), " --backend systemc"),
-                   out),
-            0)
-      << out;
+  const CliResult ok = run_bpusim(cat("run ", path("tiny.bpu"), " --input x=", path("x.npy"),
+                                      " --output-dir ", path("out"), " --backend systemc"));
+  ASSERT_EQ(ok.status, 0) << ok.output();
   EXPECT_EQ(read_npy(path("out/index.npy")).values<int64_t>()[0], 5);
-  EXPECT_EQ(bpusim(cat("run ", path("tiny.bpu"), " --input x=", path("x.npy"), " --output-dir ",
-                       path("out"), " --backend nope"),
-                   out),
-            2);
-  EXPECT_THAT(out, HasSubstr("unknown backend 'nope'; available: systemc"));
-  ASSERT_EQ(bpusim("run --help", out), 0);
-  EXPECT_THAT(out, HasSubstr("--backend"));
+  const CliResult bad = run_bpusim(cat("run ", path("tiny.bpu"), " --input x=", path("x.npy"),
+                                       " --output-dir ", path("out"), " --backend nope"));
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_THAT(bad.err, HasSubstr("unknown backend 'nope'; available: systemc"));
+  const CliResult help = run_bpusim("run --help");
+  ASSERT_EQ(help.status, 0);
+  EXPECT_THAT(help.out, HasSubstr("--backend"));
 }
 
 }  // namespace

@@ -1,9 +1,7 @@
-// Helpers shared by the GoogleTest suites.
+// What the GoogleTest suites share: the message of an expected Error, the repository root,
+// reading a whole file. Running a program: tests/support/cli_runner.h.
 #pragma once
 
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -34,23 +32,6 @@ inline std::string source_dir() {
 inline std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// Exit status and combined stdout+stderr of a shell command (status -1 when it did not exit).
-struct CommandResult {
-  int status;
-  std::string output;
-};
-
-inline CommandResult run_command(const std::string& command) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 }  // namespace bpusim::testing

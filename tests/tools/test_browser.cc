@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "tests/tools/cli_util.h"
+#include "tests/tools/scratch_test.h"
 
 namespace bpusim::testing {
 namespace {
@@ -29,15 +29,16 @@ class Browser : public ScratchTest {
             " --disable-background-networking --disable-component-update --disable-sync"
             " --user-data-dir=",
             profile_dir, " --enable-logging=stderr --v=0 --dump-dom file://", html_path);
-    return run_shell(command, path("chromium.log"));
+    return run_command(command);
   }
   void SetUp() override {
     ScratchTest::SetUp();
     if (std::string(BPUSIM_CHROMIUM).find("NOTFOUND") != std::string::npos)
       FAIL() << "chromium was not found at configure time (scripts/install-deps.sh installs it)";
     ASSERT_EQ(
-        bpusim(cat("compile ", digits_dir(), "/model.onnx -q -o ", path("digits.bpu"))).status, 0);
-    const CliResult p = bpusim(cat("profile ", path("digits.bpu"), " -o ", path("p.html")));
+        run_bpusim(cat("compile ", digits_dir(), "/model.onnx -q -o ", path("digits.bpu"))).status,
+        0);
+    const CliResult p = run_bpusim(cat("profile ", path("digits.bpu"), " -o ", path("p.html")));
     ASSERT_EQ(p.status, 0) << p.out << p.err;
   }
 };

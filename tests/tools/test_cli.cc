@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "common/npy.h"
-#include "tests/tools/cli_util.h"
+#include "tests/tools/scratch_test.h"
 #include "tools/report/html.h"
 
 namespace bpusim::testing {
@@ -83,7 +83,7 @@ class DemoCli : public ScratchTest {};
 
 TEST_F(DemoCli, FiguresAreConsistentWithTheCommittedRecords) {
   const int64_t n = 40;  // enough to include a misclassified image (index 36)
-  const CliResult r = bpusim(cat("demo --images ", n, " --report ", path("demo.html")));
+  const CliResult r = run_bpusim(cat("demo --images ", n, " --report ", path("demo.html")));
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr(cat(n, " test images")));
   // fp32 requantization is bit-exact with golden and with PyTorch on every image.
@@ -132,7 +132,7 @@ TEST_F(DemoCli, FiguresAreConsistentWithTheCommittedRecords) {
 
 TEST_F(DemoCli, FixedPointRequantizationStillMatchesGolden) {
   const CliResult r =
-      bpusim(cat("demo --images 3 --set requant.mode=fixed --report ", path("d.html")));
+      run_bpusim(cat("demo --images 3 --set requant.mode=fixed --report ", path("d.html")));
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("requant fixed"));
   EXPECT_EQ(numbers(r.out, R"(SystemC vs golden reference\s+(\d+)/(\d+))"),
@@ -140,13 +140,13 @@ TEST_F(DemoCli, FixedPointRequantizationStillMatchesGolden) {
 }
 
 TEST_F(DemoCli, BadModelPathsExitWithCodeTwo) {
-  CliResult r = bpusim(cat("demo --model ", path("nowhere"), " --report ", path("d.html")));
+  CliResult r = run_bpusim(cat("demo --model ", path("nowhere"), " --report ", path("d.html")));
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.err, HasSubstr("nowhere: no such model file or directory"));
-  r = bpusim(cat("demo --model ", dir_.string(), " --report ", path("d.html")));
+  r = run_bpusim(cat("demo --model ", dir_.string(), " --report ", path("d.html")));
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.err, HasSubstr("manifest.json: cannot open"));
-  r = bpusim("demo --images=-1");
+  r = run_bpusim("demo --images=-1");
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.err, HasSubstr("--images -1"));
 }
@@ -156,7 +156,7 @@ class ProfileCli : public ScratchTest {
   void SetUp() override {
     ScratchTest::SetUp();
     const CliResult c =
-        bpusim(cat("compile ", digits_dir(), "/model.onnx -q -o ", path("digits.bpu")));
+        run_bpusim(cat("compile ", digits_dir(), "/model.onnx -q -o ", path("digits.bpu")));
     ASSERT_EQ(c.status, 0) << c.out << c.err;
     const Tensor images = read_npy(digits_dir() + "/test_x.npy");
     write_npy(path("x.npy"), images.reshaped({images.numel() / 64, 1, 8, 8}));
@@ -167,11 +167,11 @@ class ProfileCli : public ScratchTest {
 };
 
 TEST_F(ProfileCli, HtmlAndJsonAgreeWithTheRun) {
-  const CliResult p = bpusim(cat("profile ", path("digits.bpu"), " --input x=", path("x7.npy"),
-                                 " -o ", path("p.html"), " --json ", path("p.json")));
+  const CliResult p = run_bpusim(cat("profile ", path("digits.bpu"), " --input x=", path("x7.npy"),
+                                     " -o ", path("p.html"), " --json ", path("p.json")));
   ASSERT_EQ(p.status, 0) << p.out << p.err;
-  const CliResult run = bpusim(cat("run ", path("digits.bpu"), " --input x=", path("x7.npy"),
-                                   " -o ", path("out"), " --report ", path("run.json")));
+  const CliResult run = run_bpusim(cat("run ", path("digits.bpu"), " --input x=", path("x7.npy"),
+                                       " -o ", path("out"), " --report ", path("run.json")));
   ASSERT_EQ(run.status, 0) << run.out << run.err;
   const nlohmann::json j = read_json(path("p.json"));
   const nlohmann::json want = read_json(path("run.json"));
@@ -221,12 +221,12 @@ TEST_F(ProfileCli, HtmlAndJsonAgreeWithTheRun) {
 }
 
 TEST_F(ProfileCli, RandomInputsAreSeeded) {
-  ASSERT_EQ(bpusim(cat("profile ", path("digits.bpu"), " -o ", path("a.html"), " --json ",
-                       path("a.json")))
+  ASSERT_EQ(run_bpusim(cat("profile ", path("digits.bpu"), " -o ", path("a.html"), " --json ",
+                           path("a.json")))
                 .status,
             0);
-  ASSERT_EQ(bpusim(cat("profile ", path("digits.bpu"), " -o ", path("b.html"), " --json ",
-                       path("b.json")))
+  ASSERT_EQ(run_bpusim(cat("profile ", path("digits.bpu"), " -o ", path("b.html"), " --json ",
+                           path("b.json")))
                 .status,
             0);
   EXPECT_EQ(read_json(path("a.json")), read_json(path("b.json")));
@@ -234,22 +234,22 @@ TEST_F(ProfileCli, RandomInputsAreSeeded) {
 }
 
 TEST_F(ProfileCli, BadInputsExitWithCodeTwo) {
-  CliResult r = bpusim(cat("profile ", path("missing.bpu"), " -o ", path("p.html")));
+  CliResult r = run_bpusim(cat("profile ", path("missing.bpu"), " -o ", path("p.html")));
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.err, HasSubstr("missing.bpu"));
-  r = bpusim(
+  r = run_bpusim(
       cat("profile ", path("digits.bpu"), " --input y=", path("x7.npy"), " -o ", path("p.html")));
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.err, HasSubstr("the program has no input 'y'"));
-  r = bpusim(
+  r = run_bpusim(
       cat("profile ", path("digits.bpu"), " --input x=", path("none.npy"), " -o ", path("p.html")));
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.err, HasSubstr("none.npy"));
-  r = bpusim(cat("profile ", path("digits.bpu"), " --input x=", path("x.npy"), " -o ",
-                 path("p.html")));  // 360 images for a batch-1 input
+  r = run_bpusim(cat("profile ", path("digits.bpu"), " --input x=", path("x.npy"), " -o ",
+                     path("p.html")));  // 360 images for a batch-1 input
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.err, HasSubstr("'x'"));
-  r = bpusim(cat("profile ", path("digits.bpu")));
+  r = run_bpusim(cat("profile ", path("digits.bpu")));
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.err, HasSubstr("--output"));
 }
@@ -259,8 +259,8 @@ class SweepCli : public ScratchTest {};
 TEST_F(SweepCli, TwoByTwoConfigurations) {
   const std::string model = digits_dir() + "/model.onnx";
   const CliResult r =
-      bpusim(cat("sweep ", model, " --set mac.rows=16,32 --set ddr.bytes_per_cycle=16,32 -o ",
-                 path("s.csv"), " --json ", path("s.json"), " --jobs 2"));
+      run_bpusim(cat("sweep ", model, " --set mac.rows=16,32 --set ddr.bytes_per_cycle=16,32 -o ",
+                     path("s.csv"), " --json ", path("s.json"), " --jobs 2"));
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("4 configuration(s), 2 in parallel"));
   const auto rows = parse_csv(read_text(path("s.csv")));
@@ -290,18 +290,18 @@ TEST_F(SweepCli, TwoByTwoConfigurations) {
   EXPECT_THAT(r.out, HasSubstr(report::grouped_int(cycles["32/16"])));
 
   // The default configuration's row is what `bpusim profile` measures with the same seed.
-  ASSERT_EQ(bpusim(cat("compile ", model, " -q -o ", path("d.bpu"))).status, 0);
+  ASSERT_EQ(run_bpusim(cat("compile ", model, " -q -o ", path("d.bpu"))).status, 0);
   ASSERT_EQ(
-      bpusim(cat("profile ", path("d.bpu"), " -o ", path("d.html"), " --json ", path("d.json")))
+      run_bpusim(cat("profile ", path("d.bpu"), " -o ", path("d.html"), " --json ", path("d.json")))
           .status,
       0);
   EXPECT_EQ(read_json(path("d.json"))["cycles"].get<int64_t>(), cycles["32/32"]);
 }
 
 TEST_F(SweepCli, AConfigurationThatDoesNotCompileIsARow) {
-  const CliResult r =
-      bpusim(cat("sweep ", digits_dir(),
-                 "/model.onnx --set mac.rows=1,32 --set sram.param.bytes=64 -o ", path("s.csv")));
+  const CliResult r = run_bpusim(
+      cat("sweep ", digits_dir(), "/model.onnx --set mac.rows=1,32 --set sram.param.bytes=64 -o ",
+          path("s.csv")));
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.out, HasSubstr("cannot hold one parameter record per MAC row"));
   const auto rows = parse_csv(read_text(path("s.csv")));
@@ -311,19 +311,19 @@ TEST_F(SweepCli, AConfigurationThatDoesNotCompileIsARow) {
 
 TEST_F(SweepCli, BadOptionsExitWithCodeTwo) {
   const std::string model = digits_dir() + "/model.onnx";
-  CliResult r = bpusim(cat("sweep ", model, " --set mac.rows=16,,32"));
+  CliResult r = run_bpusim(cat("sweep ", model, " --set mac.rows=16,,32"));
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.err, HasSubstr("--set 'mac.rows=16,,32': empty value"));
-  r = bpusim(cat("sweep ", model, " --set mac.rows=16,x"));
+  r = run_bpusim(cat("sweep ", model, " --set mac.rows=16,x"));
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.err, HasSubstr("mac.rows must be an integer, got 'x'"));
-  r = bpusim(cat("sweep ", model, " --set mac.rows=16 --set mac.rows=32"));
+  r = run_bpusim(cat("sweep ", model, " --set mac.rows=16 --set mac.rows=32"));
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.err, HasSubstr("given twice"));
-  r = bpusim(cat("sweep ", path("missing.onnx"), " --set mac.rows=16"));
+  r = run_bpusim(cat("sweep ", path("missing.onnx"), " --set mac.rows=16"));
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.err, HasSubstr("missing.onnx"));
-  r = bpusim(cat("sweep ", model, " --set mac.rows=16 --jobs 0"));
+  r = run_bpusim(cat("sweep ", model, " --set mac.rows=16 --jobs 0"));
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.err, HasSubstr("--jobs 0"));
 }
@@ -342,9 +342,9 @@ TEST_F(GuideDocs, ProfileJsonSweepCsvAndExitCodes) {
   const std::string guide = read_text(source_dir() + "/docs/guide.md");
   ASSERT_FALSE(guide.empty());
   const std::string model = digits_dir() + "/model.onnx";
-  ASSERT_EQ(bpusim(cat("compile ", model, " -q -o ", path("d.bpu"))).status, 0);
+  ASSERT_EQ(run_bpusim(cat("compile ", model, " -q -o ", path("d.bpu"))).status, 0);
   ASSERT_EQ(
-      bpusim(cat("profile ", path("d.bpu"), " -o ", path("d.html"), " --json ", path("d.json")))
+      run_bpusim(cat("profile ", path("d.bpu"), " -o ", path("d.html"), " --json ", path("d.json")))
           .status,
       0);
   const nlohmann::json j = read_json(path("d.json"));
@@ -356,7 +356,7 @@ TEST_F(GuideDocs, ProfileJsonSweepCsvAndExitCodes) {
   for (const auto& [key, value] : j["cycle_breakdown"].items())
     EXPECT_THAT(guide, HasSubstr("`" + key + "`"));
 
-  ASSERT_EQ(bpusim(cat("sweep ", model, " --set mac.rows=16 -o ", path("s.csv"))).status, 0);
+  ASSERT_EQ(run_bpusim(cat("sweep ", model, " --set mac.rows=16 -o ", path("s.csv"))).status, 0);
   const auto csv = parse_csv(read_text(path("s.csv")));
   ASSERT_FALSE(csv.empty());
   for (const std::string& column : csv[0]) {

@@ -1,8 +1,6 @@
 // `bpusim golden` as a user runs it: outputs written as DIR/<output name>.npy equal PyTorch's,
 // argmax indices as int64, and exit code 2 with a clear message for unknown --set keys,
 // invalid hardware configs, missing inputs and malformed model files.
-#include <sys/wait.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +10,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "common/npy.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/test_util.h"
 
 namespace bpusim {
@@ -20,17 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-struct CliRun {
-  int exit_code;
-  std::string out;
-};
-
-// Runs the built bpusim (stdout and stderr combined). No shared temporary file: ctest runs
-// this executable's cases in parallel processes.
-CliRun bpusim(const std::string& args) {
-  const testing::CommandResult r = testing::run_command(std::string(BPUSIM_EXE) + " " + args);
-  return {r.status, r.output};
-}
+using testing::CliResult;
+using testing::run_bpusim;
 
 std::string model(const std::string& name) {
   return (fs::path(testing::source_dir()) / "tests/data/models" / name).string();
@@ -44,19 +34,19 @@ fs::path out_dir(const std::string& name) {
 
 TEST(FrontendCli, GoldenWritesPyTorchsOutputs) {
   const fs::path dir = out_dir("float_region");
-  const CliRun r =
-      bpusim("golden " + model("float_region") + "/model.onnx --input x=" + model("float_region") +
-             "/input_x.npy --output-dir " + dir.string());
-  ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_THAT(r.out, HasSubstr("logits: float32 [4, 10] -> "));
+  const CliResult r = run_bpusim("golden " + model("float_region") +
+                                 "/model.onnx --input x=" + model("float_region") +
+                                 "/input_x.npy --output-dir " + dir.string());
+  ASSERT_EQ(r.status, 0) << r.output();
+  EXPECT_THAT(r.output(), HasSubstr("logits: float32 [4, 10] -> "));
   EXPECT_EQ(read_npy((dir / "logits.npy").string()),
             read_npy(model("float_region") + "/torch_logits.npy"));
 
   const fs::path idx = out_dir("pool_concat");
-  const CliRun a =
-      bpusim("golden " + model("pool_concat") + "/model.onnx --input x=" + model("pool_concat") +
-             "/input_x.npy --output-dir " + idx.string() + " --set requant.mode=fixed");
-  ASSERT_EQ(a.exit_code, 0) << a.out;
+  const CliResult a = run_bpusim(
+      "golden " + model("pool_concat") + "/model.onnx --input x=" + model("pool_concat") +
+      "/input_x.npy --output-dir " + idx.string() + " --set requant.mode=fixed");
+  ASSERT_EQ(a.status, 0) << a.output();
   const Tensor classes = read_npy((idx / "class_idx.npy").string());
   EXPECT_EQ(classes.dtype(), DType::kI64);
   EXPECT_EQ(classes.shape(), (Shape{4}));
@@ -82,44 +72,44 @@ TEST(FrontendCli, DynamicBatchTakesTheInputsShape) {
     ASSERT_TRUE(m.SerializeToOstream(&out));
   }
   const fs::path dir = out_dir("dynamic");
-  const CliRun r = bpusim("golden " + file.string() + " --input x=" + model("residual") +
-                          "/input_x.npy --output-dir " + dir.string());
-  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const CliResult r = run_bpusim("golden " + file.string() + " --input x=" + model("residual") +
+                                 "/input_x.npy --output-dir " + dir.string());
+  ASSERT_EQ(r.status, 0) << r.output();
   EXPECT_EQ(read_npy((dir / "logits.npy").string()),
             read_npy(model("residual") + "/torch_logits.npy"));
   // bpusim compile needs static shapes and says so.
-  const CliRun c = bpusim("compile " + file.string() + " -o " + (dir / "p.bpu").string());
-  EXPECT_EQ(c.exit_code, 2);
-  EXPECT_THAT(c.out, HasSubstr("graph input 'x' has no static shape"));
+  const CliResult c = run_bpusim("compile " + file.string() + " -o " + (dir / "p.bpu").string());
+  EXPECT_EQ(c.status, 2);
+  EXPECT_THAT(c.output(), HasSubstr("graph input 'x' has no static shape"));
 }
 
 TEST(FrontendCli, UserErrorsExitWithCode2AndAMessage) {
   const std::string m = model("mlp") + "/model.onnx";
   const std::string x = " --input x=" + model("mlp") + "/input_x.npy";
   const std::string o = " --output-dir " + out_dir("errors").string();
-  CliRun r = bpusim("golden " + m + x + o + " --set requant.foo=1");
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.out, HasSubstr("requant.foo"));
-  r = bpusim("golden " + m + x + o + " --set requant.mode=float");
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.out, HasSubstr("requant.mode"));
-  r = bpusim("golden " + m + o);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.out, HasSubstr("graph input 'x' was not provided"));
-  r = bpusim("golden " + m + " --input x=/nonexistent.npy" + o);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.out, HasSubstr("/nonexistent.npy"));
-  r = bpusim("golden " + m + " --input x=" + model("mlp") + "/torch_logits_int.npy" + o);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.out, HasSubstr("graph input 'x': expected float32, got int32"));
+  CliResult r = run_bpusim("golden " + m + x + o + " --set requant.foo=1");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.output(), HasSubstr("requant.foo"));
+  r = run_bpusim("golden " + m + x + o + " --set requant.mode=float");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.output(), HasSubstr("requant.mode"));
+  r = run_bpusim("golden " + m + o);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.output(), HasSubstr("graph input 'x' was not provided"));
+  r = run_bpusim("golden " + m + " --input x=/nonexistent.npy" + o);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.output(), HasSubstr("/nonexistent.npy"));
+  r = run_bpusim("golden " + m + " --input x=" + model("mlp") + "/torch_logits_int.npy" + o);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.output(), HasSubstr("graph input 'x': expected float32, got int32"));
 
   // A truncated model file.
   const fs::path cut = fs::path(::testing::TempDir()) / "truncated.onnx";
   const std::string bytes = testing::read_text(m);
   std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
-  r = bpusim("golden " + cut.string() + x + o);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.out, HasSubstr("malformed or truncated"));
+  r = run_bpusim("golden " + cut.string() + x + o);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.output(), HasSubstr("malformed or truncated"));
 }
 
 }  // namespace
