@@ -55,11 +55,4 @@ FrontendNotes run_frontend(ir::Graph& graph, const HwConfig& hw, const std::stri
   return {std::move(st.not_fused), std::move(st.host_regions)};
 }
 
-void run_frontend_passes(ir::Graph& graph, const HwConfig& hw,
-                         std::vector<std::string>& diagnostics, const std::string& source) {
-  FrontendNotes notes = run_frontend(graph, hw, source);
-  for (auto* part : {&notes.not_fused, &notes.host_regions})
-    diagnostics.insert(diagnostics.end(), part->begin(), part->end());
-}
-
 }  // namespace bpusim::compiler

@@ -39,8 +39,4 @@ struct FrontendNotes {
 // malformed or inconsistent.
 FrontendNotes run_frontend(ir::Graph& graph, const HwConfig& hw, const std::string& source = "");
 
-// The same, appending every note (unfused ops, then host regions) to `diagnostics`.
-void run_frontend_passes(ir::Graph& graph, const HwConfig& hw,
-                         std::vector<std::string>& diagnostics, const std::string& source = "");
-
 }  // namespace bpusim::compiler
