@@ -390,3 +390,232 @@ def hardtanh(x, scale, zp, min_val, max_val):
 # ----------------------------------------------------------------------------------------------
 def argmax(x, axis):
     return np.argmax(np.asarray(x, dtype=np.int64), axis=axis).astype(np.int64)
+
+
+# ----------------------------------------------------------------------------------------------
+# Unary activations on a quantized tensor (docs/pytorch-recipes.md 2.14-2.17).
+# Each one maps a uint8 input to a uint8 output; the functions return the 256-entry table
+# (index = input integer) for one (input scale, zero point, output scale, zero point).
+# ----------------------------------------------------------------------------------------------
+SIGMOID_QPARAMS = (F32(1.0 / 256.0), 0)  # QNNPACK sigmoid / hardsigmoid: fixed output qparams
+HARDSIGMOID_QPARAMS = SIGMOID_QPARAMS
+TANH_QPARAMS = (F32(2.0 / 256.0), 128)  # QNNPACK tanh
+_LUT_IN = np.arange(256, dtype=np.int64)
+_libm = None
+
+
+def _libm_fn(name, ctype):
+    """A function of glibc's libm (the same one torch's QNNPACK and ATen call) applied
+    element by element: expf (float), tanh (double)."""
+    import ctypes
+    import ctypes.util
+
+    global _libm
+    if _libm is None:
+        _libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+    fn = getattr(_libm, name)
+    c = ctypes.c_float if ctype == "float" else ctypes.c_double
+    fn.restype, fn.argtypes = c, [c]
+    dt = np.float32 if ctype == "float" else np.float64
+
+    def apply(x):
+        x = np.asarray(x, dtype=dt)
+        u, inv = np.unique(x, return_inverse=True)  # one libm call per distinct value
+        return np.array([fn(float(v)) for v in u], dtype=dt)[inv].reshape(x.shape)
+
+    return apply
+
+
+def glibc_expf(x):
+    """glibc expf (float32). Not always the correctly rounded exp: on 170 648 of the
+    2.26e9 float32 inputs with |x| <= 200 it differs from float32(exp(double)) (glibc 2.36)."""
+    return _libm_fn("expf", "float")(x)
+
+
+def glibc_tanh(x):
+    """glibc tanh (double)."""
+    return _libm_fn("tanh", "double")(x)
+
+
+def _col(v, dtype):
+    """A parameter as a column: scalars give shape (1,), arrays (..., 1), so every lut_*
+    function also builds a batch of tables (shape (..., 256)) from arrays of qparams."""
+    return np.asarray(v, dtype=dtype)[..., None]
+
+
+def _lut_x(input_scale, input_zp):
+    """QNNPACK's table input: x = (float)(i - zp) * scale (float32), as dequantize (2.2)."""
+    return f32(_LUT_IN - _col(input_zp, np.int64)) * _col(input_scale, np.float32)
+
+
+def _quantize_col(v, output_scale, output_zp):
+    """quantize (2.1) with column qparams: clamp(rne(v * (1.0f / s)) + zp, 0, 255)."""
+    inv = F32(1.0) / _col(output_scale, np.float32)
+    return np.clip(np.rint((v * inv).astype(np.float64)) + _col(output_zp, np.int64), 0,
+                   255).astype(np.int64)
+
+
+def _lut_round(y, out_min=0, out_max=255):
+    """QNNPACK LUT epilogue: clamp the float32 to [min, max] (maxss/minss), then lrintf."""
+    y = np.minimum(np.maximum(np.asarray(y, dtype=np.float32), F32(out_min)), F32(out_max))
+    return np.rint(y.astype(np.float64)).astype(np.int64)
+
+
+def lut_sigmoid(input_scale, input_zp):
+    """pytorch_qnnp_create_sigmoid_nc_q8 (torch.sigmoid / nn.Sigmoid on quint8, engine
+    qnnpack; output qparams fixed to SIGMOID_QPARAMS):
+    t[i] = lrintf(clamp(256.0f / (1.0f + expf(-x)), 0, 255)), all float32, glibc expf."""
+    x = _lut_x(input_scale, input_zp)
+    return _lut_round(F32(256.0) / (F32(1.0) + glibc_expf(-x)))
+
+
+def lut_tanh(input_scale, input_zp):
+    """pytorch_qnnp_create_tanh_nc_q8 (output qparams TANH_QPARAMS). The C source calls the
+    double tanh (disassembly: cvtss2sd, call tanh, mulsd, addsd, cvtsd2ss):
+    t[i] = lrintf(clamp((float)(128.0 * tanh((double)x) + 128.0), 0, 255))."""
+    x = _lut_x(input_scale, input_zp).astype(np.float64)
+    y = (np.float64(128.0) * glibc_tanh(x) + np.float64(128.0)).astype(np.float32)
+    return _lut_round(y)
+
+
+def lut_hardsigmoid(input_scale, input_zp):
+    """pytorch_qnnp_create_hardsigmoid_nc_q8 (output qparams HARDSIGMOID_QPARAMS):
+    t[i] = lrintf(clamp(256.0f * (min(max(x + 3.0f, 0), 6.0f) / 6.0f), 0, 255)), float32."""
+    x = _lut_x(input_scale, input_zp)
+    r6 = np.minimum(np.maximum(x + F32(3.0), F32(0.0)), F32(6.0))
+    return _lut_round(F32(256.0) * (r6 / F32(6.0)) + F32(0.0))
+
+
+def lut_hardswish(input_scale, input_zp, output_scale, output_zp):
+    """pytorch_qnnp_create_hardswish_nc_q8 (nnq.Hardswish / quantized::hardswish), own
+    output qparams, all float32 (no FMA):
+    r6 = min(max(x + 3.0f, 0), 6.0f);  v = (x * r6) / 6.0f
+    t[i] = lrintf(clamp(v * (1.0f / sy) + (float)zy, 0, 255))
+    The zero point is added in float BEFORE rounding (not rne(v / sy) + zy)."""
+    x = _lut_x(input_scale, input_zp)
+    r6 = np.minimum(np.maximum(x + F32(3.0), F32(0.0)), F32(6.0))
+    v = (x * r6) / F32(6.0)
+    inv = F32(1.0) / _col(output_scale, np.float32)
+    return _lut_round(v * inv + f32(_col(output_zp, np.int64)))
+
+
+def lut_from_float(input_scale, input_zp, fn, output_scale, output_zp):
+    """dequantize (2.2) -> fn (exact float32 function, e.g. a clamp) -> quantize (2.1):
+    a float region DeQuantStub -> f -> QuantStub, e.g. relu6/hardtanh with new qparams."""
+    return _quantize_col(fn(_lut_x(input_scale, input_zp)), output_scale, output_zp)
+
+
+# ATen's native quantized elementwise kernels (leaky_relu, elu) run a vectorized body and a
+# scalar tail that round differently, so their output is NOT a function of the input byte
+# alone: it also depends on the element's position (aten_vector_mask).
+ATEN_QVEC_BLOCK = 64  # vectorized_loop: two Vectorized<quint8> (32 lanes each) per step
+ATEN_GRAIN_SIZE = 32768  # at::internal::GRAIN_SIZE
+
+
+def aten_vector_mask(numel, num_threads=1):
+    """True where cpu_kernel_vec's vectorized body computes the element, for a tensor that
+    TensorIterator coalesces to 1-D (input and output dense in the same memory format;
+    index = position in memory, i.e. NHWC order for channels-last tensors).
+    at::parallel_for (OpenMP) splits [0, numel) into k = min(T, ceil(numel / 32768))
+    chunks of ceil(numel / k) elements (T = torch.get_num_threads()); in each chunk the
+    first floor(len / 64) * 64 elements are vectorized and the rest go through the scalar
+    lambda."""
+    mask = np.zeros(numel, dtype=bool)
+    k = max(1, min(int(num_threads), -(-numel // ATEN_GRAIN_SIZE)))
+    chunk = -(-numel // k)
+    for start in range(0, numel, chunk):
+        end = min(numel, start + chunk)
+        mask[start:start + (end - start) // ATEN_QVEC_BLOCK * ATEN_QVEC_BLOCK] = True
+    return mask
+
+
+def _lut_x_avx2(input_scale, input_zp):
+    """Vectorized<quint8>::dequantize (AVX2) of the table input:
+    fmaf(scale, (float)q, (float)(scale * -zp))."""
+    s = _col(input_scale, np.float32)
+    premul = s * f32(-_col(input_zp, np.int64))
+    return _fma_f32(s, f32(_LUT_IN), premul)
+
+
+def _quantize_avx2(v, output_scale, output_zp):
+    """Vectorized<quint8>::quantize (QuantizeAvx2): rne(v * inv) + zp, clamped;
+    inv = 1.0f / (float)scale as the ATen kernels pass it (same as quantize, 2.1)."""
+    return _quantize_col(v, output_scale, output_zp)
+
+
+def lut_leaky_relu(input_scale, input_zp, slope, output_scale, output_zp, path):
+    """leaky_qrelu_out_kernel (ATen; F.leaky_relu on a quantized tensor keeps the input
+    qparams, nnq.LeakyReLU / quantized::leaky_relu has its own). slope = (float)negval.
+    path 'vector':  d = fmaf(sx, q, (float)(sx * -zx)); y = d > 0 ? d : d * slope
+                    out = clamp(rne(y * (1.0f / sy)) + zy, 0, 255)
+    path 'scalar':  d = (float)(q - zx) * sx;       y = d > 0 ? d : d * slope
+                    out = quantize (2.1)
+    The two differ on exact ties, e.g. slope 0.25 with sy = sx (an input 1 ulp off a tie)."""
+    s = _col(slope, np.float32)
+    if path == "vector":
+        d = _lut_x_avx2(input_scale, input_zp)
+        return _quantize_avx2(np.where(d > 0, d, d * s), output_scale, output_zp)
+    d = _lut_x(input_scale, input_zp)
+    return _quantize_col(np.where(d > 0, d, d * s), output_scale, output_zp)
+
+
+def sleef_expf_u10(d):
+    """Sleef_expf8_u10 (AVX2 + FMA build, Vectorized<float>::exp in ATen), lane by lane."""
+    d = np.asarray(d, dtype=np.float32)
+    q = np.rint(d * F32(1.442695040888963407359924681001892137426645954152985934135449406931))
+    q = np.clip(q, -(2**31), 2**31 - 1).astype(np.int64)  # cvtps_epi32 (in range here)
+    qf = q.astype(np.float32)
+    s = _fma_f32(qf, F32(-0.693145751953125), d)
+    s = _fma_f32(qf, F32(-1.428606765330187045e-06), s)
+    u = np.full(d.shape, F32(0.000198527617612853646278381), dtype=np.float32)
+    for c in (0.00139304355252534151077271, 0.00833336077630519866943359,
+              0.0416664853692054748535156, 0.166666671633720397949219, 0.5):
+        u = _fma_f32(u, s, F32(c))
+    u = F32(1.0) + _fma_f32(s * s, u, s)
+    h = q >> 1
+
+    def pow2i(e):
+        return ((np.clip(e, -127, 128) + 0x7F).astype(np.int64) << 23).astype(np.uint32).view(
+            np.float32)
+
+    with np.errstate(over="ignore"):
+        u = (u * pow2i(h)) * pow2i(q - h)
+    u = np.where(d < F32(-104), F32(0), u)
+    return np.where(F32(100) < d, F32(np.inf), u).astype(np.float32)
+
+
+def lut_elu(input_scale, input_zp, alpha, output_scale, output_zp, path):
+    """qelu_kernel (nnq.ELU / quantized::elu, own output qparams; not exportable to ONNX in
+    torch 1.13), ELU's scale and input_scale coefficients = 1 (nn.ELU). alpha = (float)alpha.
+    path 'vector':  d = fmaf(sx, q, (float)(sx * -zx)); y = d > 0 ? d : (sleef_expf(d) - 1) * alpha
+                    out = clamp(rne(y * (1.0f / sy)) + zy, 0, 255)
+    path 'scalar':  d = (float)(q - zx) * sx;  y = d >= 0 ? d : (expf(d) - 1) * alpha  (glibc)
+                    out = quantize (2.1)
+    quantized::elu allocates a contiguous (NCHW) output: for a channels-last input (every
+    conv output) the inner loop is strided and EVERY element takes the scalar path."""
+    a = _col(alpha, np.float32)
+    if path == "vector":
+        d = _lut_x_avx2(input_scale, input_zp)
+        y = np.where(d > 0, d, (sleef_expf_u10(d) - F32(1.0)) * a)
+        return _quantize_avx2(y, output_scale, output_zp)
+    d = _lut_x(input_scale, input_zp)
+    y = np.where(d >= 0, d, (glibc_expf(d) - F32(1.0)) * a)
+    return _quantize_col(y, output_scale, output_zp)
+
+
+def apply_lut(x, table):
+    """The table applied element by element (x: integers 0..255)."""
+    return np.asarray(table, dtype=np.int64)[np.asarray(x, dtype=np.int64)]
+
+
+def aten_unary(x, vector_table, scalar_table, channels_last=False, num_threads=1):
+    """An ATen native quantized unary op (leaky_relu, elu) on a whole NCHW tensor x: each
+    element takes vector_table or scalar_table by its position in memory (aten_vector_mask);
+    channels_last: PyTorch holds x (and its output) NHWC."""
+    x = np.asarray(x, dtype=np.int64)
+    mem = x.transpose(0, 2, 3, 1) if channels_last and x.ndim == 4 else x
+    flat = mem.reshape(-1)
+    mask = aten_vector_mask(flat.size, num_threads)
+    out = np.where(mask, apply_lut(flat, vector_table), apply_lut(flat, scalar_table))
+    out = out.reshape(mem.shape)
+    return out.transpose(0, 3, 1, 2) if channels_last and x.ndim == 4 else out

@@ -11,7 +11,8 @@ reference for the C++ compiler and golden, not part of the product.
     /usr/bin/python3 tools/py/onnx_ref.py MODEL.onnx --input x=input_x.npy [--output-dir D]
 
 Supported: what torch 1.13 eager-mode QAT models export to (Conv, Gemm, Add, Relu, Clip,
-MaxPool, AveragePool (+Pad), GlobalAveragePool, Concat, Flatten, Reshape, ArgMax,
+MaxPool, AveragePool (+Pad), GlobalAveragePool, Concat, Flatten, Reshape, ArgMax, the table
+activations Sigmoid, Tanh, HardSigmoid, HardSigmoid+Mul (hardswish), LeakyRelu,
 ConvInteger/MatMulInteger + Add (int32 outputs), float regions of Conv/Gemm/Sigmoid/Mul/Add/
 Relu between DequantizeLinear and QuantizeLinear); anything else raises NotImplementedError.
 """
@@ -81,8 +82,9 @@ def attrs(node):
 
 
 class Interpreter:
-    def __init__(self, model):
+    def __init__(self, model, num_threads=1):
         self.graph = model.graph
+        self.num_threads = num_threads  # torch.get_num_threads() (ATen kernels' chunking)
         self.values = {}
         self.producer = {}
         for n in self.graph.node:
@@ -197,6 +199,7 @@ class Interpreter:
 
     _SAME_QPARAM_OPS = ("Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool", "Pad",
                         "Flatten", "Reshape", "Concat", "ArgMax")
+    _UNARY_OPS = ("Sigmoid", "Tanh", "HardSigmoid", "LeakyRelu")
 
     @staticmethod
     def is_quantized_op(op, x):
@@ -205,8 +208,10 @@ class Interpreter:
         sym = [isinstance(v, (DQ, Pending)) for v in x]
         if op in ("Conv", "Gemm"):
             return len(x) > 1 and isinstance(x[1], DQ)
-        if op == "Add":
+        if op in ("Add", "Mul"):
             return all(sym)
+        if op in Interpreter._UNARY_OPS:
+            return isinstance(x[0], DQ)
         return op in Interpreter._SAME_QPARAM_OPS and bool(sym) and sym[0]
 
     def quantize(self, n, v, scale, zp, axis):
@@ -252,6 +257,10 @@ class Interpreter:
             if isinstance(x[0], Pending) and x[0].kind in ("conv", "linear", "add"):
                 return Pending(x[0].kind, x[0].node, x[0].args, relu=True)
             return Pending("relu", n, [x[0].q])
+        if op in self._UNARY_OPS:
+            return Pending("unary", n, [x[0].q])
+        if op == "Mul":
+            return self.quantized_mul(n, x)
         if isinstance(x[0], Pending) and not (op == "AveragePool" and x[0].kind == "pad"):
             raise NotImplementedError(f"{n.name}: {op} after an unrequantized {x[0].kind}")
         if op == "Conv":
@@ -324,9 +333,16 @@ class Interpreter:
             if axis == 1 and all(channels_last_contiguous(q) for q in p.args):
                 return Q(R.cat_channels_last(ints, scales, zps, s, z), s, z, layout="nhwc")
             return Q(R.cat_contiguous(ints, scales, zps, s, z, axis), s, z, layout="nchw")
+        if p.kind in ("unary", "hardswish"):
+            return self.evaluate_unary(p, s, z)
         # the remaining ops keep their input's quantization parameters in PyTorch
         xq = p.args[0]
         sx, zx = xq.per_tensor()
+        if p.kind == "clip" and (sx, zx) != (s, z):
+            # DeQuantStub -> float clamp -> QuantStub: dequantize, clamp, quantize (a table)
+            lo_f, hi_f = (F32(np.asarray(v).reshape(-1)[0]) for v in p.args[1:3])
+            lut = R.lut_from_float(sx, zx, lambda v: np.minimum(np.maximum(v, lo_f), hi_f), s, z)
+            return Q(R.apply_lut(xq.ints, lut), s, z, "nchw")
         if (sx, zx) != (s, z):
             raise NotImplementedError(f"{n.name}: {p.kind} changes quantization parameters")
         if p.kind == "relu":
@@ -369,6 +385,45 @@ class Interpreter:
                 shape = tuple(int(v) for v in p.args[1])
             return Q(xq.ints.reshape(shape), s, z, None)
         raise NotImplementedError(f"{n.name}: {p.kind}")
+
+    def quantized_mul(self, n, x):
+        """Mul(DQ(x), HardSigmoid(DQ(x))) is the exporter's hardswish (opset 13 has no
+        HardSwish)."""
+        for a, b in ((x[0], x[1]), (x[1], x[0])):
+            if (isinstance(a, DQ) and isinstance(b, Pending) and b.kind == "unary"
+                    and b.node.op_type == "HardSigmoid" and b.args[0] is a.q):
+                return Pending("hardswish", n, [a.q, b.node])
+        raise NotImplementedError(f"{n.name}: quantized Mul")
+
+    def evaluate_unary(self, p, s, z):
+        """Table activations (docs/pytorch-recipes.md 2.14-2.17)."""
+        xq = p.args[0]
+        sx, zx = xq.per_tensor()
+        op = p.node.op_type if p.kind == "unary" else "HardSwish"
+        if op in ("HardSigmoid", "HardSwish"):
+            hs = p.node if op == "HardSigmoid" else p.args[1]
+            a = attrs(hs)
+            if F32(a.get("alpha", 0.2)) != F32(1 / 6) or F32(a.get("beta", 0.5)) != F32(0.5):
+                raise NotImplementedError(f"{hs.name}: HardSigmoid {a} is not PyTorch's")
+        fixed = {"Sigmoid": R.SIGMOID_QPARAMS, "Tanh": R.TANH_QPARAMS,
+                 "HardSigmoid": R.HARDSIGMOID_QPARAMS}
+        if op in fixed and (F32(s), z) != (F32(fixed[op][0]), fixed[op][1]):
+            raise NotImplementedError(f"{p.node.name}: quantized {op} with qparams ({s}, {z}); "
+                                      f"PyTorch's QNNPACK {op} outputs {fixed[op]}")
+        if op == "Sigmoid":
+            out = R.apply_lut(xq.ints, R.lut_sigmoid(sx, zx))
+        elif op == "Tanh":
+            out = R.apply_lut(xq.ints, R.lut_tanh(sx, zx))
+        elif op == "HardSigmoid":
+            out = R.apply_lut(xq.ints, R.lut_hardsigmoid(sx, zx))
+        elif op == "HardSwish":
+            out = R.apply_lut(xq.ints, R.lut_hardswish(sx, zx, s, z))
+        else:  # LeakyRelu: ATen kernel, vector body and scalar tail by position in memory
+            slope = F32(attrs(p.node).get("alpha", 0.01))
+            vt = R.lut_leaky_relu(sx, zx, slope, s, z, "vector")
+            st = R.lut_leaky_relu(sx, zx, slope, s, z, "scalar")
+            out = R.aten_unary(xq.ints, vt, st, xq.layout == "nhwc", self.num_threads)
+        return Q(out, s, z, xq.layout)
 
     # -- int32 outputs (out_qconfig layers) -----------------------------------------------------
     def integer_op(self, n, x, a):
@@ -416,8 +471,8 @@ class Interpreter:
         raise NotImplementedError(f"{n.name}: float {op}")
 
 
-def run_model(path, feeds):
-    return Interpreter(onnx.load(path)).run(feeds)
+def run_model(path, feeds, num_threads=1):
+    return Interpreter(onnx.load(path), num_threads).run(feeds)
 
 
 def main():
@@ -425,12 +480,14 @@ def main():
     ap.add_argument("model")
     ap.add_argument("--input", action="append", default=[], help="NAME=FILE.npy")
     ap.add_argument("--output-dir", default=".")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch.get_num_threads() of the PyTorch run (ATen kernels' chunking)")
     args = ap.parse_args()
     feeds = {}
     for spec in args.input:
         name, _, f = spec.partition("=")
         feeds[name] = np.load(f)
-    outs = run_model(args.model, feeds)
+    outs = run_model(args.model, feeds, args.threads)
     os.makedirs(args.output_dir, exist_ok=True)
     for name, v in outs.items():
         np.save(os.path.join(args.output_dir, f"{name}.npy"), v)

@@ -19,6 +19,7 @@ import onnx
 import torch
 import torch.ao.quantization as tq
 import torch.nn as nn
+import torch.nn.functional as F
 from onnx import numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -320,8 +321,171 @@ def probe_int32_output():
     return "; ".join(out)
 
 
+class Fn(nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
+
+
+def body_ops(e):
+    """The ops between the QuantStub's QuantizeLinear and the last DequantizeLinear."""
+    ops = e.ops(ignore=NOISE)
+    return ops[2:-1] if ops[:2] == ["QuantizeLinear", "DequantizeLinear"] else ops
+
+
+def qparams_of(e, q):
+    return float(e.value(q.input[1])), int(e.value(q.input[2]))
+
+
+def probe_unary():
+    """Unary activations: DQ -> float op -> Q; the Q of sigmoid/tanh/hardsigmoid carries
+    PyTorch's fixed qparams, hardswish becomes HardSigmoid + Mul (opset 13 has no HardSwish)."""
+    out = []
+    cases = [
+        ("Sigmoid", nn.Sigmoid(), ["Sigmoid"], (1 / 256, 0)),
+        ("Tanh", nn.Tanh(), ["Tanh"], (2 / 256, 128)),
+        ("Hardsigmoid", nn.Hardsigmoid(), ["HardSigmoid"], (1 / 256, 0)),
+        ("Hardswish", nn.Hardswish(), ["HardSigmoid", "Mul"], None),
+        ("LeakyReLU", nn.LeakyReLU(0.1), ["LeakyRelu"], None),
+        ("F.leaky_relu", Fn(lambda x: F.leaky_relu(x, 0.2)), ["LeakyRelu"], "input"),
+    ]
+    for name, mod, want, qp in cases:
+        m = convert_with(Seq(mod), x4(2, 3, 4, 4))
+        for fold in (False, True):
+            e = Exported(m, x4(1, 3, 4, 4), fold)
+            check(body_ops(e) == want + ["QuantizeLinear"], f"{name} fold={fold}: {e.ops()}")
+            qs = [n for n in e.nodes if n.op_type == "QuantizeLinear"]
+            dqs = [n for n in e.nodes if n.op_type == "DequantizeLinear"]
+            first = e.first(want[0])
+            check(e.producer(first.input[0]) is dqs[0], f"{name}: {want[0]} reads the input DQ")
+            got = qparams_of(e, qs[1])
+            if qp == "input":
+                check(got == qparams_of(e, qs[0]), f"{name}: output qparams = input's")
+            elif qp is not None:
+                check(np.float32(got[0]) == np.float32(qp[0]) and got[1] == qp[1],
+                      f"{name}: fixed output qparams {qp}, got {got}")
+            else:
+                mod_q = m.body[0]
+                check(np.float32(got[0]) == np.float32(mod_q.scale) and
+                      got[1] == int(mod_q.zero_point), f"{name}: the module's output qparams")
+            if name == "Hardswish":
+                hs = e.first("HardSigmoid")
+                a = e.attrs(hs)
+                check(np.float32(a["alpha"]) == np.float32(1 / 6) and "beta" not in a,
+                      f"HardSigmoid attrs {a} (alpha 1/6, beta default 0.5)")
+                mul = e.first("Mul")
+                check(e.producer(mul.input[0]) is dqs[0] and
+                      e.producer(mul.input[1]) is hs, "Hardswish: Mul(DQ(x), HardSigmoid(DQ(x)))")
+            if name == "Hardsigmoid":
+                a = e.attrs(e.first("HardSigmoid"))
+                check(np.float32(a["alpha"]) == np.float32(1 / 6) and "beta" not in a,
+                      f"HardSigmoid attrs {a}")
+            if name == "LeakyReLU":
+                a = e.attrs(e.first("LeakyRelu"))
+                check(a == {"alpha": np.float32(0.1)}, f"LeakyRelu attrs {a}")
+        out.append(f"{name} -> {'+'.join(want)}")
+    # not exportable / not runnable on quantized tensors in torch 1.13
+    refused = []
+    for name, mod, msg in (("ELU", nn.ELU(), "quantized::elu"), ("GELU", nn.GELU(), "promoteTypes"),
+                           ("SiLU", nn.SiLU(), "silu")):
+        m = convert_with(Seq(mod), x4(2, 3, 4, 4))
+        try:
+            Exported(m, x4(1, 3, 4, 4), False)
+        except Exception as err:  # UnsupportedOperatorError, RuntimeError, NotImplementedError
+            check(msg in str(err), f"{name}: unexpected error {str(err)[:200]}")
+            refused.append(name)
+        else:
+            raise Claim(f"{name} exported")
+    return "; ".join(out) + "; not exportable: " + ", ".join(refused)
+
+
+class FloatClampNet(nn.Module):
+    """A clamp with its own qparams: DeQuantStub -> float ReLU6 -> QuantStub."""
+
+    def __init__(self):
+        super().__init__()
+        self.quant = tq.QuantStub()
+        self.dq_float = tq.DeQuantStub()
+        self.act = nn.ReLU6()
+        self.quant2 = tq.QuantStub()
+        self.dequant = tq.DeQuantStub()
+
+    def forward(self, x):
+        return self.dequant(self.quant2(self.act(self.dq_float(self.quant(x)))))
+
+
+def probe_float_clamp():
+    m = FloatClampNet()
+    m.qconfig = tq.get_default_qconfig("qnnpack")
+    m.act.qconfig = None
+    m = convert_with(m, x4(2, 3, 4, 4), m.qconfig)
+    e = Exported(m, x4(1, 3, 4, 4), False)
+    check(body_ops(e) == ["Clip", "QuantizeLinear"], f"float relu6: {e.ops()}")
+    clip = e.first("Clip")
+    check(float(e.value(clip.input[1])) == 0.0 and float(e.value(clip.input[2])) == 6.0,
+          "Clip(0, 6)")
+    qs = [n for n in e.nodes if n.op_type == "QuantizeLinear"]
+    check(qparams_of(e, qs[0]) != qparams_of(e, qs[1]), "the second QuantStub has its own qparams")
+    return "DeQuantStub -> nn.ReLU6 -> QuantStub: DQ -> Clip(0, 6) -> Q with new qparams"
+
+
+class ActNet(nn.Module):
+    """QuantStub [-> conv] -> act -> DeQuantStub: the act sees a channels-last conv output or
+    a contiguous QuantStub output."""
+
+    def __init__(self, act, conv):
+        super().__init__()
+        self.quant = tq.QuantStub()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1) if conv else nn.Identity()
+        self.act = act
+        self.dequant = tq.DeQuantStub()
+
+    def forward(self, x):
+        return self.dequant(self.act(self.conv(self.quant(x))))
+
+
+def onnx_ref_equals_torch(m, x, what):
+    """Exports m unfolded and checks that tools/py/onnx_ref.py reproduces m(x) bit for bit."""
+    import onnx_ref
+
+    with torch.no_grad():
+        want = m(x)
+    e = Exported(m, x, False)
+    got = onnx_ref.Interpreter(e.model).run({"x": x.numpy()})["y"]
+    want = want.numpy()
+    same = got.shape == want.shape and np.array_equal(got.view(np.uint32), want.view(np.uint32))
+    check(same, f"onnx_ref differs from torch on {what}: "
+                f"{int((got != want).sum()) if got.shape == want.shape else got.shape}")
+    return want.size
+
+
+def probe_onnx_ref_unary():
+    """tools/py/onnx_ref.py runs exported activation models bit-exactly."""
+    acts = [("Sigmoid", lambda: nn.Sigmoid()), ("Tanh", lambda: nn.Tanh()),
+            ("Hardsigmoid", lambda: nn.Hardsigmoid()), ("Hardswish", lambda: nn.Hardswish()),
+            ("LeakyReLU", lambda: nn.LeakyReLU(0.1)),
+            ("F.leaky_relu", lambda: Fn(lambda x: F.leaky_relu(x, 0.25)))]
+    n = 0
+    for name, make in acts:
+        for conv in (False, True):
+            torch.manual_seed(len(name) + conv)
+            m = ActNet(make(), conv)
+            m = convert_with(m, x4(4, 3, 13, 11) * 2)
+            n += onnx_ref_equals_torch(m, x4(2, 3, 13, 11) * 2, f"{name} conv={conv}")
+    m = FloatClampNet()
+    m.qconfig = tq.get_default_qconfig("qnnpack")
+    m.act.qconfig = None
+    m = convert_with(m, x4(2, 3, 4, 4), m.qconfig)
+    n += onnx_ref_equals_torch(m, x4(2, 3, 9, 9), "float-region relu6")
+    return f"{n} outputs of {2 * len(acts) + 1} models equal torch"
+
+
 PROBES = [probe_quant_stubs, probe_conv_bias, probe_conv_per_channel_relu, probe_linear,
-          probe_add, probe_cat, probe_pools, probe_elementwise, probe_int32_output]
+          probe_add, probe_cat, probe_pools, probe_elementwise, probe_int32_output,
+          probe_unary, probe_float_clamp, probe_onnx_ref_unary]
 
 
 def main():

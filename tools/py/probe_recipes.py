@@ -628,6 +628,330 @@ def probe_argmax(rng, n):
     return f"{n} tensors with ties: first index wins"
 
 
+# ----------------------------------------------------------------------------------------------
+# unary activations (tables)
+# ----------------------------------------------------------------------------------------------
+def all_bytes_tensor(rng, s, z, channels_last=False):
+    """Every byte 0..255 once, in random order, as a (1, 4, 8, 8) quint8 tensor."""
+    perm = rng.permutation(256)
+    x = perm.reshape(1, 4, 8, 8)
+    q = q_u8(x, s, z)
+    if channels_last:
+        q = q.contiguous(memory_format=torch.channels_last)
+    return x, q
+
+
+def rand_qparams(rng, n, lo=1e-3, hi=0.5):
+    s = np.exp(rng.uniform(np.log(lo), np.log(hi), n)).astype(np.float32)
+    return s, rng.integers(0, 256, n)
+
+
+def discriminating(recipe_tables, alt_tables):
+    """Indices of parameter sets where some alternative's table differs from the recipe."""
+    diff = np.zeros(recipe_tables.shape[0], dtype=bool)
+    for t in alt_tables.values():
+        diff |= (t != recipe_tables).any(axis=1)
+    return np.nonzero(diff)[0]
+
+
+def run_lut_cases(rng, name, sets, recipe, alts, torch_fn, fixed_qparams=None):
+    """Runs torch_fn on every byte for each parameter set (a list of tuples), compares with
+    the recipe table and counts the alternatives' differences. Returns (cases, {alt: n})."""
+    counts = {k: 0 for k in alts}
+    for i, params in enumerate(sets):
+        x, q = all_bytes_tensor(rng, params[0], params[1], channels_last=(i % 2 == 1))
+        y = torch_fn(q, *params)
+        if fixed_qparams is not None:
+            if (F32(y.q_scale()), y.q_zero_point()) != (F32(fixed_qparams[0]), fixed_qparams[1]):
+                raise Mismatch(f"{name}: output qparams {y.q_scale()}, {y.q_zero_point()}")
+        got = ints(y)
+        expect_equal(f"{name} {params}", got, R.apply_lut(x, recipe[i]))
+        for k, t in alts.items():
+            counts[k] += count_diff(got, R.apply_lut(x, t[i]))
+    for k, v in counts.items():
+        require_discriminates(f"{name} vs {k}", v)
+    return len(sets), counts
+
+
+def _pick(rng, rows, n_random, total, cap=300):
+    rows = list(rows[:cap]) + list(rng.choice(total, n_random, replace=False))
+    return sorted(set(int(r) for r in rows))
+
+
+def probe_sigmoid_tanh_hardsigmoid(rng, n):
+    """torch.sigmoid / torch.tanh / F.hardsigmoid on quint8 (nn.Sigmoid, nn.Tanh,
+    nn.Hardsigmoid in eager models): QNNPACK lookup tables with fixed output qparams."""
+    out = []
+    nsets = 1500 * n
+    s, z = rand_qparams(rng, nsets)
+    s[:8] = [2.0**-k for k in range(1, 9)]  # exact dequantized values
+    # near ties: a third of the sets put some input within float rounding of an output
+    # half-integer (x = f^-1((k + 0.5) / output scale) for input i = z + m)
+    m = rng.integers(1, 120, nsets)
+    z_tie = rng.integers(0, 256, nsets)
+    k = rng.integers(1, 255, nsets) + 0.5
+    near = {"sigmoid": -np.log(256.0 / k - 1.0), "tanh": np.arctanh((k - 128.0) / 128.0),
+            "hardsigmoid": 6.0 * k / 256.0 - 3.0}
+
+    def with_ties(op):
+        ss, zz = s.copy(), z.copy()
+        t = slice(nsets - nsets // 3, nsets)
+        mm = np.where(near[op] < 0, -m, m)  # the input i = z + mm lies on the tie's side
+        zt = np.where((z_tie + mm < 0) | (z_tie + mm > 255), z_tie - 2 * mm, z_tie) % 256
+        sc = (near[op] / mm)[t]
+        ok = (sc > 1e-4) & (sc < 1.0)
+        ss[t] = np.where(ok, sc, ss[t]).astype(np.float32)
+        zz[t] = np.where(ok, zt[t], zz[t])
+        return ss, zz
+
+    # sigmoid: float32 with glibc expf vs double math
+    s, z = with_ties("sigmoid")
+    x = R._lut_x(s, z)
+    x64 = x.astype(np.float64)
+    rec = R.lut_sigmoid(s, z)
+    alts = {"double": np.clip(np.rint(256.0 / (1.0 + np.exp(-x64))), 0, 255).astype(np.int64),
+            "quantize(1/(1+exp)) in double then float": R._lut_round(
+                F32(256.0) * (1.0 / (1.0 + np.exp(-x64))).astype(np.float32))}
+    rows = _pick(rng, discriminating(rec, alts), 20, nsets)
+    cases, c = run_lut_cases(rng, "sigmoid", [(s[r], z[r]) for r in rows], rec[rows],
+                             {k: v[rows] for k, v in alts.items()},
+                             lambda q, a, b: torch.sigmoid(q), R.SIGMOID_QPARAMS)
+    out.append(f"sigmoid {cases} tables ({', '.join(f'{k} differs on {v}' for k, v in c.items())})")
+    # tanh: double tanh, 128*t + 128 in double, rounded to float, lrintf
+    s, z = with_ties("tanh")
+    x = R._lut_x(s, z)
+    x64 = x.astype(np.float64)
+    rec = R.lut_tanh(s, z)
+    tf = R._libm_fn("tanhf", "float")(x)
+    alts = {"float32 tanhf, 128*t+128 in float": R._lut_round(F32(128) * tf + F32(128)),
+            "quantize_val(tanhf)": np.clip(np.rint((tf * F32(128)).astype(np.float64)) + 128, 0,
+                                           255).astype(np.int64),
+            "exact double (no float rounding)": np.clip(np.rint(128.0 * np.tanh(x64) + 128.0), 0,
+                                                        255).astype(np.int64)}
+    rows = _pick(rng, discriminating(rec, alts), 20, nsets)
+    cases, c = run_lut_cases(rng, "tanh", [(s[r], z[r]) for r in rows], rec[rows],
+                             {k: v[rows] for k, v in alts.items()},
+                             lambda q, a, b: torch.tanh(q), R.TANH_QPARAMS)
+    out.append(f"tanh {cases} tables ({', '.join(f'{k} differs on {v}' for k, v in c.items())})")
+    # hardsigmoid
+    s, z = with_ties("hardsigmoid")
+    x = R._lut_x(s, z)
+    x64 = x.astype(np.float64)
+    rec = R.lut_hardsigmoid(s, z)
+    r6 = np.minimum(np.maximum(x + F32(3), F32(0)), F32(6))
+    alts = {"r6 * (1/6)": R._lut_round(F32(256) * (r6 * (F32(1) / F32(6)))),
+            "double": np.clip(np.rint(256.0 * np.clip(x64 + 3.0, 0, 6) / 6.0), 0,
+                              255).astype(np.int64)}
+    rows = _pick(rng, discriminating(rec, alts), 20, nsets)
+    cases, c = run_lut_cases(rng, "hardsigmoid", [(s[r], z[r]) for r in rows], rec[rows],
+                             {k: v[rows] for k, v in alts.items()},
+                             lambda q, a, b: F.hardsigmoid(q), R.HARDSIGMOID_QPARAMS)
+    out.append(f"hardsigmoid {cases} tables "
+               f"({', '.join(f'{k} differs on {v}' for k, v in c.items())})")
+    return "; ".join(out)
+
+
+def hardswish_tables(s, z, so, zo):
+    """The recipe and its plausible alternatives for a batch of parameter sets."""
+    x = R._lut_x(s, z)
+    r6 = np.minimum(np.maximum(x + F32(3), F32(0)), F32(6))
+    inv = F32(1) / so[:, None]
+    v = (x * r6) / F32(6)
+    zf = np.broadcast_to(R.f32(zo[:, None]), v.shape)
+    x64 = x.astype(np.float64)
+    alts = {"quantize_val(v) (rne(v*inv) + zp)":
+            np.clip(np.rint((v * inv).astype(np.float64)) + zo[:, None], 0, 255).astype(np.int64),
+            "x * (r6 / 6)": R._lut_round((x * (r6 / F32(6))) * inv + zf),
+            "fmaf(v, inv, zp)": R._lut_round(R._fma_f32(v, np.broadcast_to(inv, v.shape), zf)),
+            "double": np.clip(np.rint(x64 * np.clip(x64 + 3, 0, 6) / 6.0
+                                      / so[:, None].astype(np.float64)) + zo[:, None], 0,
+                              255).astype(np.int64)}
+    return R.lut_hardswish(s, z, so, zo), alts
+
+
+def probe_hardswish(rng, n):
+    """nnq.Hardswish (quantized::hardswish): QNNPACK table with the module's output qparams;
+    the zero point is added in float before lrintf. Random parameter sets (a quarter with
+    the output qparams = the input's, where v / s hits half-integers) are searched in
+    batches until every alternative formula differs on some of them."""
+    sets, recs, alt_rows = [], [], {}
+    for batch in range(40):
+        m = 4000
+        s, z = rand_qparams(rng, m)
+        so, zo = rand_qparams(rng, m)
+        so[: m // 4] = s[: m // 4]
+        zo[: m // 4] = z[: m // 4]
+        rec, alts = hardswish_tables(s, z, so, zo)
+        rows = list(discriminating(rec, alts)[:60]) + list(rng.choice(m, 2, replace=False))
+        for r in rows:
+            sets.append((s[r], z[r], so[r], zo[r]))
+            recs.append(rec[r])
+            for k, t in alts.items():
+                alt_rows.setdefault(k, []).append(t[r])
+        found = {k: int((np.array(v) != np.array(recs)).any(axis=1).sum())
+                 for k, v in alt_rows.items()}
+        if batch + 1 >= n and min(found.values()) >= 3 * n:
+            break
+    cases, c = run_lut_cases(
+        rng, "hardswish", sets, np.array(recs), {k: np.array(v) for k, v in alt_rows.items()},
+        lambda q, a, b, sy, zy: torch.ops.quantized.hardswish(q, float(sy), int(zy)))
+    return f"{cases} tables; " + ", ".join(f"{k} differs on {v}" for k, v in c.items())
+
+
+def aten_unary_case(rng, name, torch_fn, vec_table, sc_table, shape, channels_last, s, z,
+                    threads=1):
+    x = rng.integers(0, 256, shape)
+    q = q_u8(x, s, z)
+    if channels_last:
+        q = q.contiguous(memory_format=torch.channels_last)
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        got = ints(torch_fn(q))
+    finally:
+        torch.set_num_threads(old)
+    want = R.aten_unary(x, vec_table, sc_table, channels_last, threads)
+    expect_equal(f"{name} shape={shape} cl={channels_last} threads={threads}", got, want)
+    return (count_diff(got, R.apply_lut(x, vec_table)), count_diff(got, R.apply_lut(x, sc_table)),
+            got.size)
+
+
+def probe_leaky_relu(rng, n):
+    """F.leaky_relu on a quantized tensor (input qparams) and nnq.LeakyReLU
+    (quantized::leaky_relu, own qparams): ATen leaky_qrelu_out_kernel, a vectorized body
+    (FMA dequantize) and a scalar tail (dequantize_val/quantize_val) per 64-element block."""
+    only_vec = only_scalar = total = tables_differ = 0
+    shapes = [((1, 3, 5, 7), False), ((2, 8, 6, 6), True), ((1, 16, 9, 9), True),
+              ((3, 5, 4, 4), False), ((1, 4, 16, 16), False), ((2, 7, 3, 5), True)]
+    for rep in range(40 * n):
+        s, z = rand_qparams(rng, 1)
+        s, z = F32(s[0]), int(z[0])
+        slope = F32(rng.choice([0.25, 0.5, 0.125, 0.1, 0.01, 0.2, rng.uniform(0, 1)]))
+        same = rep % 2 == 0
+        if same:
+            so, zo = s, z
+        else:
+            so, zo = rand_qparams(rng, 1)
+            so, zo = F32(so[0]), int(zo[0])
+
+        def fn(q, same=same, slope=slope, so=so, zo=zo):
+            if same:
+                return F.leaky_relu(q, float(slope))
+            return torch.ops.quantized.leaky_relu(q, float(slope), False, float(so), zo)
+        vt = R.lut_leaky_relu(s, z, slope, so, zo, "vector")
+        st = R.lut_leaky_relu(s, z, slope, so, zo, "scalar")
+        tables_differ += int((vt != st).any())
+        shape, cl = shapes[rep % len(shapes)]
+        a, b, m = aten_unary_case(rng, "leaky_relu", fn, vt, st, shape, cl, s, z)
+        only_vec += a
+        only_scalar += b
+        total += m
+    # more than one chunk: numel > 32768 with two threads (each chunk has its own tail)
+    s, z, slope = F32(0.29881907), 210, F32(0.25)
+    vt = R.lut_leaky_relu(s, z, slope, s, z, "vector")
+    st = R.lut_leaky_relu(s, z, slope, s, z, "scalar")
+    for shape, threads in (((1, 10, 100, 100), 2), ((1, 7, 101, 99), 2), ((1, 10, 100, 100), 1)):
+        a, b, m = aten_unary_case(rng, "leaky_relu chunks", lambda q: F.leaky_relu(q, 0.25), vt,
+                                  st, shape, False, s, z, threads)
+        only_vec += a
+        only_scalar += b
+        total += m
+    require_discriminates("leaky_relu vector table only", only_vec)
+    require_discriminates("leaky_relu scalar table only", only_scalar)
+    return (f"{total} elements; vector and scalar tables differ for {tables_differ}/{40 * n} "
+            f"parameter sets; the vector table alone would differ on {only_vec} elements, "
+            f"the scalar one on {only_scalar}")
+
+
+def probe_elu(rng, n):
+    """nnq.ELU (quantized::elu): vectorized body with Sleef expf (FMA dequantize), scalar
+    tail with glibc expf. Constructed exact ties: sy chosen so that the Sleef value is a
+    half-integer multiple of sy while glibc's expf is one ulp away."""
+    sleef_vs_glibc = tail_vs_vec = cases = 0
+    # candidates (s, z, i) whose two dequantizations agree and whose exp values differ
+    sc = np.exp(rng.uniform(np.log(1e-2), np.log(0.3), 60000)).astype(np.float32)
+    zc = rng.integers(100, 256, sc.size)
+    ic = (rng.random(sc.size) * zc).astype(np.int64)
+    xs = R.f32(ic - zc) * sc
+    xv = R._fma_f32(sc, R.f32(ic), sc * R.f32(-zc))
+    e1s = R.sleef_expf_u10(xs) - F32(1)
+    e2s = R.glibc_expf(xs) - F32(1)
+    cand = list(np.nonzero((xs == xv) & (e1s != e2s))[0])
+    while cases < 8 * n and cand:
+        j = cand.pop()
+        s, z, i, x, e1, e2 = sc[j], int(zc[j]), int(ic[j]), xs[j], e1s[j], e2s[j]
+        k = int(rng.integers(3, 120))
+        inv0 = np.array([(k + 0.5) / float(e1)], dtype=np.float32).view(np.int32)
+        invs = (inv0 + np.arange(-3000, 3000, dtype=np.int32)).view(np.float32)
+        t = (e1 * invs).astype(np.float64)
+        t2 = (e2 * invs).astype(np.float64)
+        hit = np.nonzero((t % 1 == 0.5) & (np.rint(t) != np.rint(t2)))[0]
+        if hit.size == 0:
+            continue
+        inv = invs[hit[0]]
+        so = F32(F32(1) / inv)
+        if F32(1) / so != inv:
+            continue
+        zo = int(min(255, max(0, 128 - np.rint(np.float64(e1 * inv)))))
+        alpha = 1.0
+        vt = R.lut_elu(s, z, alpha, so, zo, "vector")
+        st = R.lut_elu(s, z, alpha, so, zo, "scalar")
+        shape = [(1, 1, 1, 69), (1, 3, 7, 11), (2, 5, 5, 5)][cases % 3]
+        xx = np.full(shape, i)
+        xx.reshape(-1)[::3] = rng.integers(0, 256, xx.reshape(-1)[::3].size)
+        q = q_u8(xx, s, z)
+        got = ints(torch.ops.quantized.elu(q, float(so), zo, alpha))
+        expect_equal(f"elu s={s} z={z} sy={so} zy={zo}", got, R.aten_unary(xx, vt, st))
+        glibc_vec = R._quantize_avx2(np.where(R._lut_x_avx2(s, z) > 0, R._lut_x_avx2(s, z),
+                                              R.glibc_expf(R._lut_x_avx2(s, z)) - F32(1)), so, zo)
+        sleef_vs_glibc += count_diff(got, R.aten_unary(xx, glibc_vec, st))
+        tail_vs_vec += count_diff(got, R.apply_lut(xx, vt))
+        cases += 1
+    # channels-last input: contiguous output, strided inner loop -> scalar path only
+    cl_vs_vec = 0
+    for _ in range(4 * n):
+        s, z = rand_qparams(rng, 1, 1e-2, 0.3)
+        s, z = F32(s[0]), int(z[0])
+        so, zo = F32(2 * s), int(rng.integers(0, 256))  # (q - z) / 2: ties for odd q - z
+        xx = rng.integers(0, 256, (1, 8, 9, 70))
+        q = q_u8(xx, s, z).contiguous(memory_format=torch.channels_last)
+        got = ints(torch.ops.quantized.elu(q, float(so), zo, 1.0))
+        expect_equal("elu channels-last input", got,
+                     R.apply_lut(xx, R.lut_elu(s, z, 1.0, so, zo, "scalar")))
+        cl_vs_vec += count_diff(got, R.aten_unary(xx, R.lut_elu(s, z, 1.0, so, zo, "vector"),
+                                                  R.lut_elu(s, z, 1.0, so, zo, "scalar")))
+    require_discriminates("elu channels-last scalar only", cl_vs_vec)
+    require_discriminates("elu Sleef vs glibc expf in the vector body", sleef_vs_glibc)
+    require_discriminates("elu scalar tail", tail_vs_vec)
+    return (f"{cases} tensors with constructed ties: glibc expf in the vector body would differ "
+            f"on {sleef_vs_glibc} elements, the vector table for the tail on {tail_vs_vec}; "
+            f"channels-last inputs are all scalar (the NCHW split would differ on {cl_vs_vec})")
+
+
+def probe_float_region_clamp(rng, n):
+    """DeQuantStub -> float hardtanh/relu6 -> QuantStub (a clamp with its own output qparams):
+    quantize(clamp(dequantize(i))) element by element, a pure table."""
+    cases = alt = 0
+    for _ in range(20 * n):
+        s, z = rand_qparams(rng, 1)
+        s, z = F32(s[0]), int(z[0])
+        lo, hi = (0.0, 6.0) if rng.random() < 0.5 else tuple(sorted(rng.uniform(-3, 3, 2)))
+        so = F32(s * rng.choice([2.0, 0.5, 4.0, rng.uniform(0.3, 3)]))
+        zo = int(rng.integers(0, 256))
+        x, q = all_bytes_tensor(rng, s, z)
+        y = torch.quantize_per_tensor(F.hardtanh(q.dequantize(), float(lo), float(hi)), float(so),
+                                      zo, torch.quint8)
+        got = ints(y)
+        lut = R.lut_from_float(s, z, lambda v: np.clip(v, F32(lo), F32(hi)), so, zo)
+        expect_equal("float-region hardtanh", got, R.apply_lut(x, lut))
+        d = R.dequantize(np.arange(256), s, z)
+        div = np.clip(np.rint(np.clip(d, F32(lo), F32(hi)) / so) + zo, 0, 255)  # ONNX's x / s
+        alt += count_diff(got, R.apply_lut(x, div))
+        cases += 1
+    require_discriminates("float-region clamp x/s", alt)
+    return f"{cases} tables; ONNX's division x/s would differ on {alt} entries"
+
+
 def probe_harness_can_fail(rng, n):
     """The comparison itself must catch a one-LSB difference."""
     a = np.arange(10)
@@ -659,6 +983,11 @@ PROBES = [
     probe_clamps,
     probe_clamp_channels_last_bug,
     probe_argmax,
+    probe_sigmoid_tanh_hardsigmoid,
+    probe_hardswish,
+    probe_leaky_relu,
+    probe_elu,
+    probe_float_region_clamp,
 ]
 
 
