@@ -608,14 +608,204 @@ def apply_lut(x, table):
     return np.asarray(table, dtype=np.int64)[np.asarray(x, dtype=np.int64)]
 
 
-def aten_unary(x, vector_table, scalar_table, channels_last=False, num_threads=1):
+def aten_unary(x, vector_table, scalar_table, channels_last=False, num_threads=1,
+               out_channels_last=None):
     """An ATen native quantized unary op (leaky_relu, elu) on a whole NCHW tensor x: each
-    element takes vector_table or scalar_table by its position in memory (aten_vector_mask);
-    channels_last: PyTorch holds x (and its output) NHWC."""
+    element takes vector_table or scalar_table by its position (aten_loop_mask).
+    channels_last: PyTorch holds x NHWC; out_channels_last: the output's format (default:
+    the input's, as leaky_relu allocates it; quantized::elu allocates NCHW: False)."""
     x = np.asarray(x, dtype=np.int64)
-    mem = x.transpose(0, 2, 3, 1) if channels_last and x.ndim == 4 else x
-    flat = mem.reshape(-1)
-    mask = aten_vector_mask(flat.size, num_threads)
-    out = np.where(mask, apply_lut(flat, vector_table), apply_lut(flat, scalar_table))
-    out = out.reshape(mem.shape)
-    return out.transpose(0, 3, 1, 2) if channels_last and x.ndim == 4 else out
+    if out_channels_last is None:
+        out_channels_last = channels_last
+    mask = aten_loop_mask(x.shape, [(x.shape, tensor_strides(x.shape, out_channels_last)),
+                                    (x.shape, tensor_strides(x.shape, channels_last))],
+                          num_threads)
+    return np.where(mask, apply_lut(x, vector_table), apply_lut(x, scalar_table))
+
+
+# ----------------------------------------------------------------------------------------------
+# TensorIterator's loop structure (which elements an ATen cpu_kernel_vec computes with its
+# vectorized body): needed by the native quantized kernels whose vector and scalar formulas
+# round differently (leaky_relu, elu, broadcasting add).
+# ----------------------------------------------------------------------------------------------
+def tensor_strides(shape, channels_last=False):
+    """Element strides of a dense tensor: contiguous (NCHW) or channels-last (4-D NHWC)."""
+    shape = tuple(int(d) for d in shape)
+    if channels_last and len(shape) == 4:
+        _, c, h, w = shape
+        return (h * w * c, 1, w * c, c)
+    st, acc = [], 1
+    for d in reversed(shape):
+        st.append(acc)
+        acc *= d
+    return tuple(reversed(st))
+
+
+def aten_loop_mask(shape, operands, num_threads=1):
+    """Boolean array of `shape` (the broadcast output shape, logical NCHW index): True where
+    cpu_kernel_vec's vectorized body computes the element.
+    operands: [(op_shape, op_strides)] in TensorIterator order (output first, then inputs);
+    op_strides None = an output that TensorIterator resizes (its strides are ignored).
+    Emulates TensorIteratorBase: broadcast strides (0 where a size-1 dim is expanded),
+    reorder_dimensions (insertion sort on the operands' strides, first decisive operand
+    wins, equal strides: the smaller dim first), coalesce_dimensions; then for_each:
+    k = min(T, ceil(numel / 32768)) chunks (serial when numel < 32768 or T == 1), each walked
+    row by row (rows = the coalesced innermost dim, cut at chunk ends); VectorizedLoop2d runs
+    vectorized_loop on a row (first floor(len/64)*64 elements vector) when every operand is
+    contiguous in the inner dim or one input has stride 0 and the rest are contiguous, and
+    basic_loop (all scalar) otherwise."""
+    shape = tuple(int(d) for d in shape)
+    nd = len(shape)
+    strides = []
+    for op_shape, op_strides in operands:
+        if op_strides is None:
+            strides.append(None)
+            continue
+        off = nd - len(op_shape)
+        st = [0] * nd
+        for i, size in enumerate(op_shape):
+            st[off + i] = 0 if (size == 1 and shape[off + i] != 1) else int(op_strides[i])
+        strides.append(st)
+
+    def should_swap(d0, d1):
+        for st in strides:
+            if st is None:
+                continue
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 < s1:
+                return -1
+            if s0 > s1:
+                return 1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(nd - 1, -1, -1))  # perm[0]: the fastest-moving dim
+    for i in range(1, nd):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    pshape = [shape[p] for p in perm]
+    pstr = [None if st is None else [st[p] for p in perm] for st in strides]
+    # coalesce_dimensions
+    cshape, cstr = list(pshape), [None if st is None else list(st) for st in pstr]
+    prev = 0
+    for d in range(1, nd):
+        ok = cshape[prev] == 1 or cshape[d] == 1 or all(
+            st is None or cshape[prev] * st[prev] == st[d] for st in cstr)
+        if ok:
+            if cshape[prev] == 1:
+                for st in cstr:
+                    if st is not None:
+                        st[prev] = st[d]
+            cshape[prev] *= cshape[d]
+        else:
+            prev += 1
+            if prev != d:
+                for st in cstr:
+                    if st is not None:
+                        st[prev] = st[d]
+                cshape[prev] = cshape[d]
+    inner = cshape[0] if nd else 1
+    inner_st = [None if st is None else (st[0] if nd else 1) for st in cstr]
+    contig = all(s is None or s == 1 for s in inner_st)
+    scalar_arg = any(inner_st[k] == 0 and all(s is None or s == 1 for j, s in enumerate(inner_st)
+                                              if j != k) for k in range(1, len(inner_st)))
+    # a resized output is contiguous in the iteration order, so it never blocks vectorizing
+    vectorizable = contig or scalar_arg
+    numel = int(np.prod(shape)) if nd else 1
+    mask = np.zeros(numel, dtype=bool)
+    if vectorizable and numel:
+        threads = int(num_threads) if numel >= ATEN_GRAIN_SIZE else 1
+        k = max(1, min(threads, -(-numel // ATEN_GRAIN_SIZE)))
+        chunk = -(-numel // k)
+        for start in range(0, numel, chunk):
+            end = min(numel, start + chunk)
+            j = start
+            while j < end:
+                seg = min(inner - j % inner, end - j)
+                mask[j:j + seg // ATEN_QVEC_BLOCK * ATEN_QVEC_BLOCK] = True
+                j += seg
+    # iteration index -> logical index
+    m = mask.reshape(pshape[::-1]) if nd else mask.reshape(())
+    axes_logical = [perm[nd - 1 - a] for a in range(nd)]
+    return np.transpose(m, np.argsort(axes_logical)) if nd else m
+
+
+# ----------------------------------------------------------------------------------------------
+# mul (FloatFunctional.mul -> quantized::mul, ATen qmul_kernel), broadcasting add (ATen
+# qadd_kernel), mul_scalar.
+# ----------------------------------------------------------------------------------------------
+def mul_multiplier(a_scale, b_scale, out_scale):
+    """qmul_kernel: multiplier = sa * sb * (1.0f / sy), float32, left to right."""
+    return (F32(a_scale) * F32(b_scale)) * (F32(1.0) / F32(out_scale))
+
+
+def mul(a, za, b, zb, a_scale, b_scale, out_scale, out_zp, relu=False):
+    """quantized::mul (quint8; ATen qmul_kernel, no QNNPACK; broadcasting allowed):
+    p = (a - za) * (b - zb)                            (exact int32)
+    y = clamp(rne(f32(p) * multiplier) + zy, 0, 255)     (requantize_from_int: lrintf)
+    The vectorized body (RequantizeAvx2) and the scalar lambda compute the same thing, so
+    the result is a function of the two input bytes only. relu: max(y, zy)."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64))
+    p = (a - int(za)) * (b - int(zb))
+    y = rne_clamp(f32(p) * mul_multiplier(a_scale, b_scale, out_scale), out_zp)
+    return np.maximum(y, int(out_zp)) if relu else y
+
+
+def mul_scalar(x, scale, zp, c):
+    """quantized::mul_scalar (QFunctional.mul_scalar; not exportable): no arithmetic on the
+    integers; returns (ints, new_scale, new_zp) with new_scale = |c| * scale computed in
+    DOUBLE (generally not a float32 value):
+    c > 0: ints = x, zp kept; c == 0: ints = 0, scale 1.0, zp 0;
+    c < 0: ints = 255 - x, zp' = 255 - zp."""
+    x = np.asarray(x, dtype=np.int64)
+    c = float(c)
+    if c > 0:
+        return x.copy(), c * float(scale), int(zp)
+    if c == 0:
+        return np.zeros_like(x), 1.0, 0
+    return 255 - x, abs(c) * float(scale), 255 - int(zp)
+
+
+def add_aten(a, za, b, zb, a_scale, b_scale, out_scale, out_zp, relu=False, path="scalar"):
+    """qadd_kernel (ATen), element by element, for the given path:
+    'vector': da = fmaf(sa, f32(a), f32(sa * -za)); db likewise;  c = da + db
+              [relu: c = max(c, 0)];  y = clamp(rne(c * (1.0f / sy)) + zy, 0, 255)
+    'scalar': da = f32(a - za) * sa; db likewise;  c = da + db  [relu];  y = quantize (2.1)"""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64))
+    if path == "vector":
+        da = _fma_f32(F32(a_scale), f32(a), F32(F32(a_scale) * F32(-int(za))))
+        db = _fma_f32(F32(b_scale), f32(b), F32(F32(b_scale) * F32(-int(zb))))
+    else:
+        da = dequantize(a, a_scale, za)
+        db = dequantize(b, b_scale, zb)
+    c = (da + db).astype(np.float32)
+    if relu:
+        c = np.maximum(c, F32(0.0))
+    return quantize(c, out_scale, out_zp)
+
+
+def add_broadcast(a, za, a_cl, b, zb, b_cl, a_scale, b_scale, out_scale, out_zp, relu=False,
+                  num_threads=1):
+    """quantized::add / add_relu when the shapes differ (QNNPACK refuses broadcasting): ATen
+    qadd_kernel with TensorIterator's vector/scalar split (aten_loop_mask). a_cl / b_cl:
+    PyTorch holds the operand channels-last. The output is allocated with a's sizes and
+    a's memory format; when a is the smaller operand it is resized (strides ignored)."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    out_strides = tensor_strides(a.shape, a_cl) if tuple(a.shape) == tuple(shape) else None
+    mask = aten_loop_mask(shape, [(shape, out_strides),
+                                  (a.shape, tensor_strides(a.shape, a_cl)),
+                                  (b.shape, tensor_strides(b.shape, b_cl))], num_threads)
+    vec = add_aten(a, za, b, zb, a_scale, b_scale, out_scale, out_zp, relu, "vector")
+    sca = add_aten(a, za, b, zb, a_scale, b_scale, out_scale, out_zp, relu, "scalar")
+    return np.where(mask, vec, sca)

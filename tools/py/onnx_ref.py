@@ -12,7 +12,8 @@ reference for the C++ compiler and golden, not part of the product.
 
 Supported: what torch 1.13 eager-mode QAT models export to (Conv, Gemm, Add, Relu, Clip,
 MaxPool, AveragePool (+Pad), GlobalAveragePool, Concat, Flatten, Reshape, ArgMax, the table
-activations Sigmoid, Tanh, HardSigmoid, HardSigmoid+Mul (hardswish), LeakyRelu,
+activations Sigmoid, Tanh, HardSigmoid, HardSigmoid+Mul (hardswish), LeakyRelu, Mul and
+broadcasting Add,
 ConvInteger/MatMulInteger + Add (int32 outputs), float regions of Conv/Gemm/Sigmoid/Mul/Add/
 Relu between DequantizeLinear and QuantizeLinear); anything else raises NotImplementedError.
 """
@@ -324,8 +325,21 @@ class Interpreter:
             qa, qb = p.args
             (sa, za), (sb, zb) = qa.per_tensor(), qb.per_tensor()
             if qa.ints.shape != qb.ints.shape:
-                raise NotImplementedError(f"{n.name}: broadcasting add (not the qnnpack path)")
+                # ATen qadd_kernel (2.19): vector/scalar split by TensorIterator's loops;
+                # the output takes the full-size operand's memory format
+                out = R.add_broadcast(qa.ints, za, qa.layout == "nhwc", qb.ints, zb,
+                                      qb.layout == "nhwc", sa, sb, s, z, p.relu,
+                                      self.num_threads)
+                full = qa if qa.ints.shape == out.shape else qb
+                return Q(out, s, z, full.layout)
             return Q(R.add(qa.ints, za, qb.ints, zb, sa, sb, s, z, lo, 255), s, z, qa.layout)
+        if p.kind == "mul":
+            qa, qb = p.args
+            (sa, za), (sb, zb) = qa.per_tensor(), qb.per_tensor()
+            out = R.mul(qa.ints, za, qb.ints, zb, sa, sb, s, z)
+            # output allocated in the FIRST operand's suggested format (NCHW for a gate)
+            layout = qa.layout if qa.ints.shape == out.shape else "nchw"
+            return Q(out, s, z, layout)
         if p.kind == "concat":
             axis = a["axis"]
             scales, zps = zip(*(q.per_tensor() for q in p.args))
@@ -393,7 +407,9 @@ class Interpreter:
             if (isinstance(a, DQ) and isinstance(b, Pending) and b.kind == "unary"
                     and b.node.op_type == "HardSigmoid" and b.args[0] is a.q):
                 return Pending("hardswish", n, [a.q, b.node])
-        raise NotImplementedError(f"{n.name}: quantized Mul")
+        if isinstance(x[0], DQ) and isinstance(x[1], DQ):
+            return Pending("mul", n, [x[0].q, x[1].q])
+        raise NotImplementedError(f"{n.name}: quantized Mul of {[type(v).__name__ for v in x]}")
 
     def evaluate_unary(self, p, s, z):
         """Table activations (docs/pytorch-recipes.md 2.14-2.17)."""

@@ -483,9 +483,85 @@ def probe_onnx_ref_unary():
     return f"{n} outputs of {2 * len(acts) + 1} models equal torch"
 
 
+class SENet(nn.Module):
+    """A MobileNetV3-style squeeze-excite block: conv, then x * hardsigmoid(fc2(relu(fc1(
+    avgpool(x))))) through FloatFunctional.mul (gate first, as torchvision writes it), or a
+    broadcasting add of the gate, or a same-shape mul."""
+
+    def __init__(self, kind):
+        super().__init__()
+        self.kind = kind
+        self.quant = tq.QuantStub()
+        self.conv = nn.Conv2d(3, 16, 3, padding=1)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(16, 8, 1)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Conv2d(8, 16, 1)
+        self.gate = nn.Hardsigmoid()
+        self.f = nn.quantized.FloatFunctional()
+        self.dequant = tq.DeQuantStub()
+
+    def forward(self, x):
+        x = self.conv(self.quant(x))
+        g = self.gate(self.fc2(self.relu(self.fc1(self.pool(x)))))
+        if self.kind == "mul_gate_first":
+            y = self.f.mul(g, x)
+        elif self.kind == "mul_gate_second":
+            y = self.f.mul(x, g)
+        elif self.kind == "add_gate_first":
+            y = self.f.add(g, x)
+        elif self.kind == "add_gate_second":
+            y = self.f.add(x, g)
+        else:  # same shapes
+            y = self.f.mul(x, x)
+        return self.dequant(y)
+
+
+def probe_mul_export():
+    """FloatFunctional.mul -> DQ, DQ, Mul, Q (ONNX broadcasting); broadcasting add -> Add;
+    mul_scalar / add_scalar are not exportable; onnx_ref reproduces each model."""
+    out = []
+    n = 0
+    for kind, op in (("mul_gate_first", "Mul"), ("mul_gate_second", "Mul"), ("mul_same", "Mul"),
+                     ("add_gate_first", "Add"), ("add_gate_second", "Add")):
+        torch.manual_seed(3)
+        m = convert_with(SENet(kind), x4(4, 3, 11, 13))
+        x = x4(2, 3, 11, 13)
+        e = Exported(m, x, False)
+        node = [nd for nd in e.nodes if nd.op_type == op][-1]
+        check(all(e.producer(i).op_type == "DequantizeLinear" for i in node.input),
+              f"{kind}: {op} of two DequantizeLinear")
+        users = [nd.op_type for nd in e.nodes if node.output[0] in nd.input]
+        check(users == ["QuantizeLinear"], f"{kind}: {op} feeds {users}")
+        check(not e.attrs(node), f"{kind}: {op} has no attributes")
+        n += onnx_ref_equals_torch(m, x, kind)
+        out.append(kind)
+    for name in ("mul_scalar", "add_scalar"):
+        class S(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.quant, self.f, self.dequant = (tq.QuantStub(), nn.quantized.FloatFunctional(),
+                                                    tq.DeQuantStub())
+
+            def forward(self, x):
+                return self.dequant(getattr(self.f, name)(self.quant(x), 0.75))
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # its observer never runs (mul_scalar is unobserved)
+            m = convert_with(S(), x4(2, 3, 4, 4))
+        try:
+            Exported(m, x4(1, 3, 4, 4), False)
+        except Exception as err:
+            check(f"quantized::{name}" in str(err), f"{name}: unexpected error {err}")
+        else:
+            raise Claim(f"{name} exported")
+    return (f"DQ, DQ -> Mul/Add -> Q for {', '.join(out)} ({n} outputs equal torch through "
+            "onnx_ref); mul_scalar, add_scalar not exportable")
+
+
 PROBES = [probe_quant_stubs, probe_conv_bias, probe_conv_per_channel_relu, probe_linear,
           probe_add, probe_cat, probe_pools, probe_elementwise, probe_int32_output,
-          probe_unary, probe_float_clamp, probe_onnx_ref_unary]
+          probe_unary, probe_float_clamp, probe_onnx_ref_unary, probe_mul_export]
 
 
 def main():

@@ -916,8 +916,11 @@ def probe_elu(rng, n):
         xx = rng.integers(0, 256, (1, 8, 9, 70))
         q = q_u8(xx, s, z).contiguous(memory_format=torch.channels_last)
         got = ints(torch.ops.quantized.elu(q, float(so), zo, 1.0))
-        expect_equal("elu channels-last input", got,
-                     R.apply_lut(xx, R.lut_elu(s, z, 1.0, so, zo, "scalar")))
+        vt = R.lut_elu(s, z, 1.0, so, zo, "vector")
+        st = R.lut_elu(s, z, 1.0, so, zo, "scalar")
+        want = R.aten_unary(xx, vt, st, channels_last=True, out_channels_last=False)
+        expect_equal("elu channels-last input", got, want)
+        expect_equal("elu channels-last input is all scalar", want, R.apply_lut(xx, st))
         cl_vs_vec += count_diff(got, R.aten_unary(xx, R.lut_elu(s, z, 1.0, so, zo, "vector"),
                                                   R.lut_elu(s, z, 1.0, so, zo, "scalar")))
     require_discriminates("elu channels-last scalar only", cl_vs_vec)
@@ -950,6 +953,179 @@ def probe_float_region_clamp(rng, n):
         cases += 1
     require_discriminates("float-region clamp x/s", alt)
     return f"{cases} tables; ONNX's division x/s would differ on {alt} entries"
+
+
+# ----------------------------------------------------------------------------------------------
+# mul, broadcasting add, mul_scalar
+# ----------------------------------------------------------------------------------------------
+def all_pairs():
+    """a, b covering every pair of bytes, shaped (1, 256, 16, 16)."""
+    a = np.repeat(np.arange(256), 256).reshape(1, 256, 16, 16)
+    b = np.tile(np.arange(256), 256).reshape(1, 256, 16, 16)
+    return a, b
+
+
+def probe_mul(rng, n):
+    """quantized::mul (FloatFunctional.mul): int product, float32 multiplier
+    (sa * sb) * (1/sy), lrintf. Every pair of bytes, for random scales, exact ties
+    (power-of-two multipliers) and scales where other multiplier orders give another
+    float32."""
+    a, b = all_pairs()
+    alts = {"half-away": 0, "sa*sb/sy": 0, "double multiplier": 0,
+            "dequantize, float multiply, quantize": 0}
+    sets = []
+    for _ in range(4 * n):  # random
+        sa, sb = rand_scale(rng, 1e-3, 0.5), rand_scale(rng, 1e-3, 0.5)
+        sets.append((sa, sb, F32(sa * sb * rng.uniform(20, 20000))))
+    for _ in range(2 * n):  # multiplier an exact power of two: ties for odd products
+        sa, sb = F32(2.0 ** -int(rng.integers(2, 9))), F32(2.0 ** -int(rng.integers(2, 9)))
+        sets.append((sa, sb, F32(sa * sb * 2.0 ** int(rng.integers(1, 8)))))
+    found = {k: 0 for k in ("sa*sb/sy", "double")}
+    tries = 0
+    while min(found.values()) < n and tries < 20000:  # multiplier-order discrimination
+        tries += 1
+        sa, sb = rand_scale(rng, 1e-3, 0.5), rand_scale(rng, 1e-3, 0.5)
+        sy = F32(sa * sb * rng.uniform(20, 20000))
+        m = R.mul_multiplier(sa, sb, sy)
+        for k, other in (("sa*sb/sy", F32(F32(sa * sb) / sy)),
+                         ("double", F32(np.float64(sa) * np.float64(sb) / np.float64(sy)))):
+            if other != m and found[k] < n:
+                pr = np.arange(-65025, 65026)
+                if (np.rint(R.f32(pr) * m) != np.rint(R.f32(pr) * other)).any():
+                    sets.append((sa, sb, sy))
+                    found[k] += 1
+                    break
+    cases = 0
+    for sa, sb, sy in sets:
+        za, zb = (int(v) for v in rng.integers(0, 256, 2))
+        zy = int(rng.integers(0, 256))
+        got = ints(torch.ops.quantized.mul(q_u8(a, sa, za), q_u8(b, sb, zb), float(sy), zy))
+        expect_equal(f"mul sa={sa} sb={sb} sy={sy}", got, R.mul(a, za, b, zb, sa, sb, sy, zy))
+        p = (a - za) * (b - zb)
+        m = R.mul_multiplier(sa, sb, sy)
+        t = (R.f32(p) * m).astype(np.float64)
+        alts["half-away"] += count_diff(got, np.clip(np.floor(np.abs(t) + 0.5) * np.sign(t) + zy,
+                                                     0, 255))
+        m2 = F32(F32(sa * sb) / sy)
+        alts["sa*sb/sy"] += count_diff(got, R.rne_clamp(R.f32(p) * m2, zy))
+        m3 = F32(np.float64(sa) * np.float64(sb) / np.float64(sy))
+        alts["double multiplier"] += count_diff(got, R.rne_clamp(R.f32(p) * m3, zy))
+        fl = R.quantize(R.dequantize(a, sa, za) * R.dequantize(b, sb, zb), sy, zy)
+        alts["dequantize, float multiply, quantize"] += count_diff(got, fl)
+        cases += 1
+    # mul_relu (torch.ops.quantized.mul_relu; QFunctional has no mul_relu)
+    sa, sb, sy = F32(0.05), F32(0.02), F32(0.004)
+    got = ints(torch.ops.quantized.mul_relu(q_u8(a, sa, 100), q_u8(b, sb, 30), float(sy), 77))
+    expect_equal("mul_relu", got, R.mul(a, 100, b, 30, sa, sb, sy, 77, relu=True))
+    for k, v in alts.items():
+        require_discriminates(f"mul vs {k}", v)
+    return (f"{cases} scale sets x 65536 byte pairs; " +
+            ", ".join(f"{k} would differ on {v}" for k, v in alts.items()))
+
+
+def probe_mul_broadcast(rng, n):
+    """Squeeze-excite gating: mul of (N,C,H,W) and an (N,C,1,1) gate in both operand orders
+    and every memory-format combination; the value is a function of the two bytes only
+    (vector and scalar bodies agree), and the output takes the first operand's format."""
+    cases = 0
+    formats = []
+    for rep in range(6 * n):
+        shape = [(2, 70, 9, 11), (1, 16, 7, 7), (1, 130, 5, 5), (2, 3, 40, 41)][rep % 4]
+        gate = shape[:2] + (1, 1)
+        sx, sg = rand_scale(rng, 0.005, 0.2), F32(1.0 / 256)  # a hardsigmoid gate's qparams
+        zx, zg = int(rng.integers(0, 256)), 0
+        sy, zy = F32(sx * rng.uniform(0.3, 1.2)), int(rng.integers(0, 256))
+        x, g = rng.integers(0, 256, shape), rng.integers(0, 257, gate).clip(0, 255)
+        for xcl in (False, True):
+            for gcl in (False, True):
+                qx = q_u8(x, sx, zx)
+                qg = q_u8(g, sg, zg)
+                if xcl:
+                    qx = qx.contiguous(memory_format=torch.channels_last)
+                if gcl:
+                    qg = qg.contiguous(memory_format=torch.channels_last)
+                for first_gate in (False, True):
+                    args = (qg, qx) if first_gate else (qx, qg)
+                    y = torch.ops.quantized.mul(*args, float(sy), zy)
+                    want = (R.mul(g, zg, x, zx, sg, sx, sy, zy) if first_gate
+                            else R.mul(x, zx, g, zg, sx, sg, sy, zy))
+                    expect_equal(f"mul broadcast {shape} gate_first={first_gate}", ints(y), want)
+                    if not first_gate:
+                        cl = y.is_contiguous(memory_format=torch.channels_last)
+                        if cl != xcl:
+                            raise Mismatch(f"mul output format {cl} != first operand's {xcl}")
+                    else:
+                        formats.append(y.is_contiguous(memory_format=torch.channels_last))
+                    cases += 1
+    return (f"{cases} gated products equal the elementwise recipe; with the gate first the "
+            f"output is channels-last in {sum(formats)}/{len(formats)} cases")
+
+
+def probe_add_broadcast(rng, n):
+    """quantized::add / add_relu with broadcasting (not QNNPACK): ATen qadd_kernel, FMA
+    dequantize in the vectorized body, dequantize_val/quantize_val in the scalar one, the
+    split given by TensorIterator's loop structure (aten_loop_mask). sy = 2 s makes every
+    odd sum an exact tie, so the two bodies differ often."""
+    import warnings
+
+    shapes = [((2, 70, 9, 11), (2, 70, 1, 1)), ((2, 70, 1, 1), (2, 70, 9, 11)),
+              ((1, 8, 13, 13), (1, 8, 1, 1)), ((1, 130, 5, 5), (1, 130, 1, 1)),
+              ((1, 130, 1, 1), (1, 130, 5, 5)), ((2, 5, 7, 9), (1, 1, 1, 9)),
+              ((2, 5, 7, 9), (5, 1, 1)), ((2, 5, 7, 9), (1, 5, 7, 9)),
+              ((1, 3, 40, 40), (1, 3, 1, 40)), ((1, 3, 40, 40), (1, 3, 40, 1))]
+    cases = total = only_vec = only_scalar = 0
+    plans = [(sh, f, r) for sh in shapes for f in ((0, 0), (1, 0), (0, 1), (1, 1))
+             for r in (False, True) if not (len(sh[1]) < 4 and f[1])]
+    plans = plans[: max(40, len(plans) * n // 4)]
+    plans += [(((1, 66, 41, 39), (1, 66, 1, 1)), (1, 1), False),  # > 32768: thread chunks
+              (((1, 66, 1, 1), (1, 66, 41, 39)), (1, 1), False),
+              (((2, 3, 101, 103), (2, 3, 1, 1)), (0, 0), True)]
+    for (sa_, sb_), (acl, bcl), relu in plans:
+        s = rand_scale(rng, 1e-2, 0.3)
+        za, zb, zy = (int(v) for v in rng.integers(0, 256, 3))
+        a, b = rng.integers(0, 256, sa_), rng.integers(0, 256, sb_)
+        sy = F32(2 * s)
+        qa, qb = q_u8(a, s, za), q_u8(b, s, zb)
+        if acl:
+            qa = qa.contiguous(memory_format=torch.channels_last)
+        if bcl:
+            qb = qb.contiguous(memory_format=torch.channels_last)
+        op = torch.ops.quantized.add_relu if relu else torch.ops.quantized.add
+        for threads in ((1, 2) if max(a.size, b.size) > 32768 else (1,)):
+            old = torch.get_num_threads()
+            torch.set_num_threads(threads)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # "An output ... was resized"
+                    got = ints(op(qa, qb, float(sy), zy))
+            finally:
+                torch.set_num_threads(old)
+            want = R.add_broadcast(a, za, acl, b, zb, bcl, s, s, sy, zy, relu, threads)
+            expect_equal(f"add broadcast {sa_}+{sb_} cl={acl},{bcl} relu={relu} T={threads}",
+                         got, want)
+            only_vec += count_diff(got, R.add_aten(a, za, b, zb, s, s, sy, zy, relu, "vector"))
+            only_scalar += count_diff(got, R.add_aten(a, za, b, zb, s, s, sy, zy, relu, "scalar"))
+            cases += 1
+            total += got.size
+    require_discriminates("add broadcast vector only", only_vec)
+    require_discriminates("add broadcast scalar only", only_scalar)
+    return (f"{cases} adds, {total} elements; the vector formula alone would differ on "
+            f"{only_vec}, the scalar one on {only_scalar}")
+
+
+def probe_mul_scalar(rng, n):
+    """quantized::mul_scalar (QFunctional.mul_scalar, not exportable): the integers are
+    copied (c > 0), zeroed (c == 0) or mirrored (c < 0); the new scale |c| * s is a double."""
+    for c in (0.75, 3.0, 0.1, 0.0, -0.5, -2.0):
+        s, z = rand_scale(rng, 0.005, 0.2), int(rng.integers(0, 256))
+        x = rng.integers(0, 256, (2, 3, 4, 5))
+        y = torch.ops.quantized.mul_scalar(q_u8(x, s, z), c)
+        ints_, s2, z2 = R.mul_scalar(x, s, z, c)
+        expect_equal(f"mul_scalar {c}", ints(y), ints_)
+        if (y.q_scale(), y.q_zero_point()) != (s2, z2):
+            raise Mismatch(f"mul_scalar {c}: qparams {y.q_scale()}, {y.q_zero_point()} "
+                           f"!= {s2}, {z2}")
+    return "values and (double) qparams as the recipe for c in {0.75, 3, 0.1, 0, -0.5, -2}"
 
 
 def probe_harness_can_fail(rng, n):
@@ -988,6 +1164,10 @@ PROBES = [
     probe_leaky_relu,
     probe_elu,
     probe_float_region_clamp,
+    probe_mul,
+    probe_mul_broadcast,
+    probe_add_broadcast,
+    probe_mul_scalar,
 ]
 
 
