@@ -109,6 +109,11 @@ std::vector<Tensor> k_qclamp(const Ctx& c) {
       clamp(c.input(0), c.node.attr_int(ir::attr::kMin), c.node.attr_int(ir::attr::kMax), c.what)};
 }
 
+std::vector<Tensor> k_qlut(const Ctx& c) {
+  return {lut(c.input(0), c.node.attr_ints("table", {}),
+              ir::get_out_dtype(c.node, c.input(0).dtype()), c.what)};
+}
+
 std::vector<Tensor> k_qconcat(const Ctx& c) {
   const std::vector<float> scales = c.node.attr_floats("x_scales", {});
   const std::vector<int64_t> zps = c.node.attr_ints("x_zero_points", {});
@@ -242,6 +247,7 @@ const std::map<std::string_view, Kernel>& kernels() {
       {op::kQAdd, k_qadd},
       {op::kQClamp, k_qclamp},
       {op::kQConcat, k_qconcat},
+      {op::kQLut, k_qlut},
       {op::kQMaxPool, k_max_pool},
       {op::kQAvgPool, k_qavg_pool},
       {op::kQGlobalAvgPool, k_qglobal_avg_pool},

@@ -533,6 +533,18 @@ Tensor qadd(const Tensor& a, const Tensor& b, const ir::AddParams& p, DType out,
   return int_tensor(out, shape, y);
 }
 
+Tensor lut(const Tensor& x, const std::vector<int64_t>& table, DType out, const std::string& what) {
+  require_8bit(x, what, "x");
+  require(is_8bit(out), what, ": output type ", dtype_name(out), " is not 8-bit");
+  require(table.size() == 256, what, ": the table has ", table.size(), " entries, not 256");
+  for (size_t i = 0; i < table.size(); ++i)
+    require_in_range(table[i], out, what, cat("table entry ", i).c_str());
+  const int64_t offset = x.dtype() == DType::kI8 ? 128 : 0;
+  std::vector<int64_t> y(x.numel());
+  for (int64_t i = 0; i < x.numel(); ++i) y[i] = table[x.as_int(i) + offset];
+  return int_tensor(out, x.shape(), y);
+}
+
 Tensor clamp(const Tensor& x, int64_t lo, int64_t hi, const std::string& what) {
   require(is_int_type(x.dtype()), what, ": clamp needs an integer tensor, got ",
           dtype_name(x.dtype()));

@@ -151,6 +151,9 @@ Tensor requantize(const Tensor& acc, int64_t channel_axis, const ir::Requant& rq
 // Elementwise stage-2 add with numpy broadcasting; a, b uint8/int8.
 Tensor qadd(const Tensor& a, const Tensor& b, const ir::AddParams& p, DType out,
             const std::string& what);
+// Table lookup: y = table[x] for uint8 x, table[x + 128] for int8 x; `table` has 256 entries
+// in the range of `out` (uint8 or int8).
+Tensor lut(const Tensor& x, const std::vector<int64_t>& table, DType out, const std::string& what);
 // Elementwise clamp of an integer tensor; same element type.
 Tensor clamp(const Tensor& x, int64_t lo, int64_t hi, const std::string& what);
 

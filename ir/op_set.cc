@@ -150,6 +150,14 @@ std::vector<OpDef> build_op_set() {
                  {x},
                  {{"y", Arity::kOne, "x's type"}},
                  {{attr::kMin, A::kInt, true, "low bound"}, {attr::kMax, A::kInt, true, "high"}}});
+  ops.push_back({op::kQLut,
+                 OpGroup::kQuantized,
+                 "y = table[x] (uint8 x) or table[x + 128] (int8 x): any unary function of an "
+                 "8-bit input, the table filled from the op's recipe (docs/requantizer.md 6)",
+                 {x},
+                 {{"y", Arity::kOne, "out_dtype"}},
+                 {{"table", A::kInts, true, "256 entries, each in out_dtype's range"},
+                  {attr::kOutDType, A::kString, false, "uint8 | int8 (default: x's type)"}}});
   ops.push_back({op::kQConcat,
                  OpGroup::kQuantized,
                  "concat, each input rescaled to (y_scale, y_zero_point) by the concat recipe",

@@ -54,6 +54,7 @@ AccessName access_name(isa::Opcode op, int k) {
       {Opcode::POOL, {{"in_addr", 0, false}, {"out_addr", 3, true}, {"prm_addr", 4, false}}},
       {Opcode::ARGMAX, {{"in_addr", 0, false}, {"out_addr", 3, true}}},
       {Opcode::COPY, {{"src_addr", -2, false}, {"dst_addr", 3, true}}},
+      {Opcode::VLUT, {{"in_addr", 0, false}, {"out_addr", 3, true}, {"prm_addr", 4, false}}},
   };
   const auto it = kNames.find(op);
   if (it == kNames.end() || k >= static_cast<int>(it->second.size()))

@@ -134,6 +134,11 @@ void argmax(const Operands& f, const uint8_t* in, uint8_t* out) {
   }
 }
 
+void lut(const Operands& f, const uint8_t* in, const uint8_t* table, uint8_t* out) {
+  const int offset = f.in_signed ? 128 : 0;
+  for (int64_t i = 0; i < f.n; ++i) out[i] = table[(in[i] + offset) & 0xFF];
+}
+
 VectorUnit::VectorUnit(sc_core::sc_module_name name, const Memories& memories)
     : sc_core::sc_module(name), activity("busy"), mem_(memories) {}
 
@@ -176,6 +181,11 @@ Plan VectorUnit::plan(const Decoded& d) {
       p.accesses = {{Buf::kFeature, uint64_t(f.in_addr), uint64_t(f.n * f.c), 1, "in_addr", false},
                     {Buf::kOutput, uint64_t(f.out_addr), uint64_t(f.n) * 4, 4, "out_addr", true}};
       break;
+    case Opcode::VLUT:
+      p.accesses = {{Buf::kFeature, uint64_t(f.in_addr), uint64_t(f.n), 1, "in_addr", false},
+                    {Buf::kOutput, uint64_t(f.out_addr), uint64_t(f.n), 1, "out_addr", true},
+                    {Buf::kParam, uint64_t(f.prm_addr), 256, 64, "prm_addr", false}};
+      break;
     case Opcode::COPY: {
       const Buf src = static_cast<Buf>(f.src_buf);
       const int64_t align = buf_alignment(src) == 64 ? 4 : buf_alignment(src);
@@ -189,7 +199,7 @@ Plan VectorUnit::plan(const Decoded& d) {
   }
   if (p.fault.empty()) {
     for (const Access& a : p.accesses) {
-      if (a.buf != Buf::kParam || mem_.check(a)) continue;
+      if (a.buf != Buf::kParam || d.op == Opcode::VLUT || mem_.check(a)) continue;
       read_param_records(mem_.ptr(Buf::kParam, f.prm_addr), 1, records_);
       const bool fixed = d.op == Opcode::VREQ
                              ? f.mode == 1
@@ -225,6 +235,10 @@ void VectorUnit::run(const Decoded& d, const Plan& p) {
       break;
     case Opcode::ARGMAX:
       argmax(f, mem_.ptr(Buf::kFeature, f.in_addr), mem_.ptr(Buf::kOutput, f.out_addr));
+      break;
+    case Opcode::VLUT:
+      lut(f, mem_.ptr(Buf::kFeature, f.in_addr), mem_.ptr(Buf::kParam, f.prm_addr),
+          mem_.ptr(Buf::kOutput, f.out_addr));
       break;
     case Opcode::COPY:
       std::memmove(mem_.ptr(Buf::kOutput, f.dst_addr),

@@ -1,6 +1,7 @@
 // The vector unit: VADD (stage-2 rescaled add), VREQ (requantize to another scale), POOL
-// (max, average, global average), ARGMAX and COPY, `vector.lanes` elements per beat (rule 8
-// of docs/timing.md). Results are computed in bulk at the end of the instruction.
+// (max, average, global average), ARGMAX, COPY and VLUT (a 256-entry table per element),
+// `vector.lanes` elements per beat (rule 8 of docs/timing.md). Results are computed in bulk at the
+// end of the instruction.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,8 @@ void vreq(const isa::Operands& f, const uint8_t* in, const isa::ParamRecord& rec
 void pool(const isa::Operands& f, const uint8_t* in, const isa::ParamRecord& rec, bool fixed,
           uint8_t* out);
 void argmax(const isa::Operands& f, const uint8_t* in, uint8_t* out);
+// VLUT: out[i] = table[in[i]] (uint8) or table[in[i] + 128] (int8); `table` has 256 bytes.
+void lut(const isa::Operands& f, const uint8_t* in, const uint8_t* table, uint8_t* out);
 
 class VectorUnit : public sc_core::sc_module, public Unit {
  public:

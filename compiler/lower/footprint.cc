@@ -100,6 +100,11 @@ std::vector<Access> footprint(const isa::Operands& o) {
       add(Space::kParam, o.prm_addr, kRecord, false);
       add(Space::kOutput, o.out_addr, o.n, true);
       break;
+    case isa::Opcode::VLUT:
+      add(Space::kFeature, o.in_addr, o.n, false);
+      add(Space::kParam, o.prm_addr, 4 * kRecord, false);
+      add(Space::kOutput, o.out_addr, o.n, true);
+      break;
     case isa::Opcode::POOL:
       add(Space::kFeature, o.in_addr, o.in_h * o.in_w * o.c, false);
       if (o.kind != 0) add(Space::kParam, o.prm_addr, kRecord, false);

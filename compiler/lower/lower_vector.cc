@@ -1,4 +1,5 @@
-// The vector-unit ops: standalone QAdd (VADD), QClamp (VADD with b unused), QConcat (inputs
+// The vector-unit ops: standalone QAdd (VADD), QClamp (VADD with b unused), QLut (VLUT),
+// QConcat (inputs
 // moved into their slice of the output with COPY or VREQ, or written there directly by their
 // producer), max/average/global pooling (POOL) and ArgMax (ARGMAX).
 #include <algorithm>
@@ -35,13 +36,13 @@ void store_linear(EmitContext& ctx, int64_t sram, int64_t dram, int64_t len) {
   }
 }
 
-// Loads the single parameter record `index` into PARAM unless it is resident; returns its
-// PARAM address.
-int64_t load_record(EmitContext& ctx, SramPlan& sram, int area, int64_t index) {
+// Loads `count` parameter records from `index` on into PARAM unless they are resident;
+// returns their PARAM address.
+int64_t load_record(EmitContext& ctx, SramPlan& sram, int area, int64_t index, int64_t count = 1) {
   const auto slot = sram.get(area, {index, 0, 0, 0, 0});
   if (!slot.hit)
     ctx.schedule.emit(dma(isa::Opcode::LOAD, 4, slot.addr,
-                          {param_addr(ctx.plan, index), kRecordBytes, 1, 1, 0, 0}));
+                          {param_addr(ctx.plan, index), count * kRecordBytes, 1, 1, 0, 0}));
   return slot.addr;
 }
 
@@ -54,7 +55,10 @@ isa::ParamRecord output_record(int64_t out_zp, DType out) {
   return r;
 }
 
-// ---- elementwise: QAdd and QClamp ----
+// ---- elementwise: QAdd, QClamp and QLut ----
+
+// A QLut's 256-byte table as the four parameter records VLUT reads as raw bytes.
+constexpr int64_t kLutRecords = 256 / kRecordBytes;
 
 void require_same_order(const Plan& plan, int node, ir::ValueId a, ir::ValueId b) {
   require(memory_order_key(plan.desc(a)) == memory_order_key(plan.desc(b)), what(plan, node),
@@ -95,9 +99,29 @@ void prepare_clamp(Plan& plan, int node, const HwConfig&) {
   plan.nodes[node].params = add_params(plan, {r});
 }
 
-// VADD over the whole tensor in chunks; `b` == `a` for a clamp (loaded once).
+void prepare_lut(Plan& plan, int node, const HwConfig&) {
+  const ir::Node& n = plan.graph->nodes[node];
+  require_8bit(plan, node, n.inputs[0], "input x");
+  const DType t = plan.value(n.outputs[0]).dtype;
+  require(is_8bit(t), what(plan, node), ": output type ", dtype_name(t), " is not 8-bit");
+  const std::vector<int64_t> table = n.attr_ints("table", {});
+  require(table.size() == 256, what(plan, node), ": the table has ", table.size(),
+          " entries, not 256");
+  std::vector<uint8_t> bytes(256);
+  for (size_t i = 0; i < table.size(); ++i) {
+    require(table[i] >= ir::dtype_min(t) && table[i] <= ir::dtype_max(t), what(plan, node),
+            ": table entry ", i, " = ", table[i], " is outside the ", dtype_name(t), " range");
+    bytes[i] = static_cast<uint8_t>(table[i]);
+  }
+  plan.nodes[node].params =
+      add_params(plan, isa::unpack_param_records(bytes, what(plan, node) + " table"));
+}
+
+// VADD (or VLUT, `op`) over the whole tensor in chunks; `b` == `a` for a clamp and a table
+// lookup (loaded once).
 LayerStats emit_elementwise(EmitContext& ctx, int node, ir::ValueId a, ir::ValueId b,
-                            std::string desc) {
+                            std::string desc, isa::Opcode op = isa::Opcode::VADD) {
+  const int64_t records = op == isa::Opcode::VLUT ? kLutRecords : 1;
   const Plan& plan = ctx.plan;
   const ir::Node& n = plan.graph->nodes[node];
   const TensorDesc& ta = plan.desc(a);
@@ -110,7 +134,7 @@ LayerStats emit_elementwise(EmitContext& ctx, int node, ir::ValueId a, ir::Value
   const int a_area = sram.add(Space::kFeature, chunk);
   const int b_area = same ? a_area : sram.add(Space::kFeature, chunk);
   const int out_area = sram.add(Space::kOutput, chunk);
-  const int prm_area = sram.add(Space::kParam, kRecordBytes);
+  const int prm_area = sram.add(Space::kParam, records * kRecordBytes);
   int64_t tiles = 0;
   for (int64_t e0 = 0; e0 < total; e0 += chunk, ++tiles) {
     const int64_t len = std::min(chunk, total - e0);
@@ -122,12 +146,16 @@ LayerStats emit_elementwise(EmitContext& ctx, int node, ir::ValueId a, ir::Value
       load_linear(ctx, 0, sb.addr, tb.ddr_addr + e0, len);
       b_addr = sb.addr;
     }
-    const int64_t prm = load_record(ctx, sram, prm_area, plan.nodes[node].params);
+    const int64_t prm = load_record(ctx, sram, prm_area, plan.nodes[node].params, records);
     const auto out = sram.get(out_area, {tiles, 0, 0, 0, 0});
-    isa::Operands v = op_of(isa::Opcode::VADD);
-    v.a_addr = sa.addr, v.b_addr = b_addr, v.out_addr = out.addr, v.prm_addr = prm, v.n = len;
-    v.a_signed = ta.dtype == DType::kI8, v.b_signed = tb.dtype == DType::kI8;
-    v.out_signed = ty.dtype == DType::kI8;
+    isa::Operands v = op_of(op);
+    v.out_addr = out.addr, v.prm_addr = prm, v.n = len, v.out_signed = ty.dtype == DType::kI8;
+    if (op == isa::Opcode::VLUT) {
+      v.in_addr = sa.addr, v.in_signed = ta.dtype == DType::kI8;
+    } else {
+      v.a_addr = sa.addr, v.a_signed = ta.dtype == DType::kI8;
+      v.b_addr = b_addr, v.b_signed = tb.dtype == DType::kI8;
+    }
     ctx.schedule.emit(v);
     store_linear(ctx, out.addr, ty.ddr_addr + e0, len);
   }
@@ -147,6 +175,12 @@ LayerStats emit_clamp(EmitContext& ctx, int node) {
   const ir::Node& n = ctx.plan.graph->nodes[node];
   return emit_elementwise(ctx, node, n.inputs[0], n.inputs[0],
                           cat("clamp [", n.attr_int("min"), ", ", n.attr_int("max"), "] (VADD)"));
+}
+
+LayerStats emit_lut(EmitContext& ctx, int node) {
+  const ir::Node& n = ctx.plan.graph->nodes[node];
+  return emit_elementwise(ctx, node, n.inputs[0], n.inputs[0], "lookup table (VLUT)",
+                          isa::Opcode::VLUT);
 }
 
 // ---- QConcat ----
@@ -503,6 +537,7 @@ LayerStats emit_argmax(EmitContext& ctx, int node) {
 
 const OpLowering kAddLowering{ir::op::kQAdd, prepare_add, emit_add};
 const OpLowering kClampLowering{ir::op::kQClamp, prepare_clamp, emit_clamp};
+const OpLowering kLutLowering{ir::op::kQLut, prepare_lut, emit_lut};
 const OpLowering kConcatLowering{ir::op::kQConcat, prepare_concat, emit_concat};
 const OpLowering kMaxPoolLowering{
     ir::op::kQMaxPool,

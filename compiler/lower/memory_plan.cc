@@ -118,7 +118,8 @@ void plan_layouts(Plan& plan) {
       out.dtype = DType::kI32;  // ARGMAX writes int32 indices; the graph's type is int64
       default_layout(out);
     }
-    if (np.placement == Placement::kBpu && (n.op == op::kQAdd || n.op == op::kQClamp)) {
+    if (np.placement == Placement::kBpu &&
+        (n.op == op::kQAdd || n.op == op::kQClamp || n.op == op::kQLut)) {
       const TensorDesc& a = plan.desc(n.inputs[0]);
       if (a.shape == out.shape) out.layout = a.layout, out.nchw = a.nchw;
     }

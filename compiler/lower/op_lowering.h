@@ -58,6 +58,7 @@ extern const OpLowering kConvLowering;
 extern const OpLowering kMatMulLowering;
 extern const OpLowering kAddLowering;
 extern const OpLowering kClampLowering;
+extern const OpLowering kLutLowering;
 extern const OpLowering kConcatLowering;
 extern const OpLowering kMaxPoolLowering;
 extern const OpLowering kAvgPoolLowering;

@@ -213,6 +213,7 @@ std::pair<Shape, DType> infer(const Graph& g, const Node& n) {
             ir::get_out_dtype(n, DType::kU8)};
   if (o == op::kQClamp || o == op::kRelu || o == op::kSigmoid)
     return {input(g, n, 0).shape, in_type(0)};
+  if (o == op::kQLut) return {input(g, n, 0).shape, ir::get_out_dtype(n, in_type(0))};
   if (o == op::kQConcat) return {concat_shape(g, n), ir::get_out_dtype(n, in_type(0))};
   if (o == op::kConcat) return {concat_shape(g, n), in_type(0)};
   if (o == op::kQMaxPool) return {pool_shape(g, n), in_type(0)};

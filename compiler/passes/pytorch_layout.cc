@@ -23,7 +23,8 @@ TorchLayout output_layout(const ir::Node& n, const std::vector<TorchLayout>& lay
     return n.attr_string("recipe", "") == "qnnpack_channels_last" ? TorchLayout::kChannelsLast
                                                                   : TorchLayout::kContiguous;
   const bool keeps = n.op == op::kQMaxPool || n.op == op::kQAvgPool ||
-                     n.op == op::kQGlobalAvgPool || n.op == op::kQClamp || n.op == op::kQAdd;
+                     n.op == op::kQGlobalAvgPool || n.op == op::kQClamp || n.op == op::kQAdd ||
+                     n.op == op::kQLut;
   return keeps ? layout.at(n.inputs.at(0)) : TorchLayout::kContiguous;
 }
 

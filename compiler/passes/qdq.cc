@@ -512,7 +512,7 @@ void refuse_uncovered(Pattern& p) {
   if (n.op == "BatchNormalization" && p.dq(0))
     fail(p.what(),
          ": quantized batch norm is not supported; fuse conv + bn before "
-         "prepare_qat (torch.ao.quantization.fuse_modules, as the seed requires)");
+         "prepare_qat (torch.ao.quantization.fuse_modules, docs/guide.md section 2)");
 }
 
 using Recognizer = void (*)(Pattern&);

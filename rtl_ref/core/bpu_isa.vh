@@ -19,6 +19,7 @@
 `define BPU_OP_POOL 6'd8
 `define BPU_OP_ARGMAX 6'd9
 `define BPU_OP_COPY 6'd10
+`define BPU_OP_VLUT 6'd11
 `define BPU_QUEUE_NOP 2'd1
 `define BPU_QUEUE_FINISH 2'd1
 `define BPU_QUEUE_LOAD 2'd0
@@ -30,8 +31,9 @@
 `define BPU_QUEUE_POOL 2'd1
 `define BPU_QUEUE_ARGMAX 2'd1
 `define BPU_QUEUE_COPY 2'd1
+`define BPU_QUEUE_VLUT 2'd1
 // `BPU_QUEUE_OF(op): the queue of any opcode (2'd3 for a number that is no opcode).
-`define BPU_QUEUE_OF(op) ((op) == 0 ? 2'd1 : (op) == 1 ? 2'd1 : (op) == 2 ? 2'd0 : (op) == 3 ? 2'd2 : (op) == 4 ? 2'd1 : (op) == 5 ? 2'd1 : (op) == 6 ? 2'd1 : (op) == 7 ? 2'd1 : (op) == 8 ? 2'd1 : (op) == 9 ? 2'd1 : (op) == 10 ? 2'd1 : 2'd3)
+`define BPU_QUEUE_OF(op) ((op) == 0 ? 2'd1 : (op) == 1 ? 2'd1 : (op) == 2 ? 2'd0 : (op) == 3 ? 2'd2 : (op) == 4 ? 2'd1 : (op) == 5 ? 2'd1 : (op) == 6 ? 2'd1 : (op) == 7 ? 2'd1 : (op) == 8 ? 2'd1 : (op) == 9 ? 2'd1 : (op) == 10 ? 2'd1 : (op) == 11 ? 2'd1 : 2'd3)
 
 // Fields: `BPU_F_<NAME>(instr) selects the raw bits (signed fields need $signed).
 `define BPU_F_OPCODE(i) i[5:0]  // 6 bits

@@ -153,6 +153,11 @@ package bpu_pkg;
         a[1] = acc(BUF_OUTPUT, 64'(`BPU_F_OUT_ADDR(i)), 64'(`BPU_F_N(i)), 7'd1, 1'b1);
         a[2] = acc(BUF_PARAM, 64'(`BPU_F_PRM_ADDR(i)), 64'd64, 7'd64, 1'b0);
       end
+      `BPU_OP_VLUT: begin
+        a[0] = acc(BUF_FEATURE, 64'(`BPU_F_IN_ADDR(i)), 64'(`BPU_F_N(i)), 7'd1, 1'b0);
+        a[1] = acc(BUF_OUTPUT, 64'(`BPU_F_OUT_ADDR(i)), 64'(`BPU_F_N(i)), 7'd1, 1'b1);
+        a[2] = acc(BUF_PARAM, 64'(`BPU_F_PRM_ADDR(i)), 64'd256, 7'd64, 1'b0);
+      end
       `BPU_OP_POOL: begin
         a[0] = acc(BUF_FEATURE, 64'(`BPU_F_IN_ADDR(i)),
                    64'(`BPU_F_IN_H(i)) * 64'(`BPU_F_IN_W(i)) * 64'(`BPU_F_C(i)), 7'd1, 1'b0);

@@ -1,7 +1,7 @@
 `default_nettype none
-// vector_unit: VADD, VREQ, POOL, ARGMAX and COPY, VLANES elements per beat (docs/timing.md
-// rule 8). A beat reads one group of up to VLANES bytes from its source:
-//   VADD, VREQ, COPY   ceil(n / VLANES) beats over the elements;
+// vector_unit: VADD, VREQ, POOL, ARGMAX, COPY and VLUT, VLANES elements per beat
+// (docs/timing.md rule 8). A beat reads one group of up to VLANES bytes from its source:
+//   VADD, VREQ, COPY, VLUT   ceil(n / VLANES) beats over the elements;
 //   POOL max / avg     out_h*out_w * ceil(c / VLANES) * k_h*k_w beats (one kernel tap of a
 //                      channel group each; padding taps read nothing but take their beat);
 //   POOL global_avg    ceil(c / VLANES) * in_h*in_w beats;
@@ -11,10 +11,12 @@
 // VADD is stage 2 behind an identity stage 1, VREQ route 0 and average pooling are stage 1,
 // VREQ routes 1..3 are the float rescale f32_pkg::vreq_route (rtl_ref/f32_pkg.sv), computed
 // in a clocked block on their beats only and delayed by DEPTH stages like the lanes. Max
-// pooling, ARGMAX and COPY register their result once. A result is written to OUTPUT when
+// pooling, ARGMAX and COPY register their result once. VLUT first reads its 256-byte table,
+// 64 bytes per cycle (four table cycles), then registers table[x] once per lane. A result is written to OUTPUT when
 // it leaves its pipeline; `unit_fin` marks the cycle of the last write. With `conflict`
 // (rule 9: two operands in one single-ported bank) every beat takes two cycles.
-// Cycles: beats (x2 on conflict) + latency, latency = 1 + DEPTH for the record users, else 1.
+// Cycles: beats (x2 on conflict) + latency, latency = 1 + DEPTH for the record users, 4 + 1
+// for VLUT, else 1.
 module vector_unit #(
     parameter int VLANES = 32,
     parameter int DEPTH  = 4
@@ -41,9 +43,10 @@ module vector_unit #(
   /* verilator lint_on UNUSEDSIGNAL */
   wire [5:0] op = `BPU_F_OPCODE(I);
   wire is_vadd = op == `BPU_OP_VADD, is_vreq = op == `BPU_OP_VREQ, is_pool = op == `BPU_OP_POOL;
-  wire is_argmax = op == `BPU_OP_ARGMAX, is_copy = op == `BPU_OP_COPY;
+  wire is_argmax = op == `BPU_OP_ARGMAX, is_copy = op == `BPU_OP_COPY, is_vlut = op == `BPU_OP_VLUT;
   wire [1:0] kind = `BPU_F_KIND(I);
-  wire uses_record = is_vadd || is_vreq || (is_pool && kind != 2'd0);
+  wire uses_record = is_vadd || is_vreq || (is_pool && kind != 2'd0) || is_vlut;
+  wire elementwise = is_vadd || is_vreq || is_copy || is_vlut;  // beats over n elements
   wire [31:0] n = 32'(`BPU_F_N(I)), c = 32'(`BPU_F_C(I));
   wire [31:0] in_h = 32'(`BPU_F_IN_H(I)), in_w = 32'(`BPU_F_IN_W(I));
   wire [31:0] out_h = 32'(`BPU_F_OUT_H(I)), out_w = 32'(`BPU_F_OUT_W(I));
@@ -51,7 +54,7 @@ module vector_unit #(
   wire [31:0] groups = (c + VLANES - 1) / VLANES;
   wire [31:0] elem_beats = (n + VLANES - 1) / VLANES;
   wire [63:0] beats =
-      (is_vadd || is_vreq || is_copy) ? 64'(elem_beats) :
+      elementwise ? 64'(elem_beats) :
       is_argmax ? 64'(n) * 64'(groups) :
       (is_pool && kind == 2'd2) ? 64'(groups) * 64'(in_h) * 64'(in_w) :
       is_pool ? 64'(out_h) * 64'(out_w) * 64'(groups) * 64'(k_h) * 64'(k_w) : 64'd0;
@@ -61,7 +64,8 @@ module vector_unit #(
 
   // ---- sequencing: the record cycle, then the beats ----
   typedef struct packed {
-    logic        record;        // the parameter-record cycle
+    logic        record;        // the parameter-record cycle (VLUT: the four table cycles)
+    logic [1:0]  tbl;           // VLUT: the table cycle (64 bytes each)
     logic        sub;           // first cycle of a beat that takes two (conflict)
     logic [63:0] k;             // beats done
     logic [31:0] a, b, d, e, t; // beat position: see `advance`
@@ -73,6 +77,7 @@ module vector_unit #(
   wire running = go || active;
   wire beat_cycle = running && !s.record && s.k < beats;
   wire beat = beat_cycle && !(conflict_now && !s.sub);
+  wire record_last = s.record && (!is_vlut || s.tbl == 2'd3);  // the record phase ends
 
   // Beat positions: VADD/VREQ/COPY: k. POOL max/avg: a = oy, b = ox, d = group, e = ky,
   // t = kx (innermost). POOL global: d = group, t = position. ARGMAX: a = position, d = group.
@@ -133,17 +138,17 @@ module vector_unit #(
     xa = '0;
     xb = '0;
     out_base = 64'(`BPU_F_OUT_ADDR(I));
-    e0 = (is_vadd || is_vreq || is_copy) ? s.k * VLANES : 64'(s.d) * VLANES;
+    e0 = elementwise ? s.k * VLANES : 64'(s.d) * VLANES;
     if (is_copy) out_base = 64'(`BPU_F_DST_ADDR(I)) + e0;
-    else if (is_vadd || is_vreq) out_base = out_base + e0;
+    else if (is_vadd || is_vreq || is_vlut) out_base = out_base + e0;
     else if (pool_window) out_base = out_base + (64'(s.a) * 64'(out_w) + 64'(s.b)) * 64'(c) + e0;
     else if (is_pool) out_base = out_base + e0;
     else out_base = out_base + 64'(s.a) * 4;  // ARGMAX: one int32 per position
     for (int l = 0; l < VLANES; l++) begin
-      lane_on[l] = (is_vadd || is_vreq || is_copy) ? e0 + 64'(l) < 64'(n) : e0 + 64'(l) < 64'(c);
+      lane_on[l] = elementwise ? e0 + 64'(l) < 64'(n) : e0 + 64'(l) < 64'(c);
       if (beat && lane_on[l] && tap_inside) begin
         if (is_copy) addr = 64'(`BPU_F_SRC_ADDR(I)) + e0 + 64'(l);
-        else if (is_vadd || is_vreq) addr = 64'(`BPU_F_A_ADDR(I)) + e0 + 64'(l);
+        else if (is_vadd || is_vreq || is_vlut) addr = 64'(`BPU_F_A_ADDR(I)) + e0 + 64'(l);
         else addr = 64'(`BPU_F_IN_ADDR(I)) + 64'(pos) * 64'(c) + e0 + 64'(l);
         xa[l*8+:8] = 8'(bpu_rd8(is_copy ? int'(`BPU_F_SRC_BUF(I)) : BUF_FEATURE, addr, cycle));
         if (is_vadd) xb[l*8+:8] = 8'(bpu_rd8(BUF_FEATURE, 64'(`BPU_F_B_ADDR(I)) + e0 + 64'(l), cycle));
@@ -151,8 +156,9 @@ module vector_unit #(
     end
   end
 
-  // ---- the parameter record (read in the record cycle) and its rules ----
+  // ---- the parameter record (read in the record cycle) and its rules; VLUT's table ----
   logic [511:0] record_rd;
+  logic [2047:0] table_q;  // VLUT: PARAM[prm_addr .. prm_addr + 255]
   /* verilator lint_off UNUSEDSIGNAL */  // the route path's fields of the record
   logic [511:0] record_q;
   /* verilator lint_on UNUSEDSIGNAL */
@@ -160,10 +166,10 @@ module vector_unit #(
     record_rd = '0;
     if (running && s.record)
       for (int w = 0; w < 16; w++)
-        record_rd[w*32+:32] = 32'(bpu_rd32(BUF_PARAM, 64'(`BPU_F_PRM_ADDR(I)) + 64'(w * 4), cycle));
+        record_rd[w*32+:32] = 32'(bpu_rd32(BUF_PARAM, 64'(`BPU_F_PRM_ADDR(I)) + 64'(s.tbl) * 64 + 64'(w * 4), cycle));
   end
   wire [31:0] route = `BPU_REC_ROUTE(record_rd);
-  wire bad_shift = !is_vadd && fixed_stage1 && `BPU_REC_SHIFT(record_rd) > 62;
+  wire bad_shift = (is_vreq || is_pool) && fixed_stage1 && `BPU_REC_SHIFT(record_rd) > 62;
   wire bad_add_shift = is_vadd && `BPU_REC_ADD_SHIFT(record_rd) > 31;
   wire bad_route = is_vreq && route > 3;
   wire bad_route_mode = is_vreq && route != 0 && fixed_stage1;
@@ -285,7 +291,7 @@ module vector_unit #(
   meta_t lane_meta_in, lane_meta, reg_meta_in, reg_meta;
   logic [VLANES*32-1:0] reg_data_in, reg_data;
   wire last_beat = s.k == beats - 1;
-  wire empty_drain = running && s.record && beats == 0;  // no beat: drain the latency only
+  wire empty_drain = running && record_last && beats == 0;  // no beat: drain the latency only
   always_comb begin
     lane_meta_in = '0;
     reg_meta_in = '0;
@@ -296,13 +302,15 @@ module vector_unit #(
       lane_meta_in.addr = out_base;
       lane_meta_in.on = lane_on;
     end
-    if (!(lane_path_now || route_path_now) && emit) begin
-      reg_meta_in.valid = 1'b1;
-      reg_meta_in.last = last_beat;
+    if (!(lane_path_now || route_path_now) && (emit || empty_drain)) begin
+      reg_meta_in.valid = emit;
+      reg_meta_in.last = empty_drain || last_beat;
       reg_meta_in.addr = out_base;
       reg_meta_in.on = lane_on;
       for (int l = 0; l < VLANES; l++)
-        reg_data_in[l*32+:32] = is_copy ? {24'd0, xa[l*8+:8]} : run_next[l*32+:32];
+        reg_data_in[l*32+:32] = is_copy ? {24'd0, xa[l*8+:8]} :
+                                is_vlut ? {24'd0, table_q[{xa[l*8+:8] ^ (in_signed ? 8'h80 : 8'h00), 3'b000}+:8]} :
+                                run_next[l*32+:32];
       if (is_argmax) reg_data_in[31:0] = best_idx_next;
     end
   end
@@ -339,6 +347,7 @@ module vector_unit #(
       active <= 1'b0;
       s_q <= '0;
       record_q <= '0;
+      table_q <= '0;
       run_q <= '0;
       best_q <= '0;
       best_idx_q <= '0;
@@ -350,7 +359,9 @@ module vector_unit #(
       s_q <= s;
       if (running && s.record) begin
         record_q <= record_rd;
-        s_q.record <= 1'b0;
+        if (is_vlut) table_q[{s.tbl, 9'd0}+:512] <= record_rd;
+        s_q.tbl <= s.tbl + 2'd1;
+        s_q.record <= !record_last;
       end else if (beat_cycle) begin
         if (beat) begin
           s_q <= advance(s);

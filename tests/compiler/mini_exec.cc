@@ -216,6 +216,11 @@ void MiniExec::exec(const isa::Operands& o) {
       for (int64_t i = 0; i < o.n; ++i)
         O.at(o.dst_addr + i) = sram_.at(o.src_buf).at(o.src_addr + i);
       return;
+    case isa::Opcode::VLUT:
+      for (int64_t i = 0; i < o.n; ++i)
+        O.at(o.out_addr + i) =
+            P.at(o.prm_addr + ((F.at(o.in_addr + i) + (o.in_signed ? 128 : 0)) & 0xFF));
+      return;
     case isa::Opcode::POOL:
       require(o.kind == 0, "MiniExec: only max pooling");
       for (int64_t oy = 0; oy < o.out_h; ++oy)

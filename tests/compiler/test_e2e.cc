@@ -172,6 +172,24 @@ TEST(CompilerE2E, FusedAndVectorOpsMatchGolden) {
   }
 }
 
+// A table lookup (QLut -> VLUT) over a tensor larger than one SRAM chunk on the small
+// configuration, uint8 and int8 inputs, a table with every output value.
+TEST(CompilerE2E, LookupTableMatchesGolden) {
+  std::mt19937 rng(41);
+  for (const DType in : {DType::kU8, DType::kI8}) {
+    testing::GraphBuilder b;
+    const auto x = b.input("x", in, {1, 24, 20, 20});
+    std::vector<int64_t> table(256);
+    for (int64_t i = 0; i < 256; ++i) table[i] = (i * 97 + 11) % 256 - 128;
+    b.output(b.node("QLut", "lut", {x}, {{"table", table}, {"out_dtype", std::string("int8")}}));
+    for (const auto& [name, hw] : configs()) {
+      SCOPED_TRACE(name + " " + std::string(dtype_name(in)));
+      const compiler::CompileResult result = compiler::compile_graph(b.g, hw);
+      expect_same(b.g, result, hw, {{"x", testing::random_tensor(in, {1, 24, 20, 20}, rng)}});
+    }
+  }
+}
+
 // A rescaled concat under each recipe (VREQ routes div, mul, and fma for the first
 // floor(C / 8) * 8 channels + mul for the rest), inputs with 13 and 6 channels behind a conv
 // (NHWC) and straight from the model input (NCHW), near-tie scales (y = 2 * x).

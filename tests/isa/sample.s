@@ -22,6 +22,8 @@ POOL kind=max in_addr=0x0 out_addr=0xc00 prm_addr=0x0 in_h=8 in_w=8 c=16 out_h=4
 POOL kind=global_avg in_addr=0x0 out_addr=0xd00 prm_addr=0xc0 in_h=8 in_w=8 c=16 out_h=1 out_w=1 k_h=0 k_w=0 stride_h=0 stride_w=0 pad_t=0 pad_l=0 in_signed=0 in_zp=5
 ; per-position argmax over 16 channels
 ARGMAX in_addr=0x0 out_addr=0xe00 n=64 c=16 in_signed=0
+; map 64 bytes through the 256-byte table at PARAM 0x100 (an activation function)
+VLUT in_addr=0x0 out_addr=0xf00 prm_addr=0x100 n=64 in_signed=0 out_signed=0
 ; copy 256 accumulator bytes to OUTPUT; free the load buffers, wake the store queue
 COPY src_buf=ACC src_addr=0x0 dst_addr=0x1000 n=256 +push_prev +push_next
 ; write OUTPUT back to DDR; tell compute the output buffer is free

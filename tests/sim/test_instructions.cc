@@ -371,6 +371,29 @@ TEST_P(Instructions, ArgmaxReturnsTheFirstMaximum) {
   EXPECT_EQ(m.get_i32(Buf::kOutput, 0x8, 2), (std::vector<int32_t>{1, 0}));
 }
 
+// VLUT: the 256-byte table at prm_addr (here 0x40: any 64-byte aligned address), indexed by
+// the byte (uint8) or the byte + 128 (int8); n not a multiple of the lanes.
+TEST_P(Instructions, LookupTableMapsEveryByte) {
+  Machine m;
+  std::vector<uint8_t> table(256);
+  for (int i = 0; i < 256; ++i) table[i] = static_cast<uint8_t>((i * 7 + 3) ^ 0x5a);
+  m.put(Buf::kParam, 0x40, table);
+  std::vector<uint8_t> in(300);
+  for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<uint8_t>(i * 13 + 1);
+  m.put(Buf::kFeature, 0x10, in);
+  for (int is_signed : {0, 1}) {
+    m.run_ok(cat("VLUT in_addr=0x10 out_addr=0x20 prm_addr=0x40 n=300 in_signed=", is_signed,
+                 "\nFINISH"));
+    std::vector<uint8_t> want(in.size());
+    for (size_t i = 0; i < in.size(); ++i) want[i] = table[(in[i] + (is_signed ? 128 : 0)) & 0xFF];
+    EXPECT_EQ(m.get(Buf::kOutput, 0x20, in.size()), want) << "in_signed=" << is_signed;
+  }
+  // The table must be 64-byte aligned and inside PARAM: a modeled fault naming prm_addr.
+  const runtime::SegmentResult f = m.run("VLUT in_addr=0x0 out_addr=0x0 prm_addr=0x20 n=4");
+  ASSERT_TRUE(f.fault.has_value());
+  EXPECT_NE(f.fault->message().find("prm_addr"), std::string::npos) << f.fault->message();
+}
+
 TEST_P(Instructions, CopyMovesBytesIntoOutput) {
   Machine m;
   const auto data = random_bytes(77, 5);

@@ -91,12 +91,12 @@ TEST_P(Timing, Rule3FullTokenFifoHoldsTheProducerUntilATokenIsTaken) {
       "dil_h=1 dil_w=1 +pop_prev\n";
   // LOAD 0 ends and pushes its token; the compute queue is busy with a long CONV that pops
   // nothing, so the one-token L2C FIFO stays full.
-  const runtime::SegmentResult r = m.run_ok(cat(
-      "LOAD buf=FEATURE sram_addr=0x20000 n0=32 n1=1 n2=1 +push_next\n"
-      "LOAD buf=FEATURE sram_addr=0x20040 n0=32 n1=1 n2=1 +push_next\n"
-      "CONV in_addr=0x0 in_h=7 in_w=8 in_c=64 out_h=5 out_w=6 out_c=40 k_h=3 k_w=3 stride_h=1 "
-      "stride_w=1 dil_h=1 dil_w=1\n",
-      conv, conv, "FINISH"));
+  const runtime::SegmentResult r = m.run_ok(
+      cat("LOAD buf=FEATURE sram_addr=0x20000 n0=32 n1=1 n2=1 +push_next\n"
+          "LOAD buf=FEATURE sram_addr=0x20040 n0=32 n1=1 n2=1 +push_next\n"
+          "CONV in_addr=0x0 in_h=7 in_w=8 in_c=64 out_h=5 out_w=6 out_c=40 k_h=3 k_w=3 stride_h=1 "
+          "stride_w=1 dil_h=1 dil_w=1\n",
+          conv, conv, "FINISH"));
   // LOAD 1 is issued when LOAD 0 ends (66) but its token has no room until CONV 3 takes
   // LOAD 0's token, in the cycle the long CONV 2 ends; room shows one cycle later.
   const int64_t long_end = record_of(r, 2)->end;
@@ -105,12 +105,12 @@ TEST_P(Timing, Rule3FullTokenFifoHoldsTheProducerUntilATokenIsTaken) {
   EXPECT_EQ(stall(r, 1, runtime::Stall::kTokenWait), long_end + 1 - record_of(r, 0)->end);
   // With room for both tokens LOAD 1 follows LOAD 0 at once.
   Machine roomy;
-  const runtime::SegmentResult free_run = roomy.run_ok(cat(
-      "LOAD buf=FEATURE sram_addr=0x20000 n0=32 n1=1 n2=1 +push_next\n"
-      "LOAD buf=FEATURE sram_addr=0x20040 n0=32 n1=1 n2=1 +push_next\n"
-      "CONV in_addr=0x0 in_h=7 in_w=8 in_c=64 out_h=5 out_w=6 out_c=40 k_h=3 k_w=3 stride_h=1 "
-      "stride_w=1 dil_h=1 dil_w=1\n",
-      conv, conv, "FINISH"));
+  const runtime::SegmentResult free_run = roomy.run_ok(
+      cat("LOAD buf=FEATURE sram_addr=0x20000 n0=32 n1=1 n2=1 +push_next\n"
+          "LOAD buf=FEATURE sram_addr=0x20040 n0=32 n1=1 n2=1 +push_next\n"
+          "CONV in_addr=0x0 in_h=7 in_w=8 in_c=64 out_h=5 out_w=6 out_c=40 k_h=3 k_w=3 stride_h=1 "
+          "stride_w=1 dil_h=1 dil_w=1\n",
+          conv, conv, "FINISH"));
   EXPECT_EQ(record_of(free_run, 1)->start, record_of(free_run, 0)->end);
 }
 
@@ -253,6 +253,8 @@ TEST_P(Timing, Rule8VectorUnitFollowsLanes) {
   EXPECT_EQ(duration(m.run_ok("VADD b_addr=0x8000 n=100\nFINISH"), 0), 4 + 1 + 4);
   EXPECT_EQ(duration(m.run_ok("COPY src_buf=FEATURE n=100\nFINISH"), 0), 4 + 1);
   EXPECT_EQ(duration(m.run_ok("ARGMAX n=3 c=40\nFINISH"), 0), 3 * 2 + 1);
+  EXPECT_EQ(duration(m.run_ok("VLUT n=100\nFINISH"), 0), 4 + 4 + 1);  // four table beats
+  EXPECT_EQ(duration(m.run_ok("VLUT n=0\nFINISH"), 0), 4 + 1);
   EXPECT_EQ(duration(m.run_ok("POOL kind=max in_h=4 in_w=4 c=40 out_h=3 out_w=3 k_h=2 k_w=2 "
                               "stride_h=1 stride_w=1\nFINISH"),
                      0),
