@@ -809,3 +809,124 @@ def add_broadcast(a, za, a_cl, b, zb, b_cl, a_scale, b_scale, out_scale, out_zp,
     vec = add_aten(a, za, b, zb, a_scale, b_scale, out_scale, out_zp, relu, "vector")
     sca = add_aten(a, za, b, zb, a_scale, b_scale, out_scale, out_zp, relu, "scalar")
     return np.where(mask, vec, sca)
+
+
+# ----------------------------------------------------------------------------------------------
+# Upsampling (nn.Upsample / F.interpolate on a quantized tensor): output qparams = input's.
+# ----------------------------------------------------------------------------------------------
+def upsample_output_size(in_size, scale_factor):
+    """F.interpolate's output size for a scale factor: floor(in * scale) in double."""
+    return int(np.floor(float(in_size) * float(scale_factor)))
+
+
+def upsample_scale(in_size, out_size, align_corners=False, scale_factor=None):
+    """area_pixel_compute_scale<float> / compute_scales_value<float>:
+    align_corners: (float)(in - 1) / (out - 1) (0 if out == 1), float32 division;
+    else: (float)(1.0 / scale_factor) when F.interpolate passed a scale factor (a double
+    division rounded once), else (float)in / (float)out."""
+    if align_corners:
+        return F32(in_size - 1) / F32(out_size - 1) if out_size > 1 else F32(0.0)
+    if scale_factor is not None and float(scale_factor) > 0:
+        return F32(1.0 / float(scale_factor))
+    return F32(in_size) / F32(out_size)
+
+
+def nearest_source_index(in_size, out_size, scale_factor=None):
+    """nearest_neighbor_compute_source_index: min(floorf((float)o * scale), in - 1)."""
+    sc = upsample_scale(in_size, out_size, False, scale_factor)
+    o = f32(np.arange(out_size))
+    return np.minimum(np.floor((o * sc).astype(np.float64)).astype(np.int64), in_size - 1)
+
+
+def upsample_nearest2d(x, out_size, scale_factors=(None, None)):
+    """quantized upsample_nearest2d (both memory formats): a gather of the input integers,
+    no arithmetic; out_size = (OH, OW); scale_factors as F.interpolate passed them (None when
+    it was given a size, or recompute_scale_factor=True). Output size == input size (both
+    dims) is a plain copy, whatever the scale factor says."""
+    x = np.asarray(x, dtype=np.int64)
+    if tuple(x.shape[2:]) == tuple(out_size):
+        return x.copy()
+    ih = nearest_source_index(x.shape[2], out_size[0], scale_factors[0])
+    iw = nearest_source_index(x.shape[3], out_size[1], scale_factors[1])
+    return x[:, :, ih][:, :, :, iw]
+
+
+def bilinear_source(in_size, out_size, align_corners, scale_factor=None, fma=False):
+    """area_pixel_compute_source_index<float> and the lambdas, per output index:
+    align_corners: r = scale * o; else r = scale * ((float)o + 0.5f) - 0.5f (fma=True:
+    fmaf((float)o + 0.5f, scale, -0.5f), as the AVX2-compiled NHWC kernel), r < 0 -> 0.
+    i = (int64)r; ip = i < in - 1 ? 1 : 0; l1 = r - i; l0 = 1.0f - l1."""
+    sc = upsample_scale(in_size, out_size, align_corners, scale_factor)
+    o = f32(np.arange(out_size))
+    if align_corners:
+        r = sc * o
+    else:
+        if fma:
+            r = _fma_f32(o + F32(0.5), np.full(out_size, sc), np.full(out_size, F32(-0.5)))
+        else:
+            r = sc * (o + F32(0.5)) - F32(0.5)
+        r = np.where(r < 0, F32(0), r).astype(np.float32)
+    i = r.astype(np.int64)
+    ip = (i < in_size - 1).astype(np.int64)
+    l1 = (r - f32(i)).astype(np.float32)
+    return i, ip, (F32(1.0) - l1).astype(np.float32), l1
+
+
+UPSAMPLE_NHWC_VLEN = 8  # do_quantized_bilinear_on_AVX_n: 8 channels per AVX2 step
+
+
+def upsample_bilinear2d(x, zp, out_size, align_corners=False, scale_factors=(None, None),
+                        channels_last=False):
+    """quantized upsample_bilinear2d; output qparams = input qparams, so the requantization
+    is quantize_val with scale out/in = 1.0: y = clamp(rne(r) + zp, 0, 255) where
+    contiguous input (UpSampleBilinear2d.cpp, no FMA):
+        r = h0 * (w0 * p00 + w1 * p01) + h1 * (w0 * p10 + w1 * p11) - (float)zp
+    channels-last input (qupsample_bilinear2d_nhwc_kernel, compiled for AVX2 with FMA
+    contraction; source index with fmaf, see bilinear_source), per output pixel:
+        channels c < floor(C/8)*8 (vector):  A = fma(w1, p01, w0*p00); B = fma(w1, p11, w0*p10)
+                                             r = fma(h1, B, h0*A) - (float)zp
+        remaining channels (scalar):         A = fma(w0, p00, w1*p01); B = fma(w0, p10, w1*p11)
+                                             r = fma(h0, A, h1*B) - (float)zp
+    torch 1.13 defect: an (N, C, 1, 1) input with C > 1 is channels-last contiguous too, so
+    the NHWC kernel runs, but the output is allocated NCHW: PyTorch returns
+    nhwc_bytes_as_nchw(upsample_bilinear2d(x, ..., channels_last=True)) (the same holds for
+    upsample_nearest2d).
+    (p = the input integers as floats; float32 throughout; r is rounded ties-to-even, so
+    the zero point's parity matters on exact .5 sums.) A contiguous input whose output size
+    equals its size (both dims) is copied; the NHWC kernel has no such shortcut."""
+    x = np.asarray(x, dtype=np.int64)
+    _, c, h, w = x.shape
+    oh, ow = out_size
+    if not channels_last and (h, w) == (oh, ow):
+        return x.copy()
+    h1, hp, h0l, h1l = bilinear_source(h, oh, align_corners, scale_factors[0], channels_last)
+    w1, wp, w0l, w1l = bilinear_source(w, ow, align_corners, scale_factors[1], channels_last)
+    X = f32(x)
+    p00 = X[:, :, h1][:, :, :, w1]
+    p01 = X[:, :, h1][:, :, :, w1 + wp]
+    p10 = X[:, :, h1 + hp][:, :, :, w1]
+    p11 = X[:, :, h1 + hp][:, :, :, w1 + wp]
+    shape = p00.shape
+    H0, H1 = (np.broadcast_to(v[None, None, :, None], shape) for v in (h0l, h1l))
+    W0, W1 = (np.broadcast_to(v[None, None, None, :], shape) for v in (w0l, w1l))
+    z = F32(int(zp))
+    if not channels_last:
+        r = H0 * (W0 * p00 + W1 * p01) + H1 * (W0 * p10 + W1 * p11) - z
+    else:
+        a = _fma_f32(W1, p01, W0 * p00)
+        b = _fma_f32(W1, p11, W0 * p10)
+        rv = _fma_f32(H1, b, H0 * a) - z
+        a = _fma_f32(W0, p00, W1 * p01)
+        b = _fma_f32(W0, p10, W1 * p11)
+        rs = _fma_f32(H0, a, H1 * b) - z
+        cv = c // UPSAMPLE_NHWC_VLEN * UPSAMPLE_NHWC_VLEN
+        r = np.concatenate([rv[:, :cv], rs[:, cv:]], axis=1)
+    return rne_clamp(r, zp)
+
+
+def nhwc_bytes_as_nchw(y):
+    """torch 1.13 defect (hardtanh/clamp of a channels-last tensor, upsampling of an
+    (N, C, 1, 1) tensor): the kernel writes the correct result in NHWC order into an output
+    that PyTorch labels NCHW-contiguous. Returns those bytes read as NCHW."""
+    y = np.asarray(y)
+    return y.transpose(0, 2, 3, 1).reshape(y.shape)

@@ -13,7 +13,7 @@ reference for the C++ compiler and golden, not part of the product.
 Supported: what torch 1.13 eager-mode QAT models export to (Conv, Gemm, Add, Relu, Clip,
 MaxPool, AveragePool (+Pad), GlobalAveragePool, Concat, Flatten, Reshape, ArgMax, the table
 activations Sigmoid, Tanh, HardSigmoid, HardSigmoid+Mul (hardswish), LeakyRelu, Mul and
-broadcasting Add,
+broadcasting Add, Resize (nearest, bilinear),
 ConvInteger/MatMulInteger + Add (int32 outputs), float regions of Conv/Gemm/Sigmoid/Mul/Add/
 Relu between DequantizeLinear and QuantizeLinear); anything else raises NotImplementedError.
 """
@@ -152,6 +152,18 @@ class Interpreter:
             return np.transpose(x[0], a.get("perm"))
         if op == "Reshape":
             return x[0].reshape(tuple(int(v) for v in x[1]))
+        if op == "Concat":
+            return np.concatenate(x, axis=a["axis"])
+        if op == "Floor":
+            return np.floor(x[0])
+        if op == "Slice":
+            starts, ends = x[1], x[2]
+            axes = x[3] if len(x) > 3 and x[3] is not None else range(len(starts))
+            steps = x[4] if len(x) > 4 and x[4] is not None else [1] * len(starts)
+            sl = [slice(None)] * x[0].ndim
+            for ax, b, e, st in zip(axes, starts, ends, steps):
+                sl[int(ax)] = slice(int(b), int(e), int(st))
+            return x[0][tuple(sl)]
         return None  # leave for run time (e.g. float-region Conv with constant inputs)
 
     @staticmethod
@@ -192,6 +204,13 @@ class Interpreter:
                 return x[0]
             if isinstance(x[0], np.ndarray):
                 return x[0].astype(_ONNX_INT_TYPES[a["to"]])
+        if op == "Shape" and isinstance(x[0], (DQ, Q, Pending)):
+            q = x[0].q if isinstance(x[0], DQ) else x[0]
+            if isinstance(q, Q):
+                return np.array(q.ints.shape, dtype=np.int64)
+        if op in ("Slice", "Concat") and all(isinstance(v, np.ndarray) or v is None for v in x) \
+                and all(v is None or v.dtype.kind == "i" for v in x):
+            return self.eval_const(n)  # sizes of a Resize: Concat(Slice(Shape(x)), sizes)
         if self.is_quantized_op(op, x):
             return self.quantized_op(n, x, a)
         if op in ("ConvInteger", "MatMulInteger"):
@@ -199,7 +218,7 @@ class Interpreter:
         return self.float_op(n, x, a)
 
     _SAME_QPARAM_OPS = ("Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool", "Pad",
-                        "Flatten", "Reshape", "Concat", "ArgMax")
+                        "Flatten", "Reshape", "Concat", "ArgMax", "Resize")
     _UNARY_OPS = ("Sigmoid", "Tanh", "HardSigmoid", "LeakyRelu")
 
     @staticmethod
@@ -288,6 +307,8 @@ class Interpreter:
             return Pending("reshape", n, [x[0].q] + x[1:])
         if op == "Clip":
             return Pending("clip", n, [x[0].q, x[1], x[2]])
+        if op == "Resize":
+            return Pending("resize", n, [x[0].q] + x[1:])
         if op == "ArgMax":
             if a.get("select_last_index", 0) != 0:
                 raise NotImplementedError("ArgMax select_last_index=1")
@@ -391,6 +412,8 @@ class Interpreter:
                 pads = (pp[0], pp[1])
             # QNNPACK: divisor kh*kw whatever count_include_pad says
             return Q(R.avg_pool2d(xq.ints, zx, k, stride, pads, sx), s, z, xq.layout)
+        if p.kind == "resize":
+            return Q(self.resize(p.node, a, xq, p.args[1:]), s, z, xq.layout)
         if p.kind == "reshape":
             if p.node.op_type == "Flatten":
                 ax = a.get("axis", 1)
@@ -399,6 +422,43 @@ class Interpreter:
                 shape = tuple(int(v) for v in p.args[1])
             return Q(xq.ints.reshape(shape), s, z, None)
         raise NotImplementedError(f"{n.name}: {p.kind}")
+
+    @staticmethod
+    def pytorch_scale_factor(s32):
+        """The double scale factor F.interpolate saw, from the exporter's float32 copy: the
+        shortest decimal that rounds to it (exact for factors written with up to 6
+        significant digits; dyadic factors such as 2, 1.5 are exact anyway)."""
+        return float(np.format_float_positional(F32(s32), unique=True))
+
+    def resize(self, node, a, xq, extra):
+        """Resize from the exporter's upsample (2.21): nearest = asymmetric/floor, linear =
+        half_pixel or align_corners; scales (a scale factor) or sizes (a size)."""
+        roi, scales, sizes = (list(extra) + [None, None, None])[:3]
+        mode = a.get("mode", b"nearest").decode()
+        ctm = a.get("coordinate_transformation_mode", b"half_pixel").decode()
+        n_, c_, h, w = xq.ints.shape
+        if c_ > 1 and h == w == 1:
+            raise NotImplementedError(f"{node.name}: PyTorch 1.13 returns permuted bytes when it "
+                                      "upsamples an (N, C, 1, 1) tensor")
+        if sizes is not None and np.size(sizes):
+            oh, ow = (int(v) for v in np.asarray(sizes).reshape(-1)[2:4])
+            factors = (None, None)
+        else:
+            sc = np.asarray(scales, dtype=np.float32).reshape(-1)
+            if sc[0] != 1 or sc[1] != 1:
+                raise NotImplementedError(f"{node.name}: Resize of N or C")
+            factors = tuple(self.pytorch_scale_factor(v) for v in sc[2:4])
+            oh, ow = (R.upsample_output_size(d, f) for d, f in zip((h, w), factors))
+        if mode == "nearest":
+            if ctm != "asymmetric" or a.get("nearest_mode", b"round_prefer_floor") != b"floor":
+                raise NotImplementedError(f"{node.name}: Resize nearest {a}")
+            return R.upsample_nearest2d(xq.ints, (oh, ow), factors)
+        if mode == "linear" and ctm in ("half_pixel", "pytorch_half_pixel", "align_corners"):
+            ac = ctm == "align_corners"
+            return R.upsample_bilinear2d(xq.ints, xq.per_tensor()[1], (oh, ow), ac,
+                                         (None, None) if ac else factors,
+                                         channels_last_contiguous(xq))
+        raise NotImplementedError(f"{node.name}: Resize {a}")
 
     def quantized_mul(self, n, x):
         """Mul(DQ(x), HardSigmoid(DQ(x))) is the exporter's hardswish (opset 13 has no

@@ -420,7 +420,7 @@ def probe_clamp_channels_last_bug(rng, n):
         xq = q_u8(x, sc, zp).contiguous(memory_format=torch.channels_last)
         got = ints(F.hardtanh(xq, 0.0, 6.0))
         right = R.hardtanh(x, sc, zp, 0.0, 6.0)
-        scrambled = right.transpose(0, 2, 3, 1).reshape(right.shape)
+        scrambled = R.nhwc_bytes_as_nchw(right)
         expect_equal("hardtanh channels-last (torch 1.13 defect)", got, scrambled)
         require_discriminates("hardtanh channels-last defect", count_diff(got, right))
         expect_equal("relu channels-last", ints(torch.relu(xq)), R.relu(x, zp))
@@ -1128,6 +1128,146 @@ def probe_mul_scalar(rng, n):
     return "values and (double) qparams as the recipe for c in {0.75, 3, 0.1, 0, -0.5, -2}"
 
 
+# ----------------------------------------------------------------------------------------------
+# upsampling
+# ----------------------------------------------------------------------------------------------
+def interp_cases(rng, n):
+    """(input H, W, F.interpolate kwargs, PyTorch's scale factors or None)."""
+    cases = [((5, 7), {"scale_factor": 2}), ((5, 7), {"scale_factor": 1.5}),
+             ((5, 7), {"scale_factor": 3}), ((5, 7), {"size": (9, 13)}),
+             ((6, 6), {"size": (4, 5)}), ((13, 17), {"scale_factor": 1.7}),
+             ((7, 5), {"scale_factor": (2.3, 0.7)}), ((4, 4), {"size": (4, 4)}),
+             ((1, 5), {"size": (1, 9)}), ((9, 11), {"scale_factor": 1.1}),
+             ((10, 10), {"scale_factor": 1.03})]
+    out = []
+    for hw, kw in cases[: max(6, len(cases) * n // 4)]:
+        sf = kw.get("scale_factor")
+        sc = (None, None) if sf is None else (sf if isinstance(sf, tuple) else (sf, sf))
+        out.append((hw, kw, sc))
+    return out
+
+
+def probe_upsample_nearest(rng, n):
+    """quantized upsample_nearest2d: src = min(floorf((float)o * scale), in - 1) with
+    scale = (float)(1.0 / scale_factor) or (float)in / (float)out; a pure gather, output
+    qparams = input's, both memory formats."""
+    cases = 0
+    for hw, kw, sc in interp_cases(rng, n):
+        for cl in (False, True):
+            x = rng.integers(0, 256, (2, int(rng.integers(1, 20))) + hw)
+            s, z = rand_scale(rng, 0.005, 0.2), int(rng.integers(0, 256))
+            q = q_u8(x, s, z)
+            if cl:
+                q = q.contiguous(memory_format=torch.channels_last)
+            y = F.interpolate(q, mode="nearest", **kw)
+            if (y.q_scale(), y.q_zero_point()) != (q.q_scale(), z):
+                raise Mismatch("upsample_nearest2d changed the qparams")
+            if x.shape[1] > 1 and y.is_contiguous(memory_format=torch.channels_last) != cl:
+                raise Mismatch("upsample_nearest2d changed the memory format")
+            expect_equal(f"nearest {hw} {kw} cl={cl}", ints(y),
+                         R.upsample_nearest2d(x, y.shape[2:], sc))
+            cases += 1
+    # index discrimination on 1-D rows: factors where the float reciprocal, ONNX's
+    # division by the float32 scale, or exact arithmetic pick another source index
+    alts = {"floor(o / f32(s)) (ONNX asymmetric)": 0, "f32(1 / f32(s))": 0, "exact o / s": 0}
+    rows = 0
+    for s_dec in np.round(np.arange(0.3, 6.0, 0.01), 2):
+        in_size = 600
+        out_size = R.upsample_output_size(in_size, s_dec)
+        idx = R.nearest_source_index(in_size, out_size, s_dec)
+        o = np.arange(out_size)
+        a1 = np.minimum(np.floor((R.f32(o) / F32(s_dec)).astype(np.float64)), in_size - 1)
+        a2 = np.minimum(np.floor((R.f32(o) * F32(1.0 / np.float64(F32(s_dec)))).astype(
+            np.float64)), in_size - 1)
+        a3 = np.minimum(np.floor(o / s_dec), in_size - 1)
+        if (a1 != idx).any() or (a2 != idx).any() or (a3 != idx).any():
+            x = rng.integers(0, 256, (1, 1, 1, in_size))
+            got = ints(F.interpolate(q_u8(x, 0.1, 3), scale_factor=(1.0, float(s_dec)),
+                                     mode="nearest"))
+            expect_equal(f"nearest 1-D scale {s_dec}", got, x[:, :, :, idx])
+            for k, a in zip(alts, (a1, a2, a3)):
+                alts[k] += count_diff(got, x[:, :, :, a.astype(np.int64)])
+            rows += 1
+    for k, v in alts.items():
+        require_discriminates(f"nearest index vs {k}", v)
+    return (f"{cases} upsamplings; {rows} discriminating 1-D rows: " +
+            ", ".join(f"{k} differs on {v}" for k, v in alts.items()))
+
+
+def probe_upsample_bilinear(rng, n):
+    """quantized upsample_bilinear2d, align_corners both ways: contiguous inputs take
+    UpSampleBilinear2d.cpp (no FMA), channels-last inputs the AVX2 NHWC kernel (FMA, vector
+    blocks of 8 channels and a scalar tail contracted differently)."""
+    cases = 0
+    alts = {"rne(sum) without the zero point": 0, "NCHW formula on NHWC": 0,
+            "NHWC: vector formula for all channels": 0, "NHWC: tail formula for all channels": 0}
+    for hw, kw, sc in interp_cases(rng, n):
+        for ac in (False, True):
+            for cl in (False, True):
+                for c in (3, 8, 13, 21):
+                    x = rng.integers(0, 256, (2, c) + hw)
+                    s, z = rand_scale(rng, 0.005, 0.2), int(rng.integers(0, 256))
+                    q = q_u8(x, s, z)
+                    if cl:
+                        q = q.contiguous(memory_format=torch.channels_last)
+                    y = F.interpolate(q, mode="bilinear", align_corners=ac, **kw)
+                    if (y.q_scale(), y.q_zero_point()) != (q.q_scale(), z):
+                        raise Mismatch("upsample_bilinear2d changed the qparams")
+                    got = ints(y)
+                    oh, ow = y.shape[2:]
+                    want = R.upsample_bilinear2d(x, z, (oh, ow), ac, sc, cl)
+                    expect_equal(f"bilinear {hw} {kw} ac={ac} cl={cl} C={c}", got, want)
+                    cases += 1
+                    # alternatives
+                    h1, hp, h0l, h1l = R.bilinear_source(hw[0], oh, ac, sc[0], cl)
+                    w1, wp, w0l, w1l = R.bilinear_source(hw[1], ow, ac, sc[1], cl)
+                    X = R.f32(x)
+                    H0, H1 = h0l[None, None, :, None], h1l[None, None, :, None]
+                    W0, W1 = w0l[None, None, None, :], w1l[None, None, None, :]
+                    sm = (H0 * (W0 * X[:, :, h1][:, :, :, w1] + W1 * X[:, :, h1][:, :, :, w1 + wp])
+                          + H1 * (W0 * X[:, :, h1 + hp][:, :, :, w1]
+                                  + W1 * X[:, :, h1 + hp][:, :, :, w1 + wp]))
+                    alts["rne(sum) without the zero point"] += count_diff(got, R.rne_clamp(sm, 0))
+                    if cl:
+                        alts["NCHW formula on NHWC"] += count_diff(
+                            got, R.upsample_bilinear2d(x, z, (oh, ow), ac, sc, False))
+                        wide = np.concatenate([x] * 8, axis=1)  # C*8 channels: all vector
+                        allv = R.upsample_bilinear2d(wide, z, (oh, ow), ac, sc, True)[:, :c]
+                        old = R.UPSAMPLE_NHWC_VLEN
+                        try:
+                            R.UPSAMPLE_NHWC_VLEN = 10**6  # no vector block: all tail
+                            allt = R.upsample_bilinear2d(x, z, (oh, ow), ac, sc, True)
+                        finally:
+                            R.UPSAMPLE_NHWC_VLEN = old
+                        alts["NHWC: vector formula for all channels"] += count_diff(got, allv)
+                        alts["NHWC: tail formula for all channels"] += count_diff(got, allt)
+    for k, v in alts.items():
+        require_discriminates(f"bilinear vs {k}", v)
+    # torch 1.13 defect: an (N, C, 1, 1) input (C > 1) takes the NHWC kernel, whose NHWC
+    # bytes PyTorch labels NCHW (the output is allocated in the input's suggested format)
+    scrambled = 0
+    for mode in ("nearest", "bilinear"):
+        for kw in ({"scale_factor": 2.5}, {"size": (3, 5)}):
+            for cl in (False, True):
+                x = rng.integers(0, 256, (2, 6, 1, 1))
+                z = int(rng.integers(0, 256))
+                q = q_u8(x, 0.1, z)
+                if cl:
+                    q = q.contiguous(memory_format=torch.channels_last)
+                got = ints(F.interpolate(q, mode=mode, **kw))
+                sf = kw.get("scale_factor")
+                sc = (sf, sf)
+                right = (R.upsample_nearest2d(x, got.shape[2:], sc) if mode == "nearest" else
+                         R.upsample_bilinear2d(x, z, got.shape[2:], False, sc, True))
+                expect_equal(f"{mode} of (N,C,1,1) (torch 1.13 defect)", got,
+                             R.nhwc_bytes_as_nchw(right))
+                scrambled += count_diff(got, right)
+    require_discriminates("upsample (N,C,1,1) defect", scrambled)
+    return (f"{cases} upsamplings; " + ", ".join(f"{k} differs on {v}" for k, v in alts.items())
+            + f"; (N,C,1,1) inputs: PyTorch's permuted bytes reproduced ({scrambled} elements "
+            "off the correct result)")
+
+
 def probe_harness_can_fail(rng, n):
     """The comparison itself must catch a one-LSB difference."""
     a = np.arange(10)
@@ -1168,6 +1308,8 @@ PROBES = [
     probe_mul_broadcast,
     probe_add_broadcast,
     probe_mul_scalar,
+    probe_upsample_nearest,
+    probe_upsample_bilinear,
 ]
 
 
