@@ -930,3 +930,80 @@ def nhwc_bytes_as_nchw(y):
     that PyTorch labels NCHW-contiguous. Returns those bytes read as NCHW."""
     y = np.asarray(y)
     return y.transpose(0, 2, 3, 1).reshape(y.shape)
+
+
+# ----------------------------------------------------------------------------------------------
+# avg_pool2d with ceil_mode=True and non-divisible adaptive_avg_pool2d (ATen native kernels;
+# QNNPACK takes the other cases, 2.8). Output qparams = input qparams.
+# ----------------------------------------------------------------------------------------------
+def _avg_windows(size, k, stride, pad, ceil_mode):
+    """(start, end, pool_size) per output index, as q_avg_pool2d: the window is clipped to
+    [-pad, size + pad) for pool_size, then to [0, size) for the taps."""
+    out = []
+    for i in range(_pool_out(size, k, pad, stride, 1, ceil_mode)):
+        st = i * stride - pad
+        en = min(st + k, size + pad)
+        out.append((max(st, 0), min(en, size), en - st))
+    return out
+
+
+def avg_pool2d_native(x, zp, kernel, stride, padding=(0, 0), ceil_mode=True,
+                      count_include_pad=True, divisor_override=None, channels_last=False):
+    """Quantized avg_pool2d off the QNNPACK path (ceil_mode=True): q_avg_pool2d.
+    acc = sum of the in-bounds taps of x - size * zp           (size = in-bounds taps)
+    d   = divisor_override, or pool_size (count_include_pad; the window clipped to the
+          padded input, so a ceil-mode window hanging past it counts less), or size
+    m   = (float)(1.0 / d)          (== 1.0f / (float)d for every d < 10^5)
+    contiguous (avg_pool2d_out_frame):  y = clamp(rne((float)acc * m + (float)zp), 0, 255)
+                                        (float multiply, float add of the zero point, then
+                                        nearbyint)
+    channels-last (qavg_pool2d_nhwc kernel, vector and scalar tail agree):
+                                        y = clamp(rne((float)acc * m) + zp, 0, 255)"""
+    x = np.asarray(x, dtype=np.int64)
+    n, c, h, w = x.shape
+    wh = _avg_windows(h, kernel[0], stride[0], padding[0], ceil_mode)
+    ww = _avg_windows(w, kernel[1], stride[1], padding[1], ceil_mode)
+    out = np.zeros((n, c, len(wh), len(ww)), dtype=np.int64)
+    for i, (h0, h1, ph) in enumerate(wh):
+        for j, (w0, w1, pw) in enumerate(ww):
+            size = (h1 - h0) * (w1 - w0)
+            acc = x[:, :, h0:h1, w0:w1].sum(axis=(2, 3)) - size * int(zp)
+            d = divisor_override if divisor_override else (ph * pw if count_include_pad else size)
+            m = F32(1.0 / d)
+            if channels_last:
+                out[:, :, i, j] = rne_clamp(f32(acc) * m, zp)
+            else:
+                out[:, :, i, j] = rne_clamp(f32(acc) * m + F32(int(zp)), 0)
+    return out
+
+
+def adaptive_windows(out_size, in_size):
+    """start_index / end_index: [floor(o * in / out), ceil((o + 1) * in / out))."""
+    return [((o * in_size) // out_size, -((-(o + 1) * in_size) // out_size))
+            for o in range(out_size)]
+
+
+def adaptive_avg_pool2d_native(x, zp, output_size, channels_last=False):
+    """Quantized adaptive_avg_pool2d off the QNNPACK path (input size not a multiple of the
+    output size; adaptive_windows may overlap).
+    contiguous (adaptive_avg_pool_single_out_frame): on the RAW integers, no zero point:
+        m = (1.0f / kh) / kw   (float32: (float)(1.0 / kD) with kD = 1, then two divisions)
+        y = rne((float)sum(x) * m)
+    channels-last (qadaptive_avg_pool2d_nhwc kernel):
+        m = 1.0f / (float)(kh * kw)
+        y = clamp(rne((float)(sum(x) - kh * kw * zp) * m) + zp, 0, 255)"""
+    x = np.asarray(x, dtype=np.int64)
+    n, c, h, w = x.shape
+    oh, ow = output_size
+    out = np.zeros((n, c, oh, ow), dtype=np.int64)
+    for i, (h0, h1) in enumerate(adaptive_windows(oh, h)):
+        for j, (w0, w1) in enumerate(adaptive_windows(ow, w)):
+            kh, kw = h1 - h0, w1 - w0
+            raw = x[:, :, h0:h1, w0:w1].sum(axis=(2, 3))
+            if channels_last:
+                m = F32(1.0) / F32(kh * kw)
+                out[:, :, i, j] = rne_clamp(f32(raw - kh * kw * int(zp)) * m, zp)
+            else:
+                m = (F32(1.0) / F32(kh)) / F32(kw)
+                out[:, :, i, j] = rne_clamp(f32(raw) * m, 0)
+    return out

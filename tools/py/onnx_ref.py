@@ -13,7 +13,7 @@ reference for the C++ compiler and golden, not part of the product.
 Supported: what torch 1.13 eager-mode QAT models export to (Conv, Gemm, Add, Relu, Clip,
 MaxPool, AveragePool (+Pad), GlobalAveragePool, Concat, Flatten, Reshape, ArgMax, the table
 activations Sigmoid, Tanh, HardSigmoid, HardSigmoid+Mul (hardswish), LeakyRelu, Mul and
-broadcasting Add, Resize (nearest, bilinear),
+broadcasting Add, Resize (nearest, bilinear), ceil-mode AveragePool,
 ConvInteger/MatMulInteger + Add (int32 outputs), float regions of Conv/Gemm/Sigmoid/Mul/Add/
 Relu between DequantizeLinear and QuantizeLinear); anything else raises NotImplementedError.
 """
@@ -394,12 +394,12 @@ class Interpreter:
                                tuple(a.get("dilations", [1, 1])), bool(a.get("ceil_mode", 0)))
             return Q(out, s, z, xq.layout)
         if p.kind in ("avgpool", "gap"):
+            ceil = False
             if p.kind == "gap":
                 k = tuple(xq.ints.shape[2:])
                 stride, pads = k, (0, 0)
             else:
-                if a.get("ceil_mode", 0):
-                    raise NotImplementedError(f"{n.name}: ceil_mode avg pool (native path)")
+                ceil = bool(a.get("ceil_mode", 0))
                 k = tuple(a["kernel_shape"])
                 stride = tuple(a.get("strides", k))
                 pp = a.get("pads", [0, 0, 0, 0])
@@ -410,6 +410,13 @@ class Interpreter:
                 if pp[0] != pp[2] or pp[1] != pp[3]:
                     raise NotImplementedError(f"{n.name}: asymmetric pads")
                 pads = (pp[0], pp[1])
+            if ceil:
+                # ATen q_avg_pool2d (2.22): the exporter's Pad means count_include_pad=True,
+                # pads on the AveragePool itself count_include_pad=False (ONNX default 0)
+                cip = p.args[1] is not None or bool(a.get("count_include_pad", 0))
+                out = R.avg_pool2d_native(xq.ints, zx, k, stride, pads, True, cip, None,
+                                          channels_last_contiguous(xq))
+                return Q(out, s, z, xq.layout)
             # QNNPACK: divisor kh*kw whatever count_include_pad says
             return Q(R.avg_pool2d(xq.ints, zx, k, stride, pads, sx), s, z, xq.layout)
         if p.kind == "resize":

@@ -659,10 +659,62 @@ def probe_upsample_export():
             "nearest-exact refused; recompute_scale_factor=True after a conv fails to export")
 
 
+def probe_pool_native_export():
+    """avg_pool2d ceil_mode=True -> [Pad ->] AveragePool(ceil_mode=1) -> Q; divisor_override
+    and non-divisible adaptive pooling are not exportable; onnx_ref reproduces the ceil-mode
+    models (after a QuantStub: NCHW kernel; after a conv: NHWC kernel)."""
+    n = models = 0
+    for name, pool, want, _cip in (
+            ("ceil pad", nn.AvgPool2d(3, 2, 1, ceil_mode=True), ["Pad", "AveragePool"], True),
+            ("ceil no pad", nn.AvgPool2d(2, 2, ceil_mode=True), ["Pad", "AveragePool"], True),
+            ("ceil exclude pad", nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False),
+             ["AveragePool"], False),
+            ("ceil 2x3", nn.AvgPool2d((2, 3), (2, 2), (1, 1), ceil_mode=True),
+             ["Pad", "AveragePool"], True)):
+        m = convert_with(Seq(pool), x4(2, 3, 7, 7))
+        e = Exported(m, x4(1, 3, 7, 7), False)
+        check(body_ops(e) == want + ["QuantizeLinear"], f"{name}: {e.ops(ignore=NOISE)}")
+        a = e.attrs(e.first("AveragePool"))
+        check(a["ceil_mode"] == 1 and "count_include_pad" not in a, f"{name}: attrs {a}")
+        for conv in (False, True):
+            torch.manual_seed(11)
+            mm = ActNet(pool, conv)
+            mm = convert_with(mm, x4(4, 3, 9, 10))
+            n += onnx_ref_equals_torch(mm, x4(2, 3, 9, 10), f"{name} conv={conv}")
+            models += 1
+    # a ceil-mode window that would start in the right padding: PyTorch drops it
+    # (pooling_output_shape), ONNX's shape inference keeps it and declares a larger output
+    m = convert_with(Seq(nn.AvgPool2d(2, 2, 1, ceil_mode=True)), x4(2, 3, 5, 5))
+    x = x4(1, 3, 5, 5)
+    e = Exported(m, x, False)
+    declared = [d.dim_value for d in e.model.graph.output[0].type.tensor_type.shape.dim]
+    check(tuple(m(x).shape) == (1, 3, 3, 3) and declared == [1, 3, 4, 4],
+          f"ceil-mode shape: torch {tuple(m(x).shape)}, declared {declared}")
+    n += onnx_ref_equals_torch(m, x, "ceil-mode dropped window")
+    refused = []
+    for name, pool, msg in (("divisor_override", nn.AvgPool2d(3, 2, 1, divisor_override=5),
+                             "divisor_override"),
+                            ("adaptive 7->3", nn.AdaptiveAvgPool2d(3), "not factor of input size"),
+                            ("adaptive 7->(None,3)", nn.AdaptiveAvgPool2d((None, 3)),
+                             "not factor of input size")):
+        m = convert_with(Seq(pool), x4(2, 3, 7, 7))
+        try:
+            Exported(m, x4(1, 3, 7, 7), False)
+        except Exception as err:
+            check(msg in str(err), f"{name}: unexpected error {str(err)[:200]}")
+            refused.append(name)
+        else:
+            raise Claim(f"{name} exported")
+    return (f"ceil-mode avg pools export as Pad+AveragePool(ceil_mode=1) / AveragePool(pads, "
+            f"ceil_mode=1); {n} outputs of {models + 1} models equal torch through onnx_ref; "
+            "AvgPool2d(2, 2, 1, ceil_mode=True) on 5x5: torch 3x3, the file declares 4x4; "
+            f"not exportable: {', '.join(refused)}")
+
+
 PROBES = [probe_quant_stubs, probe_conv_bias, probe_conv_per_channel_relu, probe_linear,
           probe_add, probe_cat, probe_pools, probe_elementwise, probe_int32_output,
           probe_unary, probe_float_clamp, probe_onnx_ref_unary, probe_mul_export,
-          probe_upsample_export]
+          probe_upsample_export, probe_pool_native_export]
 
 
 def main():

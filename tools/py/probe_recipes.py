@@ -1268,6 +1268,155 @@ def probe_upsample_bilinear(rng, n):
             "off the correct result)")
 
 
+# ----------------------------------------------------------------------------------------------
+# avg_pool2d ceil_mode=True, non-divisible adaptive_avg_pool2d (ATen native kernels)
+# ----------------------------------------------------------------------------------------------
+def half_away(t):
+    t = np.asarray(t, dtype=np.float64)
+    return np.floor(np.abs(t) + 0.5) * np.sign(t)
+
+
+def probe_avgpool_ceil(rng, n):
+    """avg_pool2d with ceil_mode=True (not QNNPACK): count_include_pad and divisor_override
+    are honoured; NCHW adds the zero point in float before rounding, NHWC after."""
+    alts = {"zero point added after rounding (NCHW)": 0, "zero point added in float (NHWC)": 0,
+            "QNNPACK divisor kh*kw": 0, "half-away rounding": 0}
+    cases = 0
+    configs = [((2, 2), (2, 2), (0, 0)), ((3, 3), (2, 2), (1, 1)), ((3, 3), (2, 2), (0, 0)),
+               ((2, 3), (2, 2), (1, 1)), ((3, 2), (3, 2), (1, 0)), ((5, 5), (3, 3), (2, 2)),
+               ((2, 2), (2, 2), (1, 1))]
+    for rep in range(n):
+        for k, s, p in configs:
+            for cip in (True, False):
+                for div in (None, 3, 7):
+                    for cl in (False, True):
+                        c = (3, 8, 13, 21)[(rep + cases) % 4]
+                        hw = ((9, 10), (5, 5), (6, 7))[cases % 3]
+                        x = rng.integers(0, 256, (2, c) + hw)
+                        z = int(rng.integers(0, 256))
+                        q = q_u8(x, rand_scale(rng, 0.005, 0.2), z)
+                        if cl:
+                            q = q.contiguous(memory_format=torch.channels_last)
+                        y = F.avg_pool2d(q, k, s, p, ceil_mode=True, count_include_pad=cip,
+                                         divisor_override=div)
+                        if y.q_zero_point() != z or (c > 1 and y.is_contiguous(
+                                memory_format=torch.channels_last) != cl):
+                            raise Mismatch("avg_pool2d ceil: qparams or memory format changed")
+                        got = ints(y)
+                        want = R.avg_pool2d_native(x, z, k, s, p, True, cip, div, cl)
+                        expect_equal(f"avg_pool2d ceil {k} {s} {p} cip={cip} div={div} cl={cl}",
+                                     got, want)
+                        other = R.avg_pool2d_native(x, z, k, s, p, True, cip, div, not cl)
+                        key = ("zero point added in float (NHWC)" if cl else
+                               "zero point added after rounding (NCHW)")
+                        alts[key] += count_diff(got, other)
+                        if div is None:
+                            alts["QNNPACK divisor kh*kw"] += count_diff(
+                                got, R.avg_pool2d_native(x, z, k, s, p, True, True, k[0] * k[1],
+                                                         cl))
+                        # half-away on the exact mean
+                        wh = R._avg_windows(hw[0], k[0], s[0], p[0], True)
+                        ww = R._avg_windows(hw[1], k[1], s[1], p[1], True)
+                        ha = np.zeros_like(got)
+                        for i, (h0, h1, ph) in enumerate(wh):
+                            for j, (w0, w1, pw) in enumerate(ww):
+                                size = (h1 - h0) * (w1 - w0)
+                                acc = x[:, :, h0:h1, w0:w1].sum(axis=(2, 3)) - size * z
+                                d = div if div else (ph * pw if cip else size)
+                                ha[:, :, i, j] = np.clip(half_away(acc / d) + z, 0, 255)
+                        alts["half-away rounding"] += count_diff(got, ha)
+                        cases += 1
+    for k_, v in alts.items():
+        require_discriminates(f"avg_pool2d ceil vs {k_}", v)
+    return f"{cases} pools; " + ", ".join(f"{k_} differs on {v}" for k_, v in alts.items())
+
+
+def probe_adaptive_avgpool_native(rng, n):
+    """adaptive_avg_pool2d whose input size is not a multiple of the output size: NCHW rounds
+    sum(x) * ((1/kh)/kw) on the raw integers, NHWC (sum(x) - kh*kw*zp) * (1/(kh*kw)) + zp."""
+    alts = {"NCHW: 1/(kh*kw)": 0, "NCHW: (1/kw)/kh": 0, "NHWC: (1/kh)/kw": 0,
+            "the other layout's formula": 0, "half-away rounding": 0}
+    cases = 0
+    shapes = [((7, 7), (3, 3)), ((5, 5), (2, 2)), ((13, 19), (2, 2)), ((9, 10), (4, 3)),
+              ((3, 3), (5, 5)), ((6, 9), (4, 5)), ((27, 13), (2, 2)), ((13, 27), (2, 2))]
+    for rep in range(n):
+        for hw, out in shapes:
+            for cl in (False, True):
+                c = (3, 8, 13, 21)[(rep + cases) % 4]
+                x = rng.integers(0, 256, (2, c) + hw)
+                if rep % 2:  # flat inputs: sums near multiples of the window size
+                    x = np.clip(rng.integers(-3, 4, x.shape) + rng.integers(0, 256), 0, 255)
+                z = int(rng.integers(0, 256))
+                q = q_u8(x, rand_scale(rng, 0.005, 0.2), z)
+                if cl:
+                    q = q.contiguous(memory_format=torch.channels_last)
+                y = F.adaptive_avg_pool2d(q, out)
+                got = ints(y)
+                expect_equal(f"adaptive {hw}->{out} cl={cl}", got,
+                             R.adaptive_avg_pool2d_native(x, z, out, cl))
+                alts["the other layout's formula"] += count_diff(
+                    got, R.adaptive_avg_pool2d_native(x, z, out, not cl))
+                ha = np.zeros_like(got)
+                alt_m = np.zeros_like(got)
+                alt_m2 = np.zeros_like(got)
+                for i, (h0, h1) in enumerate(R.adaptive_windows(out[0], hw[0])):
+                    for j, (w0, w1) in enumerate(R.adaptive_windows(out[1], hw[1])):
+                        kh, kw = h1 - h0, w1 - w0
+                        raw = x[:, :, h0:h1, w0:w1].sum(axis=(2, 3))
+                        ha[:, :, i, j] = np.clip(half_away(raw / (kh * kw)), 0, 255)
+                        if cl:
+                            m = (F32(1) / F32(kh)) / F32(kw)
+                            alt_m[:, :, i, j] = R.rne_clamp(R.f32(raw - kh * kw * z) * m, z)
+                        else:
+                            alt_m[:, :, i, j] = R.rne_clamp(R.f32(raw) * (F32(1) / F32(kh * kw)), 0)
+                            alt_m2[:, :, i, j] = R.rne_clamp(
+                                R.f32(raw) * ((F32(1) / F32(kw)) / F32(kh)), 0)
+                alts["half-away rounding"] += count_diff(got, ha)
+                if cl:
+                    alts["NHWC: (1/kh)/kw"] += count_diff(got, alt_m)
+                else:
+                    alts["NCHW: 1/(kh*kw)"] += count_diff(got, alt_m)
+                    alts["NCHW: (1/kw)/kh"] += count_diff(got, alt_m2)
+                cases += 1
+    # constructed sums: the first window of 13x19 -> 2x2 (7x10) and 27x13 -> 2x2 (14x7) gets a
+    # sum on which the multiplier orders round apart
+    for hw in ((13, 19), (27, 13)):
+        kh, kw = -(-hw[0] // 2), -(-hw[1] // 2)
+        sums = np.arange(kh * kw * 256)
+        m = {"hw": (F32(1) / F32(kh)) / F32(kw), "wh": (F32(1) / F32(kw)) / F32(kh),
+             "once": F32(1) / F32(kh * kw)}
+        r = {k_: np.rint((R.f32(sums) * v).astype(np.float64)) for k_, v in m.items()}
+        pick = sums[(r["hw"] != r["wh"]) | (r["hw"] != r["once"])]
+        for rep in range(4 * n):
+            for cl in (False, True):
+                z = int(rng.integers(0, 256))
+                tgt = int(rng.choice(pick)) if not cl else int(rng.choice(pick)) + kh * kw * z
+                tgt = min(tgt, kh * kw * 255)
+                x = rng.integers(0, 256, (1, 3) + hw)
+                base, rem = divmod(tgt, kh * kw)
+                win = np.full(kh * kw, base)
+                win[:rem] += 1
+                x[:, :, :kh, :kw] = win.reshape(kh, kw)
+                q = q_u8(x, 0.1, z)
+                if cl:
+                    q = q.contiguous(memory_format=torch.channels_last)
+                got = ints(F.adaptive_avg_pool2d(q, (2, 2)))
+                expect_equal(f"adaptive constructed {hw} cl={cl}", got,
+                             R.adaptive_avg_pool2d_native(x, z, (2, 2), cl))
+                raw = x[:, :, :kh, :kw].sum(axis=(2, 3))
+                g = got[:, :, 0, 0]
+                if cl:
+                    alts["NHWC: (1/kh)/kw"] += count_diff(
+                        g, R.rne_clamp(R.f32(raw - kh * kw * z) * m["hw"], z))
+                else:
+                    alts["NCHW: 1/(kh*kw)"] += count_diff(g, R.rne_clamp(R.f32(raw) * m["once"], 0))
+                    alts["NCHW: (1/kw)/kh"] += count_diff(g, R.rne_clamp(R.f32(raw) * m["wh"], 0))
+                cases += 1
+    for k_, v in alts.items():
+        require_discriminates(f"adaptive_avg_pool2d vs {k_}", v)
+    return f"{cases} pools; " + ", ".join(f"{k_} differs on {v}" for k_, v in alts.items())
+
+
 def probe_harness_can_fail(rng, n):
     """The comparison itself must catch a one-LSB difference."""
     a = np.arange(10)
@@ -1310,6 +1459,8 @@ PROBES = [
     probe_mul_scalar,
     probe_upsample_nearest,
     probe_upsample_bilinear,
+    probe_avgpool_ceil,
+    probe_adaptive_avgpool_native,
 ]
 
 
