@@ -109,6 +109,11 @@ std::vector<Tensor> k_qclamp(const Ctx& c) {
       clamp(c.input(0), c.node.attr_int(ir::attr::kMin), c.node.attr_int(ir::attr::kMax), c.what)};
 }
 
+std::vector<Tensor> k_qmul(const Ctx& c) {
+  return {qmul(c.input(0), int32_attr(c.node, "a_zero_point", 0), c.input(1),
+               int32_attr(c.node, "b_zero_point", 0), ir::get_requant(c.node, 1, false), c.what)};
+}
+
 std::vector<Tensor> k_qlut(const Ctx& c) {
   return {lut(c.input(0), c.node.attr_ints("table", {}),
               ir::get_out_dtype(c.node, c.input(0).dtype()), c.what)};
@@ -248,6 +253,7 @@ const std::map<std::string_view, Kernel>& kernels() {
       {op::kQClamp, k_qclamp},
       {op::kQConcat, k_qconcat},
       {op::kQLut, k_qlut},
+      {op::kQMul, k_qmul},
       {op::kQMaxPool, k_max_pool},
       {op::kQAvgPool, k_qavg_pool},
       {op::kQGlobalAvgPool, k_qglobal_avg_pool},

@@ -51,7 +51,12 @@ struct Pending {
     kPad,
     kAvgPool,
     kGlobalAvgPool,
-    kReshape
+    kReshape,
+    kSigmoid,  // PyTorch's table ops (2.14), or a float region's sigmoid
+    kTanh,
+    kHardSigmoid,
+    kHardSwish,  // HardSigmoid(x) * x (2.15)
+    kMul         // the product of two quantized tensors (2.19)
   };
   Kind kind = Kind::kConv;
   const Node* node = nullptr;
@@ -71,6 +76,20 @@ const std::set<std::string>& foldable_ops() {
                                          "Mul",       "Div",    "Unsqueeze", "Squeeze",
                                          "Transpose", "Reshape"};
   return ops;
+}
+
+// y[i] = f(dequantize(x[i])) (2.2) as an `out` tensor; f returns a value in out's range.
+template <class F>
+Tensor map_dequantized(const Tensor& ints, const Affine& x, DType out, F f) {
+  Tensor y(out, ints.shape());
+  for (int64_t i = 0; i < ints.numel(); ++i) {
+    const int32_t v = f(dequantize_value(ints.as_int(i), x.scale, x.zero_point));
+    if (out == DType::kI8)
+      y.values<int8_t>()[i] = static_cast<int8_t>(v);
+    else
+      y.values<uint8_t>()[i] = static_cast<uint8_t>(v);
+  }
+  return y;
 }
 
 std::vector<int64_t> int_values(const Tensor& t) {
@@ -201,6 +220,8 @@ class Interpreter {
   // A float32 input: a float tensor, or a DequantizeLinear's output, dequantized (2.2).
   Tensor float_input(const Node& n, size_t i) {
     const Value& v = in(n, i);
+    if (const auto* p = std::get_if<Pending>(&v); p && p->kind == Pending::Kind::kSigmoid)
+      return sigmoid_f32(dequantize(p->args[0]->ints, p->args[0]->q, what(n)), what(n));
     if (const auto* d = std::get_if<Dequantized>(&v)) {
       Tensor f = dequantize(d->q->ints, d->q->q, what(n));
       if (o_.keep_intermediates && kept_.insert(n.inputs[i]).second)
@@ -308,8 +329,8 @@ class Interpreter {
     if (op == "Flatten" || op == "Reshape") return reshape_op(n);
     if (op == "Concat") return concat_op(n);
     if (op == "ArgMax") return argmax_op(n);
-    if (op == "Sigmoid") return set(n, sigmoid_f32(float_input(n, 0), what(n)));
-    if (op == "Mul") return set(n, mul_f32(float_input(n, 0), float_input(n, 1), what(n)));
+    if (op == "Sigmoid" || op == "Tanh" || op == "HardSigmoid") return table_activation(n);
+    if (op == "Mul") return mul(n);
     if (op == "BatchNormalization") return batch_norm(n);
     if (op == "QLinearConv" || op == "ConvInteger") return qoperator_conv(n);
     if (op == "QLinearMatMul" || op == "MatMulInteger") return qoperator_matmul(n);
@@ -470,6 +491,50 @@ class Interpreter {
     if (const auto* q = std::get_if<QRef>(&x))  // a QOperator graph pools the integers
       return set_q(n, max_pool((*q)->ints, pool_geometry(n), what(n)), (*q)->q, (*q)->format);
     set(n, max_pool(float_input(n, 0), pool_geometry(n), what(n)));
+  }
+
+  // Sigmoid, Tanh, HardSigmoid of a dequantized tensor: PyTorch's table ops (2.14) once the
+  // QuantizeLinear after them is known; a float Sigmoid is a float-region op.
+  void table_activation(const Node& n) {
+    if (!dequantized(n, 0)) {
+      require(n.op == "Sigmoid", what(n), ": ", n.op, " of a float tensor is not supported");
+      return set(n, sigmoid_f32(float_input(n, 0), what(n)));
+    }
+    if (n.op == "HardSigmoid")
+      require(n.attr_float("alpha", 0.2f) == 1.0f / 6.0f && n.attr_float("beta", 0.5f) == 0.5f,
+              what(n), ": HardSigmoid with alpha ", n.attr_float("alpha", 0.2f), ", beta ",
+              n.attr_float("beta", 0.5f), " is not PyTorch's hardsigmoid (alpha 1/6, beta 0.5)");
+    pending_unary(n, n.op == "Sigmoid" ? Pending::Kind::kSigmoid
+                     : n.op == "Tanh"  ? Pending::Kind::kTanh
+                                       : Pending::Kind::kHardSigmoid);
+  }
+
+  // Mul(DQ(x), HardSigmoid(DQ(x))) in either order is PyTorch's hardswish (2.15), Mul of two
+  // dequantized tensors its quantized mul (2.19); anything else a float multiply.
+  void mul(const Node& n) {
+    for (size_t k : {0u, 1u}) {
+      const auto* h = std::get_if<Pending>(&in(n, k));
+      const Dequantized* x = dequantized(n, 1 - k);
+      if (h && h->kind == Pending::Kind::kHardSigmoid && x &&
+          x->q->ints.bytes().data() == h->args.at(0)->ints.bytes().data() &&
+          x->q->q.scale == h->args[0]->q.scale && x->q->q.zero_point == h->args[0]->q.zero_point) {
+        Pending p;
+        p.kind = Pending::Kind::kHardSwish;
+        p.node = &n;
+        p.args = {x->q};
+        return set(n, std::move(p));
+      }
+    }
+    const Dequantized* a = dequantized(n, 0);
+    const Dequantized* b = dequantized(n, 1);
+    if (a && b) {
+      Pending p;
+      p.kind = Pending::Kind::kMul;
+      p.node = &n;
+      p.args = {a->q, b->q};
+      return set(n, std::move(p));
+    }
+    set(n, mul_f32(float_input(n, 0), float_input(n, 1), what(n)));
   }
 
   // Pad of a dequantized NCHW tensor with the value 0.0 (= the zero point), which only an
@@ -738,11 +803,44 @@ class Interpreter {
         return make(avg_pool_recipe(p, y, out), y, x.format);
       case Pending::Kind::kPad:
         fail(w, ": a Pad whose result is quantized directly is not supported");
+      case Pending::Kind::kSigmoid:
+      case Pending::Kind::kTanh:
+      case Pending::Kind::kHardSigmoid:
+      case Pending::Kind::kHardSwish:
+        return make(table_recipe(p, y, out), y, x.format);
+      case Pending::Kind::kMul: {
+        // ATen's qmul (2.19): stage 1 of the exact product with (sa * sb) * (1 / sy); numpy
+        // broadcasting. The output takes the first operand's memory format when it has the
+        // output's shape (a gate first gives a contiguous result).
+        const QTensor& b = *p.args.at(1);
+        const Affine aa = per_tensor(x, n, "input A"), ba = per_tensor(b, n, "input B");
+        const ir::Requant rq =
+            requant({}, {aten_mul_scale(aa.scale, ba.scale, y.scale)}, y, out, false, w);
+        Tensor ints = qmul(x.ints, aa.zero_point, b.ints, ba.zero_point, rq, w);
+        const MemoryFormat f =
+            x.ints.shape() == ints.shape() ? x.format : MemoryFormat::kContiguous;
+        return make(std::move(ints), y, f);
+      }
       default:
         break;
     }
-    // relu, clip, max pool, reshape: PyTorch keeps the input's quantization (2.6, 2.9, 2.10).
     const Affine a = per_tensor(x, n, "input");
+    // A relu or clip that changes the quantization is a float region's (2.18):
+    // quantize(clamp(dequantize(x))).
+    if ((p.kind == Pending::Kind::kRelu || p.kind == Pending::Kind::kClip) &&
+        (a.scale != y.scale || a.zero_point != y.zero_point || x.ints.dtype() != out)) {
+      const float lo = p.kind == Pending::Kind::kRelu ? 0.0f : p.clip_lo;
+      const float hi =
+          p.kind == Pending::Kind::kRelu ? std::numeric_limits<float>::infinity() : p.clip_hi;
+      return make(map_dequantized(x.ints, a, out,
+                                  [&](float v) {
+                                    return quantize_value(std::min(std::max(v, lo), hi), y.scale,
+                                                          y.zero_point, out,
+                                                          QuantizeMethod::kMulInv);
+                                  }),
+                  y, x.format);
+    }
+    // relu, clip, max pool, reshape: PyTorch keeps the input's quantization (2.6, 2.9, 2.10).
     require(a.scale == y.scale && a.zero_point == y.zero_point && x.ints.dtype() == out, w,
             ": changes the quantization (", a.scale, ", ", a.zero_point, ") to (", y.scale, ", ",
             y.zero_point, "); PyTorch keeps it for this op");
@@ -768,6 +866,32 @@ class Interpreter {
         return make(reshape(x.ints, p.shape, n.attr_int("allowzero", 0) != 0, w), y,
                     MemoryFormat::kOther);
     }
+  }
+
+  // 2.14, 2.15: the table ops, evaluated element by element from their definitions. sigmoid,
+  // tanh and hardsigmoid have fixed output qparams in PyTorch; a sigmoid requantized to other
+  // qparams is a float region's (float sigmoid, then quantize 2.1).
+  Tensor table_recipe(const Pending& p, const Affine& y, DType out) const {
+    const Node& n = *p.node;
+    const QTensor& x = *p.args.at(0);
+    const Affine a = per_tensor(x, n, "input");
+    require(out == DType::kU8, what(n), ": PyTorch's table activations output quint8, not ",
+            dtype_name(out));
+    if (p.kind == Pending::Kind::kHardSwish)
+      return map_dequantized(x.ints, a, out, [&](float v) { return qnnpack_hardswish(v, y); });
+    const Affine fixed = p.kind == Pending::Kind::kTanh ? kTanhOutput : kSigmoidOutput;
+    if (y.scale == fixed.scale && y.zero_point == fixed.zero_point) {
+      if (p.kind == Pending::Kind::kSigmoid)
+        return map_dequantized(x.ints, a, out, qnnpack_sigmoid);
+      if (p.kind == Pending::Kind::kTanh) return map_dequantized(x.ints, a, out, qnnpack_tanh);
+      return map_dequantized(x.ints, a, out, qnnpack_hardsigmoid);
+    }
+    require(p.kind == Pending::Kind::kSigmoid, what(n), ": ", n.op, " requantized to (", y.scale,
+            ", ", y.zero_point, "): PyTorch's quantized ", n.op, " has the fixed output (",
+            fixed.scale, ", ", fixed.zero_point, ")");
+    const Tensor f = sigmoid_f32(dequantize(x.ints, x.q, what(n)), what(n));
+    return quantize(f, ir::QuantParams{{y.scale}, {y.zero_point}, -1}, out, QuantizeMethod::kMulInv,
+                    what(n));
   }
 
   // 2.3 / 2.4 (and 2.12's bias): conv or linear, requantized to (y, out).

@@ -533,6 +533,23 @@ Tensor qadd(const Tensor& a, const Tensor& b, const ir::AddParams& p, DType out,
   return int_tensor(out, shape, y);
 }
 
+Tensor qmul(const Tensor& a, int32_t a_zp, const Tensor& b, int32_t b_zp, const ir::Requant& rq,
+            const std::string& what) {
+  require_8bit(a, what, "a");
+  require_8bit(b, what, "b");
+  require(rq.channels.size() == 1 && rq.mode != ir::Stage1Mode::kInt32 && !rq.has_add, what,
+          ": a product takes one fp32 or fixed requantizer channel without stage 2");
+  const Shape shape = broadcast_shape(a.shape(), b.shape(), what);
+  const std::vector<int64_t> ai = broadcast_index(a.shape(), shape);
+  const std::vector<int64_t> bi = broadcast_index(b.shape(), shape);
+  std::vector<int64_t> y(ai.size());
+  for (size_t i = 0; i < y.size(); ++i) {
+    const int64_t p = (a.as_int(ai[i]) - a_zp) * (b.as_int(bi[i]) - b_zp);
+    y[i] = stage1(static_cast<int32_t>(p), rq.mode, rq.channels[0]);
+  }
+  return int_tensor(rq.out_dtype, shape, y);
+}
+
 Tensor lut(const Tensor& x, const std::vector<int64_t>& table, DType out, const std::string& what) {
   require_8bit(x, what, "x");
   require(is_8bit(out), what, ": output type ", dtype_name(out), " is not 8-bit");

@@ -151,6 +151,10 @@ Tensor requantize(const Tensor& acc, int64_t channel_axis, const ir::Requant& rq
 // Elementwise stage-2 add with numpy broadcasting; a, b uint8/int8.
 Tensor qadd(const Tensor& a, const Tensor& b, const ir::AddParams& p, DType out,
             const std::string& what);
+// Elementwise product with numpy broadcasting: stage 1 (rq's single channel, mode fp32 or
+// fixed) of acc = (a - a_zp) * (b - b_zp), exact (|acc| <= 65025); a, b uint8/int8.
+Tensor qmul(const Tensor& a, int32_t a_zp, const Tensor& b, int32_t b_zp, const ir::Requant& rq,
+            const std::string& what);
 // Table lookup: y = table[x] for uint8 x, table[x + 128] for int8 x; `table` has 256 entries
 // in the range of `out` (uint8 or int8).
 Tensor lut(const Tensor& x, const std::vector<int64_t>& table, DType out, const std::string& what);

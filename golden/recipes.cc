@@ -64,4 +64,31 @@ FixedScale fixed_point_scale(float scale, const std::string& what) {
   return {static_cast<int32_t>(std::ldexp(static_cast<double>(significand), 31)), 31 - exponent};
 }
 
+float aten_mul_scale(float a_scale, float b_scale, float y_scale) {
+  const float product = a_scale * b_scale;
+  return product * (1.0f / y_scale);
+}
+
+int32_t qnnpack_sigmoid(float x) {
+  const float y = 256.0f / (1.0f + std::exp(-x));  // glibc expf, as QNNPACK
+  return static_cast<int32_t>(round_half_even(y, 0, 255));
+}
+
+int32_t qnnpack_tanh(float x) {
+  const double t = 128.0 * std::tanh(static_cast<double>(x)) + 128.0;
+  return static_cast<int32_t>(round_half_even(static_cast<float>(t), 0, 255));
+}
+
+int32_t qnnpack_hardsigmoid(float x) {
+  const float relu6 = std::clamp(x + 3.0f, 0.0f, 6.0f);
+  return static_cast<int32_t>(round_half_even(256.0f * (relu6 / 6.0f), 0, 255));
+}
+
+int32_t qnnpack_hardswish(float x, const Affine& y) {
+  const float relu6 = std::clamp(x + 3.0f, 0.0f, 6.0f);
+  const float v = (x * relu6) / 6.0f;
+  const float t = v * (1.0f / y.scale) + static_cast<float>(y.zero_point);
+  return static_cast<int32_t>(round_half_even(t, 0, 255));
+}
+
 }  // namespace bpusim::golden

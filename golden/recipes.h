@@ -42,4 +42,23 @@ float qnnpack_avg_pool_scale(float x_scale, float y_scale, int64_t window);
 // positive or is >= 2^31.
 FixedScale fixed_point_scale(float scale, const std::string& what);
 
+// [2.19] The stage-1 scale of ATen's quantized mul: (a_scale * b_scale) * (1.0f / y_scale).
+float aten_mul_scale(float a_scale, float b_scale, float y_scale);
+
+// [2.14, 2.15] PyTorch's table-driven quantized activations (QNNPACK, quint8 output), as
+// functions of the dequantized input x (2.2): the output byte.
+//   sigmoid      round_half_even(256.0f / (1.0f + expf(-x)))        output qparams (1/256, 0)
+//   tanh         round_half_even(float(128.0 * tanh(double(x)) + 128.0))       (2/256, 128)
+//   hardsigmoid  round_half_even(256.0f * (min(max(x + 3, 0), 6) / 6))         (1/256, 0)
+//   hardswish    round_half_even((x * min(max(x + 3, 0), 6)) / 6 * (1.0f / y.scale)
+//                                + float(y.zero_point))                 output qparams y
+// each clamped to [0, 255]; float32 arithmetic except where double is written.
+int32_t qnnpack_sigmoid(float x);
+int32_t qnnpack_tanh(float x);
+int32_t qnnpack_hardsigmoid(float x);
+int32_t qnnpack_hardswish(float x, const Affine& y);
+// The output qparams PyTorch fixes for sigmoid and hardsigmoid, and for tanh.
+inline constexpr Affine kSigmoidOutput{1.0f / 256.0f, 0};
+inline constexpr Affine kTanhOutput{2.0f / 256.0f, 128};
+
 }  // namespace bpusim::golden

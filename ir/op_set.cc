@@ -144,6 +144,15 @@ std::vector<OpDef> build_op_set() {
                  {{"a", Arity::kOne, "uint8 | int8"}, {"b", Arity::kOne, "uint8 | int8"}},
                  {y},
                  add_attrs()});
+  ops.push_back({op::kQMul,
+                 OpGroup::kQuantized,
+                 "elementwise product with numpy broadcasting: stage 1 of the exact "
+                 "(a - a_zp) * (b - b_zp) with one requantizer channel (docs/requantizer.md)",
+                 {{"a", Arity::kOne, "uint8 | int8"}, {"b", Arity::kOne, "uint8 | int8"}},
+                 {y},
+                 join({{"a_zero_point", A::kInt, false, "default 0"},
+                       {"b_zero_point", A::kInt, false, "default 0"}},
+                      requant_attrs())});
   ops.push_back({op::kQClamp,
                  OpGroup::kQuantized,
                  "y = clamp(x, min, max) on integers (standalone ReLU / ReLU6)",

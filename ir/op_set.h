@@ -3,7 +3,7 @@
 // attributes; check_node() validates a node against it, and docs/requantizer.md explains the
 // arithmetic. Three groups:
 //   - quantized ops (integer tensors, run on the BPU): Quantize, Dequantize, QConv, QMatMul,
-//     QAdd, QClamp, QConcat, QMaxPool, QAvgPool, QGlobalAvgPool, QLut;
+//     QAdd, QMul, QClamp, QConcat, QMaxPool, QAvgPool, QGlobalAvgPool, QLut;
 //   - layout/index ops valid on any element type: ArgMax, Reshape, Flatten;
 //   - float32 host ops with ONNX names, attributes and semantics: Conv, Gemm, MatMul, Add,
 //     Relu, MaxPool, AveragePool, GlobalAveragePool, Concat (and Flatten/Reshape above).
@@ -49,6 +49,7 @@ inline constexpr char kQMaxPool[] = "QMaxPool";
 inline constexpr char kQAvgPool[] = "QAvgPool";
 inline constexpr char kQGlobalAvgPool[] = "QGlobalAvgPool";
 inline constexpr char kQLut[] = "QLut";
+inline constexpr char kQMul[] = "QMul";
 // any element type
 inline constexpr char kArgMax[] = "ArgMax";
 inline constexpr char kReshape[] = "Reshape";

@@ -55,6 +55,8 @@ AccessName access_name(isa::Opcode op, int k) {
       {Opcode::ARGMAX, {{"in_addr", 0, false}, {"out_addr", 3, true}}},
       {Opcode::COPY, {{"src_addr", -2, false}, {"dst_addr", 3, true}}},
       {Opcode::VLUT, {{"in_addr", 0, false}, {"out_addr", 3, true}, {"prm_addr", 4, false}}},
+      {Opcode::VMUL,
+       {{"a_addr", 0, false}, {"b_addr", 0, false}, {"out_addr", 3, true}, {"prm_addr", 4, false}}},
   };
   const auto it = kNames.find(op);
   if (it == kNames.end() || k >= static_cast<int>(it->second.size()))
@@ -86,6 +88,10 @@ std::string operand_rule(int rule, const isa::Operands& f) {
                  f.stride_h, ", ", f.stride_w);
     case 8:
       return "ARGMAX needs c >= 1";
+    case 9:
+      return range(f.a_zp, f.a_signed, "a_zp");
+    case 10:
+      return range(f.b_zp, f.b_signed, "b_zp");
     default:
       return "the opcode is not in the instruction set";
   }

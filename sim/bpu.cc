@@ -57,8 +57,8 @@ Bpu::Bpu(sc_core::sc_module_name name)
   store_.bind_unit(Opcode::STORE, &dma_.store_channel);
   compute_.bind_unit(Opcode::CONV, &mac_);
   compute_.bind_unit(Opcode::REQUANT, &requant_);
-  for (Opcode op :
-       {Opcode::VADD, Opcode::VREQ, Opcode::POOL, Opcode::ARGMAX, Opcode::COPY, Opcode::VLUT})
+  for (Opcode op : {Opcode::VADD, Opcode::VREQ, Opcode::POOL, Opcode::ARGMAX, Opcode::COPY,
+                    Opcode::VLUT, Opcode::VMUL})
     compute_.bind_unit(op, &vector_);
   compute_.bind_unit(Opcode::NOP, &control_);
   compute_.bind_unit(Opcode::FINISH, &control_);

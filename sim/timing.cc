@@ -112,6 +112,7 @@ VectorCost vector_cost(Opcode op, const Operands& f, const HwConfig& hw) {
   switch (op) {
     case Opcode::VADD:
     case Opcode::VREQ:
+    case Opcode::VMUL:
       return {ceil_div(f.n, lanes), 1 + depth};  // one parameter beat, then the pipeline
     case Opcode::POOL: {
       const int64_t groups = ceil_div(f.c, lanes);

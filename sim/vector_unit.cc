@@ -134,6 +134,18 @@ void argmax(const Operands& f, const uint8_t* in, uint8_t* out) {
   }
 }
 
+void vmul(const Operands& f, const uint8_t* a, const uint8_t* b, const ParamRecord& rec,
+          uint8_t* out) {
+  const OutType t = byte_type(f.out_signed);
+  const bool fixed = f.mode == 1;
+  for (int64_t i = 0; i < f.n; ++i) {
+    const int64_t j = f.b_period > 0 ? i % f.b_period : i;
+    const int32_t p = (byte_value(a[i], f.a_signed) - static_cast<int32_t>(f.a_zp)) *
+                      (byte_value(b[j], f.b_signed) - static_cast<int32_t>(f.b_zp));
+    out[i] = static_cast<uint8_t>(saturate_to(stage1(wrap_add(p, rec.bias), rec, fixed), t));
+  }
+}
+
 void lut(const Operands& f, const uint8_t* in, const uint8_t* table, uint8_t* out) {
   const int offset = f.in_signed ? 128 : 0;
   for (int64_t i = 0; i < f.n; ++i) out[i] = table[(in[i] + offset) & 0xFF];
@@ -181,6 +193,18 @@ Plan VectorUnit::plan(const Decoded& d) {
       p.accesses = {{Buf::kFeature, uint64_t(f.in_addr), uint64_t(f.n * f.c), 1, "in_addr", false},
                     {Buf::kOutput, uint64_t(f.out_addr), uint64_t(f.n) * 4, 4, "out_addr", true}};
       break;
+    case Opcode::VMUL: {
+      if (!zp_in_range(f.a_zp, f.a_signed))
+        p.fault = cat("a_zp=", f.a_zp, " is outside the ", f.a_signed ? "int8" : "uint8", " range");
+      else if (!zp_in_range(f.b_zp, f.b_signed))
+        p.fault = cat("b_zp=", f.b_zp, " is outside the ", f.b_signed ? "int8" : "uint8", " range");
+      const uint64_t b_bytes = f.b_period > 0 ? uint64_t(f.b_period) : uint64_t(f.n);
+      p.accesses = {{Buf::kFeature, uint64_t(f.a_addr), uint64_t(f.n), 1, "a_addr", false},
+                    {Buf::kFeature, uint64_t(f.b_addr), b_bytes, 1, "b_addr", false},
+                    {Buf::kOutput, uint64_t(f.out_addr), uint64_t(f.n), 1, "out_addr", true},
+                    record};
+      break;
+    }
     case Opcode::VLUT:
       p.accesses = {{Buf::kFeature, uint64_t(f.in_addr), uint64_t(f.n), 1, "in_addr", false},
                     {Buf::kOutput, uint64_t(f.out_addr), uint64_t(f.n), 1, "out_addr", true},
@@ -201,7 +225,7 @@ Plan VectorUnit::plan(const Decoded& d) {
     for (const Access& a : p.accesses) {
       if (a.buf != Buf::kParam || d.op == Opcode::VLUT || mem_.check(a)) continue;
       read_param_records(mem_.ptr(Buf::kParam, f.prm_addr), 1, records_);
-      const bool fixed = d.op == Opcode::VREQ
+      const bool fixed = d.op == Opcode::VREQ || d.op == Opcode::VMUL
                              ? f.mode == 1
                              : d.op == Opcode::POOL && hw_.requant_mode == RequantMode::kFixed;
       p.fault = param_record_fault(records_[0], fixed, d.op == Opcode::VADD, f.prm_addr, 0);
@@ -217,8 +241,8 @@ Plan VectorUnit::plan(const Decoded& d) {
 void VectorUnit::run(const Decoded& d, const Plan& p) {
   activity.spend(p.cycles);
   const Operands& f = d.f;
-  const bool has_record =
-      d.op == Opcode::VADD || d.op == Opcode::VREQ || (d.op == Opcode::POOL && f.kind != 0);
+  const bool has_record = d.op == Opcode::VADD || d.op == Opcode::VREQ || d.op == Opcode::VMUL ||
+                          (d.op == Opcode::POOL && f.kind != 0);
   if (has_record) read_param_records(mem_.ptr(Buf::kParam, f.prm_addr), 1, records_);
   const ParamRecord rec = has_record ? records_[0] : ParamRecord{};
   switch (d.op) {
@@ -235,6 +259,10 @@ void VectorUnit::run(const Decoded& d, const Plan& p) {
       break;
     case Opcode::ARGMAX:
       argmax(f, mem_.ptr(Buf::kFeature, f.in_addr), mem_.ptr(Buf::kOutput, f.out_addr));
+      break;
+    case Opcode::VMUL:
+      vmul(f, mem_.ptr(Buf::kFeature, f.a_addr), mem_.ptr(Buf::kFeature, f.b_addr), rec,
+           mem_.ptr(Buf::kOutput, f.out_addr));
       break;
     case Opcode::VLUT:
       lut(f, mem_.ptr(Buf::kFeature, f.in_addr), mem_.ptr(Buf::kParam, f.prm_addr),

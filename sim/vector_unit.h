@@ -1,5 +1,6 @@
 // The vector unit: VADD (stage-2 rescaled add), VREQ (requantize to another scale), POOL
-// (max, average, global average), ARGMAX, COPY and VLUT (a 256-entry table per element),
+// (max, average, global average), ARGMAX, COPY, VLUT (a 256-entry table per element) and VMUL
+// (elementwise product, requantized),
 // `vector.lanes` elements per beat (rule 8 of docs/timing.md). Results are computed in bulk at the
 // end of the instruction.
 #pragma once
@@ -26,6 +27,10 @@ void vreq(const isa::Operands& f, const uint8_t* in, const isa::ParamRecord& rec
 void pool(const isa::Operands& f, const uint8_t* in, const isa::ParamRecord& rec, bool fixed,
           uint8_t* out);
 void argmax(const isa::Operands& f, const uint8_t* in, uint8_t* out);
+// VMUL: stage 1 (per `mode`) of acc = (a[i] - a_zp) * (b[j] - b_zp) + rec.bias, j = i, or
+// i % b_period when b_period > 0 (a per-channel gate repeating over positions).
+void vmul(const isa::Operands& f, const uint8_t* a, const uint8_t* b, const isa::ParamRecord& rec,
+          uint8_t* out);
 // VLUT: out[i] = table[in[i]] (uint8) or table[in[i] + 128] (int8); `table` has 256 bytes.
 void lut(const isa::Operands& f, const uint8_t* in, const uint8_t* table, uint8_t* out);
 

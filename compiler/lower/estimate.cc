@@ -36,6 +36,7 @@ int64_t estimate_cycles(const isa::Operands& o, const HwConfig& hw) {
       return o.n_pix * ceil_div(o.n_ch, hw.mac_rows) + depth;
     case isa::Opcode::VADD:
     case isa::Opcode::VREQ:
+    case isa::Opcode::VMUL:
     case isa::Opcode::COPY:
       return ceil_div(o.n, lanes) + depth;
     case isa::Opcode::VLUT:

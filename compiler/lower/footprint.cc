@@ -100,6 +100,12 @@ std::vector<Access> footprint(const isa::Operands& o) {
       add(Space::kParam, o.prm_addr, kRecord, false);
       add(Space::kOutput, o.out_addr, o.n, true);
       break;
+    case isa::Opcode::VMUL:
+      add(Space::kFeature, o.a_addr, o.n, false);
+      add(Space::kFeature, o.b_addr, o.b_period > 0 ? o.b_period : o.n, false);
+      add(Space::kParam, o.prm_addr, kRecord, false);
+      add(Space::kOutput, o.out_addr, o.n, true);
+      break;
     case isa::Opcode::VLUT:
       add(Space::kFeature, o.in_addr, o.n, false);
       add(Space::kParam, o.prm_addr, 4 * kRecord, false);

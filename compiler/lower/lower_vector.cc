@@ -117,8 +117,15 @@ void prepare_lut(Plan& plan, int node, const HwConfig&) {
       add_params(plan, isa::unpack_param_records(bytes, what(plan, node) + " table"));
 }
 
-// VADD (or VLUT, `op`) over the whole tensor in chunks; `b` == `a` for a clamp and a table
-// lookup (loaded once).
+// The operand fields VMUL adds to VADD's: zero points and the stage-1 mode.
+void set_mul_fields(const ir::Node& n, isa::Operands& v) {
+  v.a_zp = n.attr_int("a_zero_point", 0);
+  v.b_zp = n.attr_int("b_zero_point", 0);
+  v.mode = n.attr_string(ir::attr::kMode, "fp32") == "fixed" ? 1 : 0;
+}
+
+// VADD (or VLUT or VMUL, `op`) over the whole tensor in chunks; `b` == `a` for a clamp and a
+// table lookup (loaded once).
 LayerStats emit_elementwise(EmitContext& ctx, int node, ir::ValueId a, ir::ValueId b,
                             std::string desc, isa::Opcode op = isa::Opcode::VADD) {
   const int64_t records = op == isa::Opcode::VLUT ? kLutRecords : 1;
@@ -155,6 +162,7 @@ LayerStats emit_elementwise(EmitContext& ctx, int node, ir::ValueId a, ir::Value
     } else {
       v.a_addr = sa.addr, v.a_signed = ta.dtype == DType::kI8;
       v.b_addr = b_addr, v.b_signed = tb.dtype == DType::kI8;
+      if (op == isa::Opcode::VMUL) set_mul_fields(n, v);
     }
     ctx.schedule.emit(v);
     store_linear(ctx, out.addr, ty.ddr_addr + e0, len);
@@ -175,6 +183,110 @@ LayerStats emit_clamp(EmitContext& ctx, int node) {
   const ir::Node& n = ctx.plan.graph->nodes[node];
   return emit_elementwise(ctx, node, n.inputs[0], n.inputs[0],
                           cat("clamp [", n.attr_int("min"), ", ", n.attr_int("max"), "] (VADD)"));
+}
+
+// ---- QMul: equal shapes, or a per-channel gate [N, C, 1, 1] over [N, C, H, W] ----
+
+// Which operand is the gate (-1: none, equal shapes).
+int gate_operand(const Plan& plan, int node) {
+  const ir::Node& n = plan.graph->nodes[node];
+  const Shape& y = plan.value(n.outputs[0]).shape;
+  for (int k : {0, 1})
+    if (plan.value(n.inputs[k]).shape != y) return k;
+  return -1;
+}
+
+void prepare_mul(Plan& plan, int node, const HwConfig&) {
+  const ir::Node& n = plan.graph->nodes[node];
+  require_8bit(plan, node, n.inputs[0], "input a");
+  require_8bit(plan, node, n.inputs[1], "input b");
+  const Shape& y = plan.value(n.outputs[0]).shape;
+  const int gate = gate_operand(plan, node);
+  if (gate < 0) {
+    require_same_order(plan, node, n.inputs[0], n.inputs[1]);
+  } else {
+    const Shape& g = plan.value(n.inputs[gate]).shape;
+    const Shape& x = plan.value(n.inputs[1 - gate]).shape;
+    require(x == y && y.size() == 4 && g == Shape{y[0], y[1], 1, 1}, what(plan, node),
+            ": a product of ", shape_str(plan.value(n.inputs[0]).shape), " and ",
+            shape_str(plan.value(n.inputs[1]).shape),
+            " is not supported on the BPU: the operands must have equal shapes, or one must be "
+            "a per-channel gate [N, C, 1, 1] of the other [N, C, H, W]");
+  }
+  const DType t = plan.value(n.outputs[0]).dtype;
+  require(is_8bit(t), what(plan, node), ": output type ", dtype_name(t), " is not 8-bit");
+  const ir::Requant rq = ir::get_requant(n, 1, false);
+  plan.nodes[node].params = add_params(plan, {param_record(rq.channels.at(0))});
+}
+
+// One VMUL run: `len` elements of the full-size operand at byte `offset`, each multiplied by
+// the gate's bytes from `gate` on, repeating every `period` (1: one gate byte for the run).
+struct GateRun {
+  int64_t offset = 0, len = 0, gate = 0, period = 0;
+};
+
+// The runs of a gated product in the memory order of the full-size operand `x`: per image one
+// run of period C when the channel is innermost (NHWC), else one run per channel plane.
+std::vector<GateRun> gate_runs(const TensorDesc& x) {
+  const int64_t n = x.shape[0], c = x.shape[1], hw = x.shape[2] * x.shape[3];
+  std::vector<GateRun> runs;
+  const bool channel_innermost = image_4d(x).has_value();
+  for (int64_t i = 0; i < n; ++i) {
+    if (channel_innermost) {
+      runs.push_back({i * hw * c, hw * c, i * c, c});
+      continue;
+    }
+    for (int64_t ch = 0; ch < c; ++ch) runs.push_back({(i * c + ch) * hw, hw, i * c + ch, 1});
+  }
+  return runs;
+}
+
+LayerStats emit_mul(EmitContext& ctx, int node) {
+  const Plan& plan = ctx.plan;
+  const ir::Node& n = plan.graph->nodes[node];
+  const int gate = gate_operand(plan, node);
+  if (gate < 0)
+    return emit_elementwise(ctx, node, n.inputs[0], n.inputs[1], "mul (VMUL)", isa::Opcode::VMUL);
+  const TensorDesc& tx = plan.desc(n.inputs[1 - gate]);
+  const TensorDesc& tg = plan.desc(n.inputs[gate]);
+  const TensorDesc& ty = plan.desc(n.outputs[0]);
+  require(memory_order_key(tx) == memory_order_key(ty), what(plan, node),
+          ": the product and its operand '", tx.name, "' are stored in different layouts");
+  const std::vector<GateRun> runs = gate_runs(tx);
+  const int64_t period = runs.front().period;
+  // Two FEATURE areas' worth: the operand's chunk and the whole gate (N * C bytes).
+  int64_t chunk = tile_linear(numel(ty.shape), 2, ctx.hw, what(plan, node));
+  chunk -= chunk % period;
+  require(chunk > 0 && numel(tg.shape) <= chunk, what(plan, node), ": a gate of ", numel(tg.shape),
+          " bytes and a pixel of ", period, " channels do not fit the SRAMs together");
+  SramPlan sram(ctx.hw, ctx.sram);
+  const int x_area = sram.add(Space::kFeature, chunk);
+  const int g_area = sram.add(Space::kFeature, tg.shape[1] * tg.shape[0]);
+  const int out_area = sram.add(Space::kOutput, chunk);
+  const int prm_area = sram.add(Space::kParam, kRecordBytes);
+  const auto gs = sram.get(g_area, {0, 0, 0, 0, 0});
+  load_linear(ctx, 0, gs.addr, tg.ddr_addr, numel(tg.shape));
+  int64_t tiles = 0;
+  for (const GateRun& r : runs) {
+    for (int64_t e0 = 0; e0 < r.len; e0 += chunk, ++tiles) {
+      const int64_t len = std::min(chunk, r.len - e0);
+      const auto sx = sram.get(x_area, {tiles, 0, 0, 0, 0});
+      load_linear(ctx, 0, sx.addr, tx.ddr_addr + r.offset + e0, len);
+      const int64_t prm = load_record(ctx, sram, prm_area, plan.nodes[node].params);
+      const auto out = sram.get(out_area, {tiles, 0, 0, 0, 0});
+      isa::Operands v = op_of(isa::Opcode::VMUL);
+      v.a_addr = sx.addr, v.b_addr = gs.addr + r.gate, v.out_addr = out.addr, v.prm_addr = prm;
+      v.n = len, v.b_period = r.period;
+      v.a_signed = tx.dtype == DType::kI8, v.b_signed = tg.dtype == DType::kI8;
+      v.out_signed = ty.dtype == DType::kI8;
+      set_mul_fields(n, v);
+      if (gate == 0) std::swap(v.a_zp, v.b_zp);  // the zero points follow their operands
+      ctx.schedule.emit(v);
+      store_linear(ctx, out.addr, ty.ddr_addr + r.offset + e0, len);
+    }
+  }
+  return finish_stats(
+      sram, cat("mul by a ", period == 1 ? "per-plane" : "per-channel", " gate (VMUL)"), 0, tiles);
 }
 
 LayerStats emit_lut(EmitContext& ctx, int node) {
@@ -538,6 +650,7 @@ LayerStats emit_argmax(EmitContext& ctx, int node) {
 const OpLowering kAddLowering{ir::op::kQAdd, prepare_add, emit_add};
 const OpLowering kClampLowering{ir::op::kQClamp, prepare_clamp, emit_clamp};
 const OpLowering kLutLowering{ir::op::kQLut, prepare_lut, emit_lut};
+const OpLowering kMulLowering{ir::op::kQMul, prepare_mul, emit_mul};
 const OpLowering kConcatLowering{ir::op::kQConcat, prepare_concat, emit_concat};
 const OpLowering kMaxPoolLowering{
     ir::op::kQMaxPool,

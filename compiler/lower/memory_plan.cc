@@ -119,8 +119,10 @@ void plan_layouts(Plan& plan) {
       default_layout(out);
     }
     if (np.placement == Placement::kBpu &&
-        (n.op == op::kQAdd || n.op == op::kQClamp || n.op == op::kQLut)) {
-      const TensorDesc& a = plan.desc(n.inputs[0]);
+        (n.op == op::kQAdd || n.op == op::kQClamp || n.op == op::kQLut || n.op == op::kQMul)) {
+      // An elementwise result lies like its full-size operand (a QMul gate may come first).
+      const bool first = plan.desc(n.inputs[0]).shape == out.shape || n.inputs.size() < 2;
+      const TensorDesc& a = plan.desc(n.inputs[first ? 0 : 1]);
       if (a.shape == out.shape) out.layout = a.layout, out.nchw = a.nchw;
     }
     if (np.placement != Placement::kAlias) continue;

@@ -59,6 +59,7 @@ extern const OpLowering kMatMulLowering;
 extern const OpLowering kAddLowering;
 extern const OpLowering kClampLowering;
 extern const OpLowering kLutLowering;
+extern const OpLowering kMulLowering;
 extern const OpLowering kConcatLowering;
 extern const OpLowering kMaxPoolLowering;
 extern const OpLowering kAvgPoolLowering;

@@ -208,6 +208,9 @@ std::pair<Shape, DType> infer(const Graph& g, const Node& n) {
     return {o == op::kQConv ? conv_shape(g, n) : matmul_shape(g, n),
             ir::get_out_dtype(n, pass ? DType::kI32 : DType::kU8)};
   }
+  if (o == op::kQMul)
+    return {broadcast(n, input(g, n, 0).shape, input(g, n, 1).shape),
+            ir::get_out_dtype(n, DType::kU8)};
   if (o == op::kQAdd)
     return {broadcast(n, input(g, n, 0).shape, input(g, n, 1).shape),
             ir::get_out_dtype(n, DType::kU8)};

@@ -16,9 +16,15 @@ bool channels_last_contiguous(TorchLayout layout, const Shape& shape) {
 namespace {
 
 // The layout PyTorch gives the output of `n`, from its inputs' layouts.
-TorchLayout output_layout(const ir::Node& n, const std::vector<TorchLayout>& layout) {
+TorchLayout output_layout(const ir::Graph& g, const ir::Node& n,
+                          const std::vector<TorchLayout>& layout) {
   namespace op = ir::op;
   if (n.op == op::kQConv) return TorchLayout::kChannelsLast;
+  // mul: the first operand's format when it has the output's shape, else contiguous (2.19).
+  if (n.op == op::kQMul)
+    return g.value(n.inputs.at(0)).shape == g.value(n.outputs.at(0)).shape
+               ? layout.at(n.inputs.at(0))
+               : TorchLayout::kContiguous;
   if (n.op == op::kQConcat)
     return n.attr_string("recipe", "") == "qnnpack_channels_last" ? TorchLayout::kChannelsLast
                                                                   : TorchLayout::kContiguous;
@@ -65,7 +71,7 @@ std::vector<TorchLayout> apply_pytorch_layouts(ir::Graph& g, const FrontendState
               "of a conv, or computed from one) is not supported: torch 1.13 permutes the "
               "elements of such a clamp, so its result is not a clamp (docs/pytorch-recipes.md "
               "2.9); use ReLU, or clamp in a float region");
-    for (ir::ValueId o : n.outputs) layout.at(o) = output_layout(n, layout);
+    for (ir::ValueId o : n.outputs) layout.at(o) = output_layout(g, n, layout);
   }
   return layout;
 }

@@ -20,6 +20,12 @@ int32_t wrap32(int64_t v) {
   return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(v)));
 }
 
+float mul_scale(float a_scale, float b_scale, float y_scale) {
+  const float product = a_scale * b_scale;
+  const float inverse = 1.0f / y_scale;
+  return product * inverse;
+}
+
 int32_t quantize_bias(float bias, float bias_scale) {
   return quantize_like_pytorch(bias, bias_scale, 0, DType::kI32);
 }
@@ -82,6 +88,59 @@ FixedScale fixed_encoding(float scale, const std::string& what) {
           " is >= 2^31 and cannot be encoded for the fixed-point requantizer");
   if (exponent < 95) return {};  // scale < 2^-32: |acc * scale| < 0.5, the result is 0
   return {static_cast<int32_t>(((bits & 0x7FFFFFu) | 0x800000u) << 7), 157 - exponent};
+}
+
+namespace {
+
+// QNNPACK's table epilogue: clamp the float32 to [0, 255], then round to nearest even.
+int64_t table_round(float y) {
+  return static_cast<int64_t>(std::nearbyint(std::min(std::max(y, 0.0f), 255.0f)));
+}
+
+int64_t lut_entry(LutFunction f, float x, const LutQuant& y, float lo, float hi) {
+  switch (f) {
+    case LutFunction::kSigmoid:
+      return table_round(256.0f / (1.0f + std::exp(-x)));
+    case LutFunction::kTanh:
+      return table_round(static_cast<float>(128.0 * std::tanh(static_cast<double>(x)) + 128.0));
+    case LutFunction::kHardSigmoid: {
+      const float r6 = std::min(std::max(x + 3.0f, 0.0f), 6.0f);
+      return table_round(256.0f * (r6 / 6.0f));
+    }
+    case LutFunction::kHardSwish: {
+      const float r6 = std::min(std::max(x + 3.0f, 0.0f), 6.0f);
+      const float v = (x * r6) / 6.0f;
+      return table_round(v * (1.0f / y.scale) + static_cast<float>(y.zp));
+    }
+    case LutFunction::kClamp:
+      return quantize_like_pytorch(std::min(std::max(x, lo), hi), y.scale, y.zp, y.type);
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::vector<int64_t> pytorch_lut(LutFunction f, const LutQuant& x, const LutQuant& y, float lo,
+                                 float hi) {
+  std::vector<int64_t> table(256);
+  const int32_t offset = x.type == DType::kI8 ? -128 : 0;
+  for (int32_t i = 0; i < 256; ++i) {
+    const float xf = static_cast<float>(i + offset - x.zp) * x.scale;
+    table[i] = lut_entry(f, xf, y, lo, hi);
+  }
+  return table;
+}
+
+std::optional<LutQuant> fixed_lut_output(LutFunction f) {
+  switch (f) {
+    case LutFunction::kSigmoid:
+    case LutFunction::kHardSigmoid:
+      return LutQuant{1.0f / 256.0f, 0, DType::kU8};
+    case LutFunction::kTanh:
+      return LutQuant{2.0f / 256.0f, 128, DType::kU8};
+    default:
+      return std::nullopt;
+  }
 }
 
 }  // namespace bpusim::compiler

@@ -4,6 +4,9 @@
 // single precision, one rounding per operation, as PyTorch does it.
 #pragma once
 
+#include <optional>
+#include <vector>
+
 #include <cstdint>
 #include <string>
 
@@ -20,6 +23,9 @@ int32_t wrap32(int64_t v);
 
 // [2.3] Stage-1 scale of a conv/linear output channel: (w_scale * x_scale) * (1.0f / y_scale).
 float requant_scale(float x_scale, float w_scale, float y_scale);
+
+// [2.19] Stage-1 scale of ATen's quantized mul: (a_scale * b_scale) * (1.0f / y_scale).
+float mul_scale(float a_scale, float b_scale, float y_scale);
 
 // [2.3] Quantized bias: clamp(round_half_even(bias * (1.0f / bias_scale)), INT32), the
 // exporter's bias chain Cast(Div(bias, s), INT32) as PyTorch evaluates it.
@@ -54,5 +60,27 @@ struct FixedScale {
   int32_t shift = 0;
 };
 FixedScale fixed_encoding(float scale, const std::string& what);
+
+// [2.14, 2.15, 2.18] PyTorch's table-driven quantized activations: the 256 outputs of one
+// function of an 8-bit input, indexed like VLUT (the byte for uint8 input, byte + 128 for int8).
+// x = float(q - x_zp) * x_scale (2.2); every step float32 unless said otherwise:
+//   kSigmoid      lrintf(clamp(256.0f / (1.0f + expf(-x)), 0, 255))          output (1/256, 0)
+//   kTanh         lrintf(clamp(float(128.0 * tanh(double(x)) + 128.0), 0, 255))  (2/256, 128)
+//   kHardSigmoid  lrintf(clamp(256.0f * (min(max(x + 3, 0), 6) / 6), 0, 255))  output (1/256, 0)
+//   kHardSwish    r6 = min(max(x + 3, 0), 6); v = (x * r6) / 6;
+//                 lrintf(clamp(v * (1.0f / y_scale) + float(y_zp), 0, 255))
+//   kClamp        quantize_like_pytorch(min(max(x, lo), hi), y_scale, y_zp)   (a float region's
+//                 ReLU / ReLU6 / hardtanh with new output qparams)
+// The first four are QNNPACK's quint8 tables (output uint8); kClamp takes any 8-bit output.
+enum class LutFunction { kSigmoid, kTanh, kHardSigmoid, kHardSwish, kClamp };
+struct LutQuant {
+  float scale = 1.0f;
+  int32_t zp = 0;
+  DType type = DType::kU8;
+};
+std::vector<int64_t> pytorch_lut(LutFunction f, const LutQuant& x, const LutQuant& y,
+                                 float lo = 0.0f, float hi = 0.0f);
+// The output qparams PyTorch fixes for sigmoid, tanh and hardsigmoid (nullopt for the others).
+std::optional<LutQuant> fixed_lut_output(LutFunction f);
 
 }  // namespace bpusim::compiler

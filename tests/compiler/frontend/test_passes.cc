@@ -9,6 +9,7 @@
 
 #include "compiler/passes/fold_constants.h"
 #include "compiler/passes/pytorch_params.h"
+#include "golden/model.h"
 #include "golden/ops.h"
 #include "ir/op_set.h"
 #include "tests/compiler/frontend/onnx_builder.h"
@@ -489,6 +490,75 @@ TEST(FrontendQnnpackRecipes, AvgPoolScaleIsInScaleOverOutScaleTimesKernelSize) {
   const float s = 0.3f / (0.3f * 6.0f);
   const int32_t want = static_cast<int32_t>(std::nearbyint(5.0f * s)) + 10;
   EXPECT_EQ(golden::avg_pool_recipe_qnnpack(w, in, in, DType::kU8), want);
+}
+
+}  // namespace
+}  // namespace bpusim
+
+namespace bpusim {
+namespace {
+
+using testing::error_message;
+using testing::front_end;
+using ::testing::HasSubstr;
+using testing::nodes_of;
+using testing::OnnxBuilder;
+
+// x -> Q(0.05, 128) -> DQ -> `op` -> Q(out) -> DQ -> y, as torch.onnx exports a table
+// activation; `hardswish` builds Mul(DQ, HardSigmoid(DQ)).
+OnnxBuilder table_model(const std::string& op, float out_scale, int out_zp) {
+  OnnxBuilder b;
+  b.input("x", testing::kF32, {1, 1, 16, 16});
+  b.output("y");
+  const std::string x = b.qdq("x", 0.05f, 128, "in");
+  std::string f;
+  if (op == "Hardswish") {
+    onnx::NodeProto& h = b.node("HardSigmoid", {x}, "hs", "/hswish/HardSigmoid");
+    OnnxBuilder::attr(h, "alpha", 1.0f / 6.0f);
+    f = b.node("Mul", {x, "hs"}, "f", "/hswish/Mul").output(0);
+  } else if (op == "Clip") {
+    f = b.node("Clip", {x, b.f32("lo", {}, {0.0f}), b.f32("hi", {}, {6.0f})}, "f", "/relu6/Clip")
+            .output(0);
+  } else {
+    onnx::NodeProto& n = b.node(op, {x}, "f", "/act/" + op);
+    if (op == "HardSigmoid") OnnxBuilder::attr(n, "alpha", 1.0f / 6.0f);
+    f = n.output(0);
+  }
+  b.node("Identity",
+         {b.dequantize(b.quantize(f, out_scale, out_zp, "out"), out_scale, out_zp, "out")}, "y");
+  return b;
+}
+
+// Every table activation becomes one QLut, and its table (run by golden's canonical kernel)
+// equals the golden reference's own evaluation of the model on every input byte.
+TEST(FrontendTables, TableActivationsBecomeOneQLutEqualToTheModel) {
+  const std::vector<std::tuple<std::string, float, int>> cases{{"Sigmoid", 1.0f / 256.0f, 0},
+                                                               {"Tanh", 2.0f / 256.0f, 128},
+                                                               {"HardSigmoid", 1.0f / 256.0f, 0},
+                                                               {"Hardswish", 0.031f, 37},
+                                                               {"Relu", 0.02f, 3},
+                                                               {"Clip", 0.0247f, 0}};
+  Tensor x(DType::kF32, {1, 1, 16, 16});
+  for (int i = 0; i < 256; ++i) x.values<float>()[i] = (i - 128) * 0.05f;  // every byte
+  for (const auto& [op, scale, zp] : cases) {
+    SCOPED_TRACE(op);
+    const OnnxBuilder b = table_model(op, scale, zp);
+    const ir::Graph g = front_end(b);
+    ASSERT_EQ(nodes_of(g, ir::op::kQLut).size(), 1u);
+    EXPECT_EQ(golden::run(g, {{"x", x}}).output("y"),
+              golden::run_model(b.graph(), {{"x", x}}).output("y"));
+  }
+}
+
+// Sigmoid with other output qparams stays a float region; leaky ReLU is refused with why.
+TEST(FrontendTables, NonPyTorchQparamsStayFloatAndLeakyReluIsRefused) {
+  const ir::Graph g = front_end(table_model("Sigmoid", 0.01f, 0));
+  EXPECT_TRUE(nodes_of(g, ir::op::kQLut).empty());
+  EXPECT_EQ(nodes_of(g, ir::op::kSigmoid).size(), 1u);
+  OnnxBuilder b = table_model("LeakyRelu", 0.05f, 128);
+  EXPECT_THAT(error_message([&] { front_end(b); }),
+              ::testing::AllOf(HasSubstr("node '/act/LeakyRelu' (LeakyRelu)"),
+                               HasSubstr("depends on each element's position")));
 }
 
 }  // namespace
