@@ -25,7 +25,10 @@ CompileResult compile_graph(ir::Graph graph, const HwConfig& hw, const std::stri
 
 CompileResult compile_model(const std::string& onnx_path, const HwConfig& hw) {
   ir::OnnxModel model = ir::import_onnx(onnx_path);
-  return compile_graph(std::move(model.graph), hw, model.source);
+  const std::string folded = ir::folded_bias_warning(model);
+  CompileResult out = compile_graph(std::move(model.graph), hw, model.source);
+  if (!folded.empty()) out.warnings.insert(out.warnings.begin(), folded);
+  return out;
 }
 
 }  // namespace bpusim::compiler

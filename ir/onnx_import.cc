@@ -97,6 +97,7 @@ class Importer {
   OnnxModel run() {
     OnnxModel out;
     out.source = source_;
+    out.producer = model_.producer_name();
     out.opset = opset();
     require(model_.has_graph(), source_, ": the model has no graph");
     const onnx::GraphProto& g = model_.graph();
@@ -387,6 +388,36 @@ TensorFile read_tensor_file(const std::string& path) {
           data.size(), " bytes failed: the file is malformed or truncated)");
   require(proto.has_data_type(), path, ": not an ONNX TensorProto (data_type is missing)");
   return {proto.name(), tensor_from_proto(proto, cat(path, ": tensor '", proto.name(), "'"))};
+}
+
+std::vector<std::string> folded_bias_layers(const OnnxModel& model) {
+  std::vector<std::string> layers;
+  if (model.producer != "pytorch") return layers;
+  const Graph& g = model.graph;
+  for (const Node& n : g.nodes) {
+    if (n.op != "Conv" && n.op != "Gemm" && n.op != "MatMul") continue;
+    if (n.inputs.size() < 3 || n.inputs[2] == kNoValue) continue;
+    const int dq = g.producer(n.inputs[2]);
+    if (dq < 0 || g.nodes[dq].op != "DequantizeLinear") continue;
+    const Value& bias = g.value(g.nodes[dq].inputs.at(0));
+    if (bias.constant && bias.dtype == DType::kI32 && g.producer(g.nodes[dq].inputs[0]) < 0)
+      layers.push_back(n.name);
+  }
+  return layers;
+}
+
+std::string folded_bias_warning(const OnnxModel& model) {
+  const std::vector<std::string> layers = folded_bias_layers(model);
+  if (layers.empty()) return "";
+  std::string names;
+  for (size_t i = 0; i < layers.size() && i < 5; ++i) names += (i ? ", '" : "'") + layers[i] + "'";
+  if (layers.size() > 5) names += cat(" and ", layers.size() - 5, " more");
+  return cat(model.source, ": the bias of ", layers.size(), " layer(s) (", names,
+             ") is an int32 constant that torch.onnx.export folded (do_constant_folding=True, its "
+             "default): ONNX's Cast truncated bias / (w_scale * x_scale) where PyTorch rounds it, "
+             "so outputs may differ from PyTorch by 1 LSB. Re-export with opset_version=13 and "
+             "do_constant_folding=False (tools/py/bpuexport.py export() does; "
+             "docs/pytorch-recipes.md 5)");
 }
 
 }  // namespace bpusim::ir

@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/tensor.h"
 #include "ir/graph.h"
@@ -28,8 +29,9 @@ namespace bpusim::ir {
 
 struct OnnxModel {
   ir::Graph graph;
-  int64_t opset = 0;   // version of the default ("ai.onnx") operator set
-  std::string source;  // the file (or label) the model came from, for messages
+  int64_t opset = 0;     // version of the default ("ai.onnx") operator set
+  std::string producer;  // ModelProto.producer_name ("pytorch" for torch.onnx.export)
+  std::string source;    // the file (or label) the model came from, for messages
 };
 
 // Reads and imports the ONNX model file at `path`. Throws Error for an unreadable, malformed
@@ -43,6 +45,16 @@ OnnxModel import_onnx(const onnx::ModelProto& model, const std::string& source);
 // or nullopt; require_onnx_dtype throws Error "<context>: unsupported element type <NAME>".
 std::optional<DType> dtype_of_onnx(int64_t onnx_type);
 DType require_onnx_dtype(int64_t onnx_type, const std::string& context);
+
+// The layers of a PyTorch export whose bias reaches them as an int32 constant, i.e. that
+// torch.onnx.export folded (do_constant_folding=True, its default): a DequantizeLinear of an
+// int32 initializer or Constant read by a Conv/Gemm/MatMul. ONNX's Cast truncates the
+// division bias / (w_scale * x_scale) where PyTorch rounds it, so such a model's outputs may
+// differ from PyTorch's by 1 LSB (docs/pytorch-recipes.md 5). Empty for other producers and
+// for exports without folding (their bias is a Cast(Div(...)) chain).
+std::vector<std::string> folded_bias_layers(const OnnxModel& model);
+// The warning bpusim prints for those layers (once per model, naming them and the fix), or "".
+std::string folded_bias_warning(const OnnxModel& model);
 
 // Converts an ONNX tensor (raw_data or the typed field of its data type) to a Tensor.
 // Supported element types: uint8, int8, int32, int64, float. `context` prefixes messages.

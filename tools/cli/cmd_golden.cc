@@ -51,6 +51,8 @@ int run_golden(const std::vector<std::string>& args) {
     feeds[name] = read_npy(path);
   }
   const ir::OnnxModel imported = ir::import_onnx(model);
+  if (const std::string w = ir::folded_bias_warning(imported); !w.empty())
+    std::cerr << "warning: " << w << "\n";
   const golden::RunResult result =
       golden::run_model(imported.graph, feeds, golden::options_for(hw));
   std::error_code ec;

@@ -281,7 +281,10 @@ int run_verify(const std::vector<std::string>& args) {
   }
   golden::ModelOptions go = golden::options_for(hw);
   go.keep_intermediates = true;
-  const golden::RunResult want = golden::run_model(ir::import_onnx(model).graph, in.feeds, go);
+  const ir::OnnxModel imported = ir::import_onnx(model);
+  if (const std::string w = ir::folded_bias_warning(imported); !w.empty())
+    std::cerr << "warning: " << w << "\n";
+  const golden::RunResult want = golden::run_model(imported.graph, in.feeds, go);
   return compare_layers(c, got, want, b->name()) ? kExitOk : kExitMismatch;
 }
 

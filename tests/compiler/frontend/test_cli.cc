@@ -52,6 +52,32 @@ TEST(FrontendCli, GoldenWritesPyTorchsOutputs) {
   EXPECT_EQ(classes.shape(), (Shape{4}));
 }
 
+// A PyTorch export with torch.onnx.export's default constant folding: one warning per command
+// naming the folded layers and the fix; none for the export without folding.
+TEST(FrontendCli, FoldedBiasExportsAreWarnedOnce) {
+  const std::string dir = model("depthwise");
+  for (const char* cmd : {"compile", "golden", "verify"}) {
+    SCOPED_TRACE(cmd);
+    const fs::path scratch = out_dir(cmd);
+    fs::create_directories(scratch);
+    const std::string tail =
+        std::string(cmd) == "compile" ? " -o " + (scratch / "p.bpu").string()
+        : std::string(cmd) == "golden"
+            ? " --input x=" + dir + "/input_x.npy --output-dir " + scratch.string()
+            : "";
+    const CliResult folded = run_bpusim(cat(cmd, " ", dir, "/model_folded.onnx", tail));
+    ASSERT_EQ(folded.status, 0) << folded.output();
+    const std::string out = folded.output();
+    const size_t at = out.find("is an int32 constant that torch.onnx.export folded");
+    ASSERT_NE(at, std::string::npos) << out;
+    EXPECT_EQ(out.find("is an int32 constant that torch.onnx.export folded", at + 1),
+              std::string::npos);
+    EXPECT_THAT(out, HasSubstr("/stem/Conv"));
+    const CliResult plain = run_bpusim(cat(cmd, " ", dir, "/model.onnx", tail));
+    EXPECT_EQ(plain.output().find("torch.onnx.export folded"), std::string::npos);
+  }
+}
+
 TEST(FrontendCli, DynamicBatchTakesTheInputsShape) {
   // The residual model with its batch dimension made symbolic (dynamic_axes).
   onnx::ModelProto m;
