@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "golden/node_attrs.h"
 #include "golden/ops.h"
+#include "golden/recipes.h"
 #include "ir/op_set.h"
 
 namespace bpusim::golden {
@@ -112,6 +113,14 @@ std::vector<Tensor> k_qclamp(const Ctx& c) {
 std::vector<Tensor> k_qmul(const Ctx& c) {
   return {qmul(c.input(0), int32_attr(c.node, "a_zero_point", 0), c.input(1),
                int32_attr(c.node, "b_zero_point", 0), ir::get_requant(c.node, 1, false), c.what)};
+}
+
+std::vector<Tensor> k_upsample_nearest(const Ctx& c) {
+  const std::vector<float> s = c.node.attr_floats("scales", {});
+  require(s.size() == 2, c.what, ": attribute 'scales' needs 2 entries, got ", s.size());
+  const Tensor& x = c.input(0);
+  require(x.rank() == 4, c.what, ": input must be 4-D NCHW");
+  return {gather2d(x, nearest_sources(x.dim(2), s[0]), nearest_sources(x.dim(3), s[1]), c.what)};
 }
 
 std::vector<Tensor> k_qlut(const Ctx& c) {
@@ -254,6 +263,7 @@ const std::map<std::string_view, Kernel>& kernels() {
       {op::kQConcat, k_qconcat},
       {op::kQLut, k_qlut},
       {op::kQMul, k_qmul},
+      {op::kQUpsampleNearest, k_upsample_nearest},
       {op::kQMaxPool, k_max_pool},
       {op::kQAvgPool, k_qavg_pool},
       {op::kQGlobalAvgPool, k_qglobal_avg_pool},

@@ -56,7 +56,8 @@ struct Pending {
     kTanh,
     kHardSigmoid,
     kHardSwish,  // HardSigmoid(x) * x (2.15)
-    kMul         // the product of two quantized tensors (2.19)
+    kMul,        // the product of two quantized tensors (2.19)
+    kUpsample    // nearest Resize (2.21)
   };
   Kind kind = Kind::kConv;
   const Node* node = nullptr;
@@ -66,15 +67,16 @@ struct Pending {
   std::array<int64_t, 4> pads{};   // kPad, kAvgPool: zero padding [top, left, bottom, right]
   float clip_lo = 0, clip_hi = 0;  // kClip
   std::vector<int64_t> shape;      // kReshape: the target shape
+  std::array<float, 2> scales{};   // kUpsample: the Resize's H and W scales
 };
 
 using Value = std::variant<std::monostate, Tensor, QRef, Dequantized, Pending>;
 
 // Constant-foldable ops (docs/pytorch-recipes.md 5, step 1).
 const std::set<std::string>& foldable_ops() {
-  static const std::set<std::string> ops{"Identity",  "Cast",   "Shape",     "ConstantOfShape",
-                                         "Mul",       "Div",    "Unsqueeze", "Squeeze",
-                                         "Transpose", "Reshape"};
+  static const std::set<std::string> ops{"Identity",  "Cast",    "Shape",     "ConstantOfShape",
+                                         "Mul",       "Div",     "Unsqueeze", "Squeeze",
+                                         "Transpose", "Reshape", "Concat"};
   return ops;
 }
 
@@ -288,6 +290,10 @@ class Interpreter {
                                               : squeezed(c(0).shape(), axes, w));
     } else if (n.op == "Transpose") {
       out = transpose(c(0), n.attr_ints("perm", {}), w);
+    } else if (n.op == "Concat") {
+      std::vector<const Tensor*> parts;
+      for (size_t i = 0; i < n.inputs.size(); ++i) parts.push_back(&c(i));
+      out = concat(parts, n.attr_int("axis"), w);
     } else {  // Reshape
       out = reshape(c(0), int_values(c(1)), n.attr_int("allowzero", 0) != 0, w);
     }
@@ -328,6 +334,7 @@ class Interpreter {
     if (op == "GlobalAveragePool") return global_average_pool(n);
     if (op == "Flatten" || op == "Reshape") return reshape_op(n);
     if (op == "Concat") return concat_op(n);
+    if (op == "Resize") return resize(n);
     if (op == "ArgMax") return argmax_op(n);
     if (op == "Sigmoid" || op == "Tanh" || op == "HardSigmoid") return table_activation(n);
     if (op == "Mul") return mul(n);
@@ -555,6 +562,29 @@ class Interpreter {
     Pending p;
     p.pads = {pads[2], pads[3], pads[6], pads[7]};
     pending_unary(n, Pending::Kind::kPad, std::move(p));
+  }
+
+  // Resize of a dequantized tensor as torch.onnx exports nn.Upsample(scale_factor, 'nearest')
+  // (docs/pytorch-recipes.md 4): nearest, asymmetric, floor, float32 scales [1, 1, sh, sw].
+  void resize(const Node& n) {
+    const std::string w = what(n);
+    require(dequantized(n, 0) != nullptr, w, ": Resize of a float tensor is not supported");
+    const std::string mode = n.attr_string("mode", "nearest");
+    require(mode == "nearest" &&
+                n.attr_string("coordinate_transformation_mode", "half_pixel") == "asymmetric" &&
+                n.attr_string("nearest_mode", "round_prefer_floor") == "floor",
+            w, ": only nearest upsampling (mode nearest, asymmetric, floor) is supported, not ",
+            mode);
+    require(present(n, 2) && !present(n, 3), w,
+            ": only a Resize with scales (nn.Upsample(scale_factor=...)) is supported, not one "
+            "with sizes");
+    const Tensor& s = constant(n, 2, "scales");
+    require(s.dtype() == DType::kF32 && s.numel() == 4 && s.values<float>()[0] == 1.0f &&
+                s.values<float>()[1] == 1.0f,
+            w, ": scales must be [1, 1, sh, sw]");
+    Pending p;
+    p.scales = {s.values<float>()[2], s.values<float>()[3]};
+    pending_unary(n, Pending::Kind::kUpsample, std::move(p));
   }
 
   void average_pool(const Node& n) {
@@ -808,6 +838,18 @@ class Interpreter {
       case Pending::Kind::kHardSigmoid:
       case Pending::Kind::kHardSwish:
         return make(table_recipe(p, y, out), y, x.format);
+      case Pending::Kind::kUpsample: {
+        // 2.21: a gather, the input's quantization; torch 1.13 mislabels (N, C, 1, 1) inputs.
+        const Affine a = per_tensor(x, n, "input");
+        require(a.scale == y.scale && a.zero_point == y.zero_point && x.ints.dtype() == out, w,
+                ": an upsample keeps its input's quantization in PyTorch");
+        require(!(x.ints.dim(2) == 1 && x.ints.dim(3) == 1 && x.ints.dim(1) > 1), w,
+                ": upsampling an (N, C, 1, 1) tensor: torch 1.13 returns its bytes permuted "
+                "(docs/pytorch-recipes.md 2.21)");
+        return make(gather2d(x.ints, nearest_sources(x.ints.dim(2), p.scales[0]),
+                             nearest_sources(x.ints.dim(3), p.scales[1]), w),
+                    y, x.format);
+      }
       case Pending::Kind::kMul: {
         // ATen's qmul (2.19): stage 1 of the exact product with (sa * sb) * (1 / sy); numpy
         // broadcasting. The output takes the first operand's memory format when it has the

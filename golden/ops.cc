@@ -550,6 +550,25 @@ Tensor qmul(const Tensor& a, int32_t a_zp, const Tensor& b, int32_t b_zp, const 
   return int_tensor(rq.out_dtype, shape, y);
 }
 
+Tensor gather2d(const Tensor& x, const std::vector<int64_t>& src_h,
+                const std::vector<int64_t>& src_w, const std::string& what) {
+  require_rank(x, 4, what, "x");
+  for (int64_t s : src_h)
+    require(s >= 0 && s < x.dim(2), what, ": source row ", s, " outside [0, ", x.dim(2), ")");
+  for (int64_t s : src_w)
+    require(s >= 0 && s < x.dim(3), what, ": source column ", s, " outside [0, ", x.dim(3), ")");
+  const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
+  const int64_t oh = static_cast<int64_t>(src_h.size()), ow = static_cast<int64_t>(src_w.size());
+  Tensor y(x.dtype(), {n, c, oh, ow});
+  const size_t es = dtype_size(x.dtype());
+  for (int64_t p = 0; p < n * c; ++p)
+    for (int64_t oy = 0; oy < oh; ++oy)
+      for (int64_t ox = 0; ox < ow; ++ox)
+        std::memcpy(y.bytes().data() + ((p * oh + oy) * ow + ox) * es,
+                    x.bytes().data() + ((p * h + src_h[oy]) * w + src_w[ox]) * es, es);
+  return y;
+}
+
 Tensor lut(const Tensor& x, const std::vector<int64_t>& table, DType out, const std::string& what) {
   require_8bit(x, what, "x");
   require(is_8bit(out), what, ": output type ", dtype_name(out), " is not 8-bit");

@@ -155,6 +155,9 @@ Tensor qadd(const Tensor& a, const Tensor& b, const ir::AddParams& p, DType out,
 // fixed) of acc = (a - a_zp) * (b - b_zp), exact (|acc| <= 65025); a, b uint8/int8.
 Tensor qmul(const Tensor& a, int32_t a_zp, const Tensor& b, int32_t b_zp, const ir::Requant& rq,
             const std::string& what);
+// Nearest upsampling as a gather over NCHW: y[n, c, oy, ox] = x[n, c, src_h[oy], src_w[ox]].
+Tensor gather2d(const Tensor& x, const std::vector<int64_t>& src_h,
+                const std::vector<int64_t>& src_w, const std::string& what);
 // Table lookup: y = table[x] for uint8 x, table[x + 128] for int8 x; `table` has 256 entries
 // in the range of `out` (uint8 or int8).
 Tensor lut(const Tensor& x, const std::vector<int64_t>& table, DType out, const std::string& what);

@@ -1,6 +1,7 @@
 #include "golden/recipes.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 #include "common/error.h"
@@ -62,6 +63,22 @@ FixedScale fixed_point_scale(float scale, const std::string& what) {
   const float significand = std::frexp(scale, &exponent);  // in [0.5, 1), 24 bits
   // significand * 2^31 is an integer in [2^30, 2^31) (exact: 24 significant bits).
   return {static_cast<int32_t>(std::ldexp(static_cast<double>(significand), 31)), 31 - exponent};
+}
+
+std::vector<int64_t> nearest_sources(int64_t in, float onnx_scale) {
+  char text[32];
+  const auto end = std::to_chars(text, text + sizeof text, onnx_scale).ptr;
+  double factor = 0.0;
+  std::from_chars(text, end, factor);
+  const auto out = static_cast<int64_t>(std::floor(static_cast<double>(in) * factor));
+  std::vector<int64_t> src(static_cast<size_t>(std::max<int64_t>(out, 0)));
+  const float scale = static_cast<float>(1.0 / factor);
+  for (int64_t o = 0; o < out; ++o)
+    src[o] = out == in
+                 ? o
+                 : std::min<int64_t>(
+                       static_cast<int64_t>(std::floor(static_cast<float>(o) * scale)), in - 1);
+  return src;
 }
 
 float aten_mul_scale(float a_scale, float b_scale, float y_scale) {

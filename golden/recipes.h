@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "golden/ops.h"
 #include "ir/op_set.h"
@@ -41,6 +42,13 @@ float qnnpack_avg_pool_scale(float x_scale, float y_scale, int64_t window);
 // mult = shift = 0. Throws Error prefixed with `what` for a scale that is not finite and
 // positive or is >= 2^31.
 FixedScale fixed_point_scale(float scale, const std::string& what);
+
+// [2.21] PyTorch's nearest upsampling source index of every output position along one axis
+// of `in` positions, for the float32 scale an ONNX Resize carries (f32 of the Python scale
+// factor): the factor is read back as the float's shortest decimal (the double the user
+// wrote), scale = float(1.0 / factor), src(o) = min(floor(float(o) * scale), in - 1); the
+// output has floor(in * factor) positions, and an output of the input's size is a copy.
+std::vector<int64_t> nearest_sources(int64_t in, float onnx_scale);
 
 // [2.19] The stage-1 scale of ATen's quantized mul: (a_scale * b_scale) * (1.0f / y_scale).
 float aten_mul_scale(float a_scale, float b_scale, float y_scale);

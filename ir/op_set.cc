@@ -153,6 +153,14 @@ std::vector<OpDef> build_op_set() {
                  join({{"a_zero_point", A::kInt, false, "default 0"},
                        {"b_zero_point", A::kInt, false, "default 0"}},
                       requant_attrs())});
+  ops.push_back({op::kQUpsampleNearest,
+                 OpGroup::kQuantized,
+                 "PyTorch's nearest upsampling (docs/pytorch-recipes.md 2.21), a gather: "
+                 "y[n, c, oy, ox] = x[n, c, src(oy), src(ox)] (same type and quantization)",
+                 {{"x", Arity::kOne, "uint8 | int8, [N, C, H, W]"}},
+                 {{"y", Arity::kOne, "x's type, [N, C, floor(H * sh), floor(W * sw)]"}},
+                 {{"scales", A::kFloats, true,
+                   "[sh, sw]: the float32 scales of the ONNX Resize (f32 of PyTorch's factor)"}}});
   ops.push_back({op::kQClamp,
                  OpGroup::kQuantized,
                  "y = clamp(x, min, max) on integers (standalone ReLU / ReLU6)",

@@ -3,6 +3,7 @@
 // moved into their slice of the output with COPY or VREQ, or written there directly by their
 // producer), max/average/global pooling (POOL) and ArgMax (ARGMAX).
 #include <algorithm>
+#include <functional>
 
 #include "common/error.h"
 #include "compiler/lower/op_lowering.h"
@@ -287,6 +288,108 @@ LayerStats emit_mul(EmitContext& ctx, int node) {
   }
   return finish_stats(
       sram, cat("mul by a ", period == 1 ? "per-plane" : "per-channel", " gate (VMUL)"), 0, tiles);
+}
+
+// ---- QUpsampleNearest: a gather by DMA (LOAD with a zero run stride repeats a source
+// pixel), then COPY to OUTPUT and STORE ----
+
+void prepare_upsample(Plan& plan, int node, const HwConfig&) {
+  const ir::Node& n = plan.graph->nodes[node];
+  require_8bit(plan, node, n.inputs[0], "input x");
+  const Shape& x = plan.value(n.inputs[0]).shape;
+  require(x.size() == 4, what(plan, node), ": input must be 4-D NCHW, got ", shape_str(x));
+  require(!(x[2] == 1 && x[3] == 1 && x[1] > 1), what(plan, node),
+          ": upsampling an (N, C, 1, 1) tensor: torch 1.13 returns its bytes permuted "
+          "(docs/pytorch-recipes.md 2.21), so there is no PyTorch result to reproduce");
+}
+
+// One output row of the gather as LOAD boxes: consecutive output columns that read one source
+// column form a run (repeat = run length, DDR run stride 0); consecutive runs of equal length
+// over consecutive source columns form one box. `at(ix)` is the DDR byte address of source
+// column ix of the row, `bytes` the bytes per column, `step` the DDR bytes between columns.
+std::vector<DmaBox> gather_row(const std::vector<int64_t>& src_w,
+                               const std::function<int64_t(int64_t)>& at, int64_t bytes,
+                               int64_t step) {
+  std::vector<std::pair<int64_t, int64_t>> runs;  // (source column, repeat)
+  for (int64_t s : src_w)
+    if (!runs.empty() && runs.back().first == s)
+      ++runs.back().second;
+    else
+      runs.push_back({s, 1});
+  std::vector<DmaBox> boxes;
+  for (size_t i = 0; i < runs.size();) {
+    size_t j = i + 1;
+    while (j < runs.size() && runs[j].second == runs[i].second &&
+           runs[j].first == runs[j - 1].first + 1 && j - i < 0xFFFF)
+      ++j;
+    DmaBox b;
+    b.dram = at(runs[i].first);
+    b.n0 = bytes;
+    b.n1 = runs[i].second;
+    b.stride1 = 0;
+    b.n2 = static_cast<int64_t>(j - i);
+    b.stride2 = step;
+    boxes.push_back(b);
+    i = j;
+  }
+  return boxes;
+}
+
+LayerStats emit_upsample(EmitContext& ctx, int node) {
+  const Plan& plan = ctx.plan;
+  const ir::Node& n = plan.graph->nodes[node];
+  const TensorDesc& tx = plan.desc(n.inputs[0]);
+  const TensorDesc& ty = plan.desc(n.outputs[0]);
+  const std::vector<float> scales = n.attr_floats("scales", {});
+  const int64_t N = tx.shape[0], C = tx.shape[1], H = tx.shape[2], W = tx.shape[3];
+  const std::vector<int64_t> src_h = nearest_source_indices(H, scales.at(0));
+  const std::vector<int64_t> src_w = nearest_source_indices(W, scales.at(1));
+  const int64_t OH = static_cast<int64_t>(src_h.size()), OW = static_cast<int64_t>(src_w.size());
+  const std::optional<Image> xi = image_4d(tx), yi = image_4d(ty);
+  const bool channels_inner = xi.has_value() && yi.has_value();
+  require(channels_inner || (memory_order_key(tx) == "flat" + std::to_string(numel(tx.shape)) &&
+                             memory_order_key(ty) == "flat" + std::to_string(numel(ty.shape))),
+          what(plan, node), ": the upsample's input and output layouts differ");
+  // Output rows in memory order: (n, oy) of OW*C bytes (NHWC), or (n, c, oy) of OW bytes.
+  const int64_t row_bytes = channels_inner ? OW * C : OW;
+  const int64_t rows = channels_inner ? N * OH : N * C * OH;
+  const int64_t chunk_rows =
+      std::min(rows, tile_linear(numel(ty.shape), 1, ctx.hw, what(plan, node)) / row_bytes);
+  require(chunk_rows > 0, what(plan, node), ": an output row of ", row_bytes,
+          " bytes does not fit the SRAMs");
+  SramPlan sram(ctx.hw, ctx.sram);
+  const int in_area = sram.add(Space::kFeature, chunk_rows * row_bytes);
+  const int out_area = sram.add(Space::kOutput, chunk_rows * row_bytes);
+  int64_t tiles = 0;
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk_rows, ++tiles) {
+    const int64_t r1 = std::min(rows, r0 + chunk_rows);
+    const auto in = sram.get(in_area, {tiles, 0, 0, 0, 0});
+    int64_t at = in.addr;
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t oy = r % OH, outer = r / OH;  // outer: n (NHWC) or n * C + c (NCHW)
+      const int64_t iy = src_h[oy];
+      const std::vector<DmaBox> boxes =
+          channels_inner
+              ? gather_row(
+                    src_w, [&](int64_t ix) { return xi->at(outer, iy, ix, 0); }, C, xi->pixel)
+              : gather_row(
+                    src_w, [&](int64_t ix) { return tx.ddr_addr + (outer * H + iy) * W + ix; }, 1,
+                    1);
+      for (const DmaBox& b : boxes) {
+        ctx.schedule.emit(dma(isa::Opcode::LOAD, 0, at, b));
+        at += box_bytes(b);
+      }
+    }
+    const auto out = sram.get(out_area, {tiles, 0, 0, 0, 0});
+    isa::Operands copy = op_of(isa::Opcode::COPY);
+    copy.src_buf = 0, copy.src_addr = in.addr, copy.dst_addr = out.addr;
+    copy.n = (r1 - r0) * row_bytes;
+    ctx.schedule.emit(copy);
+    const int64_t first = channels_inner ? yi->at(r0 / OH, r0 % OH, 0, 0) : ty.ddr_addr + r0 * OW;
+    store_linear(ctx, out.addr, first, (r1 - r0) * row_bytes);
+  }
+  return finish_stats(
+      sram, cat("nearest upsample x", OH, "/", H, " x", OW, "/", W, " (DMA gather)"), 0, tiles);
 }
 
 LayerStats emit_lut(EmitContext& ctx, int node) {
@@ -651,6 +754,7 @@ const OpLowering kAddLowering{ir::op::kQAdd, prepare_add, emit_add};
 const OpLowering kClampLowering{ir::op::kQClamp, prepare_clamp, emit_clamp};
 const OpLowering kLutLowering{ir::op::kQLut, prepare_lut, emit_lut};
 const OpLowering kMulLowering{ir::op::kQMul, prepare_mul, emit_mul};
+const OpLowering kUpsampleLowering{ir::op::kQUpsampleNearest, prepare_upsample, emit_upsample};
 const OpLowering kConcatLowering{ir::op::kQConcat, prepare_concat, emit_concat};
 const OpLowering kMaxPoolLowering{
     ir::op::kQMaxPool,

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "compiler/passes/pytorch_params.h"
 #include "ir/op_set.h"
 
 namespace bpusim::compiler {
@@ -207,6 +208,15 @@ std::pair<Shape, DType> infer(const Graph& g, const Node& n) {
     const bool pass = n.attr_string(ir::attr::kMode, "") == "int32";
     return {o == op::kQConv ? conv_shape(g, n) : matmul_shape(g, n),
             ir::get_out_dtype(n, pass ? DType::kI32 : DType::kU8)};
+  }
+  if (o == op::kQUpsampleNearest) {
+    Shape s = input(g, n, 0).shape;
+    require_rank(n, input(g, n, 0), 4);
+    const std::vector<float> scales = n.attr_floats("scales", {});
+    require(scales.size() == 2, n.describe(), ": attribute 'scales' needs 2 entries");
+    s[2] = static_cast<int64_t>(nearest_source_indices(s[2], scales[0]).size());
+    s[3] = static_cast<int64_t>(nearest_source_indices(s[3], scales[1]).size());
+    return {s, in_type(0)};
   }
   if (o == op::kQMul)
     return {broadcast(n, input(g, n, 0).shape, input(g, n, 1).shape),

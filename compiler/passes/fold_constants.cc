@@ -234,10 +234,41 @@ Tensor pytorch_bias(const Tensor& bias, const Tensor& scale, const std::string& 
   return y;
 }
 
+// Concat of constants of one element type along `axis` (e.g. a Resize's scales [1, 1] ++
+// [sh, sw]).
+Tensor concat_constants(const ir::Graph& g, const ir::Node& n, const std::string& what) {
+  const Tensor& first = *constant_of(g, n.inputs.at(0));
+  const int64_t rank = static_cast<int64_t>(first.rank());
+  int64_t axis = n.attr_int("axis");
+  require(axis >= -rank && axis < rank, what, ": axis ", axis, " is out of range for rank ", rank);
+  if (axis < 0) axis += rank;
+  Shape shape = first.shape();
+  shape[axis] = 0;
+  for (ir::ValueId v : n.inputs) {
+    const Tensor& t = *constant_of(g, v);
+    require(t.dtype() == first.dtype() && t.rank() == first.rank(), what,
+            ": Concat of constants of different types or ranks");
+    shape[axis] += t.dim(axis);
+  }
+  Tensor out(first.dtype(), shape);
+  int64_t outer = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= shape[d];
+  const size_t es = dtype_size(first.dtype());
+  size_t at = 0;
+  for (int64_t o = 0; o < outer; ++o)
+    for (ir::ValueId v : n.inputs) {
+      const Tensor& t = *constant_of(g, v);
+      const size_t block = static_cast<size_t>(t.numel() / outer) * es;
+      std::memcpy(out.bytes().data() + at, t.bytes().data() + o * block, block);
+      at += block;
+    }
+  return out;
+}
+
 const std::set<std::string>& foldable_ops() {
-  static const std::set<std::string> ops{"Identity",  "Cast",   "Shape",     "ConstantOfShape",
-                                         "Mul",       "Div",    "Unsqueeze", "Squeeze",
-                                         "Transpose", "Reshape"};
+  static const std::set<std::string> ops{"Identity",  "Cast",    "Shape",     "ConstantOfShape",
+                                         "Mul",       "Div",     "Unsqueeze", "Squeeze",
+                                         "Transpose", "Reshape", "Concat"};
   return ops;
 }
 
@@ -250,6 +281,7 @@ Tensor evaluate(const ir::Graph& g, const ir::Node& n,
   auto in = [&](size_t i) -> const Tensor& { return *constant_of(g, n.inputs.at(i)); };
   const std::string& op = n.op;
   if (op == "Identity") return in(0);
+  if (op == "Concat") return concat_constants(g, n, what);
   if (op == "Cast") {
     const DType to = ir::require_onnx_dtype(n.attr_int("to"), cat(what, ": Cast attribute 'to'"));
     auto div = divs.find(n.inputs.at(0));

@@ -30,7 +30,7 @@ TorchLayout output_layout(const ir::Graph& g, const ir::Node& n,
                                                                   : TorchLayout::kContiguous;
   const bool keeps = n.op == op::kQMaxPool || n.op == op::kQAvgPool ||
                      n.op == op::kQGlobalAvgPool || n.op == op::kQClamp || n.op == op::kQAdd ||
-                     n.op == op::kQLut;
+                     n.op == op::kQLut || n.op == op::kQUpsampleNearest;
   return keeps ? layout.at(n.inputs.at(0)) : TorchLayout::kContiguous;
 }
 

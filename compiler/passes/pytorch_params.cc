@@ -1,7 +1,9 @@
 #include "compiler/passes/pytorch_params.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -18,6 +20,21 @@ float requant_scale(float x_scale, float w_scale, float y_scale) {
 
 int32_t wrap32(int64_t v) {
   return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(v)));
+}
+
+std::vector<int64_t> nearest_source_indices(int64_t in, float onnx_scale) {
+  std::array<char, 32> digits{};
+  const auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), onnx_scale);
+  double factor = 0.0;
+  std::from_chars(digits.data(), end, factor);
+  const int64_t out = static_cast<int64_t>(std::floor(static_cast<double>(in) * factor));
+  const float inverse = static_cast<float>(1.0 / factor);
+  std::vector<int64_t> src;
+  for (int64_t o = 0; o < out; ++o) {
+    const auto s = static_cast<int64_t>(std::floor(static_cast<float>(o) * inverse));
+    src.push_back(out == in ? o : std::min(s, in - 1));
+  }
+  return src;
 }
 
 float mul_scale(float a_scale, float b_scale, float y_scale) {

@@ -24,6 +24,12 @@ int32_t wrap32(int64_t v);
 // [2.3] Stage-1 scale of a conv/linear output channel: (w_scale * x_scale) * (1.0f / y_scale).
 float requant_scale(float x_scale, float w_scale, float y_scale);
 
+// [2.21] PyTorch's nearest upsampling along one axis of `in` positions for the float32 scale
+// an ONNX Resize carries: the Python factor is the float's shortest decimal, the output has
+// floor(in * factor) positions, src(o) = min(floorf(float(o) * float(1.0 / factor)), in - 1),
+// and an output of the input's size is a copy.
+std::vector<int64_t> nearest_source_indices(int64_t in, float onnx_scale);
+
 // [2.19] Stage-1 scale of ATen's quantized mul: (a_scale * b_scale) * (1.0f / y_scale).
 float mul_scale(float a_scale, float b_scale, float y_scale);
 

@@ -354,6 +354,34 @@ void mul(Pattern& p) {
   p.become(ir::op::kQMul, {a->ints, b->ints}, std::move(attrs), t);
 }
 
+// Resize(DQ x, scales [1, 1, sh, sw]) -> Q with x's qparams, as torch.onnx exports
+// nn.Upsample(scale_factor, 'nearest') (nearest, asymmetric, floor): a gather (2.21).
+void resize(Pattern& p) {
+  Node& n = p.node();
+  const std::optional<Dq> x = p.dq(0);
+  const std::optional<Tail> tail = p.tail(false);
+  if (!x || !tail) return;
+  require(n.attr_string("mode", "nearest") == "nearest" &&
+              n.attr_string("coordinate_transformation_mode", "half_pixel") == "asymmetric" &&
+              n.attr_string("nearest_mode", "round_prefer_floor") == "floor",
+          p.what(),
+          ": only nearest upsampling as PyTorch exports it (mode nearest, "
+          "asymmetric, floor) is supported, not mode ",
+          n.attr_string("mode", "nearest"));
+  const ValueId scales = input_or_none(n, 2);
+  require(scales != ir::kNoValue && input_or_none(n, 3) == ir::kNoValue, p.what(),
+          ": only a Resize with scales (nn.Upsample(scale_factor=...)) is supported, not one "
+          "with sizes");
+  const Tensor& s = p.constant(scales, "scales");
+  require(s.dtype() == DType::kF32 && s.numel() == 4 && s.values<float>()[0] == 1.0f &&
+              s.values<float>()[1] == 1.0f,
+          p.what(), ": scales must be float32 [1, 1, sh, sw]");
+  require(same_qparams(*x, tail->q), p.what(),
+          ": an upsample keeps its input's quantization in PyTorch; this one requantizes");
+  p.become(ir::op::kQUpsampleNearest, {x->ints},
+           {{"scales", std::vector<float>{s.values<float>()[2], s.values<float>()[3]}}}, *tail);
+}
+
 void concat(Pattern& p) {
   Node& n = p.node();
   std::vector<Dq> parts;
@@ -613,6 +641,7 @@ const std::map<std::string, Recognizer>& recognizers() {
       {"MatMul", linear},
       {"Add", add},
       {"Concat", concat},
+      {"Resize", resize},
       {"MaxPool", max_pool},
       {"AveragePool", avg_pool},
       {"GlobalAveragePool", global_avg_pool},

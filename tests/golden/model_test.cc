@@ -100,6 +100,16 @@ TEST(GoldenRecipes, RequantizationScalesInEachFrameworksOrder) {
   EXPECT_EQ(qnnpack_avg_pool_scale(0.5f, 0.25f, 6), 0.5f / (0.25f * 6.0f));
 }
 
+// PyTorch's nearest index rule (docs/pytorch-recipes.md 2.21) from the float32 scale of the
+// ONNX Resize: factor 2 doubles, 1.75 maps 8 rows to 14 with float(1 / 1.75) = 0.571428597.
+TEST(GoldenRecipes, NearestSourcesFollowPyTorchsIndexRule) {
+  EXPECT_EQ(nearest_sources(3, 2.0f), (std::vector<int64_t>{0, 0, 1, 1, 2, 2}));
+  EXPECT_EQ(nearest_sources(8, 1.75f),
+            (std::vector<int64_t>{0, 0, 1, 1, 2, 2, 3, 4, 4, 5, 5, 6, 6, 7}));
+  EXPECT_EQ(nearest_sources(4, 1.0f), (std::vector<int64_t>{0, 1, 2, 3}));  // a copy
+  EXPECT_EQ(nearest_sources(5, 0.5f), (std::vector<int64_t>{0, 2}));
+}
+
 TEST(GoldenRecipes, FixedPointScaleIsExact) {
   for (const float s : {0.05f, 1.0f, 0.001543432124890387f, 3.0e-7f, 1000.5f}) {
     const FixedScale f = fixed_point_scale(s, "t");

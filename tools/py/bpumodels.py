@@ -597,6 +597,50 @@ class SqueezeExciteNet(nn.Module):
         self.qconfig = default_qconfig()
 
 
+class UpsampleNet(nn.Module):
+    """A UNet / FPN-style decoder (docs/pytorch-recipes.md 2.21): a stem conv, max pooling, a
+    conv, nn.Upsample(scale_factor=2, mode='nearest') concatenated with the stem (the skip
+    connection), a conv; and a second branch upsampled by 1.75 (a non-integer factor, where
+    PyTorch's index rule matters), pooled globally and concatenated before the classifier."""
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.quant = tq.QuantStub()
+        self.stem, self.stem_bn = _conv_bn(1, 8, 3, padding=1)
+        self.stem_relu = nn.ReLU()
+        self.pool = nn.MaxPool2d(2)
+        self.down = nn.Conv2d(8, 16, 3, padding=1)
+        self.down_relu = nn.ReLU()
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.cat = nn.quantized.FloatFunctional()
+        self.fuse = nn.Conv2d(24, 16, 3, padding=1)
+        self.fuse_relu = nn.ReLU()
+        self.up_odd = nn.Upsample(scale_factor=1.75, mode="nearest")
+        self.odd = nn.Conv2d(16, 8, 1)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.gap_odd = nn.AdaptiveAvgPool2d(1)
+        self.head_cat = nn.quantized.FloatFunctional()
+        self.flatten = nn.Flatten(1)
+        self.fc = nn.Linear(24, num_classes)
+        self.dequant = tq.DeQuantStub()
+
+    def forward(self, x):
+        x = self.quant(x)
+        s = self.stem_relu(self.stem_bn(self.stem(x)))
+        d = self.down_relu(self.down(self.pool(s)))
+        u = self.fuse_relu(self.fuse(self.cat.cat([self.up(d), s], dim=1)))
+        o = self.odd(self.up_odd(d))
+        h = self.head_cat.cat([self.gap(u), self.gap_odd(o)], dim=1)
+        return self.dequant(self.fc(self.flatten(h)))
+
+    def fuse_model(self):
+        tq.fuse_modules_qat(self, [["stem", "stem_bn", "stem_relu"], ["down", "down_relu"],
+                                   ["fuse", "fuse_relu"]], inplace=True)
+
+    def set_qconfig(self):
+        self.qconfig = default_qconfig()
+
+
 class MlpNet(nn.Module):
     """A linear-only model on the flattened 8x8 image: linear, relu, linear, relu and a last
     linear with out_qconfig (int32 output). Linear and ReLU are not fused in PyTorch:
@@ -691,4 +735,5 @@ MODELS = {
     "mlp": ModelSpec(MlpNet, 8, "logits", MlpNet.__doc__),
     "activations": ModelSpec(ActivationNet, 16, "logits", ActivationNet.__doc__),
     "squeeze_excite": ModelSpec(SqueezeExciteNet, 16, "logits", SqueezeExciteNet.__doc__),
+    "upsample": ModelSpec(UpsampleNet, 16, "logits", UpsampleNet.__doc__),
 }

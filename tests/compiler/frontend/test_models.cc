@@ -26,9 +26,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kModels{"activations",  "depthwise",     "example_net",
-                                       "float_region", "mlp",           "pool_concat",
-                                       "residual",     "squeeze_excite"};
+const std::vector<std::string> kModels{
+    "activations", "depthwise", "example_net",    "float_region", "mlp",
+    "pool_concat", "residual",  "squeeze_excite", "upsample"};
 
 fs::path models_dir() {
   return fs::path(testing::source_dir()) / "tests/data/models";
