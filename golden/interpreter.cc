@@ -124,8 +124,14 @@ std::vector<Tensor> k_upsample_nearest(const Ctx& c) {
 }
 
 std::vector<Tensor> k_qlut(const Ctx& c) {
-  return {lut(c.input(0), c.node.attr_ints("table", {}),
-              ir::get_out_dtype(c.node, c.input(0).dtype()), c.what)};
+  const DType out = ir::get_out_dtype(c.node, c.input(0).dtype());
+  if (!c.node.has_attr("tail_table"))
+    return {lut(c.input(0), c.node.attr_ints("table", {}), out, c.what)};
+  const std::string order = c.node.attr_string("memory_order", "nchw");
+  require(order == "nchw" || order == "nhwc", c.what, ": attribute 'memory_order' value '", order,
+          "' is not nchw or nhwc");
+  return {lut_by_position(c.input(0), c.node.attr_ints("table", {}),
+                          c.node.attr_ints("tail_table", {}), order == "nhwc", out, c.what)};
 }
 
 std::vector<Tensor> k_qconcat(const Ctx& c) {

@@ -57,7 +57,8 @@ struct Pending {
     kHardSigmoid,
     kHardSwish,  // HardSigmoid(x) * x (2.15)
     kMul,        // the product of two quantized tensors (2.19)
-    kUpsample    // nearest Resize (2.21)
+    kUpsample,   // nearest Resize (2.21)
+    kLeakyRelu   // ATen's leaky_relu (2.16)
   };
   Kind kind = Kind::kConv;
   const Node* node = nullptr;
@@ -68,6 +69,7 @@ struct Pending {
   float clip_lo = 0, clip_hi = 0;  // kClip
   std::vector<int64_t> shape;      // kReshape: the target shape
   std::array<float, 2> scales{};   // kUpsample: the Resize's H and W scales
+  float slope = 0.0f;              // kLeakyRelu
 };
 
 using Value = std::variant<std::monostate, Tensor, QRef, Dequantized, Pending>;
@@ -335,6 +337,13 @@ class Interpreter {
     if (op == "Flatten" || op == "Reshape") return reshape_op(n);
     if (op == "Concat") return concat_op(n);
     if (op == "Resize") return resize(n);
+    if (op == "LeakyRelu") {
+      require(dequantized(n, 0) != nullptr, what(n),
+              ": LeakyRelu of a float tensor is not supported");
+      Pending p;
+      p.slope = n.attr_float("alpha", 0.01f);
+      return pending_unary(n, Pending::Kind::kLeakyRelu, std::move(p));
+    }
     if (op == "ArgMax") return argmax_op(n);
     if (op == "Sigmoid" || op == "Tanh" || op == "HardSigmoid") return table_activation(n);
     if (op == "Mul") return mul(n);
@@ -849,6 +858,23 @@ class Interpreter {
         return make(gather2d(x.ints, nearest_sources(x.ints.dim(2), p.scales[0]),
                              nearest_sources(x.ints.dim(3), p.scales[1]), w),
                     y, x.format);
+      }
+      case Pending::Kind::kLeakyRelu: {
+        // 2.16: the element's position in PyTorch's memory order picks the vectorized body's
+        // formula or the scalar tail's (one thread: the first floor(numel / 64) * 64 are
+        // vectorized).
+        const Affine a = per_tensor(x, n, "input");
+        require(out == DType::kU8 && x.ints.dtype() == DType::kU8, w,
+                ": leaky_relu is implemented for quint8");
+        const int64_t vector_end = x.ints.numel() / 64 * 64;
+        const bool nhwc = x.format == MemoryFormat::kChannelsLast && x.ints.rank() == 4;
+        Tensor ints(out, x.ints.shape());
+        for (int64_t i = 0; i < x.ints.numel(); ++i) {
+          const int64_t pos = nhwc ? nhwc_position(x.ints.shape(), i) : i;
+          ints.values<uint8_t>()[i] = static_cast<uint8_t>(aten_leaky_relu(
+              static_cast<int32_t>(x.ints.as_int(i)), a, p.slope, y, pos < vector_end));
+        }
+        return make(std::move(ints), y, x.format);
       }
       case Pending::Kind::kMul: {
         // ATen's qmul (2.19): stage 1 of the exact product with (sa * sb) * (1 / sy); numpy

@@ -581,6 +581,28 @@ Tensor lut(const Tensor& x, const std::vector<int64_t>& table, DType out, const 
   return int_tensor(out, x.shape(), y);
 }
 
+int64_t nhwc_position(const Shape& s, int64_t i) {
+  const int64_t c = s[1], h = s[2], w = s[3];
+  const int64_t n = i / (c * h * w), ch = i / (h * w) % c, y = i / w % h, x = i % w;
+  return ((n * h + y) * w + x) * c + ch;
+}
+
+Tensor lut_by_position(const Tensor& x, const std::vector<int64_t>& table,
+                       const std::vector<int64_t>& tail, bool nhwc, DType out,
+                       const std::string& what) {
+  const Tensor head = lut(x, table, out, what);
+  const Tensor rest = lut(x, tail, out, what);
+  const int64_t vector_end = x.numel() / 64 * 64;
+  const bool by_nhwc = nhwc && x.rank() == 4;
+  Tensor y = head;
+  const size_t es = dtype_size(out);
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const int64_t p = by_nhwc ? nhwc_position(x.shape(), i) : i;
+    if (p >= vector_end) std::memcpy(y.bytes().data() + i * es, rest.bytes().data() + i * es, es);
+  }
+  return y;
+}
+
 Tensor clamp(const Tensor& x, int64_t lo, int64_t hi, const std::string& what) {
   require(is_int_type(x.dtype()), what, ": clamp needs an integer tensor, got ",
           dtype_name(x.dtype()));

@@ -161,6 +161,13 @@ Tensor gather2d(const Tensor& x, const std::vector<int64_t>& src_h,
 // Table lookup: y = table[x] for uint8 x, table[x + 128] for int8 x; `table` has 256 entries
 // in the range of `out` (uint8 or int8).
 Tensor lut(const Tensor& x, const std::vector<int64_t>& table, DType out, const std::string& what);
+// The memory position of element `i` (row-major NCHW index) of a 4-D `shape` in NHWC order.
+int64_t nhwc_position(const Shape& shape, int64_t i);
+// Two tables by position: elements whose position in memory order (`nhwc` for a 4-D tensor,
+// else row-major) is >= floor(numel / 64) * 64 take `tail`, the others `table`.
+Tensor lut_by_position(const Tensor& x, const std::vector<int64_t>& table,
+                       const std::vector<int64_t>& tail, bool nhwc, DType out,
+                       const std::string& what);
 // Elementwise clamp of an integer tensor; same element type.
 Tensor clamp(const Tensor& x, int64_t lo, int64_t hi, const std::string& what);
 

@@ -81,6 +81,14 @@ std::vector<int64_t> nearest_sources(int64_t in, float onnx_scale) {
   return src;
 }
 
+int32_t aten_leaky_relu(int32_t q, const Affine& x, float slope, const Affine& y, bool vector) {
+  const float d = vector ? std::fma(x.scale, static_cast<float>(q),
+                                    static_cast<float>(x.scale * static_cast<float>(-x.zero_point)))
+                         : static_cast<float>(q - x.zero_point) * x.scale;
+  const float v = d > 0.0f ? d : d * slope;
+  return quantize_value(v, y.scale, y.zero_point, DType::kU8, QuantizeMethod::kMulInv);
+}
+
 float aten_mul_scale(float a_scale, float b_scale, float y_scale) {
   const float product = a_scale * b_scale;
   return product * (1.0f / y_scale);

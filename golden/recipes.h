@@ -43,6 +43,11 @@ float qnnpack_avg_pool_scale(float x_scale, float y_scale, int64_t window);
 // positive or is >= 2^31.
 FixedScale fixed_point_scale(float scale, const std::string& what);
 
+// [2.16] ATen's quantized leaky_relu of one quint8 value q (input x, slope, output y): the
+// vectorized body (`vector`) dequantizes with fmaf(sx, q, float(sx * -zx)), the scalar tail
+// with float(q - zx) * sx; then d > 0 ? d : d * slope, quantized as 2.1.
+int32_t aten_leaky_relu(int32_t q, const Affine& x, float slope, const Affine& y, bool vector);
+
 // [2.21] PyTorch's nearest upsampling source index of every output position along one axis
 // of `in` positions, for the float32 scale an ONNX Resize carries (f32 of the Python scale
 // factor): the factor is read back as the float's shortest decimal (the double the user

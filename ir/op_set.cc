@@ -174,6 +174,11 @@ std::vector<OpDef> build_op_set() {
                  {x},
                  {{"y", Arity::kOne, "out_dtype"}},
                  {{"table", A::kInts, true, "256 entries, each in out_dtype's range"},
+                  {"tail_table", A::kInts, false,
+                   "256 entries for the elements at memory positions >= floor(numel / 64) * 64 "
+                   "(ATen's scalar tail, docs/pytorch-recipes.md 2.16); absent: none"},
+                  {"memory_order", A::kString, false,
+                   "nchw | nhwc: the memory order those positions count in (with tail_table)"},
                   {attr::kOutDType, A::kString, false, "uint8 | int8 (default: x's type)"}}});
   ops.push_back({op::kQConcat,
                  OpGroup::kQuantized,

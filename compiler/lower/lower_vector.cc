@@ -100,19 +100,36 @@ void prepare_clamp(Plan& plan, int node, const HwConfig&) {
   plan.nodes[node].params = add_params(plan, {r});
 }
 
-void prepare_lut(Plan& plan, int node, const HwConfig&) {
+void prepare_lut(Plan& plan, int node, const HwConfig& hw) {
   const ir::Node& n = plan.graph->nodes[node];
+  require(hw.param_sram_bytes / 2 >= kLutRecords * kRecordBytes, what(plan, node),
+          ": a lookup table needs ", kLutRecords * kRecordBytes,
+          " bytes in each half of PARAM, but sram.param.bytes = ", hw.param_sram_bytes);
   require_8bit(plan, node, n.inputs[0], "input x");
   const DType t = plan.value(n.outputs[0]).dtype;
   require(is_8bit(t), what(plan, node), ": output type ", dtype_name(t), " is not 8-bit");
-  const std::vector<int64_t> table = n.attr_ints("table", {});
-  require(table.size() == 256, what(plan, node), ": the table has ", table.size(),
-          " entries, not 256");
-  std::vector<uint8_t> bytes(256);
-  for (size_t i = 0; i < table.size(); ++i) {
-    require(table[i] >= ir::dtype_min(t) && table[i] <= ir::dtype_max(t), what(plan, node),
-            ": table entry ", i, " = ", table[i], " is outside the ", dtype_name(t), " range");
-    bytes[i] = static_cast<uint8_t>(table[i]);
+  std::vector<uint8_t> bytes;
+  for (const char* key : {"table", "tail_table"}) {
+    if (!n.has_attr(key)) continue;
+    const std::vector<int64_t> table = n.attr_ints(key, {});
+    require(table.size() == 256, what(plan, node), ": attribute '", key, "' has ", table.size(),
+            " entries, not 256");
+    for (size_t i = 0; i < table.size(); ++i) {
+      require(table[i] >= ir::dtype_min(t) && table[i] <= ir::dtype_max(t), what(plan, node), ": ",
+              key, " entry ", i, " = ", table[i], " is outside the ", dtype_name(t), " range");
+      bytes.push_back(static_cast<uint8_t>(table[i]));
+    }
+  }
+  if (n.has_attr("tail_table")) {
+    // The positions count in PyTorch's memory order; the DDR order must be the same.
+    const TensorDesc& x = plan.desc(n.inputs[0]);
+    const bool ddr_nhwc = x.layout == isa::TensorLayout::kNhwc && x.nchw == x.shape;
+    const bool same_bytes =
+        x.shape.size() == 4 && (x.shape[1] == 1 || x.shape[2] * x.shape[3] == 1);
+    const bool torch_nhwc = n.attr_string("memory_order", "nchw") == "nhwc";
+    require(ddr_nhwc == torch_nhwc || same_bytes || x.shape.size() != 4, what(plan, node),
+            ": PyTorch's leaky_relu rounds by memory position in ", torch_nhwc ? "NHWC" : "NCHW",
+            " order, but the tensor is stored ", ddr_nhwc ? "NHWC" : "NCHW");
   }
   plan.nodes[node].params =
       add_params(plan, isa::unpack_param_records(bytes, what(plan, node) + " table"));
@@ -129,6 +146,8 @@ void set_mul_fields(const ir::Node& n, isa::Operands& v) {
 // table lookup (loaded once).
 LayerStats emit_elementwise(EmitContext& ctx, int node, ir::ValueId a, ir::ValueId b,
                             std::string desc, isa::Opcode op = isa::Opcode::VADD) {
+  // A table pair (QLut with tail_table): the elements from `split` on take the second table.
+  const bool pair = op == isa::Opcode::VLUT && ctx.plan.graph->nodes[node].has_attr("tail_table");
   const int64_t records = op == isa::Opcode::VLUT ? kLutRecords : 1;
   const Plan& plan = ctx.plan;
   const ir::Node& n = plan.graph->nodes[node];
@@ -160,6 +179,20 @@ LayerStats emit_elementwise(EmitContext& ctx, int node, ir::ValueId a, ir::Value
     v.out_addr = out.addr, v.prm_addr = prm, v.n = len, v.out_signed = ty.dtype == DType::kI8;
     if (op == isa::Opcode::VLUT) {
       v.in_addr = sa.addr, v.in_signed = ta.dtype == DType::kI8;
+      const int64_t split = pair ? std::clamp(total / 64 * 64 - e0, int64_t{0}, len) : len;
+      if (split < len) {  // the tail part, with the second table (its own PARAM slot)
+        isa::Operands tail = v;
+        tail.in_addr += split, tail.out_addr += split, tail.n = len - split;
+        tail.prm_addr =
+            load_record(ctx, sram, prm_area, plan.nodes[node].params + kLutRecords, kLutRecords);
+        ctx.schedule.emit(tail);
+        v.n = split;
+        v.prm_addr = load_record(ctx, sram, prm_area, plan.nodes[node].params, kLutRecords);
+      }
+      if (v.n == 0) {
+        store_linear(ctx, out.addr, ty.ddr_addr + e0, len);
+        continue;
+      }
     } else {
       v.a_addr = sa.addr, v.a_signed = ta.dtype == DType::kI8;
       v.b_addr = b_addr, v.b_signed = tb.dtype == DType::kI8;

@@ -65,6 +65,10 @@ std::vector<TorchLayout> apply_pytorch_layouts(ir::Graph& g, const FrontendState
     // The front end's QConcat nodes get PyTorch's path; others keep their own recipe.
     if (n.op == ir::op::kQConcat && !st.preexisting.count(n.name))
       set_concat_recipe(g, n, layout, what);
+    // A table pair (leaky_relu) counts positions in PyTorch's memory order of its input.
+    if (n.op == ir::op::kQLut && n.has_attr("tail_table"))
+      n.attrs["memory_order"] =
+          std::string(layout[n.inputs.at(0)] == TorchLayout::kChannelsLast ? "nhwc" : "nchw");
     if (n.op == ir::op::kQClamp && st.clip_clamps.count(n.name))
       require(layout[n.inputs.at(0)] != TorchLayout::kChannelsLast, what,
               ": Clip (hardtanh/relu6/clamp) of a tensor PyTorch holds channels-last (the output "

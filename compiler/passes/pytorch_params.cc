@@ -148,6 +148,18 @@ std::vector<int64_t> pytorch_lut(LutFunction f, const LutQuant& x, const LutQuan
   return table;
 }
 
+LutPair leaky_relu_tables(const LutQuant& x, float slope, const LutQuant& y) {
+  LutPair t;
+  for (int32_t q = 0; q < 256; ++q) {
+    const float fused =
+        std::fma(x.scale, static_cast<float>(q), x.scale * static_cast<float>(-x.zp));
+    const float plain = static_cast<float>(q - x.zp) * x.scale;
+    for (auto [d, table] : {std::pair{fused, &t.vector_body}, std::pair{plain, &t.scalar_tail}})
+      table->push_back(quantize_like_pytorch(d > 0.0f ? d : d * slope, y.scale, y.zp, y.type));
+  }
+  return t;
+}
+
 std::optional<LutQuant> fixed_lut_output(LutFunction f) {
   switch (f) {
     case LutFunction::kSigmoid:

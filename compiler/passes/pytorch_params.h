@@ -86,6 +86,15 @@ struct LutQuant {
 };
 std::vector<int64_t> pytorch_lut(LutFunction f, const LutQuant& x, const LutQuant& y,
                                  float lo = 0.0f, float hi = 0.0f);
+// [2.16] ATen's quantized leaky_relu (quint8) as two tables: its vectorized body (dequantize
+// fmaf(x_scale, q, float(x_scale * -x_zp))) and its scalar tail (float(q - x_zp) * x_scale);
+// each then d > 0 ? d : d * slope, quantized like PyTorch. Which one an element takes depends
+// on its memory position (the first floor(numel / 64) * 64 elements are vectorized).
+struct LutPair {
+  std::vector<int64_t> vector_body, scalar_tail;
+};
+LutPair leaky_relu_tables(const LutQuant& x, float slope, const LutQuant& y);
+
 // The output qparams PyTorch fixes for sigmoid, tanh and hardsigmoid (nullopt for the others).
 std::optional<LutQuant> fixed_lut_output(LutFunction f);
 

@@ -533,6 +533,23 @@ void unary_lut(Pattern& p) {
   become_lut(p, *x, *tail, pytorch_lut(*f, lut_quant(*x), lut_quant(tail->q)));
 }
 
+// LeakyRelu(DQ x) -> Q: ATen's leaky_relu (2.16), two tables chosen by memory position; the
+// memory order is PyTorch's (set by apply_pytorch_layouts).
+void leaky_relu(Pattern& p) {
+  const std::optional<Dq> x = p.dq(0);
+  const std::optional<Tail> tail = p.tail(false);
+  if (!x || !tail || !x->per_tensor()) return;
+  p.require_activation(*x, "input 'X'");
+  p.require_uint8(tail->q.dtype, "the output");
+  const LutPair t =
+      leaky_relu_tables(lut_quant(*x), p.node().attr_float("alpha", 0.01f), lut_quant(tail->q));
+  p.become(ir::op::kQLut, {x->ints},
+           {{"table", t.vector_body},
+            {"tail_table", t.scalar_tail},
+            {ir::attr::kOutDType, std::string("uint8")}},
+           *tail);
+}
+
 // HardSigmoid(DQ(x)) -> Mul(DQ(x), that) -> Q: nnq.Hardswish, QNNPACK's table (2.15).
 bool hardswish(Pattern& p) {
   Node& n = p.node();
@@ -620,12 +637,6 @@ void argmax(Pattern& p) {
 // Patterns that look like a PyTorch quantized op whose recipe is not implemented.
 void refuse_uncovered(Pattern& p) {
   Node& n = p.node();
-  if (n.op == "LeakyRelu" && p.dq(0))
-    fail(p.what(),
-         ": quantized leaky ReLU is not supported: PyTorch 1.13 runs ATen's kernel, whose "
-         "vectorized body and scalar tail round differently, so its result depends on each "
-         "element's position and torch's thread count (docs/pytorch-recipes.md 2.16); use ReLU "
-         "or hardswish");
   if (n.op == "BatchNormalization" && p.dq(0))
     fail(p.what(),
          ": quantized batch norm is not supported; fuse conv + bn before "
@@ -658,7 +669,7 @@ const std::map<std::string, Recognizer>& recognizers() {
       {"Tanh", unary_lut},
       {"HardSigmoid", unary_lut},
       {"BatchNormalization", refuse_uncovered},
-      {"LeakyRelu", refuse_uncovered},
+      {"LeakyRelu", leaky_relu},
   };
   return table;
 }

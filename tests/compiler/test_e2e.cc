@@ -223,6 +223,38 @@ TEST(CompilerE2E, ProductsAndGatesMatchGolden) {
   }
 }
 
+// A table pair (QLut with tail_table, leaky_relu's form): the elements at memory positions
+// >= floor(numel / 64) * 64 take the second table, in NHWC order (after a conv, [2, 3, 7, 9]:
+// a 58-element tail) and in row-major order (after a linear layer, [6, 63]); chunks on the
+// small configuration cross the split.
+TEST(CompilerE2E, LookupTablePairSplitsAtTheVectorizedPart) {
+  std::mt19937 rng(47);
+  for (const bool conv : {true, false}) {
+    testing::GraphBuilder b;
+    const Shape shape = conv ? Shape{2, 3, 7, 9} : Shape{6, 21};
+    const auto x = b.input("x", DType::kU8, shape);
+    const ir::ValueId in =
+        conv ? b.node("QConv", "conv",
+                      {x, b.constant("w", testing::random_tensor(DType::kI8, {3, 3, 1, 1}, rng))},
+                      {{"x_zero_point", int64_t{9}}})
+             : b.node("QMatMul", "fc",
+                      {x, b.constant("w", testing::random_tensor(DType::kI8, {21, 63}, rng))},
+                      {{"a_zero_point", int64_t{9}}});
+    ir::set_requant(b.last(), u8_requant(conv ? 3 : 63, 0.01f, 100, false));
+    std::vector<int64_t> head(256), tail(256);
+    for (int64_t i = 0; i < 256; ++i) head[i] = (i * 31 + 7) % 256, tail[i] = 255 - head[i];
+    b.output(b.node("QLut", "leaky", {in},
+                    {{"table", head},
+                     {"tail_table", tail},
+                     {"memory_order", std::string(conv ? "nhwc" : "nchw")}}));
+    for (const auto& [name, hw] : configs()) {
+      SCOPED_TRACE(cat(name, conv ? " nhwc" : " row-major"));
+      const compiler::CompileResult result = compiler::compile_graph(b.g, hw);
+      expect_same(b.g, result, hw, {{"x", testing::random_tensor(DType::kU8, shape, rng)}});
+    }
+  }
+}
+
 // A table lookup (QLut -> VLUT) over a tensor larger than one SRAM chunk on the small
 // configuration, uint8 and int8 inputs, a table with every output value.
 TEST(CompilerE2E, LookupTableMatchesGolden) {
@@ -305,7 +337,7 @@ TEST(CompilerE2E, CommittedPyTorchModelsMatchGolden) {
       "tests/data/models/example_net", "tests/data/models/float_region",
       "tests/data/models/mlp",         "tests/data/models/pool_concat",
       "tests/data/models/residual",    "tests/data/models/squeeze_excite",
-      "tests/data/models/upsample"};
+      "tests/data/models/upsample",    "tests/data/models/yolo_head"};
   const std::vector<Tensor> digits = first_images(read_npy(root + "/models/digits/test_x.npy"), 4);
   for (const char* mode : {"fp32", "fixed"}) {
     for (auto [name, hw] : configs()) {

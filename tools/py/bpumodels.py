@@ -641,6 +641,43 @@ class UpsampleNet(nn.Module):
         self.qconfig = default_qconfig()
 
 
+class YoloHeadNet(nn.Module):
+    """A YOLO-style detector piece (docs/pytorch-recipes.md 2.14, 2.16, 2.21): conv+bn with
+    nn.LeakyReLU(0.1) (ATen's kernel: its result depends on each element's memory position), a
+    stride-2 conv with leaky ReLU, nearest upsampling concatenated with the first feature map
+    (the neck), a 1x1 conv with a sigmoid output (fixed qparams) as a detection head, then
+    global pooling and a linear classifier."""
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.quant = tq.QuantStub()
+        self.stem, self.stem_bn = _conv_bn(1, 12, 3, padding=1)
+        self.stem_act = nn.LeakyReLU(0.1)
+        self.down, self.down_bn = _conv_bn(12, 16, 3, stride=2, padding=1)
+        self.down_act = nn.LeakyReLU(0.1)
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.cat = nn.quantized.FloatFunctional()
+        self.head = nn.Conv2d(28, 8, 1)
+        self.head_act = nn.Sigmoid()
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten(1)
+        self.fc = nn.Linear(8, num_classes)
+        self.dequant = tq.DeQuantStub()
+
+    def forward(self, x):
+        x = self.quant(x)
+        s = self.stem_act(self.stem_bn(self.stem(x)))
+        d = self.down_act(self.down_bn(self.down(s)))
+        h = self.head_act(self.head(self.cat.cat([self.up(d), s], dim=1)))
+        return self.dequant(self.fc(self.flatten(self.gap(h))))
+
+    def fuse_model(self):
+        tq.fuse_modules_qat(self, [["stem", "stem_bn"], ["down", "down_bn"]], inplace=True)
+
+    def set_qconfig(self):
+        self.qconfig = default_qconfig()
+
+
 class MlpNet(nn.Module):
     """A linear-only model on the flattened 8x8 image: linear, relu, linear, relu and a last
     linear with out_qconfig (int32 output). Linear and ReLU are not fused in PyTorch:
@@ -736,4 +773,5 @@ MODELS = {
     "activations": ModelSpec(ActivationNet, 16, "logits", ActivationNet.__doc__),
     "squeeze_excite": ModelSpec(SqueezeExciteNet, 16, "logits", SqueezeExciteNet.__doc__),
     "upsample": ModelSpec(UpsampleNet, 16, "logits", UpsampleNet.__doc__),
+    "yolo_head": ModelSpec(YoloHeadNet, 16, "logits", YoloHeadNet.__doc__),
 }

@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 
 const std::vector<std::string> kModels{
     "activations", "depthwise", "example_net",    "float_region", "mlp",
-    "pool_concat", "residual",  "squeeze_excite", "upsample"};
+    "pool_concat", "residual",  "squeeze_excite", "upsample",     "yolo_head"};
 
 fs::path models_dir() {
   return fs::path(testing::source_dir()) / "tests/data/models";

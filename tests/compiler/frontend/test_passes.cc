@@ -550,15 +550,35 @@ TEST(FrontendTables, TableActivationsBecomeOneQLutEqualToTheModel) {
   }
 }
 
-// Sigmoid with other output qparams stays a float region; leaky ReLU is refused with why.
-TEST(FrontendTables, NonPyTorchQparamsStayFloatAndLeakyReluIsRefused) {
+// Sigmoid with other output qparams stays a float region.
+TEST(FrontendTables, NonPyTorchQparamsStayFloat) {
   const ir::Graph g = front_end(table_model("Sigmoid", 0.01f, 0));
   EXPECT_TRUE(nodes_of(g, ir::op::kQLut).empty());
   EXPECT_EQ(nodes_of(g, ir::op::kSigmoid).size(), 1u);
-  OnnxBuilder b = table_model("LeakyRelu", 0.05f, 128);
-  EXPECT_THAT(error_message([&] { front_end(b); }),
-              ::testing::AllOf(HasSubstr("node '/act/LeakyRelu' (LeakyRelu)"),
-                               HasSubstr("depends on each element's position")));
+}
+
+// LeakyRelu (F.leaky_relu keeps the input's qparams; slope 0.25 and these qparams make exact
+// ties where the two dequantizations round apart) becomes a table pair whose vectorized table
+// and scalar tail differ, in NCHW order (a graph input), equal to the golden reference's own
+// evaluation on a tensor with a tail (numel 300: the last 44 elements are scalar).
+TEST(FrontendTables, LeakyReluIsATablePairByMemoryPosition) {
+  const float sx = 0.033111125230789185f;
+  const int zx = 243;
+  OnnxBuilder b;
+  b.input("x", testing::kF32, {1, 3, 10, 10});
+  b.output("y");
+  onnx::NodeProto& n = b.node("LeakyRelu", {b.qdq("x", sx, zx, "in")}, "f", "/act/LeakyRelu");
+  OnnxBuilder::attr(n, "alpha", 0.25f);
+  b.node("Identity", {b.dequantize(b.quantize("f", sx, zx, "out"), sx, zx, "out")}, "y");
+  const ir::Graph g = front_end(b);
+  const auto luts = nodes_of(g, ir::op::kQLut);
+  ASSERT_EQ(luts.size(), 1u);
+  EXPECT_EQ(luts[0]->attr_string("memory_order", ""), "nchw");
+  EXPECT_NE(luts[0]->attr_ints("table", {}), luts[0]->attr_ints("tail_table", {}));
+  Tensor x(DType::kF32, {1, 3, 10, 10});
+  for (int i = 0; i < 300; ++i) x.values<float>()[i] = (i % 256 - zx) * sx;
+  EXPECT_EQ(golden::run(g, {{"x", x}}).output("y"),
+            golden::run_model(b.graph(), {{"x", x}}).output("y"));
 }
 
 }  // namespace
