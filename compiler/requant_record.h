@@ -2,10 +2,10 @@
 // the ISA's 64-byte parameter record (isa::ParamRecord, isa/param_record.h): the fields the
 // compiler writes into PARAMS, and the records the co-simulation tests hand to each backend.
 //
-// Why here: ir/ may not see isa/ (the reference interpreter links ir/ and must stay free of the ISA), and isa/
-// may not see ir/ (the ISA is the contract the runtime and every hardware model link, without
-// the compiler's IR). The compiler is the one component that turns IR into records, so the
-// header lives in compiler/; it is header-only and has its own target,
+// Why here: ir/ may not see isa/ (the reference interpreter links ir/ and must stay free of the
+// ISA), and isa/ may not see ir/ (the ISA is the contract the runtime and every hardware model
+// link, without the compiler's IR). The compiler is the one component that turns IR into records,
+// so the header lives in compiler/; it is header-only and has its own target,
 // bpusim::requant_record (bpusim::ir + bpusim::isa), so that the tests converting channels
 // need not link the compiler (ONNX, protobuf) to use it.
 #pragma once

@@ -271,6 +271,21 @@ class Argmax(nn.Module):
         return torch.argmax(x, dim=self.dim)
 
 
+def _add_classifier(model, features, num_classes):
+    """The classifier tail several models below end with, as model.gap (global average
+    pooling), model.flatten, model.fc (features -> num_classes) and model.dequant; call it
+    where the layers belong in __init__ (the creation order seeds the weights)."""
+    model.gap = nn.AdaptiveAvgPool2d(1)
+    model.flatten = nn.Flatten(1)
+    model.fc = nn.Linear(features, num_classes)
+    model.dequant = tq.DeQuantStub()
+
+
+def _classify(model, x):
+    """The tail of _add_classifier applied to x."""
+    return model.dequant(model.fc(model.flatten(model.gap(x))))
+
+
 def _conv_bn(cin, cout, k, stride=1, padding=0, groups=1):
     return nn.Conv2d(cin, cout, k, stride, padding, groups=groups, bias=False), nn.BatchNorm2d(cout)
 
@@ -529,10 +544,7 @@ class ActivationNet(nn.Module):
         self.cat = nn.quantized.FloatFunctional()
         self.mix = nn.Conv2d(24, 16, 1)
         self.mix_relu = nn.ReLU()
-        self.gap = nn.AdaptiveAvgPool2d(1)
-        self.flatten = nn.Flatten(1)
-        self.fc = nn.Linear(16, num_classes)
-        self.dequant = tq.DeQuantStub()
+        _add_classifier(self, 16, num_classes)
 
     def forward(self, x):
         x = self.quant(x)
@@ -542,7 +554,7 @@ class ActivationNet(nn.Module):
         b = self.tanh(self.b_conv(x))
         c = self.hsigmoid(self.c_conv(x))
         x = self.mix_relu(self.mix(self.cat.cat([a, b, c], dim=1)))
-        return self.dequant(self.fc(self.flatten(self.gap(x))))
+        return _classify(self, x)
 
     def fuse_model(self):
         tq.fuse_modules_qat(self, [["stem", "stem_bn", "stem_relu"], ["mix", "mix_relu"]],
@@ -574,10 +586,7 @@ class SqueezeExciteNet(nn.Module):
         self.pair_mul = nn.quantized.FloatFunctional()
         self.mix = nn.Conv2d(16, 16, 1)
         self.mix_relu = nn.ReLU()
-        self.gap = nn.AdaptiveAvgPool2d(1)
-        self.flatten = nn.Flatten(1)
-        self.fc = nn.Linear(16, num_classes)
-        self.dequant = tq.DeQuantStub()
+        _add_classifier(self, 16, num_classes)
 
     def forward(self, x):
         x = self.quant(x)
@@ -586,7 +595,7 @@ class SqueezeExciteNet(nn.Module):
         x = self.se_mul.mul(scale, x)
         x = self.pair_mul.mul(x, self.branch(x))
         x = self.mix_relu(self.mix(x))
-        return self.dequant(self.fc(self.flatten(self.gap(x))))
+        return _classify(self, x)
 
     def fuse_model(self):
         tq.fuse_modules_qat(
@@ -659,17 +668,14 @@ class YoloHeadNet(nn.Module):
         self.cat = nn.quantized.FloatFunctional()
         self.head = nn.Conv2d(28, 8, 1)
         self.head_act = nn.Sigmoid()
-        self.gap = nn.AdaptiveAvgPool2d(1)
-        self.flatten = nn.Flatten(1)
-        self.fc = nn.Linear(8, num_classes)
-        self.dequant = tq.DeQuantStub()
+        _add_classifier(self, 8, num_classes)
 
     def forward(self, x):
         x = self.quant(x)
         s = self.stem_act(self.stem_bn(self.stem(x)))
         d = self.down_act(self.down_bn(self.down(s)))
         h = self.head_act(self.head(self.cat.cat([self.up(d), s], dim=1)))
-        return self.dequant(self.fc(self.flatten(self.gap(h))))
+        return _classify(self, h)
 
     def fuse_model(self):
         tq.fuse_modules_qat(self, [["stem", "stem_bn"], ["down", "down_bn"]], inplace=True)

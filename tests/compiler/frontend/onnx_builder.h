@@ -12,9 +12,9 @@
 
 #include "common/hw_config.h"
 #include "common/tensor.h"
-#include "ir/onnx_import.h"
 #include "compiler/passes/frontend.h"
 #include "golden/interpreter.h"
+#include "ir/onnx_import.h"
 
 namespace bpusim::testing {
 
