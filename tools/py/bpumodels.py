@@ -330,6 +330,29 @@ class ExampleNet(nn.Module):
         self.out_conv.qconfig = out_qconfig()
 
 
+def int8_symmetric_qconfig():
+    """Horizon's QAT qconfig: signed symmetric int8 activations (qint8, -128..127, zero point
+    0) and per-channel symmetric qint8 weights. Under engine qnnpack torch 1.13 runs conv /
+    linear / add / mul on XNNPACK (docs/pytorch-recipes.md 2.23)."""
+    act = tq.FakeQuantize.with_args(
+        observer=tq.MovingAverageMinMaxObserver, dtype=torch.qint8,
+        qscheme=torch.per_tensor_symmetric, quant_min=-128, quant_max=127, reduce_range=False)
+    return tq.QConfig(activation=act, weight=tq.default_fused_per_channel_wt_fake_quant)
+
+
+class ExampleNetInt8(ExampleNet):
+    """ExampleNet with Horizon-style qint8 activations (int8_symmetric_qconfig everywhere).
+    NOT registered in MODELS (docs/pytorch-recipes.md 2.23): out_conv cannot keep
+    out_qconfig (the int32-output layers take quint8 inputs only), so it is a plain qint8
+    conv; the converted model aborts torch 1.13 with heap corruption ("double free or
+    corruption") in the add of the 1-channel conv output and the QuantStub output; and
+    torch.onnx.export labels every quantized op's output UINT8 (zero point 0), so the
+    file would clamp negative activations to 0."""
+
+    def set_qconfig(self):
+        self.qconfig = int8_symmetric_qconfig()
+
+
 class ResidualNet(nn.Module):
     """Two residual blocks: the first with a strided 3x3 main path and a strided 1x1
     projection shortcut (add_relu, first operand = the conv being fused into), the second

@@ -1007,3 +1007,147 @@ def adaptive_avg_pool2d_native(x, zp, output_size, channels_last=False):
                 m = (F32(1.0) / F32(kh)) / F32(kw)
                 out[:, :, i, j] = rne_clamp(f32(raw) * m, 0)
     return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Signed int8 activations (qint8, engine qnnpack): conv / linear / add / mul go to XNNPACK
+# (libXNNPACK 0.0~git20220216.ae108ef), the rest to ATen's native kernels
+# (docs/pytorch-recipes.md 2.23). Outputs are clamped to [-128, 127].
+# ----------------------------------------------------------------------------------------------
+QINT8_MIN, QINT8_MAX = -128, 127
+
+
+def xnn_requant_scale(input_scale, weight_scales, output_scale):
+    """xnn_create_convolution2d_nhwc_qs8 / _qc8 / fully_connected_nc_qs8:
+    input_scale * kernel_scale / output_scale, float32 left to right (a DIVISION, unlike
+    QNNPACK's (sw * sx) * (1.0f / sy)). XNNPACK refuses a value >= 256."""
+    return (F32(input_scale) * f32(weight_scales)) / F32(output_scale)
+
+
+def qint8_relu_limits(zero_point):
+    """activationLimits<int8_t>(RELU): [zp, 127]; without relu [-128, 127]."""
+    return int(zero_point), QINT8_MAX
+
+
+def qint8_conv_requantize(acc, input_scale, weight_scales, output_scale, output_zp, relu=False,
+                          channel_axis=1):
+    """XNNPACK qs8/qc8 gemm/igemm/dwconv fp32 epilogue on the int32 accumulator (bias_q from
+    quantize_bias, padding taps contributing 0, weight zero point 0):
+    y = clamp(rne(f32(acc) * xnn_requant_scale) + zy, lo, 127), lo = zy (relu) or -128."""
+    k = np.asarray(acc).shape[channel_axis]
+    scale = np.broadcast_to(xnn_requant_scale(input_scale, weight_scales, output_scale), (k,))
+    lo, hi = qint8_relu_limits(output_zp) if relu else (QINT8_MIN, QINT8_MAX)
+    return requantize_fp32(acc, scale, output_zp, lo, hi, channel_axis)
+
+
+def xnn_add_params(a_scale, b_scale, out_scale):
+    """xnn_create_add_nd_qs8 parameters: a_os = sa / sy, b_os = sb / sy (float32 divisions,
+    each must lie in [2^-10, 2^8) or the operator is refused);
+    shift = 20 - floor(log2(max(a_os, b_os)))  (12 .. 30);
+    ma = rne(a_os * 2^shift), mb = rne(b_os * 2^shift)   (exact products, < 2^21)."""
+    a_os = F32(a_scale) / F32(out_scale)
+    b_os = F32(b_scale) / F32(out_scale)
+    for v in (a_os, b_os):
+        if not (2.0**-10 <= float(v) < 2.0**8):
+            raise ValueError("XNNPACK refuses a qint8 add scale ratio outside [2^-10, 2^8)")
+    e = int((fp32_bits(max(a_os, b_os)) >> 23) & 0xFF) - 127
+    shift = 20 - e
+    ma = int(np.rint(np.float64(a_os) * 2.0**shift))
+    mb = int(np.rint(np.float64(b_os) * 2.0**shift))
+    return ma, mb, shift
+
+
+def qint8_add(a, za, b, zb, a_scale, b_scale, out_scale, out_zp, relu=False):
+    """quantized::add / add_relu on qint8 operands of equal shape (XNNPACK qs8 vadd):
+    s = (a - za) * ma + (b - zb) * mb            (exact, |s| < 2^30)
+    y = clamp(floor((s + 2^(shift-1)) / 2^shift) + zy, lo, 127)   (round half UP, i.e.
+        towards +inf; an arithmetic shift), lo = zy for add_relu, else -128."""
+    ma, mb, shift = xnn_add_params(a_scale, b_scale, out_scale)
+    s = (np.asarray(a, dtype=np.int64) - int(za)) * ma + (np.asarray(b, dtype=np.int64) - int(zb)) * mb
+    r = (s + (1 << (shift - 1))) >> shift
+    lo = int(out_zp) if relu else QINT8_MIN
+    return np.clip(r + int(out_zp), lo, QINT8_MAX).astype(np.int64)
+
+
+def qint8_mul(a, za, b, zb, a_scale, b_scale, out_scale, out_zp):
+    """quantized::mul on qint8 operands of equal shape (XNNPACK qs8 vmul, fp32 requantization):
+    m = (sa * sb) / sy   (float32, a DIVISION; ATen's quint8 mul uses (sa*sb) * (1.0f/sy))
+    y = clamp(rne(f32((a - za) * (b - zb)) * m) + zy, -128, 127)."""
+    m = (F32(a_scale) * F32(b_scale)) / F32(out_scale)
+    p = (np.asarray(a, dtype=np.int64) - int(za)) * (np.asarray(b, dtype=np.int64) - int(zb))
+    return rne_clamp(f32(p) * m, out_zp, QINT8_MIN, QINT8_MAX)
+
+
+def qint8_avg_pool2d(x, zp, kernel, stride, padding=(0, 0), ceil_mode=False,
+                     count_include_pad=True, divisor_override=None, channels_last=False):
+    """quantized avg_pool2d on qint8: ATen's native kernels (avg_pool2d_native's formulas,
+    also for ceil_mode=False; count_include_pad honoured), clamped to [-128, 127]."""
+    x = np.asarray(x, dtype=np.int64)
+    wh = _avg_windows(x.shape[2], kernel[0], stride[0], padding[0], ceil_mode)
+    ww = _avg_windows(x.shape[3], kernel[1], stride[1], padding[1], ceil_mode)
+    out = np.zeros(x.shape[:2] + (len(wh), len(ww)), dtype=np.int64)
+    for i, (h0, h1, ph) in enumerate(wh):
+        for j, (w0, w1, pw) in enumerate(ww):
+            size = (h1 - h0) * (w1 - w0)
+            acc = x[:, :, h0:h1, w0:w1].sum(axis=(2, 3)) - size * int(zp)
+            d = divisor_override if divisor_override else (ph * pw if count_include_pad else size)
+            m = F32(1.0 / d)
+            if channels_last:
+                out[:, :, i, j] = rne_clamp(f32(acc) * m, zp, QINT8_MIN, QINT8_MAX)
+            else:
+                out[:, :, i, j] = rne_clamp(f32(acc) * m + F32(int(zp)), 0, QINT8_MIN, QINT8_MAX)
+    return out
+
+
+def qint8_adaptive_avg_pool2d(x, zp, output_size, channels_last=False):
+    """quantized adaptive_avg_pool2d on qint8 (global pooling included): ATen's native kernels
+    for every size (adaptive_avg_pool2d_native's formulas), clamped to [-128, 127]. The NCHW
+    kernel averages the RAW integers (no zero point)."""
+    x = np.asarray(x, dtype=np.int64)
+    oh, ow = output_size
+    out = np.zeros(x.shape[:2] + (oh, ow), dtype=np.int64)
+    for i, (h0, h1) in enumerate(adaptive_windows(oh, x.shape[2])):
+        for j, (w0, w1) in enumerate(adaptive_windows(ow, x.shape[3])):
+            kh, kw = h1 - h0, w1 - w0
+            raw = x[:, :, h0:h1, w0:w1].sum(axis=(2, 3))
+            if channels_last:
+                t = f32(raw - kh * kw * int(zp)) * (F32(1.0) / F32(kh * kw))
+                out[:, :, i, j] = rne_clamp(t, zp, QINT8_MIN, QINT8_MAX)
+            else:
+                t = f32(raw) * ((F32(1.0) / F32(kh)) / F32(kw))
+                out[:, :, i, j] = rne_clamp(t, 0, QINT8_MIN, QINT8_MAX)
+    return out
+
+
+def qint8_requantize_avx2(q, in_scale, in_zp, out_scale, out_zp):
+    """requantize_avx2 (cat's vector route) with the qint8 clamp."""
+    q = np.asarray(q, dtype=np.int64)
+    v = _fma_f32(F32(in_scale), f32(q), F32(F32(in_scale) * F32(-in_zp)))
+    inv = F32(1.0 / np.float64(F32(out_scale)))
+    return rne_clamp(v * inv, out_zp, QINT8_MIN, QINT8_MAX)
+
+
+def qint8_requantize_scalar(q, in_scale, in_zp, out_scale, out_zp):
+    return quantize(dequantize(q, in_scale, in_zp), out_scale, out_zp, "qint8")
+
+
+def qint8_cat_channels_last(qs, in_scales, in_zps, out_scale, out_zp):
+    """cat_channels_last for qint8 (same rule: copy when qparams equal, else the first
+    floor(C/8)*8 channels of each pixel vector, the rest scalar)."""
+    parts = []
+    for q, s, z in zip(qs, in_scales, in_zps):
+        q = np.asarray(q, dtype=np.int64)
+        if F32(s) == F32(out_scale) and int(z) == int(out_zp):
+            parts.append(q)
+            continue
+        cv = (q.shape[1] // AVX2_FLOAT_VLEN) * AVX2_FLOAT_VLEN
+        out = np.empty_like(q)
+        out[:, :cv] = qint8_requantize_avx2(q[:, :cv], s, z, out_scale, out_zp)
+        out[:, cv:] = qint8_requantize_scalar(q[:, cv:], s, z, out_scale, out_zp)
+        parts.append(out)
+    return np.concatenate(parts, axis=1)
+
+
+def qint8_cat_contiguous(qs, in_scales, in_zps, out_scale, out_zp, axis=1):
+    return np.concatenate([qint8_requantize_scalar(q, s, z, out_scale, out_zp)
+                           for q, s, z in zip(qs, in_scales, in_zps)], axis=axis)

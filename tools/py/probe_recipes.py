@@ -1417,6 +1417,262 @@ def probe_adaptive_avgpool_native(rng, n):
     return f"{cases} pools; " + ", ".join(f"{k_} differs on {v}" for k_, v in alts.items())
 
 
+# ----------------------------------------------------------------------------------------------
+# signed int8 activations (qint8; XNNPACK for conv / linear / add / mul), docs 2.23
+# ----------------------------------------------------------------------------------------------
+def q_i8(ints, scale, zp, channels_last=False):
+    t = torch._make_per_tensor_quantized_tensor(
+        torch.from_numpy(np.asarray(ints, dtype=np.int8)), float(scale), int(zp))
+    return t.contiguous(memory_format=torch.channels_last) if channels_last else t
+
+
+def probe_qint8_conv(rng, n):
+    """qint8 conv2d[_relu] / linear[_relu] (XNNPACK qs8/qc8): QNNPACK's accumulator and bias,
+    scale (sx * sw) / sy, clamp [-128 or zy, 127]; the scale order is discriminated on
+    accumulators set through the bias (zero weights)."""
+    elems = 0
+    for rep in range(n):
+        for (cin, cout, k, st, pad, dil, g) in CONV_SHAPES:
+            for per_channel in (False, True):
+                relu = bool(rng.integers(0, 2))
+                sx = rand_scale(rng, 0.005, 0.1)
+                zx = int(rng.integers(-128, 128)) if rep % 2 else 0
+                x = rng.integers(-128, 128, (2, cin, 9, 11))
+                w = rng.integers(-127, 128, (cout, cin // g, *k))
+                sw = (np.array([rand_scale(rng, 0.001, 0.02) for _ in range(cout)], F32)
+                      if per_channel else rand_scale(rng, 0.001, 0.02))
+                acc_std = np.sqrt((cin // g) * k[0] * k[1]) * 74.0 * 74.0
+                sy = F32(sx * np.max(sw) * acc_std / rng.uniform(15, 60))
+                zy = int(rng.integers(-128, 128))
+                b = (rng.standard_normal(cout) * acc_std * sx * np.max(sw)).astype(F32)
+                packed = torch.ops.quantized.conv2d_prepack(
+                    q_weight(w, sw, np.zeros(cout, np.int64) if per_channel else 0),
+                    torch.from_numpy(b), list(st), list(pad), list(dil), g)
+                op = torch.ops.quantized.conv2d_relu if relu else torch.ops.quantized.conv2d
+                got = ints(op(q_i8(x, sx, zx), packed, float(sy), zy))
+                bq = np.broadcast_to(R.quantize_bias(b, sx, sw), (cout,))
+                acc = R.conv2d_acc(x, zx, w, 0, bq, st, pad, dil, g)
+                expect_equal(f"qint8 conv {cin, cout, k, st, pad, dil, g} pc={per_channel}",
+                             got, R.qint8_conv_requantize(acc, sx, sw, sy, zy, relu))
+                elems += got.size
+        for (m, kk, nout) in [(1, 16, 10), (3, 37, 13), (2, 200, 33)]:
+            relu = bool(rng.integers(0, 2))
+            sx, sw = rand_scale(rng, 0.005, 0.1), rand_scale(rng, 0.001, 0.02)
+            zx, zy = (int(v) for v in rng.integers(-128, 128, 2))
+            x = rng.integers(-128, 128, (m, kk))
+            w = rng.integers(-127, 128, (nout, kk))
+            sy = F32(sx * sw * np.sqrt(kk) * 74 * 74 / rng.uniform(15, 60))
+            b = (rng.standard_normal(nout) * np.sqrt(kk) * 5000 * sx * sw).astype(F32)
+            packed = torch.ops.quantized.linear_prepack(q_weight(w, sw, 0), torch.from_numpy(b))
+            op = torch.ops.quantized.linear_relu if relu else torch.ops.quantized.linear
+            got = ints(op(q_i8(x, sx, zx), packed, float(sy), zy))
+            acc = R.linear_acc(x, zx, w, 0, R.quantize_bias(b, sx, sw))
+            expect_equal("qint8 linear", got, R.qint8_conv_requantize(acc, sx, sw, sy, zy, relu))
+            elems += got.size
+    # scale order: accumulators whose rounding differs between the candidate scales
+    alts = {"(sw*sx)*(1/sy) (QNNPACK)": lambda sx, sw, sy: R.requant_scale(sx, sw, sy),
+            "sx*(sw/sy)": lambda sx, sw, sy: F32(sx * F32(sw / sy)),
+            "double": lambda sx, sw, sy: F32(np.float64(sx) * np.float64(sw) / np.float64(sy))}
+    differ = {k: 0 for k in alts}
+    cases = 0
+    for kind in ("conv_pt", "conv_pc", "linear"):
+        tries = 0
+        while tries < 20000 and cases < 12 * n * (1 + ["conv_pt", "conv_pc", "linear"].index(kind)):
+            tries += 1
+            sx, sw = rand_scale(rng, 0.005, 0.1), rand_scale(rng, 0.001, 0.02)
+            sy = F32(sx * sw * rng.uniform(50, 400))
+            ours = R.xnn_requant_scale(sx, sw, sy)
+            others = {k: f(sx, sw, sy) for k, f in alts.items()}
+            if all(v == ours for v in others.values()):
+                continue
+            accs = rng.integers(-30000, 30000, 4000)
+            diff = np.zeros(accs.size, bool)
+            for v in others.values():
+                diff |= np.rint(F32(accs) * v) != np.rint(F32(accs) * ours)
+            if not diff.any():
+                continue
+            acc = int(accs[np.argmax(diff)])
+            bias = F32(np.float64(acc) * np.float64(F32(sx * sw)))
+            if R.quantize_bias(np.array([bias]), sx, sw)[0] != acc:
+                continue
+            zy = int(-np.rint(F32(acc) * ours))
+            if not -128 <= zy <= 127:
+                continue
+            if kind == "linear":
+                packed = torch.ops.quantized.linear_prepack(q_weight(np.zeros((1, 1)), sw, 0),
+                                                            torch.tensor([bias]))
+                got = ints(torch.ops.quantized.linear(q_i8(np.zeros((1, 1)), sx, 0), packed,
+                                                      float(sy), zy)).reshape(1, 1, 1, 1)
+            else:
+                swv = np.array([sw], F32) if kind == "conv_pc" else sw
+                packed = torch.ops.quantized.conv2d_prepack(
+                    q_weight(np.zeros((1, 1, 1, 1)), swv, np.zeros(1, np.int64) if kind ==
+                             "conv_pc" else 0), torch.tensor([bias]), [1, 1], [0, 0], [1, 1], 1)
+                got = ints(torch.ops.quantized.conv2d(q_i8(np.zeros((1, 1, 1, 1)), sx, 0),
+                                                      packed, float(sy), zy))
+            a = np.array([[[[acc]]]])
+            expect_equal(f"qint8 {kind} scale order", got,
+                         R.qint8_conv_requantize(a, sx, np.array([sw], F32), sy, zy))
+            for k, v in others.items():
+                differ[k] += count_diff(got, R.rne_clamp(F32(acc) * v, zy, -128, 127))
+            cases += 1
+    for k, v in differ.items():
+        require_discriminates(f"qint8 conv scale vs {k}", v)
+    # XNNPACK refuses nonzero weight zero points (conv) and per-channel linear
+    errors = []
+    for what, fn in [
+        ("conv weight zp 3", lambda: torch.ops.quantized.conv2d(
+            q_i8(np.zeros((1, 1, 3, 3)), 0.1, 0), torch.ops.quantized.conv2d_prepack(
+                q_weight(np.ones((1, 1, 1, 1)), F32(0.01), 3), None, [1, 1], [0, 0], [1, 1], 1),
+            0.1, 0)),
+        ("per-channel linear", lambda: torch.ops.quantized.linear(
+            q_i8(np.zeros((1, 4)), 0.1, 0), torch.ops.quantized.linear_prepack(
+                q_weight(np.ones((2, 4)), np.array([0.01, 0.02], F32), np.zeros(2, np.int64)),
+                None), 0.1, 0))]:
+        try:
+            fn()
+        except RuntimeError as e:
+            errors.append(what)
+            continue
+        raise Mismatch(f"qint8 {what} no longer raises")
+    return (f"{elems} conv/linear outputs; {cases} scale-order cases where "
+            + ", ".join(f"{k} differs on {v}" for k, v in differ.items())
+            + f"; raises for: {', '.join(errors)}")
+
+
+def all_pairs_i8():
+    a, b = np.meshgrid(np.arange(-128, 128), np.arange(-128, 128), indexing="ij")
+    return a.reshape(1, 256, 16, 16), b.reshape(1, 256, 16, 16)
+
+
+def probe_qint8_add(rng, n):
+    """qint8 add / add_relu (XNNPACK qs8 vadd): 20-bit multipliers, round half up. Every byte
+    pair; QNNPACK's quint8 recipe (21-bit, half away) and half-away with 20 bits differ."""
+    a, b = all_pairs_i8()
+    total = alt_qnnp = alt_away = 0
+    for i in range(4 * n):
+        sa = rand_scale(rng, 0.005, 0.2)
+        sb = F32(sa * rng.uniform(0.3, 3)) if i % 4 else sa
+        sy = F32(max(sa, sb) * rng.uniform(0.6, 3.0)) if i % 4 else F32(2 * sa)
+        za, zb, zy = (int(v) for v in rng.integers(-128, 128, 3))
+        relu = i % 2 == 1
+        op = torch.ops.quantized.add_relu if relu else torch.ops.quantized.add
+        got = ints(op(q_i8(a, sa, za), q_i8(b, sb, zb), float(sy), zy))
+        expect_equal("qint8 add", got, R.qint8_add(a, za, b, zb, sa, sb, sy, zy, relu))
+        lo = zy if relu else -128
+        alt_qnnp += count_diff(got, np.clip(R.add(a, za, b, zb, sa, sb, sy, 0, -10**9, 10**9) + zy,
+                                            lo, 127))
+        ma, mb, sh = R.xnn_add_params(sa, sb, sy)
+        s = (a - za) * ma + (b - zb) * mb
+        alt_away += count_diff(got, np.clip(R.rshift_round_half_away(s, sh) + zy, lo, 127))
+        total += got.size
+    require_discriminates("qint8 add vs QNNPACK recipe", alt_qnnp)
+    require_discriminates("qint8 add half-away", alt_away)
+    refused = 0
+    for ratio in (2.0**-11, 256.0):
+        try:
+            torch.ops.quantized.add(q_i8([1], 0.01, 0), q_i8([1], F32(0.01 * ratio), 0), 0.01, 0)
+        except RuntimeError:
+            refused += 1
+    if refused != 2:
+        raise Mismatch("qint8 add: scale ratios 2^-11 / 256 no longer refused")
+    return (f"{total} sums (all byte pairs); QNNPACK's recipe would differ on {alt_qnnp}, "
+            f"half-away rounding on {alt_away}; ratios 2^-11 and 256 refused")
+
+
+def probe_qint8_mul(rng, n):
+    """qint8 mul (XNNPACK qs8 vmul): multiplier (sa*sb)/sy. Every byte pair."""
+    a, b = all_pairs_i8()
+    total = alt_recip = alt_away = 0
+    for i in range(6 * n):
+        sa, sb = rand_scale(rng, 0.005, 0.2), rand_scale(rng, 0.005, 0.2)
+        sy = F32(sa * sb * (2 ** int(rng.integers(5, 9)) if i % 3 == 0 else rng.uniform(30, 300)))
+        za, zb, zy = (int(v) for v in rng.integers(-128, 128, 3)) if i % 2 else (0, 0, 0)
+        got = ints(torch.ops.quantized.mul(q_i8(a, sa, za), q_i8(b, sb, zb), float(sy), zy))
+        expect_equal("qint8 mul", got, R.qint8_mul(a, za, b, zb, sa, sb, sy, zy))
+        p = (a - za) * (b - zb)
+        alt_recip += count_diff(got, R.rne_clamp(F32(p) * R.mul_multiplier(sa, sb, sy), zy,
+                                                 -128, 127))
+        t = (F32(p) * ((F32(sa) * F32(sb)) / F32(sy))).astype(np.float64)
+        alt_away += count_diff(got, np.clip(np.floor(np.abs(t) + 0.5) * np.sign(t) + zy, -128, 127))
+        total += got.size
+    require_discriminates("qint8 mul vs (sa*sb)*(1/sy)", alt_recip)
+    require_discriminates("qint8 mul half-away", alt_away)
+    return (f"{total} products; ATen's quint8 multiplier (sa*sb)*(1/sy) would differ on "
+            f"{alt_recip}, half-away rounding on {alt_away}")
+
+
+def probe_qint8_other(rng, n):
+    """qint8 quantize/dequantize, avg/adaptive/max pooling (ATen native), relu, hardtanh,
+    relu6 (no channels-last defect for qint8) and cat (both paths)."""
+    total = 0
+    d_qnnp = 0
+    # quantize (with exact ties) / dequantize
+    s, zp = rand_scale(rng, 0.005, 0.1), int(rng.integers(-20, 20))
+    k = rng.integers(-150, 150, 4000)
+    x = np.concatenate([(rng.standard_normal(8000) * 80 * s).astype(F32),
+                        ((k + 0.5) * np.float64(s)).astype(F32)])
+    q = torch.quantize_per_tensor(torch.from_numpy(x), float(s), zp, torch.qint8)
+    expect_equal("qint8 quantize", ints(q), R.quantize(x, s, zp, "qint8"))
+    expect_equal("qint8 dequantize", q.dequantize().numpy(), R.dequantize(ints(q), s, zp))
+    total += 2 * x.size
+    for cl in (False, True):
+        for (kk, st, pad, cip) in [((2, 2), (2, 2), (0, 0), True), ((3, 3), (1, 1), (1, 1), True),
+                                   ((3, 3), (1, 1), (1, 1), False), ((2, 3), (2, 1), (1, 1), True)]:
+            for c in (3, 8, 13):
+                zp = int(rng.integers(-128, 128))
+                x = rng.integers(-128, 128, (2, c, 9, 11))
+                got = ints(F.avg_pool2d(q_i8(x, 0.05, zp, cl), kk, st, pad, count_include_pad=cip))
+                expect_equal(f"qint8 avg_pool2d {kk} cl={cl}", got,
+                             R.qint8_avg_pool2d(x, zp, kk, st, pad, False, cip, None, cl))
+                d_qnnp += count_diff(got, R.qint8_avg_pool2d(x, zp, kk, st, pad, False, cip, None,
+                                                             not cl))
+                total += got.size
+        for (hw, o) in [((8, 8), (1, 1)), ((8, 8), (2, 2)), ((7, 7), (3, 3)), ((9, 10), (4, 3))]:
+            for c in (3, 13):
+                zp = int(rng.integers(-128, 128)) if c == 13 else 0
+                x = rng.integers(-128, 128, (2, c) + hw)
+                got = ints(F.adaptive_avg_pool2d(q_i8(x, 0.05, zp, cl), o))
+                expect_equal(f"qint8 adaptive_avg_pool2d {hw}->{o} cl={cl}", got,
+                             R.qint8_adaptive_avg_pool2d(x, zp, o, cl))
+                total += got.size
+        for (kk, st, pad, dil, cm) in [(2, 2, 0, 1, False), (3, 1, 1, 1, False), (3, 2, 1, 1, True),
+                                       (3, 1, 1, 2, False)]:
+            x = rng.integers(-128, -100, (2, 5, 9, 11))
+            got = ints(F.max_pool2d(q_i8(x, 0.1, 5, cl), kk, st, pad, dil, ceil_mode=cm))
+            expect_equal("qint8 max_pool2d", got, R.max_pool2d(x, (kk, kk), (st, st), (pad, pad),
+                                                               (dil, dil), cm))
+            total += got.size
+        x = rng.integers(-128, 128, (2, 5, 4, 6))
+        s, zp = F32(0.03), int(rng.integers(-50, 50))
+        expect_equal("qint8 relu", ints(F.relu(q_i8(x, s, zp, cl))), R.relu(x, zp))
+        lo, hi = (int(R.quantize(F32(v), s, zp, "qint8")) for v in (-1.0, 1.0))
+        expect_equal(f"qint8 hardtanh cl={cl}", ints(F.hardtanh(q_i8(x, s, zp, cl), -1.0, 1.0)),
+                     np.clip(x, lo, hi))
+        lo, hi = (int(R.quantize(F32(v), s, zp, "qint8")) for v in (0.0, 6.0))
+        expect_equal(f"qint8 relu6 cl={cl}", ints(F.relu6(q_i8(x, s, zp, cl))), np.clip(x, lo, hi))
+        total += 3 * x.size
+    require_discriminates("qint8 avg_pool2d NCHW vs NHWC formula", d_qnnp)
+    # cat, both paths
+    for i in range(3 * n):
+        cs = [(5, 13), (45, 63), (64, 8), (3, 3)][i % 4]
+        so, zo = rand_scale(rng, 0.01, 0.1), int(rng.integers(-20, 20))
+        ss = [rand_scale(rng, 0.01, 0.1) for _ in cs]
+        zs = [int(v) for v in rng.integers(-20, 20, len(cs))]
+        if i % 3 == 0:
+            ss[0], zs[0] = so, zo
+        xs = [rng.integers(-128, 128, (1, c, 4, 5)) for c in cs]
+        got = ints(torch.ops.quantized.cat([q_i8(x, s, z, True) for x, s, z in zip(xs, ss, zs)],
+                                           1, float(so), zo))
+        expect_equal("qint8 cat channels-last", got, R.qint8_cat_channels_last(xs, ss, zs, so, zo))
+        got = ints(torch.ops.quantized.cat([q_i8(x, s, z) for x, s, z in zip(xs, ss, zs)],
+                                           1, float(so), zo))
+        expect_equal("qint8 cat contiguous", got, R.qint8_cat_contiguous(xs, ss, zs, so, zo))
+        total += 2 * got.size
+    return (f"{total} elements; the other memory format's avg_pool2d formula would differ on "
+            f"{d_qnnp}")
+
+
 def probe_harness_can_fail(rng, n):
     """The comparison itself must catch a one-LSB difference."""
     a = np.arange(10)
@@ -1461,6 +1717,10 @@ PROBES = [
     probe_upsample_bilinear,
     probe_avgpool_ceil,
     probe_adaptive_avgpool_native,
+    probe_qint8_conv,
+    probe_qint8_add,
+    probe_qint8_mul,
+    probe_qint8_other,
 ]
 
 
