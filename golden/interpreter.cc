@@ -115,12 +115,42 @@ std::vector<Tensor> k_qmul(const Ctx& c) {
                int32_attr(c.node, "b_zero_point", 0), ir::get_requant(c.node, 1, false), c.what)};
 }
 
-std::vector<Tensor> k_upsample_nearest(const Ctx& c) {
-  const std::vector<float> s = c.node.attr_floats("scales", {});
-  require(s.size() == 2, c.what, ": attribute 'scales' needs 2 entries, got ", s.size());
-  const Tensor& x = c.input(0);
+// The H and W axes of a QUpsampleNearest / QUpsampleBilinear (attribute sizes or scales).
+std::array<UpsampleAxis, 2> upsample_axes(const Ctx& c, const Tensor& x) {
   require(x.rank() == 4, c.what, ": input must be 4-D NCHW");
-  return {gather2d(x, nearest_sources(x.dim(2), s[0]), nearest_sources(x.dim(3), s[1]), c.what)};
+  const bool align = c.node.attr_int("align_corners", 0) != 0;
+  std::array<UpsampleAxis, 2> axes;
+  if (c.node.has_attr("sizes")) {
+    const std::vector<int64_t> s = c.node.attr_ints("sizes", {});
+    require(s.size() == 2 && s[0] > 0 && s[1] > 0, c.what,
+            ": attribute 'sizes' needs 2 positive entries");
+    for (int k = 0; k < 2; ++k) axes[k] = upsample_axis_from_size(x.dim(2 + k), s[k], align);
+    return axes;
+  }
+  const std::vector<float> s = c.node.attr_floats("scales", {});
+  require(s.size() == 2 && s[0] > 0.0f && s[1] > 0.0f, c.what,
+          ": attribute 'scales' needs 2 positive entries");
+  for (int k = 0; k < 2; ++k) axes[k] = upsample_axis_from_scale(x.dim(2 + k), s[k], align);
+  return axes;
+}
+
+std::vector<Tensor> k_upsample_nearest(const Ctx& c) {
+  const Tensor& x = c.input(0);
+  const std::array<UpsampleAxis, 2> a = upsample_axes(c, x);
+  return {gather2d(x, nearest_sources(a[0]), nearest_sources(a[1]), c.what)};
+}
+
+std::vector<Tensor> k_upsample_bilinear(const Ctx& c) {
+  const Tensor& x = c.input(0);
+  const std::array<UpsampleAxis, 2> a = upsample_axes(c, x);
+  const bool align = c.node.attr_int("align_corners", 0) != 0;
+  const std::string order = c.node.attr_string("memory_order", "nchw");
+  require(order == "nchw" || order == "nhwc", c.what, ": attribute 'memory_order' value '", order,
+          "' is not nchw or nhwc");
+  const bool nhwc = order == "nhwc";
+  const auto zp = static_cast<int32_t>(c.node.attr_int("x_zero_point"));
+  return {upsample_bilinear(x, zp, bilinear_sources(a[0], align, nhwc),
+                            bilinear_sources(a[1], align, nhwc), nhwc, c.what)};
 }
 
 std::vector<Tensor> k_qlut(const Ctx& c) {
@@ -270,6 +300,7 @@ const std::map<std::string_view, Kernel>& kernels() {
       {op::kQLut, k_qlut},
       {op::kQMul, k_qmul},
       {op::kQUpsampleNearest, k_upsample_nearest},
+      {op::kQUpsampleBilinear, k_upsample_bilinear},
       {op::kQMaxPool, k_max_pool},
       {op::kQAvgPool, k_qavg_pool},
       {op::kQGlobalAvgPool, k_qglobal_avg_pool},

@@ -13,6 +13,7 @@
 #include "golden/ops.h"
 #include "golden/recipes.h"
 #include "ir/onnx_import.h"
+#include "ir/shape_ops.h"
 
 namespace bpusim::golden {
 namespace {
@@ -57,19 +58,21 @@ struct Pending {
     kHardSigmoid,
     kHardSwish,  // HardSigmoid(x) * x (2.15)
     kMul,        // the product of two quantized tensors (2.19)
-    kUpsample,   // nearest Resize (2.21)
+    kUpsample,   // nearest or bilinear Resize (2.21)
     kLeakyRelu   // ATen's leaky_relu (2.16)
   };
   Kind kind = Kind::kConv;
   const Node* node = nullptr;
-  std::vector<QRef> args;          // the quantized operands
-  QRef bias;                       // kConv, kLinear: the bias (int32), or null
-  bool relu = false;               // kConv, kLinear, kAdd: a Relu follows
-  std::array<int64_t, 4> pads{};   // kPad, kAvgPool: zero padding [top, left, bottom, right]
-  float clip_lo = 0, clip_hi = 0;  // kClip
-  std::vector<int64_t> shape;      // kReshape: the target shape
-  std::array<float, 2> scales{};   // kUpsample: the Resize's H and W scales
-  float slope = 0.0f;              // kLeakyRelu
+  std::vector<QRef> args;              // the quantized operands
+  QRef bias;                           // kConv, kLinear: the bias (int32), or null
+  bool relu = false;                   // kConv, kLinear, kAdd: a Relu follows
+  std::array<int64_t, 4> pads{};       // kPad, kAvgPool: zero padding [top, left, bottom, right]
+  float clip_lo = 0, clip_hi = 0;      // kClip
+  std::vector<int64_t> shape;          // kReshape: the target shape
+  std::array<UpsampleAxis, 2> axes{};  // kUpsample: the H and W axes
+  bool bilinear = false;               // kUpsample: mode linear
+  bool align_corners = false;          // kUpsample, bilinear
+  float slope = 0.0f;                  // kLeakyRelu
 };
 
 using Value = std::variant<std::monostate, Tensor, QRef, Dequantized, Pending>;
@@ -78,7 +81,7 @@ using Value = std::variant<std::monostate, Tensor, QRef, Dequantized, Pending>;
 const std::set<std::string>& foldable_ops() {
   static const std::set<std::string> ops{"Identity",  "Cast",    "Shape",     "ConstantOfShape",
                                          "Mul",       "Div",     "Unsqueeze", "Squeeze",
-                                         "Transpose", "Reshape", "Concat"};
+                                         "Transpose", "Reshape", "Concat",    "Slice"};
   return ops;
 }
 
@@ -292,6 +295,11 @@ class Interpreter {
                                               : squeezed(c(0).shape(), axes, w));
     } else if (n.op == "Transpose") {
       out = transpose(c(0), n.attr_ints("perm", {}), w);
+    } else if (n.op == "Slice") {
+      auto list = [&](size_t i) {
+        return present(n, i) ? int_values(c(i)) : std::vector<int64_t>{};
+      };
+      out = ir::slice_1d(c(0), list(1), list(2), list(3), list(4), w);
     } else if (n.op == "Concat") {
       std::vector<const Tensor*> parts;
       for (size_t i = 0; i < n.inputs.size(); ++i) parts.push_back(&c(i));
@@ -337,6 +345,7 @@ class Interpreter {
     if (op == "Flatten" || op == "Reshape") return reshape_op(n);
     if (op == "Concat") return concat_op(n);
     if (op == "Resize") return resize(n);
+    if (op == "Shape") return shape_of(n);
     if (op == "LeakyRelu") {
       require(dequantized(n, 0) != nullptr, what(n),
               ": LeakyRelu of a float tensor is not supported");
@@ -395,6 +404,19 @@ class Interpreter {
 
   // Cast / Identity of a run-time value: the exporter's no-op Cast after a QuantizeLinear keeps
   // the quantized tensor; a plain tensor is converted.
+  // Shape of a computed value: its static shape, a constant from here on.
+  void shape_of(const Node& n) {
+    const Value& x = in(n, 0);
+    Shape s = g_.value(n.inputs.at(0)).shape;
+    if (const auto* t = std::get_if<Tensor>(&x)) s = t->shape();
+    if (const auto* q = std::get_if<QRef>(&x)) s = (*q)->ints.shape();
+    if (const auto* d = std::get_if<Dequantized>(&x)) s = d->q->ints.shape();
+    require(!s.empty() || g_.value(n.inputs.at(0)).shape_known, what(n), ": the shape of '",
+            g_.value(n.inputs.at(0)).name, "' is not known");
+    set(n, Tensor::from<int64_t>({static_cast<int64_t>(s.size())}, s));
+    constant_.at(n.outputs.at(0)) = true;
+  }
+
   void pass_through(const Node& n) {
     const Value& x = in(n, 0);
     if (n.op == "Identity") return set(n, x);
@@ -573,26 +595,46 @@ class Interpreter {
     pending_unary(n, Pending::Kind::kPad, std::move(p));
   }
 
-  // Resize of a dequantized tensor as torch.onnx exports nn.Upsample(scale_factor, 'nearest')
-  // (docs/pytorch-recipes.md 4): nearest, asymmetric, floor, float32 scales [1, 1, sh, sw].
+  // Resize of a dequantized tensor as torch.onnx exports nn.Upsample / F.interpolate
+  // (docs/pytorch-recipes.md 2.21): nearest (asymmetric, floor) or bilinear (linear,
+  // half_pixel or align_corners), with float32 scales [1, 1, sh, sw] or int64 sizes
+  // [N, C, oh, ow].
   void resize(const Node& n) {
     const std::string w = what(n);
-    require(dequantized(n, 0) != nullptr, w, ": Resize of a float tensor is not supported");
+    const Dequantized* d = dequantized(n, 0);
+    require(d != nullptr, w, ": Resize of a float tensor is not supported");
     const std::string mode = n.attr_string("mode", "nearest");
-    require(mode == "nearest" &&
-                n.attr_string("coordinate_transformation_mode", "half_pixel") == "asymmetric" &&
-                n.attr_string("nearest_mode", "round_prefer_floor") == "floor",
-            w, ": only nearest upsampling (mode nearest, asymmetric, floor) is supported, not ",
-            mode);
-    require(present(n, 2) && !present(n, 3), w,
-            ": only a Resize with scales (nn.Upsample(scale_factor=...)) is supported, not one "
-            "with sizes");
-    const Tensor& s = constant(n, 2, "scales");
-    require(s.dtype() == DType::kF32 && s.numel() == 4 && s.values<float>()[0] == 1.0f &&
-                s.values<float>()[1] == 1.0f,
-            w, ": scales must be [1, 1, sh, sw]");
+    const std::string coords = n.attr_string("coordinate_transformation_mode", "half_pixel");
     Pending p;
-    p.scales = {s.values<float>()[2], s.values<float>()[3]};
+    p.bilinear = mode == "linear" && (coords == "half_pixel" || coords == "pytorch_half_pixel" ||
+                                      coords == "align_corners");
+    p.align_corners = coords == "align_corners";
+    const bool nearest = mode == "nearest" && coords == "asymmetric" &&
+                         n.attr_string("nearest_mode", "round_prefer_floor") == "floor";
+    require(nearest || p.bilinear, w,
+            ": only nearest (nearest, asymmetric, floor) and bilinear (linear, half_pixel or "
+            "align_corners) upsampling are supported, not mode ",
+            mode, " with ", coords);
+    require(present(n, 2) != present(n, 3), w, ": a Resize needs exactly one of scales and sizes");
+    const Shape& in = d->q->ints.shape();
+    require(in.size() == 4, w, ": only 4-D NCHW inputs are upsampled, got ", shape_str(in));
+    if (present(n, 3)) {
+      const std::vector<int64_t> sizes = int_values(constant(n, 3, "sizes"));
+      require(sizes.size() == 4 && sizes[0] == in[0] && sizes[1] == in[1] && sizes[2] > 0 &&
+                  sizes[3] > 0,
+              w, ": sizes must be [N, C, oh, ow] of the input ", shape_str(in));
+      for (int k = 0; k < 2; ++k)
+        p.axes[k] = upsample_axis_from_size(in[2 + k], sizes[2 + k], p.align_corners);
+    } else {
+      const Tensor& s = constant(n, 2, "scales");
+      require(s.dtype() == DType::kF32 && s.numel() == 4 && s.values<float>()[0] == 1.0f &&
+                  s.values<float>()[1] == 1.0f && s.values<float>()[2] > 0.0f &&
+                  s.values<float>()[3] > 0.0f,
+              w, ": scales must be [1, 1, sh, sw] with sh, sw > 0");
+      for (int k = 0; k < 2; ++k)
+        p.axes[k] = upsample_axis_from_scale(in[2 + k], s.values<float>()[2 + k], p.align_corners);
+    }
+    require(p.axes[0].out > 0 && p.axes[1].out > 0, w, ": the upsampled size is empty");
     pending_unary(n, Pending::Kind::kUpsample, std::move(p));
   }
 
@@ -855,8 +897,14 @@ class Interpreter {
         require(!(x.ints.dim(2) == 1 && x.ints.dim(3) == 1 && x.ints.dim(1) > 1), w,
                 ": upsampling an (N, C, 1, 1) tensor: torch 1.13 returns its bytes permuted "
                 "(docs/pytorch-recipes.md 2.21)");
-        return make(gather2d(x.ints, nearest_sources(x.ints.dim(2), p.scales[0]),
-                             nearest_sources(x.ints.dim(3), p.scales[1]), w),
+        if (!p.bilinear)
+          return make(gather2d(x.ints, nearest_sources(p.axes[0]), nearest_sources(p.axes[1]), w),
+                      y, x.format);
+        // The NHWC kernel runs on a channels-last contiguous input (C == 1 is one).
+        const bool nhwc = x.format == MemoryFormat::kChannelsLast || x.ints.dim(1) == 1;
+        return make(upsample_bilinear(x.ints, a.zero_point,
+                                      bilinear_sources(p.axes[0], p.align_corners, nhwc),
+                                      bilinear_sources(p.axes[1], p.align_corners, nhwc), nhwc, w),
                     y, x.format);
       }
       case Pending::Kind::kLeakyRelu: {

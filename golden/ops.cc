@@ -569,6 +569,57 @@ Tensor gather2d(const Tensor& x, const std::vector<int64_t>& src_h,
   return y;
 }
 
+Tensor upsample_bilinear(const Tensor& x, int32_t zp, const std::vector<LinearSource>& rows,
+                         const std::vector<LinearSource>& cols, bool channels_last,
+                         const std::string& what) {
+  require_rank(x, 4, what, "x");
+  require_8bit(x, what, "x");
+  const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
+  const int64_t oh = static_cast<int64_t>(rows.size()), ow = static_cast<int64_t>(cols.size());
+  for (const LinearSource& s : rows)
+    require(s.lo >= 0 && s.hi < h, what, ": source row outside [0, ", h, ")");
+  for (const LinearSource& s : cols)
+    require(s.lo >= 0 && s.hi < w, what, ": source column outside [0, ", w, ")");
+  if (!channels_last && oh == h && ow == w) return x;  // the NCHW kernel copies
+  Tensor y(x.dtype(), {n, c, oh, ow});
+  const int64_t vector_channels = c / 8 * 8;  // the NHWC kernel's 8-lane body
+  const float zero = static_cast<float>(zp);
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ch = 0; ch < c; ++ch) {
+      auto at = [&](int64_t iy, int64_t ix) {
+        return static_cast<float>(x.as_int(((b * c + ch) * h + iy) * w + ix));
+      };
+      for (int64_t oy = 0; oy < oh; ++oy)
+        for (int64_t ox = 0; ox < ow; ++ox) {
+          const LinearSource& r = rows[oy];
+          const LinearSource& q = cols[ox];
+          const float p00 = at(r.lo, q.lo), p01 = at(r.lo, q.hi);
+          const float p10 = at(r.hi, q.lo), p11 = at(r.hi, q.hi);
+          float v;
+          if (!channels_last) {
+            v = r.w_lo * (q.w_lo * p00 + q.w_hi * p01) + r.w_hi * (q.w_lo * p10 + q.w_hi * p11);
+          } else if (ch < vector_channels) {
+            const float top = std::fma(q.w_hi, p01, q.w_lo * p00);
+            const float bottom = std::fma(q.w_hi, p11, q.w_lo * p10);
+            v = std::fma(r.w_hi, bottom, r.w_lo * top);
+          } else {
+            const float top = std::fma(q.w_lo, p00, q.w_hi * p01);
+            const float bottom = std::fma(q.w_lo, p10, q.w_hi * p11);
+            v = std::fma(r.w_lo, top, r.w_hi * bottom);
+          }
+          const int64_t rounded = static_cast<int64_t>(std::nearbyint(v - zero)) + zp;
+          const int64_t out =
+              std::clamp<int64_t>(rounded, ir::dtype_min(x.dtype()), ir::dtype_max(x.dtype()));
+          const int64_t i = ((b * c + ch) * oh + oy) * ow + ox;
+          if (x.dtype() == DType::kI8)
+            y.values<int8_t>()[i] = static_cast<int8_t>(out);
+          else
+            y.values<uint8_t>()[i] = static_cast<uint8_t>(out);
+        }
+    }
+  return y;
+}
+
 Tensor lut(const Tensor& x, const std::vector<int64_t>& table, DType out, const std::string& what) {
   require_8bit(x, what, "x");
   require(is_8bit(out), what, ": output type ", dtype_name(out), " is not 8-bit");

@@ -158,6 +158,20 @@ Tensor qmul(const Tensor& a, int32_t a_zp, const Tensor& b, int32_t b_zp, const 
 // Nearest upsampling as a gather over NCHW: y[n, c, oy, ox] = x[n, c, src_h[oy], src_w[ox]].
 Tensor gather2d(const Tensor& x, const std::vector<int64_t>& src_h,
                 const std::vector<int64_t>& src_w, const std::string& what);
+// One output position of a bilinear upsampling along one axis: two source positions and
+// their float32 weights (golden/recipes.h bilinear_sources).
+struct LinearSource {
+  int64_t lo = 0, hi = 0;
+  float w_lo = 1.0f, w_hi = 0.0f;
+};
+// PyTorch's quantized bilinear upsampling (docs/pytorch-recipes.md 2.21) of an NCHW 8-bit x
+// with zero point zp: y = clamp(round_half_even(v) + zp) with v the four taps blended in
+// float32 minus float(zp). `channels_last`: PyTorch's NHWC kernel with its fused multiply-adds
+// (the first floor(C / 8) * 8 channels of a pixel in the vector order, the rest in the scalar
+// order); else the NCHW kernel (no fusion; an output of the input's size is a copy).
+Tensor upsample_bilinear(const Tensor& x, int32_t zp, const std::vector<LinearSource>& rows,
+                         const std::vector<LinearSource>& cols, bool channels_last,
+                         const std::string& what);
 // Table lookup: y = table[x] for uint8 x, table[x + 128] for int8 x; `table` has 256 entries
 // in the range of `out` (uint8 or int8).
 Tensor lut(const Tensor& x, const std::vector<int64_t>& table, DType out, const std::string& what);

@@ -65,19 +65,61 @@ FixedScale fixed_point_scale(float scale, const std::string& what) {
   return {static_cast<int32_t>(std::ldexp(static_cast<double>(significand), 31)), 31 - exponent};
 }
 
-std::vector<int64_t> nearest_sources(int64_t in, float onnx_scale) {
+namespace {
+float corner_scale(int64_t in, int64_t out) {
+  return out > 1 ? static_cast<float>(in - 1) / static_cast<float>(out - 1) : 0.0f;
+}
+}  // namespace
+
+UpsampleAxis upsample_axis_from_scale(int64_t in, float onnx_scale, bool align_corners) {
   char text[32];
   const auto end = std::to_chars(text, text + sizeof text, onnx_scale).ptr;
   double factor = 0.0;
   std::from_chars(text, end, factor);
-  const auto out = static_cast<int64_t>(std::floor(static_cast<double>(in) * factor));
-  std::vector<int64_t> src(static_cast<size_t>(std::max<int64_t>(out, 0)));
-  const float scale = static_cast<float>(1.0 / factor);
-  for (int64_t o = 0; o < out; ++o)
-    src[o] = out == in
-                 ? o
-                 : std::min<int64_t>(
-                       static_cast<int64_t>(std::floor(static_cast<float>(o) * scale)), in - 1);
+  UpsampleAxis a;
+  a.in = in;
+  a.out = std::max<int64_t>(static_cast<int64_t>(std::floor(static_cast<double>(in) * factor)), 0);
+  a.scale = align_corners ? corner_scale(in, a.out) : static_cast<float>(1.0 / factor);
+  return a;
+}
+
+UpsampleAxis upsample_axis_from_size(int64_t in, int64_t out, bool align_corners) {
+  UpsampleAxis a;
+  a.in = in;
+  a.out = out;
+  a.scale =
+      align_corners ? corner_scale(in, out) : static_cast<float>(in) / static_cast<float>(out);
+  return a;
+}
+
+std::vector<int64_t> nearest_sources(const UpsampleAxis& a) {
+  std::vector<int64_t> src(static_cast<size_t>(a.out));
+  for (int64_t o = 0; o < a.out; ++o) {
+    const float position = static_cast<float>(o) * a.scale;
+    src[o] =
+        a.out == a.in ? o : std::min<int64_t>(static_cast<int64_t>(std::floor(position)), a.in - 1);
+  }
+  return src;
+}
+
+std::vector<LinearSource> bilinear_sources(const UpsampleAxis& a, bool align_corners,
+                                           bool channels_last) {
+  std::vector<LinearSource> src(static_cast<size_t>(a.out));
+  for (int64_t o = 0; o < a.out; ++o) {
+    const float of = static_cast<float>(o);
+    float r;
+    if (align_corners) {
+      r = a.scale * of;
+    } else {
+      r = channels_last ? std::fma(of + 0.5f, a.scale, -0.5f) : a.scale * (of + 0.5f) - 0.5f;
+      if (r < 0.0f) r = 0.0f;
+    }
+    LinearSource& s = src[o];
+    s.lo = static_cast<int64_t>(r);
+    s.hi = s.lo < a.in - 1 ? s.lo + 1 : s.lo;
+    s.w_hi = r - static_cast<float>(s.lo);
+    s.w_lo = 1.0f - s.w_hi;
+  }
   return src;
 }
 

@@ -48,12 +48,29 @@ FixedScale fixed_point_scale(float scale, const std::string& what);
 // with float(q - zx) * sx; then d > 0 ? d : d * slope, quantized as 2.1.
 int32_t aten_leaky_relu(int32_t q, const Affine& x, float slope, const Affine& y, bool vector);
 
-// [2.21] PyTorch's nearest upsampling source index of every output position along one axis
-// of `in` positions, for the float32 scale an ONNX Resize carries (f32 of the Python scale
-// factor): the factor is read back as the float's shortest decimal (the double the user
-// wrote), scale = float(1.0 / factor), src(o) = min(floor(float(o) * scale), in - 1); the
-// output has floor(in * factor) positions, and an output of the input's size is a copy.
-std::vector<int64_t> nearest_sources(int64_t in, float onnx_scale);
+// [2.21] One axis of a PyTorch upsampling: output positions and the float32 scale its kernel
+// uses. From the float32 scale an ONNX Resize carries (f32 of the Python scale factor): the
+// factor is read back as the float's shortest decimal (the double the user wrote), out =
+// floor(in * factor), scale = float(1.0 / factor). From a size (F.interpolate(size=...)):
+// scale = float(in) / float(out). With align_corners: float(in - 1) / float(out - 1), 0 for
+// out == 1.
+struct UpsampleAxis {
+  int64_t in = 0, out = 0;
+  float scale = 0.0f;
+};
+UpsampleAxis upsample_axis_from_scale(int64_t in, float onnx_scale, bool align_corners);
+UpsampleAxis upsample_axis_from_size(int64_t in, int64_t out, bool align_corners);
+
+// [2.21] Nearest: src(o) = min(floor(float(o) * scale), in - 1); an output of the input's
+// size is a copy.
+std::vector<int64_t> nearest_sources(const UpsampleAxis& a);
+
+// [2.21] Bilinear source of every output position: r = align_corners ? scale * o : the
+// half-pixel scale * (o + 0.5) - 0.5 (channels-last kernel: fmaf(o + 0.5, scale, -0.5)),
+// negative r clamped to 0; lo = (int64) r, hi = lo + 1 unless lo is the last position;
+// w_hi = r - lo, w_lo = 1 - w_hi.
+std::vector<LinearSource> bilinear_sources(const UpsampleAxis& a, bool align_corners,
+                                           bool channels_last);
 
 // [2.19] The stage-1 scale of ATen's quantized mul: (a_scale * b_scale) * (1.0f / y_scale).
 float aten_mul_scale(float a_scale, float b_scale, float y_scale);

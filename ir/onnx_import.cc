@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
 
 #include "common/error.h"
 
@@ -369,7 +370,18 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& cont
 }
 
 OnnxModel import_onnx(const onnx::ModelProto& model, const std::string& source) {
-  return Importer(model, source).run();
+  // ONNX's own shape inference types the intermediate values an exporter left undeclared
+  // (torch.onnx writes no value_info), so that a Shape of a computed tensor folds (a Resize
+  // to a size: Concat(Slice(Shape(x)), sizes)). Best effort: a model it cannot infer is
+  // imported as written, and its errors surface where the importer checks the nodes.
+  if (!model.has_graph()) return Importer(model, source).run();
+  onnx::ModelProto inferred = model;
+  try {
+    onnx::shape_inference::InferShapes(inferred);
+  } catch (const std::exception&) {
+    return Importer(model, source).run();
+  }
+  return Importer(inferred, source).run();
 }
 
 OnnxModel import_onnx(const std::string& path) {

@@ -34,6 +34,14 @@ std::vector<AttrDef> pool_geometry_attrs(bool with_dilations) {
   return out;
 }
 
+// An upsampling's output: PyTorch's scale factor (as the ONNX Resize's float32 scales) or
+// the size F.interpolate was given (docs/pytorch-recipes.md 2.21); one of the two.
+std::vector<AttrDef> upsample_attrs() {
+  return {{"scales", A::kFloats, false,
+           "[sh, sw]: the float32 scales of the ONNX Resize (f32 of PyTorch's factor)"},
+          {"sizes", A::kInts, false, "[oh, ow]: the output size (instead of scales)"}};
+}
+
 std::vector<AttrDef> requant_attrs() {
   return {
       {attr::kMode, A::kString, true, "stage 1: fp32 | fixed | int32 (pass-through)"},
@@ -158,9 +166,19 @@ std::vector<OpDef> build_op_set() {
                  "PyTorch's nearest upsampling (docs/pytorch-recipes.md 2.21), a gather: "
                  "y[n, c, oy, ox] = x[n, c, src(oy), src(ox)] (same type and quantization)",
                  {{"x", Arity::kOne, "uint8 | int8, [N, C, H, W]"}},
-                 {{"y", Arity::kOne, "x's type, [N, C, floor(H * sh), floor(W * sw)]"}},
-                 {{"scales", A::kFloats, true,
-                   "[sh, sw]: the float32 scales of the ONNX Resize (f32 of PyTorch's factor)"}}});
+                 {{"y", Arity::kOne, "x's type, [N, C, floor(H * sh), floor(W * sw)] or sizes"}},
+                 upsample_attrs()});
+  ops.push_back({op::kQUpsampleBilinear,
+                 OpGroup::kQuantized,
+                 "PyTorch's quantized bilinear upsampling (docs/pytorch-recipes.md 2.21): four "
+                 "taps blended in float32, rounded, same type and quantization",
+                 {{"x", Arity::kOne, "uint8 | int8, [N, C, H, W]"}},
+                 {{"y", Arity::kOne, "x's type, [N, C, floor(H * sh), floor(W * sw)] or sizes"}},
+                 join(upsample_attrs(),
+                      {{"x_zero_point", A::kInt, true, "x's zero point"},
+                       {"align_corners", A::kInt, false, "1: align_corners=True (default 0)"},
+                       {"memory_order", A::kString, false,
+                        "PyTorch's format of x: nchw (default) or nhwc (channels-last kernel)"}})});
   ops.push_back({op::kQClamp,
                  OpGroup::kQuantized,
                  "y = clamp(x, min, max) on integers (standalone ReLU / ReLU6)",

@@ -4,7 +4,7 @@
 // arithmetic. Three groups:
 //   - quantized ops (integer tensors, run on the BPU): Quantize, Dequantize, QConv, QMatMul,
 //     QAdd, QMul, QClamp, QConcat, QMaxPool, QAvgPool, QGlobalAvgPool, QLut,
-//     QUpsampleNearest;
+//     QUpsampleNearest, QUpsampleBilinear;
 //   - layout/index ops valid on any element type: ArgMax, Reshape, Flatten;
 //   - float32 host ops with ONNX names, attributes and semantics: Conv, Gemm, MatMul, Add,
 //     Relu, MaxPool, AveragePool, GlobalAveragePool, Concat (and Flatten/Reshape above).
@@ -52,6 +52,7 @@ inline constexpr char kQGlobalAvgPool[] = "QGlobalAvgPool";
 inline constexpr char kQLut[] = "QLut";
 inline constexpr char kQMul[] = "QMul";
 inline constexpr char kQUpsampleNearest[] = "QUpsampleNearest";
+inline constexpr char kQUpsampleBilinear[] = "QUpsampleBilinear";
 // any element type
 inline constexpr char kArgMax[] = "ArgMax";
 inline constexpr char kReshape[] = "Reshape";

@@ -57,6 +57,7 @@ AccessName access_name(isa::Opcode op, int k) {
       {Opcode::VLUT, {{"in_addr", 0, false}, {"out_addr", 3, true}, {"prm_addr", 4, false}}},
       {Opcode::VMUL,
        {{"a_addr", 0, false}, {"b_addr", 0, false}, {"out_addr", 3, true}, {"prm_addr", 4, false}}},
+      {Opcode::VBLEND, {{"in_addr", 0, false}, {"out_addr", 3, true}, {"prm_addr", 4, false}}},
   };
   const auto it = kNames.find(op);
   if (it == kNames.end() || k >= static_cast<int>(it->second.size()))
@@ -92,6 +93,9 @@ std::string operand_rule(int rule, const isa::Operands& f) {
       return range(f.a_zp, f.a_signed, "a_zp");
     case 10:
       return range(f.b_zp, f.b_signed, "b_zp");
+    case 11:
+      return cat("VBLEND needs c >= 1 dividing n and n_vec <= c, got n=", f.n, " c=", f.c,
+                 " n_vec=", f.n_vec);
     default:
       return "the opcode is not in the instruction set";
   }

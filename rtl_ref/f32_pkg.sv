@@ -12,7 +12,10 @@
 //   f32_mul_ieee   a * b      \
 //   f32_fma        fmaf(a, b, c)  > IEEE single on packed bits, round to nearest even,
 //   f32_div        a / b      /   subnormals exact (no flush to zero)
+//   f32_add        a + b (fma with 1.0)
 //   vreq_route     VREQ's float rescale routes 1..3 before the zero point and clamp
+//   vblend_value   VBLEND's bilinear blend of four taps, minus the zero point, rounded
+//   f32_round_sat32  a packed single to int32, half to even, saturated
 package f32_pkg;
 
   // An unpacked single: value = (-1)^sign * mant * 2^(exp - 23), exp unbiased and signed,
@@ -329,8 +332,6 @@ package f32_pkg;
                                              input logic [31:0] scale,  // IEEE single bits
                                              input logic [31:0] rescale_k);
     logic [31:0] t;
-    logic [7:0] t_be;
-    f32u_t tu;
     if (route == 2'd2)  // t = fmaf(scale, float(x), scale * float(-zx)) * rescale_k
       t = f32_mul_ieee(f32_fma(scale, f32_pack_int(f32_from_int(x)),
                                f32_mul_ieee(scale, f32_pack_int(f32_from_int(-zx)))),
@@ -339,9 +340,56 @@ package f32_pkg;
       t = f32_div(f32_mul_ieee(f32_pack_int(f32_from_int(x - zx)), scale), rescale_k);
     else  // t = (float(x - zx) * scale) * rescale_k
       t = f32_mul_ieee(f32_mul_ieee(f32_pack_int(f32_from_int(x - zx)), scale), rescale_k);
-    // round_sat32(t): f32_to_int takes value = mant * 2^(exp - 23). A subnormal t (below
-    // 2^-126, so rounding to 0) goes in unnormalized with exp = -126, which f32_to_int
-    // rounds to 0 as well; infinity (exp = 128) saturates like any |t| >= 2^31.
+    return f32_round_sat32(t);
+  endfunction
+
+  // f32_add: a + b, one IEEE single rounding (the fused a * 1 + b: the product is exact).
+  function automatic logic [31:0] f32_add(input logic [31:0] a, input logic [31:0] b);
+    return f32_fma(a, 32'h3F80_0000, b);
+  endfunction
+
+  // vblend_value: VBLEND's value of one element (docs/requantizer.md 7), bit-exact with
+  // blend_value() of sim/requant_math.h, rounded half to even and saturated to int32 after
+  // subtracting the zero point: round_sat32(v - float(zx)) with
+  //   contraction 0 (plain): v = h0 * (w0 * p00 + w1 * p01) + h1 * (w0 * p10 + w1 * p11)
+  //   contraction 1:         v = fma(h1, fma(w1, p11, w0 * p10), h0 * fma(w1, p01, w0 * p00))
+  //   contraction 2:         v = fma(h0, fma(w0, p00, w1 * p01), h1 * fma(w0, p10, w1 * p11))
+  // each operation one IEEE single operation. p.. and zx are 8-bit values as int32 (exact
+  // floats); the weights finite (the compiler's are in [0, 1]).
+  function automatic logic [31:0] vblend_value(input logic [1:0] contraction,
+                                               input logic [31:0] p00, input logic [31:0] p01,
+                                               input logic [31:0] p10, input logic [31:0] p11,
+                                               input logic [31:0] w0, input logic [31:0] w1,
+                                               input logic [31:0] h0, input logic [31:0] h1,
+                                               input logic [31:0] zx);
+    logic [31:0] f00, f01, f10, f11, a, b, v;
+    f00 = f32_pack_int(f32_from_int(p00));
+    f01 = f32_pack_int(f32_from_int(p01));
+    f10 = f32_pack_int(f32_from_int(p10));
+    f11 = f32_pack_int(f32_from_int(p11));
+    if (contraction == 2'd1) begin
+      a = f32_fma(w1, f01, f32_mul_ieee(w0, f00));
+      b = f32_fma(w1, f11, f32_mul_ieee(w0, f10));
+      v = f32_fma(h1, b, f32_mul_ieee(h0, a));
+    end else if (contraction == 2'd2) begin
+      a = f32_fma(w0, f00, f32_mul_ieee(w1, f01));
+      b = f32_fma(w0, f10, f32_mul_ieee(w1, f11));
+      v = f32_fma(h0, a, f32_mul_ieee(h1, b));
+    end else begin
+      a = f32_add(f32_mul_ieee(w0, f00), f32_mul_ieee(w1, f01));
+      b = f32_add(f32_mul_ieee(w0, f10), f32_mul_ieee(w1, f11));
+      v = f32_add(f32_mul_ieee(h0, a), f32_mul_ieee(h1, b));
+    end
+    return f32_round_sat32(f32_add(v, f32_pack_int(f32_from_int(-zx))));
+  endfunction
+
+  // f32_round_sat32: a packed single rounded to the nearest int32, ties to even, saturated.
+  // f32_to_int takes value = mant * 2^(exp - 23). A subnormal t (below 2^-126, so rounding
+  // to 0) goes in unnormalized with exp = -126, which f32_to_int rounds to 0 as well;
+  // infinity (exp = 128) saturates like any |t| >= 2^31.
+  function automatic logic [31:0] f32_round_sat32(input logic [31:0] t);
+    logic [7:0] t_be;
+    f32u_t tu;
     t_be = t[30:23];
     tu.sign = t[31];
     tu.exp = (t_be == 8'd0) ? -10'd126 : {2'b00, t_be} - 10'd127;

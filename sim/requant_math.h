@@ -5,6 +5,7 @@
 // uint32, float arithmetic is one IEEE single multiply and a round-half-even conversion.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -71,6 +72,24 @@ inline int32_t rescale_route(int32_t x, int32_t zx, const isa::ParamRecord& p) {
   }
   const float v = static_cast<float>(x - zx) * p.scale;
   return round_sat32(p.route == 3 ? v / p.rescale_k : v * p.rescale_k);
+}
+
+// VBLEND's value of one element before the zero point (docs/requantizer.md 7): the taps
+// p00, p01 (row 0), p10, p11 (row 1) as exact floats, horizontal weights w0, w1, vertical
+// h0, h1; every operation one IEEE single operation. `contraction`: 0 plain (multiply, then
+// add), 1 the fused order (w1, h1 first), 2 the other fused order (w0, h0 first).
+inline float blend_value(const std::array<float, 4>& p, float w0, float w1, float h0, float h1,
+                         int contraction) {
+  if (contraction == 1) {
+    const float a = std::fma(w1, p[1], w0 * p[0]), b = std::fma(w1, p[3], w0 * p[2]);
+    return std::fma(h1, b, h0 * a);
+  }
+  if (contraction == 2) {
+    const float a = std::fma(w0, p[0], w1 * p[1]), b = std::fma(w0, p[2], w1 * p[3]);
+    return std::fma(h0, a, h1 * b);
+  }
+  const float a = w0 * p[0] + w1 * p[1], b = w0 * p[2] + w1 * p[3];
+  return h0 * a + h1 * b;
 }
 
 // Requires 0 <= add_shift <= 31 (the requantizer faults on other records).

@@ -1,6 +1,7 @@
 #include "sim/vector_unit.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -47,6 +48,11 @@ std::string route_fault(const ParamRecord& r, const Operands& f) {
 }
 
 }  // namespace
+
+uint64_t blend_table_bytes(const Operands& f) {
+  const uint64_t pixels = f.c > 0 ? uint64_t(f.n / f.c) : 0;
+  return (8 + 8 * pixels + 63) / 64 * 64;
+}
 
 void vadd(const Operands& f, const uint8_t* a, const uint8_t* b, const ParamRecord& rec,
           uint8_t* out) {
@@ -151,6 +157,28 @@ void lut(const Operands& f, const uint8_t* in, const uint8_t* table, uint8_t* ou
   for (int64_t i = 0; i < f.n; ++i) out[i] = table[(in[i] + offset) & 0xFF];
 }
 
+void blend(const Operands& f, const uint8_t* in, const uint8_t* weights, uint8_t* out) {
+  const OutType t = byte_type(f.out_signed);
+  auto weight = [&](int64_t k) {
+    float w;
+    std::memcpy(&w, weights + 4 * k, 4);
+    return w;
+  };
+  const float h0 = weight(0), h1 = weight(1);
+  const int32_t zp = static_cast<int32_t>(f.in_zp);
+  for (int64_t i = 0; i < f.n; ++i) {
+    const int64_t pixel = i / f.c, j = i % f.c;
+    std::array<float, 4> p;
+    for (int64_t k = 0; k < 4; ++k)
+      p[k] = static_cast<float>(byte_value(in[k * f.n + i], f.in_signed));
+    const int contraction = f.lerp == 0 ? 0 : j < f.n_vec ? 1 : 2;
+    const float v =
+        blend_value(p, weight(2 + 2 * pixel), weight(3 + 2 * pixel), h0, h1, contraction);
+    const int32_t q = round_sat32(v - static_cast<float>(zp));
+    out[i] = static_cast<uint8_t>(saturate_to(sat32(static_cast<int64_t>(q) + zp), t));
+  }
+}
+
 VectorUnit::VectorUnit(sc_core::sc_module_name name, const Memories& memories)
     : sc_core::sc_module(name), activity("busy"), mem_(memories) {}
 
@@ -210,6 +238,18 @@ Plan VectorUnit::plan(const Decoded& d) {
                     {Buf::kOutput, uint64_t(f.out_addr), uint64_t(f.n), 1, "out_addr", true},
                     {Buf::kParam, uint64_t(f.prm_addr), 256, 64, "prm_addr", false}};
       break;
+    case Opcode::VBLEND:
+      if (f.c < 1 || f.n % f.c != 0 || f.n_vec > f.c)
+        p.fault = cat("VBLEND needs c >= 1 dividing n and n_vec <= c, got n=", f.n, " c=", f.c,
+                      " n_vec=", f.n_vec);
+      else if (!zp_in_range(f.in_zp, f.in_signed))
+        p.fault =
+            cat("in_zp=", f.in_zp, " is outside the ", f.in_signed ? "int8" : "uint8", " range");
+      p.accesses = {
+          {Buf::kFeature, uint64_t(f.in_addr), 4 * uint64_t(f.n), 1, "in_addr", false},
+          {Buf::kOutput, uint64_t(f.out_addr), uint64_t(f.n), 1, "out_addr", true},
+          {Buf::kParam, uint64_t(f.prm_addr), blend_table_bytes(f), 64, "prm_addr", false}};
+      break;
     case Opcode::COPY: {
       const Buf src = static_cast<Buf>(f.src_buf);
       const int64_t align = buf_alignment(src) == 64 ? 4 : buf_alignment(src);
@@ -223,7 +263,8 @@ Plan VectorUnit::plan(const Decoded& d) {
   }
   if (p.fault.empty()) {
     for (const Access& a : p.accesses) {
-      if (a.buf != Buf::kParam || d.op == Opcode::VLUT || mem_.check(a)) continue;
+      if (a.buf != Buf::kParam || d.op == Opcode::VLUT || d.op == Opcode::VBLEND || mem_.check(a))
+        continue;
       read_param_records(mem_.ptr(Buf::kParam, f.prm_addr), 1, records_);
       const bool fixed = d.op == Opcode::VREQ || d.op == Opcode::VMUL
                              ? f.mode == 1
@@ -267,6 +308,10 @@ void VectorUnit::run(const Decoded& d, const Plan& p) {
     case Opcode::VLUT:
       lut(f, mem_.ptr(Buf::kFeature, f.in_addr), mem_.ptr(Buf::kParam, f.prm_addr),
           mem_.ptr(Buf::kOutput, f.out_addr));
+      break;
+    case Opcode::VBLEND:
+      blend(f, mem_.ptr(Buf::kFeature, f.in_addr), mem_.ptr(Buf::kParam, f.prm_addr),
+            mem_.ptr(Buf::kOutput, f.out_addr));
       break;
     case Opcode::COPY:
       std::memmove(mem_.ptr(Buf::kOutput, f.dst_addr),

@@ -111,6 +111,11 @@ std::vector<Access> footprint(const isa::Operands& o) {
       add(Space::kParam, o.prm_addr, 4 * kRecord, false);
       add(Space::kOutput, o.out_addr, o.n, true);
       break;
+    case isa::Opcode::VBLEND:
+      add(Space::kFeature, o.in_addr, 4 * o.n, false);
+      add(Space::kParam, o.prm_addr, ((8 + 8 * (o.c > 0 ? o.n / o.c : 0)) + 63) / 64 * 64, false);
+      add(Space::kOutput, o.out_addr, o.n, true);
+      break;
     case isa::Opcode::POOL:
       add(Space::kFeature, o.in_addr, o.in_h * o.in_w * o.c, false);
       if (o.kind != 0) add(Space::kParam, o.prm_addr, kRecord, false);

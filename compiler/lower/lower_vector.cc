@@ -368,61 +368,206 @@ std::vector<DmaBox> gather_row(const std::vector<int64_t>& src_w,
   return boxes;
 }
 
+// Loads into FEATURE at `at` the gathered row y[outer, iy, src_w[..]] of `x` (NHWC: `outer` =
+// n, a row of pixels of C bytes; flat NCHW: `outer` = n * C + c, a row of bytes); returns the
+// address after it.
+int64_t load_gathered_row(EmitContext& ctx, const TensorDesc& x, int64_t outer, int64_t iy,
+                          const std::vector<int64_t>& src_w, int64_t at) {
+  const int64_t C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  const std::optional<Image> xi = image_4d(x);
+  const std::vector<DmaBox> boxes =
+      xi ? gather_row(
+               src_w, [&](int64_t ix) { return xi->at(outer, iy, ix, 0); }, C, xi->pixel)
+         : gather_row(
+               src_w, [&](int64_t ix) { return x.ddr_addr + (outer * H + iy) * W + ix; }, 1, 1);
+  for (const DmaBox& b : boxes) {
+    ctx.schedule.emit(dma(isa::Opcode::LOAD, 0, at, b));
+    at += box_bytes(b);
+  }
+  return at;
+}
+
+// An upsampling's input and output rows in memory order: (n, oy) of OW*C bytes when both are
+// NHWC images, else (n, c, oy) of OW bytes (both flat NCHW).
+struct UpsampleRows {
+  bool channels_inner = false;
+  int64_t row_bytes = 0, rows = 0;
+};
+
+UpsampleRows upsample_rows(const Plan& plan, int node, const TensorDesc& tx, const TensorDesc& ty) {
+  const bool channels_inner = image_4d(tx).has_value() && image_4d(ty).has_value();
+  require(channels_inner || (memory_order_key(tx) == "flat" + std::to_string(numel(tx.shape)) &&
+                             memory_order_key(ty) == "flat" + std::to_string(numel(ty.shape))),
+          what(plan, node), ": the upsample's input and output layouts differ");
+  const int64_t N = ty.shape[0], C = ty.shape[1], OH = ty.shape[2], OW = ty.shape[3];
+  return {channels_inner, channels_inner ? OW * C : OW, channels_inner ? N * OH : N * C * OH};
+}
+
+// Stores OUTPUT rows [r0, r1) of `ty` (rows as upsample_rows gives them) from `sram`.
+void store_rows(EmitContext& ctx, const TensorDesc& ty, const UpsampleRows& u, int64_t r0,
+                int64_t r1, int64_t sram) {
+  const int64_t OH = ty.shape[2], OW = ty.shape[3];
+  const std::optional<Image> yi = image_4d(ty);
+  const int64_t first = u.channels_inner ? yi->at(r0 / OH, r0 % OH, 0, 0) : ty.ddr_addr + r0 * OW;
+  store_linear(ctx, sram, first, (r1 - r0) * u.row_bytes);
+}
+
 LayerStats emit_upsample(EmitContext& ctx, int node) {
   const Plan& plan = ctx.plan;
   const ir::Node& n = plan.graph->nodes[node];
   const TensorDesc& tx = plan.desc(n.inputs[0]);
   const TensorDesc& ty = plan.desc(n.outputs[0]);
-  const std::vector<float> scales = n.attr_floats("scales", {});
-  const int64_t N = tx.shape[0], C = tx.shape[1], H = tx.shape[2], W = tx.shape[3];
-  const std::vector<int64_t> src_h = nearest_source_indices(H, scales.at(0));
-  const std::vector<int64_t> src_w = nearest_source_indices(W, scales.at(1));
+  const int64_t H = tx.shape[2], W = tx.shape[3];
+  const std::vector<int64_t> src_h = nearest_source_indices(upsample_axis_of(n, 0, H));
+  const std::vector<int64_t> src_w = nearest_source_indices(upsample_axis_of(n, 1, W));
   const int64_t OH = static_cast<int64_t>(src_h.size()), OW = static_cast<int64_t>(src_w.size());
-  const std::optional<Image> xi = image_4d(tx), yi = image_4d(ty);
-  const bool channels_inner = xi.has_value() && yi.has_value();
-  require(channels_inner || (memory_order_key(tx) == "flat" + std::to_string(numel(tx.shape)) &&
-                             memory_order_key(ty) == "flat" + std::to_string(numel(ty.shape))),
-          what(plan, node), ": the upsample's input and output layouts differ");
-  // Output rows in memory order: (n, oy) of OW*C bytes (NHWC), or (n, c, oy) of OW bytes.
-  const int64_t row_bytes = channels_inner ? OW * C : OW;
-  const int64_t rows = channels_inner ? N * OH : N * C * OH;
+  const UpsampleRows u = upsample_rows(plan, node, tx, ty);
   const int64_t chunk_rows =
-      std::min(rows, tile_linear(numel(ty.shape), 1, ctx.hw, what(plan, node)) / row_bytes);
-  require(chunk_rows > 0, what(plan, node), ": an output row of ", row_bytes,
+      std::min(u.rows, tile_linear(numel(ty.shape), 1, ctx.hw, what(plan, node)) / u.row_bytes);
+  require(chunk_rows > 0, what(plan, node), ": an output row of ", u.row_bytes,
           " bytes does not fit the SRAMs");
   SramPlan sram(ctx.hw, ctx.sram);
-  const int in_area = sram.add(Space::kFeature, chunk_rows * row_bytes);
-  const int out_area = sram.add(Space::kOutput, chunk_rows * row_bytes);
+  const int in_area = sram.add(Space::kFeature, chunk_rows * u.row_bytes);
+  const int out_area = sram.add(Space::kOutput, chunk_rows * u.row_bytes);
   int64_t tiles = 0;
-  for (int64_t r0 = 0; r0 < rows; r0 += chunk_rows, ++tiles) {
-    const int64_t r1 = std::min(rows, r0 + chunk_rows);
+  for (int64_t r0 = 0; r0 < u.rows; r0 += chunk_rows, ++tiles) {
+    const int64_t r1 = std::min(u.rows, r0 + chunk_rows);
     const auto in = sram.get(in_area, {tiles, 0, 0, 0, 0});
     int64_t at = in.addr;
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t oy = r % OH, outer = r / OH;  // outer: n (NHWC) or n * C + c (NCHW)
-      const int64_t iy = src_h[oy];
-      const std::vector<DmaBox> boxes =
-          channels_inner
-              ? gather_row(
-                    src_w, [&](int64_t ix) { return xi->at(outer, iy, ix, 0); }, C, xi->pixel)
-              : gather_row(
-                    src_w, [&](int64_t ix) { return tx.ddr_addr + (outer * H + iy) * W + ix; }, 1,
-                    1);
-      for (const DmaBox& b : boxes) {
-        ctx.schedule.emit(dma(isa::Opcode::LOAD, 0, at, b));
-        at += box_bytes(b);
-      }
-    }
+    for (int64_t r = r0; r < r1; ++r)  // outer: n (NHWC) or n * C + c (NCHW)
+      at = load_gathered_row(ctx, tx, r / OH, src_h[r % OH], src_w, at);
     const auto out = sram.get(out_area, {tiles, 0, 0, 0, 0});
     isa::Operands copy = op_of(isa::Opcode::COPY);
     copy.src_buf = 0, copy.src_addr = in.addr, copy.dst_addr = out.addr;
-    copy.n = (r1 - r0) * row_bytes;
+    copy.n = (r1 - r0) * u.row_bytes;
     ctx.schedule.emit(copy);
-    const int64_t first = channels_inner ? yi->at(r0 / OH, r0 % OH, 0, 0) : ty.ddr_addr + r0 * OW;
-    store_linear(ctx, out.addr, first, (r1 - r0) * row_bytes);
+    store_rows(ctx, ty, u, r0, r1, out.addr);
   }
   return finish_stats(
       sram, cat("nearest upsample x", OH, "/", H, " x", OW, "/", W, " (DMA gather)"), 0, tiles);
+}
+
+// ---- QUpsampleBilinear: per output row, the four taps gathered by DMA (rows i0 and i1 of
+// the source, columns i0 and i1 of each output column), then VBLEND with the row's weight
+// table (h0, h1, then w0, w1 per output column) ----
+
+bool bilinear_nhwc(const ir::Node& n) {
+  return n.attr_string("memory_order", "nchw") == "nhwc";
+}
+
+// How a bilinear upsampling is cut: output rows (upsample_rows), each in pieces of up to
+// `piece` output columns; a tile holds `chunk_rows` whole rows (or one piece when a row does
+// not fit). Every (row, piece) has its weight table of `table_records` PARAM records.
+struct BilinearTiling {
+  std::vector<BilinearTap> th, tw;
+  UpsampleRows u;
+  int64_t pixel_bytes = 1, piece = 1, pieces = 1, chunk_rows = 1, table_records = 1;
+};
+
+BilinearTiling tile_bilinear(const Plan& plan, int node, const HwConfig& hw) {
+  const ir::Node& n = plan.graph->nodes[node];
+  const TensorDesc& tx = plan.desc(n.inputs[0]);
+  const TensorDesc& ty = plan.desc(n.outputs[0]);
+  const bool align = n.attr_int("align_corners", 0) != 0, nhwc = bilinear_nhwc(n);
+  BilinearTiling t;
+  t.th = bilinear_taps(upsample_axis_of(n, 0, tx.shape[2]), align, nhwc);
+  t.tw = bilinear_taps(upsample_axis_of(n, 1, tx.shape[3]), align, nhwc);
+  t.u = upsample_rows(plan, node, tx, ty);
+  const int64_t OW = static_cast<int64_t>(t.tw.size());
+  t.pixel_bytes = t.u.channels_inner ? tx.shape[1] : 1;
+  // Elements per tap vector: four taps in half of FEATURE, the result in half of OUTPUT.
+  const int64_t cap = tile_linear(numel(ty.shape), 4, hw, what(plan, node));
+  const int64_t param_pixels = (hw.param_sram_bytes / 2 - 8) / 8;  // one table in half of PARAM
+  t.piece = std::min({OW, cap / t.pixel_bytes, param_pixels});
+  require(t.piece > 0, what(plan, node), ": the four taps of one output pixel (", 4 * t.pixel_bytes,
+          " bytes) and its weight table (16 bytes) do not fit the SRAMs");
+  t.pieces = (OW + t.piece - 1) / t.piece;
+  t.chunk_rows = t.pieces == 1 ? std::min(t.u.rows, cap / t.u.row_bytes) : 1;
+  t.table_records = (8 + 8 * t.piece + kRecordBytes - 1) / kRecordBytes;
+  return t;
+}
+
+void prepare_bilinear(Plan& plan, int node, const HwConfig& hw) {
+  prepare_upsample(plan, node, hw);
+  const ir::Node& n = plan.graph->nodes[node];
+  const std::string order = n.attr_string("memory_order", "nchw");
+  require(order == "nchw" || order == "nhwc", what(plan, node), ": attribute 'memory_order' is '",
+          order, "', not nchw or nhwc");
+  const BilinearTiling t = tile_bilinear(plan, node, hw);
+  // One table per (output row, piece): h0, h1, then w0, w1 per column of the piece.
+  std::vector<isa::ParamRecord> records;
+  for (const BilinearTap& h : t.th)
+    for (int64_t k = 0; k < t.pieces; ++k) {
+      std::vector<float> w{h.l0, h.l1};
+      const int64_t x1 = std::min<int64_t>((k + 1) * t.piece, static_cast<int64_t>(t.tw.size()));
+      for (int64_t x = k * t.piece; x < x1; ++x) w.insert(w.end(), {t.tw[x].l0, t.tw[x].l1});
+      std::vector<uint8_t> bytes(static_cast<size_t>(t.table_records * kRecordBytes), 0);
+      std::memcpy(bytes.data(), w.data(), w.size() * sizeof(float));
+      const std::vector<isa::ParamRecord> r =
+          isa::unpack_param_records(bytes, what(plan, node) + " weight table");
+      records.insert(records.end(), r.begin(), r.end());
+    }
+  plan.nodes[node].params = add_params(plan, records);
+}
+
+LayerStats emit_bilinear(EmitContext& ctx, int node) {
+  const Plan& plan = ctx.plan;
+  const ir::Node& n = plan.graph->nodes[node];
+  const TensorDesc& tx = plan.desc(n.inputs[0]);
+  const TensorDesc& ty = plan.desc(n.outputs[0]);
+  const BilinearTiling t = tile_bilinear(plan, node, ctx.hw);
+  const bool nhwc = bilinear_nhwc(n);
+  const int64_t OH = static_cast<int64_t>(t.th.size()), OW = static_cast<int64_t>(t.tw.size());
+  const int64_t tile_bytes = t.chunk_rows * t.piece * t.pixel_bytes;
+  SramPlan sram(ctx.hw, ctx.sram);
+  const int in_area = sram.add(Space::kFeature, 4 * tile_bytes);
+  const int out_area = sram.add(Space::kOutput, tile_bytes);
+  const int prm_area = sram.add(Space::kParam, t.table_records * kRecordBytes);
+  const std::optional<Image> yi = image_4d(ty);
+  int64_t tiles = 0;
+  for (int64_t r0 = 0; r0 < t.u.rows; r0 += t.chunk_rows) {
+    const int64_t r1 = std::min(t.u.rows, r0 + t.chunk_rows);
+    for (int64_t k = 0; k < t.pieces; ++k, ++tiles) {
+      const int64_t x0 = k * t.piece, x1 = std::min(OW, x0 + t.piece);
+      const int64_t bytes = (x1 - x0) * t.pixel_bytes;  // per row of the tile
+      const auto in = sram.get(in_area, {tiles, 0, 0, 0, 0});
+      const auto out = sram.get(out_area, {tiles, 0, 0, 0, 0});
+      std::array<std::vector<int64_t>, 2> cols;
+      for (int64_t x = x0; x < x1; ++x)
+        cols[0].push_back(t.tw[x].i0), cols[1].push_back(t.tw[x].i1);
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t oy = r % OH, outer = r / OH;
+        const int64_t taps = in.addr + 4 * (r - r0) * bytes;
+        int64_t at = taps;
+        for (int64_t iy : {t.th[oy].i0, t.th[oy].i1})
+          for (const std::vector<int64_t>& c : cols)
+            at = load_gathered_row(ctx, tx, outer, iy, c, at);
+        isa::Operands v = op_of(isa::Opcode::VBLEND);
+        v.in_addr = taps, v.out_addr = out.addr + (r - r0) * bytes;
+        v.prm_addr = load_record(ctx, sram, prm_area,
+                                 plan.nodes[node].params + (oy * t.pieces + k) * t.table_records,
+                                 t.table_records);
+        v.n = bytes, v.c = t.pixel_bytes;
+        v.lerp = nhwc ? 1 : 0, v.n_vec = nhwc ? v.c / 8 * 8 : 0;
+        v.in_zp = n.attr_int("x_zero_point", 0);
+        v.in_signed = v.out_signed = tx.dtype == DType::kI8;
+        ctx.schedule.emit(v);
+      }
+      if (t.pieces == 1) {
+        store_rows(ctx, ty, t.u, r0, r1, out.addr);
+      } else {  // one piece of one row
+        const int64_t oy = r0 % OH, outer = r0 / OH;
+        const int64_t first =
+            t.u.channels_inner ? yi->at(outer, oy, x0, 0) : ty.ddr_addr + r0 * OW + x0;
+        store_linear(ctx, out.addr, first, bytes);
+      }
+    }
+  }
+  return finish_stats(
+      sram,
+      cat("bilinear upsample x", OH, "/", tx.shape[2], " x", OW, "/", tx.shape[3],
+          n.attr_int("align_corners", 0) != 0 ? " align_corners" : "", " (DMA gather, VBLEND)"),
+      0, tiles);
 }
 
 LayerStats emit_lut(EmitContext& ctx, int node) {
@@ -788,6 +933,7 @@ const OpLowering kClampLowering{ir::op::kQClamp, prepare_clamp, emit_clamp};
 const OpLowering kLutLowering{ir::op::kQLut, prepare_lut, emit_lut};
 const OpLowering kMulLowering{ir::op::kQMul, prepare_mul, emit_mul};
 const OpLowering kUpsampleLowering{ir::op::kQUpsampleNearest, prepare_upsample, emit_upsample};
+const OpLowering kBilinearLowering{ir::op::kQUpsampleBilinear, prepare_bilinear, emit_bilinear};
 const OpLowering kConcatLowering{ir::op::kQConcat, prepare_concat, emit_concat};
 const OpLowering kMaxPoolLowering{
     ir::op::kQMaxPool,

@@ -125,7 +125,8 @@ void plan_layouts(Plan& plan) {
       const TensorDesc& a = plan.desc(n.inputs[first ? 0 : 1]);
       if (a.shape == out.shape) out.layout = a.layout, out.nchw = a.nchw;
     }
-    if (np.placement == Placement::kBpu && n.op == op::kQUpsampleNearest) {
+    if (np.placement == Placement::kBpu &&
+        (n.op == op::kQUpsampleNearest || n.op == op::kQUpsampleBilinear)) {
       const TensorDesc& a = plan.desc(n.inputs[0]);  // an NHWC image stays NHWC
       if (a.layout == isa::TensorLayout::kNhwc && a.nchw == a.shape)
         out.layout = a.layout, out.nchw = out.shape;

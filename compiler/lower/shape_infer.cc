@@ -209,13 +209,12 @@ std::pair<Shape, DType> infer(const Graph& g, const Node& n) {
     return {o == op::kQConv ? conv_shape(g, n) : matmul_shape(g, n),
             ir::get_out_dtype(n, pass ? DType::kI32 : DType::kU8)};
   }
-  if (o == op::kQUpsampleNearest) {
+  if (o == op::kQUpsampleNearest || o == op::kQUpsampleBilinear) {
     Shape s = input(g, n, 0).shape;
     require_rank(n, input(g, n, 0), 4);
-    const std::vector<float> scales = n.attr_floats("scales", {});
-    require(scales.size() == 2, n.describe(), ": attribute 'scales' needs 2 entries");
-    s[2] = static_cast<int64_t>(nearest_source_indices(s[2], scales[0]).size());
-    s[3] = static_cast<int64_t>(nearest_source_indices(s[3], scales[1]).size());
+    s[2] = upsample_axis_of(n, 0, s[2]).out;
+    s[3] = upsample_axis_of(n, 1, s[3]).out;
+    require(s[2] > 0 && s[3] > 0, n.describe(), ": the upsampled size ", shape_str(s), " is empty");
     return {s, in_type(0)};
   }
   if (o == op::kQMul)

@@ -11,6 +11,7 @@
 #include "compiler/passes/pytorch_params.h"
 #include "ir/onnx_import.h"
 #include "ir/op_set.h"
+#include "ir/shape_ops.h"
 
 namespace bpusim::compiler {
 namespace {
@@ -268,7 +269,7 @@ Tensor concat_constants(const ir::Graph& g, const ir::Node& n, const std::string
 const std::set<std::string>& foldable_ops() {
   static const std::set<std::string> ops{"Identity",  "Cast",    "Shape",     "ConstantOfShape",
                                          "Mul",       "Div",     "Unsqueeze", "Squeeze",
-                                         "Transpose", "Reshape", "Concat"};
+                                         "Transpose", "Reshape", "Concat",    "Slice"};
   return ops;
 }
 
@@ -290,9 +291,18 @@ Tensor evaluate(const ir::Graph& g, const ir::Node& n,
                           what);
     return cast(in(0), to, what);
   }
-  if (op == "Shape") {
-    const Shape& s = in(0).shape();
+  if (op == "Shape") {  // of any value whose shape is known (all_inputs_constant)
+    const Tensor* c = constant_of(g, n.inputs.at(0));
+    const Shape& s = c ? c->shape() : g.value(n.inputs.at(0)).shape;
     return Tensor::from<int64_t>({static_cast<int64_t>(s.size())}, s);
+  }
+  if (op == "Slice") {
+    auto list = [&](size_t i, const char* field) {
+      const Tensor* t = constant_of(g, input_or_none(n, i));
+      return t ? int_list(*t, what, field) : std::vector<int64_t>{};
+    };
+    return ir::slice_1d(in(0), list(1, "starts"), list(2, "ends"), list(3, "axes"),
+                        list(4, "steps"), what);
   }
   if (op == "ConstantOfShape") return constant_of_shape(g, n, what);
   if (op == "Mul")
@@ -305,7 +315,10 @@ Tensor evaluate(const ir::Graph& g, const ir::Node& n,
   return reshape(in(0), int_list(in(1), what, "shape"), n.attr_int("allowzero", 0) != 0, what);
 }
 
+// Shape needs only its input's static shape, not its values.
 bool all_inputs_constant(const ir::Graph& g, const ir::Node& n) {
+  if (n.op == "Shape" && n.inputs.size() == 1 && n.inputs[0] != ir::kNoValue)
+    return g.value(n.inputs[0]).shape_known;
   return !n.inputs.empty() && std::all_of(n.inputs.begin(), n.inputs.end(), [&](ir::ValueId v) {
     return v == ir::kNoValue || constant_of(g, v) != nullptr;
   });

@@ -30,7 +30,8 @@ TorchLayout output_layout(const ir::Graph& g, const ir::Node& n,
                                                                   : TorchLayout::kContiguous;
   const bool keeps = n.op == op::kQMaxPool || n.op == op::kQAvgPool ||
                      n.op == op::kQGlobalAvgPool || n.op == op::kQClamp || n.op == op::kQAdd ||
-                     n.op == op::kQLut || n.op == op::kQUpsampleNearest;
+                     n.op == op::kQLut || n.op == op::kQUpsampleNearest ||
+                     n.op == op::kQUpsampleBilinear;
   return keeps ? layout.at(n.inputs.at(0)) : TorchLayout::kContiguous;
 }
 
@@ -69,6 +70,11 @@ std::vector<TorchLayout> apply_pytorch_layouts(ir::Graph& g, const FrontendState
     if (n.op == ir::op::kQLut && n.has_attr("tail_table"))
       n.attrs["memory_order"] =
           std::string(layout[n.inputs.at(0)] == TorchLayout::kChannelsLast ? "nhwc" : "nchw");
+    // Bilinear upsampling runs the channels-last kernel on a channels-last contiguous input.
+    if (n.op == ir::op::kQUpsampleBilinear)
+      n.attrs["memory_order"] = std::string(
+          channels_last_contiguous(layout[n.inputs.at(0)], g.value(n.inputs.at(0)).shape) ? "nhwc"
+                                                                                          : "nchw");
     if (n.op == ir::op::kQClamp && st.clip_clamps.count(n.name))
       require(layout[n.inputs.at(0)] != TorchLayout::kChannelsLast, what,
               ": Clip (hardtanh/relu6/clamp) of a tensor PyTorch holds channels-last (the output "

@@ -22,19 +22,67 @@ int32_t wrap32(int64_t v) {
   return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(v)));
 }
 
-std::vector<int64_t> nearest_source_indices(int64_t in, float onnx_scale) {
-  std::array<char, 32> digits{};
-  const auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), onnx_scale);
+UpsampleAxis upsample_axis(int64_t in, std::optional<float> onnx_scale, std::optional<int64_t> size,
+                           bool align_corners) {
+  UpsampleAxis a;
+  a.in = in;
   double factor = 0.0;
-  std::from_chars(digits.data(), end, factor);
-  const int64_t out = static_cast<int64_t>(std::floor(static_cast<double>(in) * factor));
-  const float inverse = static_cast<float>(1.0 / factor);
+  if (onnx_scale) {
+    std::array<char, 32> digits{};
+    const auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), *onnx_scale);
+    std::from_chars(digits.data(), end, factor);
+    a.out = static_cast<int64_t>(std::floor(static_cast<double>(in) * factor));
+  } else {
+    a.out = size.value_or(in);
+  }
+  if (align_corners)
+    a.scale = a.out > 1 ? static_cast<float>(in - 1) / static_cast<float>(a.out - 1) : 0.0f;
+  else
+    a.scale = onnx_scale ? static_cast<float>(1.0 / factor)
+                         : static_cast<float>(in) / static_cast<float>(a.out);
+  return a;
+}
+
+UpsampleAxis upsample_axis_of(const ir::Node& n, int axis, int64_t in) {
+  const bool align = n.attr_int("align_corners", 0) != 0;
+  if (n.has_attr("sizes")) {
+    const std::vector<int64_t> sizes = n.attr_ints("sizes", {});
+    require(sizes.size() == 2 && sizes[0] > 0 && sizes[1] > 0, n.describe(),
+            ": attribute 'sizes' needs 2 positive entries");
+    return upsample_axis(in, std::nullopt, sizes[static_cast<size_t>(axis)], align);
+  }
+  const std::vector<float> scales = n.attr_floats("scales", {});
+  require(scales.size() == 2 && scales[0] > 0.0f && scales[1] > 0.0f, n.describe(),
+          ": attribute 'scales' needs 2 positive entries");
+  return upsample_axis(in, scales[static_cast<size_t>(axis)], std::nullopt, align);
+}
+
+std::vector<int64_t> nearest_source_indices(const UpsampleAxis& a) {
   std::vector<int64_t> src;
-  for (int64_t o = 0; o < out; ++o) {
-    const auto s = static_cast<int64_t>(std::floor(static_cast<float>(o) * inverse));
-    src.push_back(out == in ? o : std::min(s, in - 1));
+  for (int64_t o = 0; o < a.out; ++o) {
+    const auto s = static_cast<int64_t>(std::floor(static_cast<float>(o) * a.scale));
+    src.push_back(a.out == a.in ? o : std::min(s, a.in - 1));
   }
   return src;
+}
+
+std::vector<BilinearTap> bilinear_taps(const UpsampleAxis& a, bool align_corners, bool nhwc) {
+  std::vector<BilinearTap> taps;
+  for (int64_t o = 0; o < a.out; ++o) {
+    const float of = static_cast<float>(o);
+    float r = 0.0f;
+    if (align_corners)
+      r = a.scale * of;
+    else
+      r = std::max(nhwc ? std::fma(of + 0.5f, a.scale, -0.5f) : a.scale * (of + 0.5f) - 0.5f, 0.0f);
+    BilinearTap t;
+    t.i0 = static_cast<int64_t>(r);
+    t.i1 = t.i0 + (t.i0 < a.in - 1 ? 1 : 0);
+    t.l1 = r - static_cast<float>(t.i0);
+    t.l0 = 1.0f - t.l1;
+    taps.push_back(t);
+  }
+  return taps;
 }
 
 float mul_scale(float a_scale, float b_scale, float y_scale) {

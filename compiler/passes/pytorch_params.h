@@ -24,11 +24,33 @@ int32_t wrap32(int64_t v);
 // [2.3] Stage-1 scale of a conv/linear output channel: (w_scale * x_scale) * (1.0f / y_scale).
 float requant_scale(float x_scale, float w_scale, float y_scale);
 
-// [2.21] PyTorch's nearest upsampling along one axis of `in` positions for the float32 scale
-// an ONNX Resize carries: the Python factor is the float's shortest decimal, the output has
-// floor(in * factor) positions, src(o) = min(floorf(float(o) * float(1.0 / factor)), in - 1),
-// and an output of the input's size is a copy.
-std::vector<int64_t> nearest_source_indices(int64_t in, float onnx_scale);
+// [2.21] One axis of a PyTorch upsampling: `in` and `out` positions and the float32 scale
+// its kernels use. The ONNX Resize carries either a float32 scale (nn.Upsample(scale_factor):
+// the Python factor is the float's shortest decimal, out = floor(in * factor), scale =
+// f32(1.0 / factor)) or the output size (F.interpolate(size=...): scale = f32(in) / f32(out));
+// align_corners gives f32(in - 1) / f32(out - 1) (0 when out == 1) either way.
+struct UpsampleAxis {
+  int64_t in = 0, out = 0;
+  float scale = 0.0f;
+};
+UpsampleAxis upsample_axis(int64_t in, std::optional<float> onnx_scale, std::optional<int64_t> size,
+                           bool align_corners);
+// The axis `axis` (0: H, 1: W) of a QUpsampleNearest / QUpsampleBilinear node over an input
+// of `in` positions (attribute `scales` or `sizes`, and `align_corners`).
+UpsampleAxis upsample_axis_of(const ir::Node& n, int axis, int64_t in);
+
+// [2.21] Nearest: src(o) = min(floorf(float(o) * scale), in - 1); an output of the input's
+// size is a copy.
+std::vector<int64_t> nearest_source_indices(const UpsampleAxis& a);
+
+// [2.21] Bilinear: the two source positions and their weights of each output position.
+// `nhwc`: the channels-last kernel's half-pixel source fmaf(o + 0.5, scale, -0.5) (else
+// scale * (o + 0.5) - 0.5); a negative half-pixel source is 0; i1 = i0 + (i0 < in - 1).
+struct BilinearTap {
+  int64_t i0 = 0, i1 = 0;
+  float l0 = 1.0f, l1 = 0.0f;
+};
+std::vector<BilinearTap> bilinear_taps(const UpsampleAxis& a, bool align_corners, bool nhwc);
 
 // [2.19] Stage-1 scale of ATen's quantized mul: (a_scale * b_scale) * (1.0f / y_scale).
 float mul_scale(float a_scale, float b_scale, float y_scale);

@@ -354,32 +354,53 @@ void mul(Pattern& p) {
   p.become(ir::op::kQMul, {a->ints, b->ints}, std::move(attrs), t);
 }
 
-// Resize(DQ x, scales [1, 1, sh, sw]) -> Q with x's qparams, as torch.onnx exports
-// nn.Upsample(scale_factor, 'nearest') (nearest, asymmetric, floor): a gather (2.21).
+// Resize(DQ x, scales [1, 1, sh, sw] or sizes [N, C, oh, ow]) -> Q with x's qparams, as
+// torch.onnx exports nn.Upsample / F.interpolate (2.21): nearest (asymmetric, floor) is a
+// gather, bilinear (linear; half_pixel, or align_corners) blends four taps.
 void resize(Pattern& p) {
   Node& n = p.node();
   const std::optional<Dq> x = p.dq(0);
   const std::optional<Tail> tail = p.tail(false);
   if (!x || !tail) return;
-  require(n.attr_string("mode", "nearest") == "nearest" &&
-              n.attr_string("coordinate_transformation_mode", "half_pixel") == "asymmetric" &&
-              n.attr_string("nearest_mode", "round_prefer_floor") == "floor",
-          p.what(),
-          ": only nearest upsampling as PyTorch exports it (mode nearest, "
-          "asymmetric, floor) is supported, not mode ",
-          n.attr_string("mode", "nearest"));
-  const ValueId scales = input_or_none(n, 2);
-  require(scales != ir::kNoValue && input_or_none(n, 3) == ir::kNoValue, p.what(),
-          ": only a Resize with scales (nn.Upsample(scale_factor=...)) is supported, not one "
-          "with sizes");
-  const Tensor& s = p.constant(scales, "scales");
-  require(s.dtype() == DType::kF32 && s.numel() == 4 && s.values<float>()[0] == 1.0f &&
-              s.values<float>()[1] == 1.0f,
-          p.what(), ": scales must be float32 [1, 1, sh, sw]");
+  const std::string mode = n.attr_string("mode", "nearest");
+  const std::string coords = n.attr_string("coordinate_transformation_mode", "half_pixel");
+  const bool nearest = mode == "nearest" && coords == "asymmetric" &&
+                       n.attr_string("nearest_mode", "round_prefer_floor") == "floor";
+  const bool bilinear =
+      mode == "linear" &&
+      (coords == "half_pixel" || coords == "pytorch_half_pixel" || coords == "align_corners");
+  require(nearest || bilinear, p.what(),
+          ": only PyTorch's nearest (mode nearest, asymmetric, floor) and bilinear (mode linear, "
+          "half_pixel or align_corners) upsampling are supported, not mode ",
+          mode, " with coordinate_transformation_mode ", coords);
+  const ValueId scales = input_or_none(n, 2), sizes = input_or_none(n, 3);
+  require((scales != ir::kNoValue) != (sizes != ir::kNoValue), p.what(),
+          ": a Resize needs exactly one of scales and sizes");
+  Attrs attrs;
+  const Shape& in = p.g_.value(x->ints).shape;
+  if (sizes != ir::kNoValue) {
+    const Tensor& t = p.constant(sizes, "sizes");
+    require(t.dtype() == DType::kI64 && t.numel() == 4 && in.size() == 4 && t.as_int(0) == in[0] &&
+                t.as_int(1) == in[1] && t.as_int(2) > 0 && t.as_int(3) > 0,
+            p.what(), ": sizes must be int64 [N, C, oh, ow] of the [N, C, H, W] input ",
+            shape_str(in));
+    attrs["sizes"] = std::vector<int64_t>{t.as_int(2), t.as_int(3)};
+  } else {
+    const Tensor& s = p.constant(scales, "scales");
+    require(s.dtype() == DType::kF32 && s.numel() == 4 && s.values<float>()[0] == 1.0f &&
+                s.values<float>()[1] == 1.0f && s.values<float>()[2] > 0.0f &&
+                s.values<float>()[3] > 0.0f,
+            p.what(), ": scales must be float32 [1, 1, sh, sw] with sh, sw > 0");
+    attrs["scales"] = std::vector<float>{s.values<float>()[2], s.values<float>()[3]};
+  }
   require(same_qparams(*x, tail->q), p.what(),
           ": an upsample keeps its input's quantization in PyTorch; this one requantizes");
-  p.become(ir::op::kQUpsampleNearest, {x->ints},
-           {{"scales", std::vector<float>{s.values<float>()[2], s.values<float>()[3]}}}, *tail);
+  if (bilinear) {
+    attrs["align_corners"] = int64_t{coords == "align_corners" ? 1 : 0};
+    attrs["x_zero_point"] = int64_t{x->zp[0]};
+  }
+  p.become(nearest ? ir::op::kQUpsampleNearest : ir::op::kQUpsampleBilinear, {x->ints},
+           std::move(attrs), *tail);
 }
 
 void concat(Pattern& p) {

@@ -106,6 +106,14 @@ package bpu_pkg;
   endfunction
 
   // The accesses each opcode makes, in the order docs/timing.md's memory rules check them.
+  // VBLEND's weight table: h0, h1 and a (w0, w1) pair per pixel of c elements, float32, in
+  // whole 64-byte PARAM records.
+  function automatic logic [63:0] blend_table_bytes(input logic [255:0] i);
+    logic [63:0] pixels;
+    pixels = `BPU_F_C(i) == 0 ? 64'd0 : 64'(`BPU_F_N(i)) / 64'(`BPU_F_C(i));
+    return (8 + 8 * pixels + 63) / 64 * 64;
+  endfunction
+
   function automatic accesses_t decode_accesses(input logic [255:0] i);
     accesses_t a;
     logic [63:0] taps, wbytes, elems, span, n0, n1, n2;
@@ -165,6 +173,11 @@ package bpu_pkg;
         a[1] = acc(BUF_OUTPUT, 64'(`BPU_F_OUT_ADDR(i)), 64'(`BPU_F_N(i)), 7'd1, 1'b1);
         a[2] = acc(BUF_PARAM, 64'(`BPU_F_PRM_ADDR(i)), 64'd256, 7'd64, 1'b0);
       end
+      `BPU_OP_VBLEND: begin
+        a[0] = acc(BUF_FEATURE, 64'(`BPU_F_IN_ADDR(i)), 64'(`BPU_F_N(i)) * 4, 7'd1, 1'b0);
+        a[1] = acc(BUF_OUTPUT, 64'(`BPU_F_OUT_ADDR(i)), 64'(`BPU_F_N(i)), 7'd1, 1'b1);
+        a[2] = acc(BUF_PARAM, 64'(`BPU_F_PRM_ADDR(i)), blend_table_bytes(i), 7'd64, 1'b0);
+      end
       `BPU_OP_POOL: begin
         a[0] = acc(BUF_FEATURE, 64'(`BPU_F_IN_ADDR(i)),
                    64'(`BPU_F_IN_H(i)) * 64'(`BPU_F_IN_W(i)) * 64'(`BPU_F_C(i)), 7'd1, 1'b0);
@@ -196,7 +209,8 @@ package bpu_pkg;
   localparam logic [3:0] FAULT_RECORD = 4'd4;      // low nibble: RECF_*, detail: record index
   localparam logic [3:0] OPF_KERNEL = 4'd0, OPF_STRIDE = 4'd1, OPF_DILATION = 4'd2,
       OPF_DEPTHWISE = 4'd3, OPF_IN_ZP = 4'd4, OPF_WGT_ZP = 4'd5, OPF_RES_I32 = 4'd6,
-      OPF_POOL_WINDOW = 4'd7, OPF_ARGMAX_C = 4'd8, OPF_A_ZP = 4'd9, OPF_B_ZP = 4'd10;
+      OPF_POOL_WINDOW = 4'd7, OPF_ARGMAX_C = 4'd8, OPF_A_ZP = 4'd9, OPF_B_ZP = 4'd10,
+      OPF_BLEND_SHAPE = 4'd11;
   localparam logic [3:0] RECF_SHIFT = 4'd0, RECF_ADD_SHIFT = 4'd1, RECF_ROUTE = 4'd2,
       RECF_ROUTE_MODE = 4'd3;
 
@@ -231,6 +245,11 @@ package bpu_pkg;
       end
       `BPU_OP_ARGMAX:
         if (`BPU_F_C(i) == 0 && `BPU_F_N(i) != 0) return {FAULT_OPERAND, OPF_ARGMAX_C};
+      `BPU_OP_VBLEND: begin
+        if (`BPU_F_C(i) == 0 || 32'(`BPU_F_N(i)) % 32'(`BPU_F_C(i)) != 0 || `BPU_F_N_VEC(i) > `BPU_F_C(i))
+          return {FAULT_OPERAND, OPF_BLEND_SHAPE};
+        if (!zp_ok(`BPU_F_IN_ZP(i), `BPU_F_IN_SIGNED(i))) return {FAULT_OPERAND, OPF_IN_ZP};
+      end
       `BPU_OP_VMUL: begin
         if (!zp_ok(`BPU_F_A_ZP(i), `BPU_F_A_SIGNED(i))) return {FAULT_OPERAND, OPF_A_ZP};
         if (!zp_ok(`BPU_F_B_ZP(i), `BPU_F_B_SIGNED(i))) return {FAULT_OPERAND, OPF_B_ZP};

@@ -1,7 +1,9 @@
 `default_nettype none
-// vector_unit: VADD, VREQ, VMUL, POOL, ARGMAX, COPY and VLUT, VLANES elements per beat
-// (docs/timing.md rule 8). A beat reads one group of up to VLANES bytes from its source:
+// vector_unit: VADD, VREQ, VMUL, POOL, ARGMAX, COPY, VLUT and VBLEND, VLANES elements per
+// beat (docs/timing.md rule 8). A beat reads one group of up to VLANES bytes from its source:
 //   VADD, VREQ, VMUL, COPY, VLUT   ceil(n / VLANES) beats over the elements;
+//   VBLEND             4 * ceil(n / VLANES) beats, one tap vector each; the fourth beat
+//                      of a group computes it (f32_pkg::vblend_value) like VREQ's routes;
 //   POOL max / avg     out_h*out_w * ceil(c / VLANES) * k_h*k_w beats (one kernel tap of a
 //                      channel group each; padding taps read nothing but take their beat);
 //   POOL global_avg    ceil(c / VLANES) * in_h*in_w beats;
@@ -46,9 +48,9 @@ module vector_unit #(
   wire [5:0] op = `BPU_F_OPCODE(I);
   wire is_vadd = op == `BPU_OP_VADD, is_vreq = op == `BPU_OP_VREQ, is_pool = op == `BPU_OP_POOL;
   wire is_argmax = op == `BPU_OP_ARGMAX, is_copy = op == `BPU_OP_COPY, is_vlut = op == `BPU_OP_VLUT;
-  wire is_vmul = op == `BPU_OP_VMUL;
+  wire is_vmul = op == `BPU_OP_VMUL, is_vblend = op == `BPU_OP_VBLEND;
   wire [1:0] kind = `BPU_F_KIND(I);
-  wire uses_record = is_vadd || is_vreq || is_vmul || (is_pool && kind != 2'd0) || is_vlut;
+  wire uses_record = is_vadd || is_vreq || is_vmul || (is_pool && kind != 2'd0) || is_vlut || is_vblend;
   wire elementwise = is_vadd || is_vreq || is_vmul || is_copy || is_vlut;  // beats over n
   wire [31:0] n = 32'(`BPU_F_N(I)), c = 32'(`BPU_F_C(I));
   wire [31:0] in_h = 32'(`BPU_F_IN_H(I)), in_w = 32'(`BPU_F_IN_W(I));
@@ -58,6 +60,7 @@ module vector_unit #(
   wire [31:0] elem_beats = (n + VLANES - 1) / VLANES;
   wire [63:0] beats =
       elementwise ? 64'(elem_beats) :
+      is_vblend ? 64'(elem_beats) * 4 :
       is_argmax ? 64'(n) * 64'(groups) :
       (is_pool && kind == 2'd2) ? 64'(groups) * 64'(in_h) * 64'(in_w) :
       is_pool ? 64'(out_h) * 64'(out_w) * 64'(groups) * 64'(k_h) * 64'(k_w) : 64'd0;
@@ -141,17 +144,18 @@ module vector_unit #(
     xa = '0;
     xb = '0;
     out_base = 64'(`BPU_F_OUT_ADDR(I));
-    e0 = elementwise ? s.k * VLANES : 64'(s.d) * VLANES;
+    e0 = elementwise ? s.k * VLANES : is_vblend ? (s.k >> 2) * VLANES : 64'(s.d) * VLANES;
     if (is_copy) out_base = 64'(`BPU_F_DST_ADDR(I)) + e0;
-    else if (is_vadd || is_vreq || is_vmul || is_vlut) out_base = out_base + e0;
+    else if (is_vadd || is_vreq || is_vmul || is_vlut || is_vblend) out_base = out_base + e0;
     else if (pool_window) out_base = out_base + (64'(s.a) * 64'(out_w) + 64'(s.b)) * 64'(c) + e0;
     else if (is_pool) out_base = out_base + e0;
     else out_base = out_base + 64'(s.a) * 4;  // ARGMAX: one int32 per position
     for (int l = 0; l < VLANES; l++) begin
-      lane_on[l] = elementwise ? e0 + 64'(l) < 64'(n) : e0 + 64'(l) < 64'(c);
+      lane_on[l] = (elementwise || is_vblend) ? e0 + 64'(l) < 64'(n) : e0 + 64'(l) < 64'(c);
       if (beat && lane_on[l] && tap_inside) begin
         if (is_copy) addr = 64'(`BPU_F_SRC_ADDR(I)) + e0 + 64'(l);
         else if (is_vadd || is_vreq || is_vmul || is_vlut) addr = 64'(`BPU_F_A_ADDR(I)) + e0 + 64'(l);
+        else if (is_vblend) addr = 64'(`BPU_F_IN_ADDR(I)) + 64'(tap) * 64'(n) + e0 + 64'(l);
         else addr = 64'(`BPU_F_IN_ADDR(I)) + 64'(pos) * 64'(c) + e0 + 64'(l);
         xa[l*8+:8] = 8'(bpu_rd8(is_copy ? int'(`BPU_F_SRC_BUF(I)) : BUF_FEATURE, addr, cycle));
         if (is_vadd) xb[l*8+:8] = 8'(bpu_rd8(BUF_FEATURE, 64'(`BPU_F_B_ADDR(I)) + e0 + 64'(l), cycle));
@@ -230,11 +234,13 @@ module vector_unit #(
 
   // ---- requantizer lanes (VADD, VREQ route 0, average pooling) ----
   wire lane_path = is_vadd || is_vmul || (is_vreq && `BPU_REC_ROUTE(record_q) == 0) || (is_pool && kind != 2'd0);
-  wire route_path = is_vreq && `BPU_REC_ROUTE(record_q) != 0;
+  wire route_path = (is_vreq && `BPU_REC_ROUTE(record_q) != 0) || is_vblend;
   // The route is known from the record cycle on (the record is read in the go cycle).
   wire lane_path_now = s.record ? (is_vadd || is_vmul || (is_vreq && route == 0) || (is_pool && kind != 2'd0)) : lane_path;
-  wire route_path_now = s.record ? (is_vreq && route != 0) : route_path;
-  wire emit = beat && ((is_pool || is_argmax) ? last_tap : 1'b1);
+  wire route_path_now = s.record ? ((is_vreq && route != 0) || is_vblend) : route_path;
+  // VBLEND: beat k reads tap k % 4 of lane group k / 4; the fourth computes the group.
+  wire [1:0] tap = s.k[1:0];
+  wire emit = beat && ((is_pool || is_argmax) ? last_tap : is_vblend ? tap == 2'd3 : 1'b1);
   logic [VLANES*32-1:0] lane_y;
   for (genvar l = 0; l < VLANES; l++) begin : g_lane
     wire [31:0] a_val = is_vadd ? byte_value(xa[l*8+:8], `BPU_F_A_SIGNED(I) == 1'b1) :
@@ -278,6 +284,29 @@ module vector_unit #(
   // the other cycles (route_out is off for their results). route_q is the first of DEPTH
   // stages (DEPTH >= 1: requant.pipeline_depth is 1..64): the value of a beat in cycle t
   // reaches the write stage in cycle t + DEPTH, with lane_meta_delay's entry of that beat.
+  // VBLEND: a lane's result, sat32(round_sat32(v - zx) + zx) (the store saturates to 8 bits);
+  // taps 0..2 come from taps_q (read in the group's first three beats), tap 3 from xa. The
+  // weights are the record's words 0, 1 (h0, h1) and the pixel's pair after them in PARAM.
+  logic [VLANES*24-1:0] taps_q;
+  function automatic logic [31:0] blend_result(input int l);
+    logic [31:0] q, w0, w1;
+    logic [63:0] pixel, at;
+    logic [1:0] contraction;
+    logic signed [32:0] qz;
+    pixel = ((s.k >> 2) * VLANES + 64'(l)) / 64'(c);
+    at = 64'(`BPU_F_PRM_ADDR(I)) + 8 + 8 * pixel;
+    w0 = 32'(bpu_rd32(BUF_PARAM, at, cycle));
+    w1 = 32'(bpu_rd32(BUF_PARAM, at + 4, cycle));
+    contraction = `BPU_F_LERP(I) == 1'b0 ? 2'd0 :
+                  ((s.k >> 2) * VLANES + 64'(l)) % 64'(c) < 64'(`BPU_F_N_VEC(I)) ? 2'd1 : 2'd2;
+    q = f32_pkg::vblend_value(contraction, byte_value(taps_q[l*24+:8], in_signed),
+                              byte_value(taps_q[l*24+8+:8], in_signed),
+                              byte_value(taps_q[l*24+16+:8], in_signed),
+                              byte_value(xa[l*8+:8], in_signed), w0, w1,
+                              record_q[31:0], record_q[63:32], in_zp);
+    qz = $signed({q[31], q}) + $signed({in_zp[31], in_zp});
+    return qz > 33'sd2147483647 ? 32'h7fff_ffff : qz < -33'sd2147483648 ? 32'h8000_0000 : qz[31:0];
+  endfunction
   logic [VLANES*32-1:0] route_q, route_d;
   pipe_valid #(
       .W(VLANES * 32),
@@ -348,8 +377,12 @@ module vector_unit #(
 
   always_ff @(posedge clk) begin
     // VREQ routes 1..3 (halted or not, like the requantizer lanes and the delay lines)
-    if (beat && route_path_now)
+    if (beat && route_path_now && !is_vblend)
       for (int l = 0; l < VLANES; l++) route_q[l*32+:32] <= route_result(xa[l*8+:8]);
+    if (beat && is_vblend && tap != 2'd3)
+      for (int l = 0; l < VLANES; l++) taps_q[l*24+8*int'(tap)+:8] <= xa[l*8+:8];
+    if (emit && is_vblend)
+      for (int l = 0; l < VLANES; l++) if (lane_on[l]) route_q[l*32+:32] <= blend_result(l);
     if (rst) begin
       conflict_q <= 1'b0;
       active <= 1'b0;

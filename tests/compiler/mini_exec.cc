@@ -1,5 +1,6 @@
 #include "tests/compiler/mini_exec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -237,6 +238,31 @@ void MiniExec::exec(const isa::Operands& o) {
         O.at(o.out_addr + i) =
             P.at(o.prm_addr + ((F.at(o.in_addr + i) + (o.in_signed ? 128 : 0)) & 0xFF));
       return;
+    case isa::Opcode::VBLEND: {
+      auto weight = [&](int64_t k) {
+        float w;
+        std::memcpy(&w, &P.at(o.prm_addr + 4 * k), 4);
+        return w;
+      };
+      const float h0 = weight(0), h1 = weight(1);
+      for (int64_t i = 0; i < o.n; ++i) {
+        float p[4];
+        for (int64_t k = 0; k < 4; ++k)
+          p[k] = static_cast<float>(read_elem(F, o.in_addr + k * o.n + i, o.in_signed));
+        const float w0 = weight(2 + 2 * (i / o.c)), w1 = weight(3 + 2 * (i / o.c));
+        float v;
+        if (o.lerp == 0)
+          v = h0 * (w0 * p[0] + w1 * p[1]) + h1 * (w0 * p[2] + w1 * p[3]);
+        else if (i % o.c < o.n_vec)
+          v = std::fma(h1, std::fma(w1, p[3], w0 * p[2]), h0 * std::fma(w1, p[1], w0 * p[0]));
+        else
+          v = std::fma(h0, std::fma(w0, p[0], w1 * p[1]), h1 * std::fma(w0, p[2], w1 * p[3]));
+        const int64_t q = static_cast<int64_t>(std::nearbyint(v - static_cast<float>(o.in_zp)));
+        O.at(o.out_addr + i) = static_cast<uint8_t>(
+            std::clamp<int64_t>(q + o.in_zp, o.out_signed ? -128 : 0, o.out_signed ? 127 : 255));
+      }
+      return;
+    }
     case isa::Opcode::POOL:
       require(o.kind == 0, "MiniExec: only max pooling");
       for (int64_t oy = 0; oy < o.out_h; ++oy)

@@ -103,11 +103,37 @@ TEST(GoldenRecipes, RequantizationScalesInEachFrameworksOrder) {
 // PyTorch's nearest index rule (docs/pytorch-recipes.md 2.21) from the float32 scale of the
 // ONNX Resize: factor 2 doubles, 1.75 maps 8 rows to 14 with float(1 / 1.75) = 0.571428597.
 TEST(GoldenRecipes, NearestSourcesFollowPyTorchsIndexRule) {
-  EXPECT_EQ(nearest_sources(3, 2.0f), (std::vector<int64_t>{0, 0, 1, 1, 2, 2}));
-  EXPECT_EQ(nearest_sources(8, 1.75f),
-            (std::vector<int64_t>{0, 0, 1, 1, 2, 2, 3, 4, 4, 5, 5, 6, 6, 7}));
-  EXPECT_EQ(nearest_sources(4, 1.0f), (std::vector<int64_t>{0, 1, 2, 3}));  // a copy
-  EXPECT_EQ(nearest_sources(5, 0.5f), (std::vector<int64_t>{0, 2}));
+  auto from_scale = [](int64_t in, float s) {
+    return nearest_sources(upsample_axis_from_scale(in, s, false));
+  };
+  EXPECT_EQ(from_scale(3, 2.0f), (std::vector<int64_t>{0, 0, 1, 1, 2, 2}));
+  EXPECT_EQ(from_scale(8, 1.75f), (std::vector<int64_t>{0, 0, 1, 1, 2, 2, 3, 4, 4, 5, 5, 6, 6, 7}));
+  EXPECT_EQ(from_scale(4, 1.0f), (std::vector<int64_t>{0, 1, 2, 3}));  // a copy
+  EXPECT_EQ(from_scale(5, 0.5f), (std::vector<int64_t>{0, 2}));
+  // F.interpolate(size=...): scale = float(in) / float(out); 3 -> 7: 3/7 = 0.428571...
+  EXPECT_EQ(nearest_sources(upsample_axis_from_size(3, 7, false)),
+            (std::vector<int64_t>{0, 0, 0, 1, 1, 2, 2}));
+}
+
+// Bilinear sources (2.21): half-pixel x2 gives weights 0.25 / 0.75 with the first output
+// clamped to the first input; align_corners maps the corners onto each other.
+TEST(GoldenRecipes, BilinearSourcesFollowPyTorchsRule) {
+  const std::vector<LinearSource> half =
+      bilinear_sources(upsample_axis_from_scale(2, 2.0f, false), false, false);
+  ASSERT_EQ(half.size(), 4u);
+  EXPECT_EQ(half[0].lo, 0);
+  EXPECT_EQ(half[0].w_hi, 0.0f);  // r = -0.25 clamped to 0
+  EXPECT_EQ(half[1].lo, 0);
+  EXPECT_EQ(half[1].hi, 1);
+  EXPECT_EQ(half[1].w_hi, 0.25f);
+  EXPECT_EQ(half[3].lo, 1);
+  EXPECT_EQ(half[3].hi, 1);  // the last input has no right neighbour
+  const std::vector<LinearSource> corners =
+      bilinear_sources(upsample_axis_from_size(3, 5, true), true, true);
+  ASSERT_EQ(corners.size(), 5u);
+  EXPECT_EQ(corners[4].lo, 2);
+  EXPECT_EQ(corners[4].w_hi, 0.0f);
+  EXPECT_EQ(corners[1].w_hi, 0.5f);
 }
 
 TEST(GoldenRecipes, FixedPointScaleIsExact) {

@@ -197,7 +197,7 @@ TEST(IsaEncoding, PinnedConvSignedZeroPoints) {
 
 TEST(IsaErrors, DecodeUnknownOpcode) {
   EXPECT_EQ(error_message([] { Instruction::decode(Words{63, 0, 0, 0}); }), "unknown opcode 63");
-  EXPECT_EQ(error_message([] { Instruction::decode(Words{13, 0, 0, 0}); }), "unknown opcode 13");
+  EXPECT_EQ(error_message([] { Instruction::decode(Words{14, 0, 0, 0}); }), "unknown opcode 14");
 }
 
 TEST(IsaErrors, DecodeReservedBitSet) {

@@ -2,6 +2,7 @@
 // direct loop over the ISA's formula in the test (CONV), the worked examples of
 // docs/requantizer.md (REQUANT, VADD), or numbers small enough to derive by hand.
 #include <cmath>
+#include <cstring>
 
 #include "tests/sim/sim_test_util.h"
 
@@ -429,6 +430,29 @@ TEST_P(Instructions, MultiplyRequantizesTheExactProduct) {
       m.run("VMUL a_addr=0x0 b_addr=0x40 out_addr=0x0 prm_addr=0x0 n=6 a_zp=-1 b_zp=1");
   ASSERT_TRUE(bad.fault.has_value());
   EXPECT_NE(bad.fault->message().find("a_zp=-1 is outside the uint8 range"), std::string::npos)
+      << bad.fault->message();
+}
+
+// VBLEND: four tap vectors, h0 h1 and a weight pair per pixel (c = 2 elements) from PARAM;
+// v = h0 (w0 p00 + w1 p01) + h1 (w0 p10 + w1 p11), out = round_half_even(v - in_zp) + in_zp.
+TEST_P(Instructions, BlendWeighsFourTaps) {
+  Machine m;
+  m.put(Buf::kFeature, 0x0, {10, 20, 30, 40, 50, 60, 70, 80, 2, 4, 6, 8, 100, 110, 120, 130});
+  const std::vector<float> w{0.5f, 0.5f, 1.0f, 0.0f, 0.25f, 0.75f};
+  std::vector<uint8_t> bytes(64, 0);
+  std::memcpy(bytes.data(), w.data(), w.size() * 4);
+  m.put(Buf::kParam, 0x0, bytes);
+  // pixel 0: 0.5 * 10 + 0.5 * 2 = 6, 12; pixel 1: 0.5 * 60 + 0.5 * 91.5 = 75.75, 84.75;
+  // minus in_zp 3, rounded, plus 3.
+  for (const char* lerp : {"plain", "fma"}) {
+    m.run_ok(cat("VBLEND in_addr=0x0 out_addr=0x0 prm_addr=0x0 n=4 c=2 n_vec=1 in_zp=3 lerp=", lerp,
+                 "\nFINISH"));
+    EXPECT_EQ(m.get(Buf::kOutput, 0, 4), (std::vector<uint8_t>{6, 12, 76, 85})) << lerp;
+  }
+  const runtime::SegmentResult bad =
+      m.run("VBLEND in_addr=0x0 out_addr=0x0 prm_addr=0x0 n=4 c=3 in_zp=3\nFINISH");
+  ASSERT_TRUE(bad.fault.has_value());
+  EXPECT_NE(bad.fault->message().find("VBLEND needs c >= 1 dividing n"), std::string::npos)
       << bad.fault->message();
 }
 

@@ -707,6 +707,63 @@ class YoloHeadNet(nn.Module):
         self.qconfig = default_qconfig()
 
 
+class UnetNet(nn.Module):
+    """A UNet-style decoder (docs/pytorch-recipes.md 2.21): an encoder of stride-2 convs, then
+    bilinear upsampling concatenated with the skips: x2 by scale factor (half-pixel, on a
+    13-channel map: 8 channels in the channels-last kernel's vector body, 5 in its scalar
+    tail) and to a size with align_corners=True; a contiguous (NCHW) tensor, made by a cat
+    along the width, upsampled by 1.5 with align_corners=True (the NCHW kernel); a nearest
+    upsampling to a size (F.interpolate(size=...)); global pooling of each branch, a
+    classifier."""
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.quant = tq.QuantStub()
+        self.stem, self.stem_bn = _conv_bn(1, 8, 3, padding=1)
+        self.stem_relu = nn.ReLU()
+        self.down1 = nn.Conv2d(8, 13, 3, stride=2, padding=1)
+        self.down1_relu = nn.ReLU()
+        self.down2 = nn.Conv2d(13, 16, 3, stride=2, padding=1)
+        self.down2_relu = nn.ReLU()
+        self.cat1 = nn.quantized.FloatFunctional()
+        self.fuse1 = nn.Conv2d(29, 8, 1)
+        self.fuse1_relu = nn.ReLU()
+        self.cat2 = nn.quantized.FloatFunctional()
+        self.fuse2 = nn.Conv2d(16, 8, 3, padding=1)
+        self.fuse2_relu = nn.ReLU()
+        self.wide = nn.quantized.FloatFunctional()
+        self.gap1 = nn.AdaptiveAvgPool2d(1)
+        self.gap2 = nn.AdaptiveAvgPool2d(1)
+        self.gap3 = nn.AdaptiveAvgPool2d(1)
+        self.head_cat = nn.quantized.FloatFunctional()
+        self.flatten = nn.Flatten(1)
+        self.fc = nn.Linear(8 + 8 + 13, num_classes)
+        self.dequant = tq.DeQuantStub()
+
+    def forward(self, x):
+        x = self.quant(x)
+        s = self.stem_relu(self.stem_bn(self.stem(x)))
+        d1 = self.down1_relu(self.down1(s))
+        d2 = self.down2_relu(self.down2(d1))
+        u1 = F.interpolate(d2, scale_factor=2, mode="bilinear", align_corners=False)
+        f1 = self.fuse1_relu(self.fuse1(self.cat1.cat([u1, d1], dim=1)))
+        u2 = F.interpolate(f1, size=(16, 16), mode="bilinear", align_corners=True)
+        f2 = self.fuse2_relu(self.fuse2(self.cat2.cat([u2, s], dim=1)))
+        w = F.interpolate(self.wide.cat([f1, f1], dim=3), scale_factor=1.5, mode="bilinear",
+                          align_corners=True)
+        n = F.interpolate(d1, size=(11, 13), mode="nearest")
+        h = self.head_cat.cat([self.gap1(f2), self.gap2(w), self.gap3(n)], dim=1)
+        return self.dequant(self.fc(self.flatten(h)))
+
+    def fuse_model(self):
+        tq.fuse_modules_qat(self, [["stem", "stem_bn", "stem_relu"], ["down1", "down1_relu"],
+                                   ["down2", "down2_relu"], ["fuse1", "fuse1_relu"],
+                                   ["fuse2", "fuse2_relu"]], inplace=True)
+
+    def set_qconfig(self):
+        self.qconfig = default_qconfig()
+
+
 class MlpNet(nn.Module):
     """A linear-only model on the flattened 8x8 image: linear, relu, linear, relu and a last
     linear with out_qconfig (int32 output). Linear and ReLU are not fused in PyTorch:
@@ -803,4 +860,5 @@ MODELS = {
     "squeeze_excite": ModelSpec(SqueezeExciteNet, 16, "logits", SqueezeExciteNet.__doc__),
     "upsample": ModelSpec(UpsampleNet, 16, "logits", UpsampleNet.__doc__),
     "yolo_head": ModelSpec(YoloHeadNet, 16, "logits", YoloHeadNet.__doc__),
+    "unet": ModelSpec(UnetNet, 16, "logits", UnetNet.__doc__),
 }

@@ -38,17 +38,13 @@ std::vector<std::string> lines_starting(const std::string& text, const std::stri
 }
 
 TEST(VerifyCli, EveryCommittedModelIsBitExactInBothModesOnTwoConfigs) {
-  const std::vector<std::string> dirs{"tests/data/models/activations",
-                                      "tests/data/models/depthwise",
-                                      "tests/data/models/example_net",
-                                      "tests/data/models/float_region",
-                                      "tests/data/models/mlp",
-                                      "tests/data/models/pool_concat",
-                                      "tests/data/models/residual",
-                                      "tests/data/models/squeeze_excite",
-                                      "tests/data/models/upsample",
-                                      "tests/data/models/yolo_head",
-                                      "models/digits"};
+  const std::vector<std::string> dirs{
+      "tests/data/models/activations", "tests/data/models/depthwise",
+      "tests/data/models/example_net", "tests/data/models/float_region",
+      "tests/data/models/mlp",         "tests/data/models/pool_concat",
+      "tests/data/models/residual",    "tests/data/models/squeeze_excite",
+      "tests/data/models/upsample",    "tests/data/models/yolo_head",
+      "tests/data/models/unet",        "models/digits"};
   for (const std::string config : {"", kSmall})
     for (const char* mode : {"fp32", "fixed"})
       for (const std::string& dir : dirs) {
