@@ -50,8 +50,10 @@ Affine affine(const Node& n, const char* scale_key, const char* zp_key) {
 // The `recipe` attribute of QAvgPool / QGlobalAvgPool / QConcat (ir/op_set.h).
 AvgPoolRecipe avg_pool_recipe_attr(const Node& n) {
   const std::string r = n.attr_string("recipe", "onnx");
+  if (r == "aten_channels_last") return AvgPoolRecipe::kAtenChannelsLast;
+  if (r == "aten_contiguous") return AvgPoolRecipe::kAtenContiguous;
   require(r == "onnx" || r == "qnnpack", n.describe(), ": attribute 'recipe' value '", r,
-          "' is not onnx or qnnpack");
+          "' is not onnx, qnnpack, aten_channels_last or aten_contiguous");
   return r == "onnx" ? AvgPoolRecipe::kOnnx : AvgPoolRecipe::kQnnpack;
 }
 
@@ -209,7 +211,32 @@ std::optional<FixedScale> avg_pool_fixed_attr(const Node& n) {
   return FixedScale{static_cast<int32_t>(mult), static_cast<int32_t>(shift)};
 }
 
+// [2.22] ATen's average pool: output quantization = input's; mode fixed encodes 1/d per
+// divisor d (golden/recipes.h fixed_point_scale).
+Tensor aten_avg_pool(const Ctx& c, AvgPoolRecipe recipe) {
+  const Affine x = affine(c.node, "x_scale", "x_zero_point");
+  const Affine y = affine(c.node, "y_scale", "y_zero_point");
+  require(x.scale == y.scale && x.zero_point == y.zero_point &&
+              ir::get_out_dtype(c.node, c.input(0).dtype()) == c.input(0).dtype(),
+          c.what, ": ATen's average pool keeps the input's quantization");
+  const PoolGeometry g = pool_geometry(c.node);
+  const std::string mode = c.node.attr_string(ir::attr::kMode, "fp32");
+  require(mode == "fp32" || mode == "fixed", c.what, ": attribute 'mode' value '", mode,
+          "' (expected fp32 or fixed)");
+  std::vector<FixedScale> fixed;
+  if (mode == "fixed")
+    for (int64_t d = 0; d <= g.kernel[0] * g.kernel[1]; ++d)
+      fixed.push_back(d == 0 ? FixedScale{}
+                             : fixed_point_scale(static_cast<float>(1.0 / static_cast<double>(d)),
+                                                 c.what));
+  return qavg_pool_aten(c.input(0), g, x, recipe == AvgPoolRecipe::kAtenChannelsLast,
+                        mode == "fixed" ? &fixed : nullptr, c.what);
+}
+
 std::vector<Tensor> k_qavg_pool(const Ctx& c) {
+  const AvgPoolRecipe recipe = avg_pool_recipe_attr(c.node);
+  if (recipe == AvgPoolRecipe::kAtenChannelsLast || recipe == AvgPoolRecipe::kAtenContiguous)
+    return {aten_avg_pool(c, recipe)};
   const DType out = ir::get_out_dtype(c.node, c.input(0).dtype());
   return {qavg_pool(c.input(0), pool_geometry(c.node), affine(c.node, "x_scale", "x_zero_point"),
                     affine(c.node, "y_scale", "y_zero_point"), out, c.what,

@@ -73,6 +73,7 @@ struct Pending {
   bool bilinear = false;               // kUpsample: mode linear
   bool align_corners = false;          // kUpsample, bilinear
   float slope = 0.0f;                  // kLeakyRelu
+  bool padded_input = false;           // kAvgPool: after a Pad (count_include_pad=True)
 };
 
 using Value = std::variant<std::monostate, Tensor, QRef, Dequantized, Pending>;
@@ -645,6 +646,7 @@ class Interpreter {
       Pending p = *padded;
       p.kind = Pending::Kind::kAvgPool;
       p.node = &n;
+      p.padded_input = true;
       return set(n, std::move(p));
     }
     if (dequantized(n, 0)) return pending_unary(n, Pending::Kind::kAvgPool);
@@ -1085,14 +1087,32 @@ class Interpreter {
       return qglobal_avg_pool(x.ints, xa, y, out, w, AvgPoolRecipe::kQnnpack, fixed);
     }
     PoolGeometry g = pool_geometry(n);
-    require(!g.ceil_mode, w,
-            ": ceil_mode average pooling is not QNNPACK's path in PyTorch 1.13 "
-            "(docs/pytorch-recipes.md 2.8)");
     for (size_t i = 0; i < 4; ++i) g.pads[i] += p.pads[i];
+    if (g.ceil_mode) return aten_avg_pool(p, x, xa, y, out, g);
     if (o_.requant_mode == ir::Stage1Mode::kFixed)
       fixed = fixed_point_scale(
           qnnpack_avg_pool_scale(xa.scale, y.scale, g.kernel[0] * g.kernel[1]), w);
     return qavg_pool(x.ints, g, xa, y, out, w, AvgPoolRecipe::kQnnpack, fixed);
+  }
+
+  // 2.22: ceil_mode takes ATen's native kernel, chosen by PyTorch's format of the input (a
+  // tensor with C == 1 or H == W == 1 is channels-last contiguous too); the Pad of
+  // count_include_pad=True counts in the divisor.
+  Tensor aten_avg_pool(const Pending& p, const QTensor& x, const Affine& xa, const Affine& y,
+                       DType out, PoolGeometry g) const {
+    const std::string w = what(*p.node);
+    require(xa.scale == y.scale && xa.zero_point == y.zero_point && x.ints.dtype() == out, w,
+            ": a ceil_mode average pool keeps its input's quantization in PyTorch");
+    g.count_include_pad = p.padded_input || p.node->attr_int("count_include_pad", 0) != 0;
+    const bool channels_last = x.format == MemoryFormat::kChannelsLast || x.ints.dim(1) == 1 ||
+                               (x.ints.dim(2) == 1 && x.ints.dim(3) == 1);
+    std::vector<FixedScale> fixed;
+    if (o_.requant_mode == ir::Stage1Mode::kFixed)
+      for (int64_t d = 0; d <= g.kernel[0] * g.kernel[1]; ++d)
+        fixed.push_back(d == 0 ? FixedScale{}
+                               : fixed_point_scale(static_cast<float>(1.0 / static_cast<double>(d)),
+                                                   w));
+    return qavg_pool_aten(x.ints, g, xa, channels_last, fixed.empty() ? nullptr : &fixed, w);
   }
 
   // ---- results ----

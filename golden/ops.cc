@@ -715,6 +715,40 @@ Tensor qavg_pool(const Tensor& x, const PoolGeometry& g, const Affine& in, const
   return int_tensor(out_dtype, shape, y);
 }
 
+Tensor qavg_pool_aten(const Tensor& x, const PoolGeometry& g, const Affine& xa, bool channels_last,
+                      const std::vector<FixedScale>* fixed_by_divisor, const std::string& what) {
+  require_8bit(x, what, "x");
+  require_in_range(xa.zero_point, x.dtype(), what, "x_zero_point");
+  const PoolDims d = pool_dims(x, g, what);
+  const Shape shape{d.n, d.c, d.oh, d.ow};
+  const std::vector<int64_t> v = ints_of(x);
+  std::vector<int64_t> y(numel(shape));
+  for_each_pool_window(d, g, what, [&](int64_t o, const std::vector<int64_t>& taps, int64_t padded) {
+    int64_t sum = 0;
+    for (int64_t t : taps) sum += v[t];
+    const int64_t count = static_cast<int64_t>(taps.size());
+    const int64_t acc = sum - count * xa.zero_point;
+    const int64_t divisor = g.count_include_pad ? padded : count;
+    require(divisor > 0, what, ": a pooling window with no element to average");
+    if (fixed_by_divisor) {
+      const FixedScale& f = fixed_by_divisor->at(static_cast<size_t>(divisor));
+      y[o] = saturate_to(
+          static_cast<int64_t>(requant_fixed(static_cast<int32_t>(acc), f.mult, f.shift)) +
+              xa.zero_point,
+          x.dtype());
+      return;
+    }
+    const float m = static_cast<float>(1.0 / static_cast<double>(divisor));
+    const float scaled = static_cast<float>(acc) * m;
+    y[o] = channels_last
+               ? saturate_to(round_half_even(scaled, kI32Min, kI32Max) + xa.zero_point, x.dtype())
+               : saturate_to(round_half_even(scaled + static_cast<float>(xa.zero_point), kI32Min,
+                                             kI32Max),
+                             x.dtype());
+  });
+  return int_tensor(x.dtype(), shape, y);
+}
+
 Tensor qglobal_avg_pool(const Tensor& x, const Affine& in, const Affine& out, DType out_dtype,
                         const std::string& what, AvgPoolRecipe recipe,
                         const std::optional<FixedScale>& fixed) {

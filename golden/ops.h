@@ -96,7 +96,9 @@ int32_t concat_recipe(int32_t q, const Affine& in, const Affine& out, DType t);
 // ---- PyTorch 1.13 / qnnpack recipes (docs/pytorch-recipes.md 2.7, 2.8), chosen per node by
 // the attribute `recipe` (ir/op_set.h); the ONNX recipes above stay the default. These are
 // the definitions the SystemC model (POOL, VREQ routes) and the compiler implement ----
-enum class AvgPoolRecipe { kOnnx, kQnnpack };
+// kAtenChannelsLast / kAtenContiguous: ATen's native kernels (ceil_mode, 2.22), see
+// qavg_pool_aten.
+enum class AvgPoolRecipe { kOnnx, kQnnpack, kAtenChannelsLast, kAtenContiguous };
 // QNNPACK q8avgpool: acc = sum - count * zx (padding taps read zx, i.e. add 0); divisor always
 // kh * kw; s = in.scale / (out.scale * float(kh * kw)) (float32: the product first);
 // y = saturate(round_half_even(float(acc) * s) + out.zero_point).
@@ -196,6 +198,15 @@ struct PoolGeometry {
 
 // Max over the window's elements inside the image (padding never wins); any element type.
 Tensor max_pool(const Tensor& x, const PoolGeometry& g, const std::string& what);
+// [docs/pytorch-recipes.md 2.22] ATen's native quantized average pool (PyTorch takes it for
+// ceil_mode), output quantization = input's (x): per window acc = sum - count * zx, divisor
+// d = padded_count with count_include_pad, else count; m = float(1.0 / d);
+//   channels_last: y = saturate(round_half_even(float(acc) * m) + zx)
+//   contiguous:    y = saturate(round_half_even(float(float(acc) * m) + float(zx)))
+// With `fixed_by_divisor` (requant mode fixed, indexed by d): requant_fixed(acc, mult, shift)
+// + zx with the q31 encoding of m.
+Tensor qavg_pool_aten(const Tensor& x, const PoolGeometry& g, const Affine& xa, bool channels_last,
+                      const std::vector<FixedScale>* fixed_by_divisor, const std::string& what);
 // Quantized average pooling through avg_pool_recipe (or avg_pool_recipe_qnnpack).
 // `fixed` applies to the qnnpack recipe only.
 Tensor qavg_pool(const Tensor& x, const PoolGeometry& g, const Affine& in, const Affine& out,

@@ -92,8 +92,13 @@ ir::Value value_of_info(const onnx::ValueInfoProto& info, const std::string& con
 
 class Importer {
  public:
-  Importer(const onnx::ModelProto& model, std::string source)
-      : model_(model), source_(std::move(source)) {}
+  // `inferred`: the same model after ONNX's shape inference, or null. Only the shapes of
+  // values a Shape node reads are taken from it (so that the Shape folds); every other value
+  // keeps the file's declarations, since ONNX's rules differ from PyTorch's in places (a
+  // ceil_mode pool's last window, docs/pytorch-recipes.md 2.22).
+  Importer(const onnx::ModelProto& model, std::string source,
+           const onnx::ModelProto* inferred = nullptr)
+      : model_(model), inferred_(inferred), source_(std::move(source)) {}
 
   OnnxModel run() {
     OnnxModel out;
@@ -106,6 +111,7 @@ class Importer {
     require(g.sparse_initializer_size() == 0, source_, ": sparse initializers are not supported");
     for (const auto& info : g.value_info()) declared_[info.name()] = &info;
     for (const auto& info : g.output()) declared_[info.name()] = &info;
+    if (inferred_) declare_shape_inputs(g);
     for (const auto& init : g.initializer()) add_initializer(init);
     for (const auto& in : g.input()) add_input(in);
     for (int i = 0; i < g.node_size(); ++i) add_node(g.node(i), i);
@@ -120,6 +126,14 @@ class Importer {
   }
 
  private:
+  void declare_shape_inputs(const onnx::GraphProto& g) {
+    std::set<std::string> wanted;
+    for (const auto& n : g.node())
+      if (n.op_type() == "Shape" && n.input_size() == 1) wanted.insert(n.input(0));
+    for (const auto& info : inferred_->graph().value_info())
+      if (wanted.count(info.name())) declared_.try_emplace(info.name(), &info);
+  }
+
   int64_t opset() const {
     int64_t version = -1;
     for (const auto& o : model_.opset_import())
@@ -273,6 +287,7 @@ class Importer {
   }
 
   const onnx::ModelProto& model_;
+  const onnx::ModelProto* inferred_;
   std::string source_;
   ir::Graph graph_;
   std::map<std::string, const onnx::ValueInfoProto*> declared_;
@@ -374,14 +389,17 @@ OnnxModel import_onnx(const onnx::ModelProto& model, const std::string& source) 
   // (torch.onnx writes no value_info), so that a Shape of a computed tensor folds (a Resize
   // to a size: Concat(Slice(Shape(x)), sizes)). Best effort: a model it cannot infer is
   // imported as written, and its errors surface where the importer checks the nodes.
-  if (!model.has_graph()) return Importer(model, source).run();
+  const bool reads_shapes =
+      model.has_graph() && std::any_of(model.graph().node().begin(), model.graph().node().end(),
+                                       [](const onnx::NodeProto& n) { return n.op_type() == "Shape"; });
+  if (!reads_shapes) return Importer(model, source).run();
   onnx::ModelProto inferred = model;
   try {
     onnx::shape_inference::InferShapes(inferred);
   } catch (const std::exception&) {
     return Importer(model, source).run();
   }
-  return Importer(inferred, source).run();
+  return Importer(model, source, &inferred).run();
 }
 
 OnnxModel import_onnx(const std::string& path) {

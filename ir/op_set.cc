@@ -74,7 +74,8 @@ std::vector<AttrDef> add_attrs() {
 std::vector<AttrDef> qpool_attrs() {
   return {
       {"recipe", A::kString, false,
-       "onnx (default: ONNX QDQ semantics) | qnnpack (PyTorch 1.13, docs/pytorch-recipes.md 2.8)"},
+       "onnx (default: ONNX QDQ semantics) | qnnpack (PyTorch 1.13, docs/pytorch-recipes.md 2.8) "
+       "| aten_channels_last | aten_contiguous (QAvgPool: ATen's kernels, 2.22)"},
       {"x_scale", A::kFloat, true, "input scale"},
       {"x_zero_point", A::kInt, false, "input zero point, default 0"},
       {"y_scale", A::kFloat, true, "output scale"},

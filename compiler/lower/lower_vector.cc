@@ -4,6 +4,7 @@
 // producer), max/average/global pooling (POOL) and ArgMax (ARGMAX).
 #include <algorithm>
 #include <functional>
+#include <map>
 
 #include "common/error.h"
 #include "compiler/lower/op_lowering.h"
@@ -775,6 +776,67 @@ PoolAttrs pool_attrs(const ir::Node& n, PoolKind kind) {
   return {k[0], k[1], s[0], s[1], p[0], p[1]};
 }
 
+// ATen's average pool (2.22, recipe aten_channels_last): the divisor varies by window; it is
+// the product of a row count and a column count (aten_pool_counts), so the output splits
+// into rectangles of equal divisor, each pooled with its own record (scale float(1 / d), or
+// its q31 encoding in fixed mode).
+struct AtenPoolRegions {
+  std::vector<int64_t> rows, cols;  // per output row / column: its divisor factor
+  std::map<int64_t, int64_t> record_of;  // divisor -> record index after the node's first
+};
+
+AtenPoolRegions aten_pool_regions(const Plan& plan, int node) {
+  const ir::Node& n = plan.graph->nodes[node];
+  const Shape& x = plan.value(n.inputs[0]).shape;
+  const Shape& y = plan.value(n.outputs[0]).shape;
+  const auto k = n.attr_ints("kernel_shape", {});
+  const auto s = n.attr_ints("strides", {1, 1});
+  const auto p = n.attr_ints("pads", {0, 0, 0, 0});
+  const bool include = n.attr_int("count_include_pad", 0) != 0;
+  AtenPoolRegions r;
+  r.rows = aten_pool_counts(x[2], k[0], s[0], p[0], p[2], y[2], include);
+  r.cols = aten_pool_counts(x[3], k[1], s[1], p[1], p[3], y[3], include);
+  for (int64_t a : r.rows)
+    for (int64_t b : r.cols) r.record_of.try_emplace(a * b, 0);
+  int64_t i = 0;
+  for (auto& [d, index] : r.record_of) index = i++;
+  return r;
+}
+
+// Maximal runs of equal values: [begin, end) index pairs.
+std::vector<std::pair<int64_t, int64_t>> equal_runs(const std::vector<int64_t>& v) {
+  std::vector<std::pair<int64_t, int64_t>> runs;
+  for (int64_t i = 0; i < static_cast<int64_t>(v.size()); ++i)
+    if (runs.empty() || v[runs.back().first] != v[i])
+      runs.push_back({i, i + 1});
+    else
+      runs.back().second = i + 1;
+  return runs;
+}
+
+void prepare_aten_pool(Plan& plan, int node, const HwConfig& hw) {
+  const ir::Node& n = plan.graph->nodes[node];
+  require(n.attr_float("x_scale", 0.0f) == n.attr_float("y_scale", -1.0f) &&
+              n.attr_int("x_zero_point", 0) == n.attr_int("y_zero_point", 0),
+          what(plan, node), ": ATen's average pool keeps the input's quantization");
+  const AtenPoolRegions r = aten_pool_regions(plan, node);
+  const DType out = plan.value(n.outputs[0]).dtype;
+  std::vector<isa::ParamRecord> records;
+  for (const auto& [d, index] : r.record_of) {
+    require(d > 0, what(plan, node), ": a pooling window with no element to average");
+    isa::ParamRecord rec = output_record(n.attr_int("y_zero_point", 0), out);
+    const float m = static_cast<float>(1.0 / static_cast<double>(d));
+    if (hw.requant_mode == RequantMode::kFixed) {
+      const FixedScale f = fixed_encoding(m, what(plan, node));
+      rec.mult = f.mult, rec.shift = f.shift;
+    } else {
+      rec.scale = m;
+    }
+    records.push_back(rec);
+  }
+  plan.nodes[node].params = add_params(plan, records);
+}
+
 void prepare_pool(Plan& plan, int node, PoolKind kind, const HwConfig& hw) {
   const ir::Node& n = plan.graph->nodes[node];
   require_8bit(plan, node, n.inputs[0], "input x");
@@ -801,6 +863,12 @@ void prepare_pool(Plan& plan, int node, PoolKind kind, const HwConfig& hw) {
   }
   if (kind == PoolKind::kMax) return;
   const std::string recipe = n.attr_string("recipe", "onnx");
+  if (recipe == "aten_channels_last") return prepare_aten_pool(plan, node, hw);
+  require(recipe != "aten_contiguous", what(plan, node),
+          ": a ceil_mode average pool of a tensor PyTorch holds contiguous (NCHW, e.g. a "
+          "QuantStub output) is not supported: ATen's NCHW kernel adds the zero point before "
+          "rounding, which POOL's requantizer does not (docs/pytorch-recipes.md 2.22); pool a "
+          "conv output (channels-last) or use ceil_mode=False");
   require(recipe == "qnnpack", what(plan, node), ": attribute 'recipe' value '", recipe,
           "': POOL computes PyTorch's average (recipe 'qnnpack': divisor k_h*k_w, padding adds "
           "0); the ONNX average (a float mean over the taps inside the image) is not supported");
@@ -838,13 +906,26 @@ LayerStats emit_pool(EmitContext& ctx, int node, PoolKind kind) {
   const int in_area = sram.add(Space::kFeature, t.in_area);
   const int out_area = sram.add(Space::kOutput, t.out_area);
   const int prm_area = p.params ? sram.add(Space::kParam, kRecordBytes) : -1;
+  // Output rectangles pooled with one record: the whole output, or ATen's equal-divisor
+  // regions.
+  const bool aten = kind == PoolKind::kAvg && n.attr_string("recipe", "") == "aten_channels_last";
+  std::vector<std::pair<int64_t, int64_t>> row_runs{{0, p.oh}}, col_runs{{0, p.ow}};
+  AtenPoolRegions regions;
+  if (aten) {
+    regions = aten_pool_regions(plan, node);
+    row_runs = equal_runs(regions.rows), col_runs = equal_runs(regions.cols);
+  }
   int64_t tiles = 0;
   for (int64_t in = 0; in < p.n; ++in)
-    for (int64_t y0 = 0; y0 < p.oh; y0 += t.th)
-      for (int64_t x0 = 0; x0 < p.ow; x0 += t.tw)
+    for (const auto& [ya, yb] : row_runs)
+      for (const auto& [xa, xb] : col_runs)
+    for (int64_t y0 = ya; y0 < yb; y0 += t.th)
+      for (int64_t x0 = xa; x0 < xb; x0 += t.tw)
         for (int64_t c0 = 0; c0 < p.c; c0 += t.tc, ++tiles) {
-          const int64_t y1 = std::min(p.oh, y0 + t.th), x1 = std::min(p.ow, x0 + t.tw);
+          const int64_t y1 = std::min(yb, y0 + t.th), x1 = std::min(xb, x0 + t.tw);
           const int64_t c1 = std::min(p.c, c0 + t.tc);
+          const int64_t record =
+              aten ? regions.record_of.at(regions.rows[ya] * regions.cols[xa]) : 0;
           const Window wr =
               p.global ? Window{0, p.h, 0} : input_window(y0, y1, a.sh, 1, a.kh, a.pt, p.h);
           const Window wc =
@@ -854,7 +935,8 @@ LayerStats emit_pool(EmitContext& ctx, int node, PoolKind kind) {
             ctx.schedule.emit(dma(isa::Opcode::LOAD, 0, sin.addr,
                                   image_box(x, in, wr.lo, wr.hi, wc.lo, wc.hi, c0, c1)));
           isa::Operands o = op_of(isa::Opcode::POOL);
-          if (p.params) o.prm_addr = load_record(ctx, sram, prm_area, plan.nodes[node].params);
+          if (p.params)
+            o.prm_addr = load_record(ctx, sram, prm_area, plan.nodes[node].params + record);
           const auto sout = sram.get(out_area, {tiles, 0, 0, 0, 0});
           o.kind = static_cast<int64_t>(kind);
           o.in_addr = sin.addr, o.out_addr = sout.addr;

@@ -1,5 +1,8 @@
 #include "compiler/passes/frontend.h"
 
+#include <set>
+#include <vector>
+
 #include "common/error.h"
 #include "compiler/canonicalize_qop.h"
 #include "compiler/lower/shape_infer.h"
@@ -26,6 +29,26 @@ void require_static_inputs(const ir::Graph& g, const std::string& source) {
   }
 }
 
+
+// The shapes an exporter declares after a ceil_mode average pool follow ONNX's rule, which
+// keeps a last window PyTorch drops (docs/pytorch-recipes.md 2.22): they are inferred again
+// from the pool's PyTorch shape instead of checked.
+void forget_shapes_after_ceil_pools(ir::Graph& graph) {
+  std::vector<ir::ValueId> todo;
+  for (const ir::Node& n : graph.nodes)
+    if (n.op == ir::op::kQAvgPool && n.attr_int("ceil_mode", 0) != 0) todo.push_back(n.outputs.at(0));
+  std::set<ir::ValueId> seen;
+  while (!todo.empty()) {
+    const ir::ValueId v = todo.back();
+    todo.pop_back();
+    if (!seen.insert(v).second) continue;
+    graph.value(v).shape_known = false;
+    for (int c : graph.consumers(v))
+      for (ir::ValueId o : graph.nodes[static_cast<size_t>(c)].outputs)
+        if (o != ir::kNoValue) todo.push_back(o);
+  }
+}
+
 }  // namespace
 
 FrontendNotes run_frontend(ir::Graph& graph, const HwConfig& hw, const std::string& source) {
@@ -45,6 +68,7 @@ FrontendNotes run_frontend(ir::Graph& graph, const HwConfig& hw, const std::stri
   check_canonical(graph, st);
   graph.toposort();
   require_static_inputs(graph, source);
+  forget_shapes_after_ceil_pools(graph);
   infer_shapes(graph);
   apply_pytorch_layouts(graph, st);
   fuse_clamps(graph, st);

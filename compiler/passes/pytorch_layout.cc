@@ -70,6 +70,12 @@ std::vector<TorchLayout> apply_pytorch_layouts(ir::Graph& g, const FrontendState
     if (n.op == ir::op::kQLut && n.has_attr("tail_table"))
       n.attrs["memory_order"] =
           std::string(layout[n.inputs.at(0)] == TorchLayout::kChannelsLast ? "nhwc" : "nchw");
+    // A ceil_mode average pool runs ATen's kernel of the input's format (2.22).
+    if (n.op == ir::op::kQAvgPool && n.attr_string("recipe", "") == "aten")
+      n.attrs["recipe"] = std::string(
+          channels_last_contiguous(layout[n.inputs.at(0)], g.value(n.inputs.at(0)).shape)
+              ? "aten_channels_last"
+              : "aten_contiguous");
     // Bilinear upsampling runs the channels-last kernel on a channels-last contiguous input.
     if (n.op == ir::op::kQUpsampleBilinear)
       n.attrs["memory_order"] = std::string(

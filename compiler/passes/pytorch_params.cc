@@ -85,6 +85,18 @@ std::vector<BilinearTap> bilinear_taps(const UpsampleAxis& a, bool align_corners
   return taps;
 }
 
+std::vector<int64_t> aten_pool_counts(int64_t in, int64_t k, int64_t stride, int64_t pad_begin,
+                                      int64_t pad_end, int64_t out, bool count_include_pad) {
+  std::vector<int64_t> counts;
+  for (int64_t o = 0; o < out; ++o) {
+    const int64_t start = o * stride - pad_begin;
+    const int64_t end = std::min(start + k, in + pad_end);
+    counts.push_back(count_include_pad ? end - start
+                                       : std::min(end, in) - std::max<int64_t>(start, 0));
+  }
+  return counts;
+}
+
 float mul_scale(float a_scale, float b_scale, float y_scale) {
   const float product = a_scale * b_scale;
   const float inverse = 1.0f / y_scale;

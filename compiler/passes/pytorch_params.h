@@ -78,6 +78,14 @@ ir::AddParams add_params(float a_scale, int32_t a_zp, float b_scale, int32_t b_z
 int64_t avg_pool_window(const ir::Node& n, const Shape& x_shape);
 float avg_pool_scale(float x_scale, float y_scale, int64_t window);
 
+// [2.22] ATen's average pool (ceil_mode) along one axis: for each of `out` windows
+// [o * stride - pad_begin, + k), the factor it contributes to the divisor: with
+// count_include_pad its positions below in + pad_end, else its positions inside [0, in).
+// The divisor of output (oy, ox) is the product of the two axes' factors; the scale is
+// float(1.0 / divisor).
+std::vector<int64_t> aten_pool_counts(int64_t in, int64_t k, int64_t stride, int64_t pad_begin,
+                                      int64_t pad_end, int64_t out, bool count_include_pad);
+
 // [2.3, fixed_encoding] The exact q31 encoding of a float32 scale for the fixed-point
 // requantizer (docs/requantizer.md 4.2): mult = ((bits & 0x7FFFFF) | 0x800000) << 7 and
 // shift = 157 - biased exponent, so mult * 2^-shift == scale exactly. Scales below 2^-32

@@ -377,13 +377,16 @@ void resize(Pattern& p) {
   require((scales != ir::kNoValue) != (sizes != ir::kNoValue), p.what(),
           ": a Resize needs exactly one of scales and sizes");
   Attrs attrs;
-  const Shape& in = p.g_.value(x->ints).shape;
+  const ir::Value& in = p.g_.value(n.inputs.at(0));
   if (sizes != ir::kNoValue) {
     const Tensor& t = p.constant(sizes, "sizes");
-    require(t.dtype() == DType::kI64 && t.numel() == 4 && in.size() == 4 && t.as_int(0) == in[0] &&
-                t.as_int(1) == in[1] && t.as_int(2) > 0 && t.as_int(3) > 0,
-            p.what(), ": sizes must be int64 [N, C, oh, ow] of the [N, C, H, W] input ",
-            shape_str(in));
+    const bool batch_and_channels_kept =
+        !in.shape_known || (in.shape.size() == 4 && t.numel() == 4 && t.as_int(0) == in.shape[0] &&
+                            t.as_int(1) == in.shape[1]);
+    require(t.dtype() == DType::kI64 && t.numel() == 4 && batch_and_channels_kept &&
+                t.as_int(2) > 0 && t.as_int(3) > 0,
+            p.what(), ": sizes must be int64 [N, C, oh, ow] keeping N and C of the input",
+            in.shape_known ? " " + shape_str(in.shape) : std::string());
     attrs["sizes"] = std::vector<int64_t>{t.as_int(2), t.as_int(3)};
   } else {
     const Tensor& s = p.constant(scales, "scales");
@@ -488,12 +491,19 @@ void avg_pool(Pattern& p) {
   if (!x || !tail) return;  // a float average pool (float region)
   const Tail& t = *tail;
   p.require_activation(*x, "input 'X'");
-  require(n.attr_int("ceil_mode", 0) == 0, p.what(),
-          ": ceil_mode=1 is not supported (PyTorch computes it with ATen's native kernel, not "
-          "QNNPACK's)");
   p.require_uint8(t.q.dtype, "the output");
   Attrs attrs = avg_pool_attrs(*x, t);
   copy_geometry(p, n, attrs, {"kernel_shape", "strides", "pads"});
+  if (n.attr_int("ceil_mode", 0) != 0) {
+    // ATen's native kernel (2.22): the divisor counts the Pad of count_include_pad=True; the
+    // recipe's memory format is settled by apply_pytorch_layouts.
+    require(same_qparams(*x, t.q), p.what(),
+            ": a ceil_mode average pool keeps its input's quantization in PyTorch; this one "
+            "requantizes");
+    attrs["ceil_mode"] = int64_t{1};
+    attrs["count_include_pad"] = int64_t{pad >= 0 || n.attr_int("count_include_pad", 0) != 0};
+    attrs["recipe"] = std::string("aten");
+  }
   if (pad >= 0) {
     std::vector<int64_t> pads = std::get<std::vector<int64_t>>(
         attrs.try_emplace("pads", std::vector<int64_t>{0, 0, 0, 0}).first->second);

@@ -764,6 +764,42 @@ class UnetNet(nn.Module):
         self.qconfig = default_qconfig()
 
 
+class PoolCeilNet(nn.Module):
+    """Average pooling with ceil_mode=True (docs/pytorch-recipes.md 2.22: ATen's native kernel,
+    a divisor per window): 3x3/2 with padding 1 and count_include_pad=True (exported as Pad +
+    AveragePool), 2x2/2 on an odd size (the last window hangs past the input), and 2x2/2 with
+    padding 1 and count_include_pad=False, where PyTorch drops a last window that ONNX's shape
+    rule keeps (5x5 -> 3x3); each after a conv (channels-last), then a classifier."""
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.quant = tq.QuantStub()
+        self.stem, self.stem_bn = _conv_bn(1, 8, 3, padding=1)
+        self.stem_relu = nn.ReLU()
+        self.pool1 = nn.AvgPool2d(3, 2, padding=1, ceil_mode=True, count_include_pad=True)
+        self.mid = nn.Conv2d(8, 12, 3, padding=1)
+        self.mid_relu = nn.ReLU()
+        self.pool2 = nn.AvgPool2d(2, 2, ceil_mode=True)
+        self.last = nn.Conv2d(12, 16, 1)
+        self.last_relu = nn.ReLU()
+        self.pool3 = nn.AvgPool2d(2, 2, padding=1, ceil_mode=True, count_include_pad=False)
+        _add_classifier(self, 16, num_classes)
+
+    def forward(self, x):
+        x = self.quant(x)
+        x = self.pool1(self.stem_relu(self.stem_bn(self.stem(x))))
+        x = self.pool2(self.mid_relu(self.mid(x)))
+        x = self.pool3(self.last_relu(self.last(x)))
+        return _classify(self, x)
+
+    def fuse_model(self):
+        tq.fuse_modules_qat(self, [["stem", "stem_bn", "stem_relu"], ["mid", "mid_relu"],
+                                   ["last", "last_relu"]], inplace=True)
+
+    def set_qconfig(self):
+        self.qconfig = default_qconfig()
+
+
 class MlpNet(nn.Module):
     """A linear-only model on the flattened 8x8 image: linear, relu, linear, relu and a last
     linear with out_qconfig (int32 output). Linear and ReLU are not fused in PyTorch:
@@ -861,4 +897,5 @@ MODELS = {
     "upsample": ModelSpec(UpsampleNet, 16, "logits", UpsampleNet.__doc__),
     "yolo_head": ModelSpec(YoloHeadNet, 16, "logits", YoloHeadNet.__doc__),
     "unet": ModelSpec(UnetNet, 16, "logits", UnetNet.__doc__),
+    "pool_ceil": ModelSpec(PoolCeilNet, 16, "logits", PoolCeilNet.__doc__),
 }

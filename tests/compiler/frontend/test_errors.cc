@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "compiler/compile.h"
 #include "tests/compiler/frontend/onnx_builder.h"
 #include "tests/support/test_util.h"
 
@@ -64,16 +65,35 @@ TEST(FrontendErrors, BroadcastingAdd) {
                     HasSubstr("not QNNPACK's add")));
 }
 
+// A ceil_mode average pool takes ATen's kernel of its input's format (docs/pytorch-recipes.md
+// 2.22): a conv output's (channels-last) compiles; the model input's (contiguous: ATen's NCHW
+// kernel adds the zero point before rounding) is refused with the reason; requantizing is
+// refused by the front end.
 TEST(FrontendErrors, CeilModeAveragePool) {
-  OnnxBuilder b;
-  const std::string x = input(b);
-  onnx::NodeProto& p = b.node("AveragePool", {x}, "p_out", "pool");
-  OnnxBuilder::attr(p, "kernel_shape", std::vector<int64_t>{3, 3});
-  OnnxBuilder::attr(p, "ceil_mode", int64_t{1});
-  finish(b, b.quantize("p_out", kSx, kZx, "p_y"), kSx, kZx);
-  EXPECT_THAT(front_end_error(b),
-              HasSubstr("node 'pool' (AveragePool): ceil_mode=1 is not supported (PyTorch "
-                        "computes it with ATen's native kernel"));
+  auto model = [](bool after_conv, float y_scale) {
+    OnnxBuilder b;
+    std::string x = input(b);
+    if (after_conv) x = b.dequantize(conv(b, x, 2, 2, "conv"), 0.1f, 100, "conv_dq");
+    onnx::NodeProto& p = b.node("AveragePool", {x}, "p_out", "pool");
+    OnnxBuilder::attr(p, "kernel_shape", std::vector<int64_t>{3, 3});
+    OnnxBuilder::attr(p, "strides", std::vector<int64_t>{2, 2});
+    OnnxBuilder::attr(p, "ceil_mode", int64_t{1});
+    const float s = after_conv ? 0.1f : kSx;
+    const int z = after_conv ? 100 : kZx;
+    finish(b, b.quantize("p_out", y_scale > 0 ? y_scale : s, z, "p_y"), s, z);
+    return b;
+  };
+  const ir::Graph g = testing::front_end(model(true, 0.0f));
+  ASSERT_EQ(testing::nodes_of(g, "QAvgPool").size(), 1u);
+  EXPECT_EQ(testing::nodes_of(g, "QAvgPool")[0]->attr_string("recipe", ""), "aten_channels_last");
+  EXPECT_NO_THROW(compiler::compile_graph(model(true, 0.0f).graph(), HwConfig{}, "test.onnx"));
+  EXPECT_THAT(error_message([&] {
+                compiler::compile_graph(model(false, 0.0f).graph(), HwConfig{}, "test.onnx");
+              }),
+              HasSubstr("a ceil_mode average pool of a tensor PyTorch holds contiguous"));
+  EXPECT_THAT(front_end_error(model(true, 0.2f)),
+              HasSubstr("node 'pool' (AveragePool): a ceil_mode average pool keeps its input's "
+                        "quantization in PyTorch"));
 }
 
 TEST(FrontendErrors, ClipOfAChannelsLastTensor) {

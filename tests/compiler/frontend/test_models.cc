@@ -27,8 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::vector<std::string> kModels{
-    "activations", "depthwise",      "example_net", "float_region", "mlp",      "pool_concat",
-    "residual",    "squeeze_excite", "unet",        "upsample",     "yolo_head"};
+    "activations", "depthwise", "example_net",    "float_region", "mlp",      "pool_ceil",
+    "pool_concat", "residual",  "squeeze_excite", "unet",         "upsample", "yolo_head"};
 
 fs::path models_dir() {
   return fs::path(testing::source_dir()) / "tests/data/models";
@@ -155,7 +155,11 @@ TEST_P(CommittedModel, FixedModeIsWithinOneLsb) {
   // Each fixed-mode op is within 1 LSB of PyTorch on equal inputs; a product (QMul) scales an
   // operand's 1-LSB difference by the other operand, so after squeeze_excite's gate and
   // element product the logits drift further (measured: 34/40 equal, at most 4 LSB).
-  const int64_t bound = GetParam() == "squeeze_excite" ? 4 : 1;
+  // pool_ceil's three average pools have divisors 1..9, so many window sums are exact halves
+  // and quarters, where fixed rounds half away from zero and PyTorch to even: the differences
+  // share a sign and accumulate through the next convs and the global pool (measured: 12/40
+  // equal, at most 5 LSB).
+  const int64_t bound = GetParam() == "squeeze_excite" ? 4 : GetParam() == "pool_ceil" ? 5 : 1;
   if (argmax_in.elements == 0) {  // argmax indices: their inputs are checked instead
     EXPECT_LE(d.max_lsb, bound);
   }

@@ -1,12 +1,14 @@
 #!/usr/bin/python3
-"""Upsampling through bpusim against PyTorch (docs/pytorch-recipes.md 2.21): small quantized
-modules (QuantStub, an optional conv, F.interpolate, DeQuantStub) exported with bpuexport;
-`bpusim golden` and `bpusim run` (compile -> SystemC) must equal PyTorch's qnnpack output
-element by element. Cases: bilinear with align_corners both ways, by scale factor (2, 1.7,
-0.5) and by size; nearest by size; channels-last inputs (conv outputs; 8, 13 and 21 channels:
-the NHWC kernel's vector body and scalar tail) and contiguous ones (a QuantStub output with 3
-channels: the NCHW kernel; 1 channel: the NHWC kernel).
-Run: /usr/bin/python3 tests/py/test_upsample.py BPUSIM_EXE
+"""Single layers through bpusim against PyTorch: small quantized modules (QuantStub, an
+optional conv, the layer, DeQuantStub) exported with bpuexport; `bpusim golden` and `bpusim
+run` (compile -> SystemC) must equal PyTorch's qnnpack output element by element.
+- Upsampling (docs/pytorch-recipes.md 2.21): bilinear with align_corners both ways, by scale
+  factor (2, 1.7, 0.5) and by size; nearest by size; channels-last inputs (conv outputs; 8, 13
+  and 21 channels: the NHWC kernel's vector body and scalar tail) and contiguous ones (a
+  QuantStub output with 3 channels: the NCHW kernel; 1 channel: the NHWC kernel).
+- Average pooling with ceil_mode=True (2.22, ATen's kernel, a divisor per window): kernels,
+  strides and padding with count_include_pad both ways, on conv outputs of odd sizes.
+Run: /usr/bin/python3 tests/py/test_single_layers.py BPUSIM_EXE
 """
 
 import os
@@ -36,21 +38,42 @@ INTERPOLATIONS = [
 ]
 # (channels of the upsampled tensor, whether a conv makes it channels-last)
 INPUTS = [(13, True), (8, True), (21, True), (3, False), (1, False)]
+CEIL_POOLS = [
+    dict(kernel_size=3, stride=2, padding=1, count_include_pad=True),
+    dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
+    dict(kernel_size=2, stride=2),
+    dict(kernel_size=2, stride=2, padding=1, count_include_pad=False),
+    dict(kernel_size=(3, 2), stride=(2, 3), padding=(1, 0), count_include_pad=True),
+    dict(kernel_size=5, stride=3, padding=2, count_include_pad=False),
+]
 
 
-class Interpolate(nn.Module):
-    def __init__(self, channels, conv, kwargs):
+class Layer(nn.Module):
+    def __init__(self, channels, conv, layer):
         super().__init__()
         self.quant = tq.QuantStub()
         self.conv = nn.Conv2d(3, channels, 3, padding=1) if conv else None
         self.dequant = tq.DeQuantStub()
-        self.kwargs = kwargs
+        self.layer = layer
 
     def forward(self, x):
         x = self.quant(x)
         if self.conv is not None:
             x = self.conv(x)
-        return self.dequant(F.interpolate(x, **self.kwargs))
+        return self.dequant(self.layer(x))
+
+
+def cases():
+    """(description, channels, conv, layer, input H x W)"""
+    for channels, conv in INPUTS:
+        for kwargs in INTERPOLATIONS:
+            yield (f"interpolate {kwargs}", channels, conv,
+                   lambda x, kw=kwargs: F.interpolate(x, **kw), (6, 7))
+    for channels in (5, 16):
+        for kwargs in CEIL_POOLS:
+            for size in ((9, 11), (7, 7)):
+                yield (f"avg_pool2d ceil_mode {kwargs}", channels, True,
+                       nn.AvgPool2d(ceil_mode=True, **kwargs), size)
 
 
 def run(*cmd):
@@ -64,12 +87,11 @@ def main():
     torch.manual_seed(0)
     failures, compared = [], 0
     with tempfile.TemporaryDirectory() as tmp:
-        for channels, conv in INPUTS:
-            for kwargs in INTERPOLATIONS:
-                m = Interpolate(channels, conv, kwargs)
+        for what, channels, conv, layer, size in cases():
+                m = Layer(channels, conv, layer)
                 m.qconfig = tq.get_default_qconfig("qnnpack")
                 tq.prepare(m, inplace=True)
-                x = torch.randn(2, 3 if conv else channels, 6, 7) * 3
+                x = torch.randn(2, 3 if conv else channels, *size) * 3
                 m(x)
                 tq.convert(m, inplace=True)
                 want = m(x).numpy()
@@ -84,7 +106,7 @@ def main():
                     compared += 1
                     if got.shape != want.shape or np.any(got != want):
                         differ = "shape" if got.shape != want.shape else int(np.sum(got != want))
-                        failures.append(f"{cmd} C={channels} conv={conv} {kwargs}: {differ}")
+                        failures.append(f"{cmd} C={channels} conv={conv} {what}: {differ}")
     for f in failures:
         print("FAIL", f)
     print(f"{compared - len(failures)} of {compared} outputs equal PyTorch's element by element")
