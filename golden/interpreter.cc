@@ -142,6 +142,20 @@ std::vector<Tensor> k_upsample_nearest(const Ctx& c) {
   return {gather2d(x, nearest_sources(a[0]), nearest_sources(a[1]), c.what)};
 }
 
+std::vector<Tensor> k_qadd_broadcast(const Ctx& c) {
+  const std::string order = c.node.attr_string("memory_order", "nchw");
+  require(order == "nchw" || order == "nhwc", c.what, ": attribute 'memory_order' value '", order,
+          "' is not nchw or nhwc");
+  const bool g_first = c.input(0).numel() < c.input(1).numel();
+  const Affine a = affine(c.node, "a_scale", "a_zero_point");
+  const Affine b = affine(c.node, "b_scale", "b_zero_point");
+  const Tensor& x = c.input(g_first ? 1 : 0);
+  const Tensor& g = c.input(g_first ? 0 : 1);
+  return {qadd_broadcast(x, g_first ? b : a, g, g_first ? a : b, g_first,
+                         affine(c.node, "y_scale", "y_zero_point"), c.node.attr_int("relu", 0) != 0,
+                         order == "nhwc", ir::get_out_dtype(c.node, DType::kU8), c.what)};
+}
+
 std::vector<Tensor> k_upsample_bilinear(const Ctx& c) {
   const Tensor& x = c.input(0);
   const std::array<UpsampleAxis, 2> a = upsample_axes(c, x);
@@ -226,9 +240,9 @@ Tensor aten_avg_pool(const Ctx& c, AvgPoolRecipe recipe) {
   std::vector<FixedScale> fixed;
   if (mode == "fixed")
     for (int64_t d = 0; d <= g.kernel[0] * g.kernel[1]; ++d)
-      fixed.push_back(d == 0 ? FixedScale{}
-                             : fixed_point_scale(static_cast<float>(1.0 / static_cast<double>(d)),
-                                                 c.what));
+      fixed.push_back(
+          d == 0 ? FixedScale{}
+                 : fixed_point_scale(static_cast<float>(1.0 / static_cast<double>(d)), c.what));
   return qavg_pool_aten(c.input(0), g, x, recipe == AvgPoolRecipe::kAtenChannelsLast,
                         mode == "fixed" ? &fixed : nullptr, c.what);
 }
@@ -328,6 +342,7 @@ const std::map<std::string_view, Kernel>& kernels() {
       {op::kQMul, k_qmul},
       {op::kQUpsampleNearest, k_upsample_nearest},
       {op::kQUpsampleBilinear, k_upsample_bilinear},
+      {op::kQAddBroadcast, k_qadd_broadcast},
       {op::kQMaxPool, k_max_pool},
       {op::kQAvgPool, k_qavg_pool},
       {op::kQGlobalAvgPool, k_qglobal_avg_pool},

@@ -872,9 +872,10 @@ class Interpreter {
             p.kind == Pending::Kind::kConv ? MemoryFormat::kChannelsLast : MemoryFormat::kOther);
       case Pending::Kind::kAdd: {
         const QTensor& b = *p.args.at(1);
-        require(x.ints.shape() == b.ints.shape(), w, ": broadcasting add (operands ",
-                shape_str(x.ints.shape()), " and ", shape_str(b.ints.shape()),
-                ") is not PyTorch's QNNPACK add");
+        if (x.ints.shape() != b.ints.shape()) {
+          const auto [ints, format] = broadcast_add(p, y, out);
+          return make(ints, y, format);
+        }
         const ir::AddParams params = qnnpack_add_params(
             per_tensor(x, n, "input A"), per_tensor(b, n, "input B"), y, out, p.relu, w);
         return make(qadd(x.ints, b.ints, params, out, w), y, x.format);
@@ -1095,6 +1096,23 @@ class Interpreter {
     return qavg_pool(x.ints, g, xa, y, out, w, AvgPoolRecipe::kQnnpack, fixed);
   }
 
+  // 2.20: an add whose operands differ in shape takes ATen's kernel; the output has the
+  // full-size operand's format, which decides the vector/scalar positions.
+  std::pair<Tensor, MemoryFormat> broadcast_add(const Pending& p, const Affine& y,
+                                                DType out) const {
+    const std::string w = what(*p.node);
+    const QTensor& a = *p.args.at(0);
+    const QTensor& b = *p.args.at(1);
+    const bool g_first = a.ints.numel() < b.ints.numel();
+    const QTensor& x = g_first ? b : a;
+    const QTensor& g = g_first ? a : b;
+    const bool channels_last = x.format == MemoryFormat::kChannelsLast;
+    return {qadd_broadcast(x.ints, per_tensor(x, *p.node, "the full-size operand"), g.ints,
+                           per_tensor(g, *p.node, "the broadcast operand"), g_first, y, p.relu,
+                           channels_last, out, w),
+            x.format};
+  }
+
   // 2.22: ceil_mode takes ATen's native kernel, chosen by PyTorch's format of the input (a
   // tensor with C == 1 or H == W == 1 is channels-last contiguous too); the Pad of
   // count_include_pad=True counts in the divisor.
@@ -1109,9 +1127,9 @@ class Interpreter {
     std::vector<FixedScale> fixed;
     if (o_.requant_mode == ir::Stage1Mode::kFixed)
       for (int64_t d = 0; d <= g.kernel[0] * g.kernel[1]; ++d)
-        fixed.push_back(d == 0 ? FixedScale{}
-                               : fixed_point_scale(static_cast<float>(1.0 / static_cast<double>(d)),
-                                                   w));
+        fixed.push_back(
+            d == 0 ? FixedScale{}
+                   : fixed_point_scale(static_cast<float>(1.0 / static_cast<double>(d)), w));
     return qavg_pool_aten(x.ints, g, xa, channels_last, fixed.empty() ? nullptr : &fixed, w);
   }
 

@@ -569,6 +569,46 @@ Tensor gather2d(const Tensor& x, const std::vector<int64_t>& src_h,
   return y;
 }
 
+Tensor qadd_broadcast(const Tensor& x, const Affine& xa, const Tensor& g, const Affine& ga,
+                      bool g_first, const Affine& y, bool relu, bool channels_last, DType out,
+                      const std::string& what) {
+  require_rank(x, 4, what, "x");
+  require_8bit(x, what, "x");
+  require_8bit(g, what, "the broadcast operand");
+  const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
+  require(g.rank() == 4 && (g.dim(0) == n || g.dim(0) == 1) && g.dim(1) == c && g.dim(2) == 1 &&
+              g.dim(3) == 1,
+          what, ": a broadcasting add of ", shape_str(x.shape()), " and ", shape_str(g.shape()),
+          " is supported only with a per-channel operand [N, C, 1, 1]");
+  const bool pixel_rows = channels_last && c > 1;  // rows of C channels, else planes of H * W
+  const int64_t row = pixel_rows ? c : h * w;
+  const int64_t vector_part = row / 64 * 64;
+  auto dequantize = [](int64_t q, const Affine& a, bool vector) {
+    return vector ? std::fma(a.scale, static_cast<float>(q),
+                             a.scale * static_cast<float>(-a.zero_point))
+                  : static_cast<float>(q - a.zero_point) * a.scale;
+  };
+  const float inverse = 1.0f / y.scale;
+  Tensor result(out, x.shape());
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t p = 0; p < h * w; ++p) {
+        const int64_t i = (b * c + ch) * h * w + p;
+        const bool vector = (pixel_rows ? ch : p) < vector_part;
+        const float dx = dequantize(x.as_int(i), xa, vector);
+        const float dg = dequantize(g.as_int((g.dim(0) == 1 ? 0 : b) * c + ch), ga, vector);
+        float sum = g_first ? dg + dx : dx + dg;
+        if (relu) sum = std::max(sum, 0.0f);
+        const int64_t q = round_half_even(sum * inverse, kI32Min, kI32Max) + y.zero_point;
+        const int64_t v = std::clamp<int64_t>(q, ir::dtype_min(out), ir::dtype_max(out));
+        if (out == DType::kI8)
+          result.values<int8_t>()[i] = static_cast<int8_t>(v);
+        else
+          result.values<uint8_t>()[i] = static_cast<uint8_t>(v);
+      }
+  return result;
+}
+
 Tensor upsample_bilinear(const Tensor& x, int32_t zp, const std::vector<LinearSource>& rows,
                          const std::vector<LinearSource>& cols, bool channels_last,
                          const std::string& what) {
@@ -723,29 +763,31 @@ Tensor qavg_pool_aten(const Tensor& x, const PoolGeometry& g, const Affine& xa, 
   const Shape shape{d.n, d.c, d.oh, d.ow};
   const std::vector<int64_t> v = ints_of(x);
   std::vector<int64_t> y(numel(shape));
-  for_each_pool_window(d, g, what, [&](int64_t o, const std::vector<int64_t>& taps, int64_t padded) {
-    int64_t sum = 0;
-    for (int64_t t : taps) sum += v[t];
-    const int64_t count = static_cast<int64_t>(taps.size());
-    const int64_t acc = sum - count * xa.zero_point;
-    const int64_t divisor = g.count_include_pad ? padded : count;
-    require(divisor > 0, what, ": a pooling window with no element to average");
-    if (fixed_by_divisor) {
-      const FixedScale& f = fixed_by_divisor->at(static_cast<size_t>(divisor));
-      y[o] = saturate_to(
-          static_cast<int64_t>(requant_fixed(static_cast<int32_t>(acc), f.mult, f.shift)) +
-              xa.zero_point,
-          x.dtype());
-      return;
-    }
-    const float m = static_cast<float>(1.0 / static_cast<double>(divisor));
-    const float scaled = static_cast<float>(acc) * m;
-    y[o] = channels_last
-               ? saturate_to(round_half_even(scaled, kI32Min, kI32Max) + xa.zero_point, x.dtype())
-               : saturate_to(round_half_even(scaled + static_cast<float>(xa.zero_point), kI32Min,
-                                             kI32Max),
-                             x.dtype());
-  });
+  for_each_pool_window(
+      d, g, what, [&](int64_t o, const std::vector<int64_t>& taps, int64_t padded) {
+        int64_t sum = 0;
+        for (int64_t t : taps) sum += v[t];
+        const int64_t count = static_cast<int64_t>(taps.size());
+        const int64_t acc = sum - count * xa.zero_point;
+        const int64_t divisor = g.count_include_pad ? padded : count;
+        require(divisor > 0, what, ": a pooling window with no element to average");
+        if (fixed_by_divisor) {
+          const FixedScale& f = fixed_by_divisor->at(static_cast<size_t>(divisor));
+          y[o] = saturate_to(
+              static_cast<int64_t>(requant_fixed(static_cast<int32_t>(acc), f.mult, f.shift)) +
+                  xa.zero_point,
+              x.dtype());
+          return;
+        }
+        const float m = static_cast<float>(1.0 / static_cast<double>(divisor));
+        const float scaled = static_cast<float>(acc) * m;
+        y[o] =
+            channels_last
+                ? saturate_to(round_half_even(scaled, kI32Min, kI32Max) + xa.zero_point, x.dtype())
+                : saturate_to(
+                      round_half_even(scaled + static_cast<float>(xa.zero_point), kI32Min, kI32Max),
+                      x.dtype());
+      });
   return int_tensor(x.dtype(), shape, y);
 }
 

@@ -160,6 +160,17 @@ Tensor qmul(const Tensor& a, int32_t a_zp, const Tensor& b, int32_t b_zp, const 
 // Nearest upsampling as a gather over NCHW: y[n, c, oy, ox] = x[n, c, src_h[oy], src_w[ox]].
 Tensor gather2d(const Tensor& x, const std::vector<int64_t>& src_h,
                 const std::vector<int64_t>& src_w, const std::string& what);
+// [docs/pytorch-recipes.md 2.20] ATen's quantized add (add_relu with `relu`) of a 4-D x and
+// a per-channel operand g of shape [N or 1, C, 1, 1], in either order (`g_first`: g is the
+// first operand). Per element, with (s, z) each operand's quantization:
+//   vector: d = fmaf(s, float(q), float(s * float(-z)));   scalar: d = float(q - z) * s
+//   c = d_x + d_g  [relu: max(c, 0)];   y = saturate(round_half_even(c * (1.0f / sy)) + zy)
+// Vector or scalar follows PyTorch's loop (one thread): rows are the H * W plane of each
+// channel for a contiguous x (or C == 1), the C channels of each pixel for a channels-last
+// x; the first floor(row / 64) * 64 elements of a row are vector, the rest scalar.
+Tensor qadd_broadcast(const Tensor& x, const Affine& xa, const Tensor& g, const Affine& ga,
+                      bool g_first, const Affine& y, bool relu, bool channels_last, DType out,
+                      const std::string& what);
 // One output position of a bilinear upsampling along one axis: two source positions and
 // their float32 weights (golden/recipes.h bilinear_sources).
 struct LinearSource {

@@ -153,6 +153,22 @@ std::vector<OpDef> build_op_set() {
                  {{"a", Arity::kOne, "uint8 | int8"}, {"b", Arity::kOne, "uint8 | int8"}},
                  {y},
                  add_attrs()});
+  ops.push_back({op::kQAddBroadcast,
+                 OpGroup::kQuantized,
+                 "ATen's quantized add with broadcasting (docs/pytorch-recipes.md 2.20): a 4-D "
+                 "operand plus a per-channel [N or 1, C, 1, 1] one, in float32",
+                 {{"a", Arity::kOne, "uint8 | int8"}, {"b", Arity::kOne, "uint8 | int8"}},
+                 {y},
+                 {{"a_scale", A::kFloat, true, "a's scale"},
+                  {"a_zero_point", A::kInt, false, "default 0"},
+                  {"b_scale", A::kFloat, true, "b's scale"},
+                  {"b_zero_point", A::kInt, false, "default 0"},
+                  {"y_scale", A::kFloat, true, "output scale"},
+                  {"y_zero_point", A::kInt, false, "default 0"},
+                  {"relu", A::kInt, false, "1: add_relu (default 0)"},
+                  {"memory_order", A::kString, false,
+                   "PyTorch's format of the full-size operand: nchw (default) or nhwc"},
+                  {attr::kOutDType, A::kString, false, "uint8 (default) | int8"}}});
   ops.push_back({op::kQMul,
                  OpGroup::kQuantized,
                  "elementwise product with numpy broadcasting: stage 1 of the exact "

@@ -3,7 +3,7 @@
 // attributes; check_node() validates a node against it, and docs/requantizer.md explains the
 // arithmetic. Three groups:
 //   - quantized ops (integer tensors, run on the BPU): Quantize, Dequantize, QConv, QMatMul,
-//     QAdd, QMul, QClamp, QConcat, QMaxPool, QAvgPool, QGlobalAvgPool, QLut,
+//     QAdd, QAddBroadcast, QMul, QClamp, QConcat, QMaxPool, QAvgPool, QGlobalAvgPool, QLut,
 //     QUpsampleNearest, QUpsampleBilinear;
 //   - layout/index ops valid on any element type: ArgMax, Reshape, Flatten;
 //   - float32 host ops with ONNX names, attributes and semantics: Conv, Gemm, MatMul, Add,
@@ -51,6 +51,7 @@ inline constexpr char kQAvgPool[] = "QAvgPool";
 inline constexpr char kQGlobalAvgPool[] = "QGlobalAvgPool";
 inline constexpr char kQLut[] = "QLut";
 inline constexpr char kQMul[] = "QMul";
+inline constexpr char kQAddBroadcast[] = "QAddBroadcast";
 inline constexpr char kQUpsampleNearest[] = "QUpsampleNearest";
 inline constexpr char kQUpsampleBilinear[] = "QUpsampleBilinear";
 // any element type

@@ -58,6 +58,8 @@ AccessName access_name(isa::Opcode op, int k) {
       {Opcode::VMUL,
        {{"a_addr", 0, false}, {"b_addr", 0, false}, {"out_addr", 3, true}, {"prm_addr", 4, false}}},
       {Opcode::VBLEND, {{"in_addr", 0, false}, {"out_addr", 3, true}, {"prm_addr", 4, false}}},
+      {Opcode::VFADD,
+       {{"a_addr", 0, false}, {"b_addr", 0, false}, {"out_addr", 3, true}, {"prm_addr", 4, false}}},
   };
   const auto it = kNames.find(op);
   if (it == kNames.end() || k >= static_cast<int>(it->second.size()))
@@ -96,6 +98,8 @@ std::string operand_rule(int rule, const isa::Operands& f) {
     case 11:
       return cat("VBLEND needs c >= 1 dividing n and n_vec <= c, got n=", f.n, " c=", f.c,
                  " n_vec=", f.n_vec);
+    case 12:
+      return "VFADD with contraction=fma needs group >= 1";
     default:
       return "the opcode is not in the instruction set";
   }

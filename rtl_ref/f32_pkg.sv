@@ -15,6 +15,7 @@
 //   f32_add        a + b (fma with 1.0)
 //   vreq_route     VREQ's float rescale routes 1..3 before the zero point and clamp
 //   vblend_value   VBLEND's bilinear blend of four taps, minus the zero point, rounded
+//   vfadd_value    VFADD's float add of two dequantized bytes, rescaled, rounded
 //   f32_round_sat32  a packed single to int32, half to even, saturated
 package f32_pkg;
 
@@ -381,6 +382,25 @@ package f32_pkg;
       v = f32_add(f32_mul_ieee(h0, a), f32_mul_ieee(h1, b));
     end
     return f32_round_sat32(f32_add(v, f32_pack_int(f32_from_int(-zx))));
+  endfunction
+
+  // vfadd_value: VFADD's value of one element (docs/requantizer.md 6, QAddBroadcast),
+  // bit-exact with float_add() of sim/requant_math.h: round_sat32((da + db) * k) with
+  //   fused: dx = fmaf(sx, float(x), sx * float(-zx));   plain: dx = float(x - zx) * sx
+  // each operation one IEEE single operation; x, zx are 8-bit values as int32.
+  function automatic logic [31:0] vfadd_value(input logic fused, input logic [31:0] a,
+                                              input logic [31:0] za, input logic [31:0] sa,
+                                              input logic [31:0] b, input logic [31:0] zb,
+                                              input logic [31:0] sb, input logic [31:0] k);
+    logic [31:0] da, db;
+    if (fused) begin
+      da = f32_fma(sa, f32_pack_int(f32_from_int(a)), f32_mul_ieee(sa, f32_pack_int(f32_from_int(-za))));
+      db = f32_fma(sb, f32_pack_int(f32_from_int(b)), f32_mul_ieee(sb, f32_pack_int(f32_from_int(-zb))));
+    end else begin
+      da = f32_mul_ieee(f32_pack_int(f32_from_int(a - za)), sa);
+      db = f32_mul_ieee(f32_pack_int(f32_from_int(b - zb)), sb);
+    end
+    return f32_round_sat32(f32_mul_ieee(f32_add(da, db), k));
   endfunction
 
   // f32_round_sat32: a packed single rounded to the nearest int32, ties to even, saturated.

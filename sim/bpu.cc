@@ -58,7 +58,7 @@ Bpu::Bpu(sc_core::sc_module_name name)
   compute_.bind_unit(Opcode::CONV, &mac_);
   compute_.bind_unit(Opcode::REQUANT, &requant_);
   for (Opcode op : {Opcode::VADD, Opcode::VREQ, Opcode::POOL, Opcode::ARGMAX, Opcode::COPY,
-                    Opcode::VLUT, Opcode::VMUL, Opcode::VBLEND})
+                    Opcode::VLUT, Opcode::VMUL, Opcode::VBLEND, Opcode::VFADD})
     compute_.bind_unit(op, &vector_);
   compute_.bind_unit(Opcode::NOP, &control_);
   compute_.bind_unit(Opcode::FINISH, &control_);

@@ -92,6 +92,20 @@ inline float blend_value(const std::array<float, 4>& p, float w0, float w1, floa
   return h0 * a + h1 * b;
 }
 
+// VFADD's value of one element before the zero point (docs/requantizer.md 6, QAddBroadcast):
+// a and b dequantized with their records' scales (ra.scale, rb.scale), in the fused order
+// fma(s, float(x), s * float(-zx)) or the plain float(x - zx) * s, added, rescaled by
+// ra.rescale_k and rounded: round_sat32((da + db) * rescale_k).
+inline int32_t float_add(int32_t a, int32_t za, int32_t b, int32_t zb, const isa::ParamRecord& ra,
+                         const isa::ParamRecord& rb, bool fused) {
+  auto dequantize = [fused](int32_t x, int32_t zx, float s) {
+    return fused ? std::fma(s, static_cast<float>(x), s * static_cast<float>(-zx))
+                 : static_cast<float>(x - zx) * s;
+  };
+  const float sum = dequantize(a, za, ra.scale) + dequantize(b, zb, rb.scale);
+  return round_sat32(sum * ra.rescale_k);
+}
+
 // Requires 0 <= add_shift <= 31 (the requantizer faults on other records).
 // Stage 2 (fused residual / elementwise add): wrapping int32 arithmetic, shift rounding half
 // away from zero, clamp in the zero-point-free domain, then add the output zero point.

@@ -124,6 +124,8 @@ VectorCost vector_cost(Opcode op, const Operands& f, const HwConfig& hw) {
       return {f.n * ceil_div(f.c, lanes), 1};
     case Opcode::COPY:
       return {ceil_div(f.n, lanes), 1};
+    case Opcode::VFADD:  // two parameter beats, then the float pipeline
+      return {ceil_div(f.n, lanes), 2 + depth};
     case Opcode::VBLEND:  // one tap vector per beat (four per lane group), then the pipeline
       return {4 * ceil_div(f.n, lanes), 1 + depth};
     case Opcode::VLUT:  // four table beats (64 PARAM bytes each), then one result register

@@ -49,6 +49,20 @@ std::string route_fault(const ParamRecord& r, const Operands& f) {
 
 }  // namespace
 
+void vfadd(const Operands& f, const uint8_t* a, const uint8_t* b, const ParamRecord& ra,
+           const ParamRecord& rb, uint8_t* out) {
+  const OutType t = byte_type(f.out_signed);
+  for (int64_t i = 0; i < f.n; ++i) {
+    const int64_t j = f.b_period > 0 ? i % f.b_period : i;
+    const bool fused = f.contraction == 1 && i % f.group < f.n_vec;
+    const int32_t q =
+        float_add(byte_value(a[i], f.a_signed), static_cast<int32_t>(f.a_zp),
+                  byte_value(b[j], f.b_signed), static_cast<int32_t>(f.b_zp), ra, rb, fused);
+    out[i] = static_cast<uint8_t>(
+        saturate_to(clamp32(sat32(static_cast<int64_t>(q) + ra.zp), ra.min, ra.max), t));
+  }
+}
+
 uint64_t blend_table_bytes(const Operands& f) {
   const uint64_t pixels = f.c > 0 ? uint64_t(f.n / f.c) : 0;
   return (8 + 8 * pixels + 63) / 64 * 64;
@@ -171,7 +185,7 @@ void blend(const Operands& f, const uint8_t* in, const uint8_t* weights, uint8_t
     std::array<float, 4> p;
     for (int64_t k = 0; k < 4; ++k)
       p[k] = static_cast<float>(byte_value(in[k * f.n + i], f.in_signed));
-    const int contraction = f.lerp == 0 ? 0 : j < f.n_vec ? 1 : 2;
+    const int contraction = f.contraction == 0 ? 0 : j < f.n_vec ? 1 : 2;
     const float v =
         blend_value(p, weight(2 + 2 * pixel), weight(3 + 2 * pixel), h0, h1, contraction);
     const int32_t q = round_sat32(v - static_cast<float>(zp));
@@ -238,6 +252,20 @@ Plan VectorUnit::plan(const Decoded& d) {
                     {Buf::kOutput, uint64_t(f.out_addr), uint64_t(f.n), 1, "out_addr", true},
                     {Buf::kParam, uint64_t(f.prm_addr), 256, 64, "prm_addr", false}};
       break;
+    case Opcode::VFADD: {
+      if (!zp_in_range(f.a_zp, f.a_signed))
+        p.fault = cat("a_zp=", f.a_zp, " is outside the ", f.a_signed ? "int8" : "uint8", " range");
+      else if (!zp_in_range(f.b_zp, f.b_signed))
+        p.fault = cat("b_zp=", f.b_zp, " is outside the ", f.b_signed ? "int8" : "uint8", " range");
+      else if (f.contraction == 1 && f.group < 1)
+        p.fault = "VFADD with contraction=fma needs group >= 1";
+      const uint64_t b_bytes = f.b_period > 0 ? uint64_t(f.b_period) : uint64_t(f.n);
+      p.accesses = {{Buf::kFeature, uint64_t(f.a_addr), uint64_t(f.n), 1, "a_addr", false},
+                    {Buf::kFeature, uint64_t(f.b_addr), b_bytes, 1, "b_addr", false},
+                    {Buf::kOutput, uint64_t(f.out_addr), uint64_t(f.n), 1, "out_addr", true},
+                    {Buf::kParam, uint64_t(f.prm_addr), 128, 64, "prm_addr", false}};
+      break;
+    }
     case Opcode::VBLEND:
       if (f.c < 1 || f.n % f.c != 0 || f.n_vec > f.c)
         p.fault = cat("VBLEND needs c >= 1 dividing n and n_vec <= c, got n=", f.n, " c=", f.c,
@@ -312,6 +340,11 @@ void VectorUnit::run(const Decoded& d, const Plan& p) {
     case Opcode::VBLEND:
       blend(f, mem_.ptr(Buf::kFeature, f.in_addr), mem_.ptr(Buf::kParam, f.prm_addr),
             mem_.ptr(Buf::kOutput, f.out_addr));
+      break;
+    case Opcode::VFADD:
+      read_param_records(mem_.ptr(Buf::kParam, f.prm_addr), 2, records_);
+      vfadd(f, mem_.ptr(Buf::kFeature, f.a_addr), mem_.ptr(Buf::kFeature, f.b_addr), records_[0],
+            records_[1], mem_.ptr(Buf::kOutput, f.out_addr));
       break;
     case Opcode::COPY:
       std::memmove(mem_.ptr(Buf::kOutput, f.dst_addr),

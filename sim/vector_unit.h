@@ -1,6 +1,7 @@
 // The vector unit: VADD (stage-2 rescaled add), VREQ (requantize to another scale), POOL
 // (max, average, global average), ARGMAX, COPY, VLUT (a 256-entry table per element) and VMUL
-// (elementwise product, requantized) and VBLEND (bilinear blend of four taps),
+// (elementwise product, requantized), VBLEND (bilinear blend of four taps) and VFADD (a
+// float add, ATen's broadcasting add),
 // `vector.lanes` elements per beat (rule 8 of docs/timing.md). Results are computed in bulk at the
 // end of the instruction.
 #pragma once
@@ -35,8 +36,13 @@ void vmul(const isa::Operands& f, const uint8_t* a, const uint8_t* b, const isa:
 void lut(const isa::Operands& f, const uint8_t* in, const uint8_t* table, uint8_t* out);
 // VBLEND: the four tap vectors at in, in + n, in + 2n, in + 3n; `weights` = float32 h0, h1,
 // then w0, w1 per pixel (c elements each); out[i] = sat(round_sat32(v - in_zp) + in_zp) with
-// v = blend_value of the element's taps (requant_math.h), lerp plain or fma (the first n_vec
+// v = blend_value of the element's taps (requant_math.h), contraction plain or fma (the first n_vec
 // elements of each pixel in the w1-first order, the rest in the w0-first order).
+// VFADD: y[i] = saturate(clamp(sat32(float_add(a[i], a_zp, b[j], b_zp, ra, rb) + ra.zp),
+// ra.min, ra.max)) with j as VMUL's; the fused order for the first n_vec elements of each
+// `group` when contraction = fma (requant_math.h float_add).
+void vfadd(const isa::Operands& f, const uint8_t* a, const uint8_t* b, const isa::ParamRecord& ra,
+           const isa::ParamRecord& rb, uint8_t* out);
 // Bytes of VBLEND's weight table: 8 + 8 * n / c, in whole 64-byte PARAM records.
 uint64_t blend_table_bytes(const isa::Operands& f);
 void blend(const isa::Operands& f, const uint8_t* in, const uint8_t* weights, uint8_t* out);

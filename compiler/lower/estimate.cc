@@ -43,6 +43,8 @@ int64_t estimate_cycles(const isa::Operands& o, const HwConfig& hw) {
       return ceil_div(o.n, lanes) + 4 + 1;
     case isa::Opcode::VBLEND:
       return 4 * ceil_div(o.n, lanes) + depth;
+    case isa::Opcode::VFADD:
+      return ceil_div(o.n, lanes) + 1 + depth;
     case isa::Opcode::POOL:
       if (o.kind == 2) return o.in_h * o.in_w * ceil_div(o.c, lanes) + depth;
       return o.out_h * o.out_w * o.k_h * o.k_w * ceil_div(o.c, lanes) + depth;

@@ -111,6 +111,12 @@ std::vector<Access> footprint(const isa::Operands& o) {
       add(Space::kParam, o.prm_addr, 4 * kRecord, false);
       add(Space::kOutput, o.out_addr, o.n, true);
       break;
+    case isa::Opcode::VFADD:
+      add(Space::kFeature, o.a_addr, o.n, false);
+      add(Space::kFeature, o.b_addr, o.b_period > 0 ? o.b_period : o.n, false);
+      add(Space::kParam, o.prm_addr, 2 * kRecord, false);
+      add(Space::kOutput, o.out_addr, o.n, true);
+      break;
     case isa::Opcode::VBLEND:
       add(Space::kFeature, o.in_addr, 4 * o.n, false);
       add(Space::kParam, o.prm_addr, ((8 + 8 * (o.c > 0 ? o.n / o.c : 0)) + 63) / 64 * 64, false);

@@ -3,6 +3,7 @@
 // moved into their slice of the output with COPY or VREQ, or written there directly by their
 // producer), max/average/global pooling (POOL) and ArgMax (ARGMAX).
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <map>
 
@@ -220,6 +221,38 @@ LayerStats emit_clamp(EmitContext& ctx, int node) {
                           cat("clamp [", n.attr_int("min"), ", ", n.attr_int("max"), "] (VADD)"));
 }
 
+// ---- the gate operand of VMUL / VFADD runs ----
+
+// A per-channel operand read with b_period: loaded whole when it fits beside the chunk of the
+// full-size operand, else per run only the `period` bytes the run reads.
+class GateOperand {
+ public:
+  GateOperand(EmitContext& ctx, SramPlan& sram, const TensorDesc& g, int64_t chunk, int64_t period)
+      : ctx_(ctx), sram_(sram), g_(g), whole_(numel(g.shape) <= chunk), period_(period) {
+    area_ = sram.add(Space::kFeature, whole_ ? numel(g.shape) : period);
+    if (whole_) {
+      base_ = sram.get(area_, {0, 0, 0, 0, 0}).addr;
+      load_linear(ctx, 0, base_, g.ddr_addr, numel(g.shape));
+    }
+  }
+  // FEATURE address of the run whose gate bytes start at byte `offset` of the operand.
+  int64_t addr(int64_t offset) {
+    if (whole_) return base_ + offset;
+    const auto slot = sram_.get(area_, {offset, 1, 0, 0, 0});
+    if (!slot.hit) load_linear(ctx_, 0, slot.addr, g_.ddr_addr + offset, period_);
+    return slot.addr;
+  }
+
+ private:
+  EmitContext& ctx_;
+  SramPlan& sram_;
+  const TensorDesc& g_;
+  bool whole_;
+  int64_t period_;
+  int area_ = -1;
+  int64_t base_ = 0;
+};
+
 // ---- QMul: equal shapes, or a per-channel gate [N, C, 1, 1] over [N, C, H, W] ----
 
 // Which operand is the gate (-1: none, equal shapes).
@@ -254,10 +287,11 @@ void prepare_mul(Plan& plan, int node, const HwConfig&) {
   plan.nodes[node].params = add_params(plan, {param_record(rq.channels.at(0))});
 }
 
-// One VMUL run: `len` elements of the full-size operand at byte `offset`, each multiplied by
-// the gate's bytes from `gate` on, repeating every `period` (1: one gate byte for the run).
+// One VMUL / VFADD run: `len` elements of the full-size operand at byte `offset`, each with
+// the gate's bytes from `gate` on, repeating every `period` (1: one gate byte for the run);
+// VFADD fuses the first `n_vec` elements of every `group` (contraction fma when n_vec > 0).
 struct GateRun {
-  int64_t offset = 0, len = 0, gate = 0, period = 0;
+  int64_t offset = 0, len = 0, gate = 0, period = 0, group = 1, n_vec = 0;
 };
 
 // The runs of a gated product in the memory order of the full-size operand `x`: per image one
@@ -276,6 +310,50 @@ std::vector<GateRun> gate_runs(const TensorDesc& x) {
   return runs;
 }
 
+// VMUL / VFADD (`op`) over the runs of a full-size operand `x` and its gate `g`, chunked per
+// run (whole pixels), with `records` parameter records; `fill` sets the opcode's own fields.
+LayerStats emit_gated(EmitContext& ctx, int node, isa::Opcode op, const TensorDesc& tx,
+                      const TensorDesc& tg, const std::vector<GateRun>& runs, int64_t records,
+                      const std::function<void(isa::Operands&)>& fill, std::string desc) {
+  const Plan& plan = ctx.plan;
+  const ir::Node& n = plan.graph->nodes[node];
+  const TensorDesc& ty = plan.desc(n.outputs[0]);
+  require(memory_order_key(tx) == memory_order_key(ty), what(plan, node), ": the result and its ",
+          "operand '", tx.name, "' are stored in different layouts");
+  const int64_t period = runs.front().period;
+  // Two FEATURE areas' worth: the operand's chunk and the gate (whole, or a run's slice).
+  int64_t chunk = tile_linear(numel(ty.shape), 2, ctx.hw, what(plan, node));
+  chunk -= chunk % period;
+  require(chunk > 0, what(plan, node), ": a pixel of ", period,
+          " channels and its gate do not fit the SRAMs together");
+  SramPlan sram(ctx.hw, ctx.sram);
+  const int x_area = sram.add(Space::kFeature, chunk);
+  GateOperand gate_operand(ctx, sram, tg, chunk, period);
+  const int out_area = sram.add(Space::kOutput, chunk);
+  const int prm_area = sram.add(Space::kParam, records * kRecordBytes);
+  int64_t tiles = 0;
+  for (const GateRun& r : runs) {
+    for (int64_t e0 = 0; e0 < r.len; e0 += chunk, ++tiles) {
+      const int64_t len = std::min(chunk, r.len - e0);
+      const auto sx = sram.get(x_area, {tiles, 0, 0, 0, 0});
+      load_linear(ctx, 0, sx.addr, tx.ddr_addr + r.offset + e0, len);
+      const int64_t prm = load_record(ctx, sram, prm_area, plan.nodes[node].params, records);
+      const auto out = sram.get(out_area, {tiles, 0, 0, 0, 0});
+      isa::Operands v = op_of(op);
+      v.a_addr = sx.addr, v.b_addr = gate_operand.addr(r.gate), v.out_addr = out.addr;
+      v.prm_addr = prm, v.n = len, v.b_period = r.period;
+      v.a_signed = tx.dtype == DType::kI8, v.b_signed = tg.dtype == DType::kI8;
+      v.out_signed = ty.dtype == DType::kI8;
+      if (op == isa::Opcode::VFADD)
+        v.contraction = r.n_vec > 0 ? 1 : 0, v.group = r.group, v.n_vec = r.n_vec;
+      fill(v);
+      ctx.schedule.emit(v);
+      store_linear(ctx, out.addr, ty.ddr_addr + r.offset + e0, len);
+    }
+  }
+  return finish_stats(sram, std::move(desc), 0, tiles);
+}
+
 LayerStats emit_mul(EmitContext& ctx, int node) {
   const Plan& plan = ctx.plan;
   const ir::Node& n = plan.graph->nodes[node];
@@ -283,45 +361,109 @@ LayerStats emit_mul(EmitContext& ctx, int node) {
   if (gate < 0)
     return emit_elementwise(ctx, node, n.inputs[0], n.inputs[1], "mul (VMUL)", isa::Opcode::VMUL);
   const TensorDesc& tx = plan.desc(n.inputs[1 - gate]);
-  const TensorDesc& tg = plan.desc(n.inputs[gate]);
-  const TensorDesc& ty = plan.desc(n.outputs[0]);
-  require(memory_order_key(tx) == memory_order_key(ty), what(plan, node),
-          ": the product and its operand '", tx.name, "' are stored in different layouts");
   const std::vector<GateRun> runs = gate_runs(tx);
-  const int64_t period = runs.front().period;
-  // Two FEATURE areas' worth: the operand's chunk and the whole gate (N * C bytes).
-  int64_t chunk = tile_linear(numel(ty.shape), 2, ctx.hw, what(plan, node));
-  chunk -= chunk % period;
-  require(chunk > 0 && numel(tg.shape) <= chunk, what(plan, node), ": a gate of ", numel(tg.shape),
-          " bytes and a pixel of ", period, " channels do not fit the SRAMs together");
-  SramPlan sram(ctx.hw, ctx.sram);
-  const int x_area = sram.add(Space::kFeature, chunk);
-  const int g_area = sram.add(Space::kFeature, tg.shape[1] * tg.shape[0]);
-  const int out_area = sram.add(Space::kOutput, chunk);
-  const int prm_area = sram.add(Space::kParam, kRecordBytes);
-  const auto gs = sram.get(g_area, {0, 0, 0, 0, 0});
-  load_linear(ctx, 0, gs.addr, tg.ddr_addr, numel(tg.shape));
-  int64_t tiles = 0;
-  for (const GateRun& r : runs) {
-    for (int64_t e0 = 0; e0 < r.len; e0 += chunk, ++tiles) {
-      const int64_t len = std::min(chunk, r.len - e0);
-      const auto sx = sram.get(x_area, {tiles, 0, 0, 0, 0});
-      load_linear(ctx, 0, sx.addr, tx.ddr_addr + r.offset + e0, len);
-      const int64_t prm = load_record(ctx, sram, prm_area, plan.nodes[node].params);
-      const auto out = sram.get(out_area, {tiles, 0, 0, 0, 0});
-      isa::Operands v = op_of(isa::Opcode::VMUL);
-      v.a_addr = sx.addr, v.b_addr = gs.addr + r.gate, v.out_addr = out.addr, v.prm_addr = prm;
-      v.n = len, v.b_period = r.period;
-      v.a_signed = tx.dtype == DType::kI8, v.b_signed = tg.dtype == DType::kI8;
-      v.out_signed = ty.dtype == DType::kI8;
-      set_mul_fields(n, v);
-      if (gate == 0) std::swap(v.a_zp, v.b_zp);  // the zero points follow their operands
-      ctx.schedule.emit(v);
-      store_linear(ctx, out.addr, ty.ddr_addr + r.offset + e0, len);
+  return emit_gated(
+      ctx, node, isa::Opcode::VMUL, tx, plan.desc(n.inputs[gate]), runs, 1,
+      [&](isa::Operands& v) {
+        set_mul_fields(n, v);
+        if (gate == 0) std::swap(v.a_zp, v.b_zp);  // the zero points follow their operands
+      },
+      cat("mul by a ", runs.front().period == 1 ? "per-plane" : "per-channel", " gate (VMUL)"));
+}
+
+// ---- QAddBroadcast: ATen's float add of a full-size operand and a per-channel one, VFADD
+// with the gate repeating like VMUL's; PyTorch's vector/scalar positions (2.20) choose the
+// contraction: per pixel the first floor(C / 64) * 64 channels (NHWC), per channel plane the
+// first floor(H * W / 64) * 64 positions (NCHW) are fused ----
+
+struct BroadcastAdd {
+  int full = 0;  // the full-size operand (0: a, 1: b)
+  bool nhwc = false;
+};
+
+BroadcastAdd broadcast_add_of(const Plan& plan, int node) {
+  const ir::Node& n = plan.graph->nodes[node];
+  BroadcastAdd b;
+  b.full = plan.value(n.inputs[0]).shape == plan.value(n.outputs[0]).shape ? 0 : 1;
+  b.nhwc = n.attr_string("memory_order", "nchw") == "nhwc";
+  return b;
+}
+
+void prepare_broadcast_add(Plan& plan, int node, const HwConfig&) {
+  const ir::Node& n = plan.graph->nodes[node];
+  require_8bit(plan, node, n.inputs[0], "input a");
+  require_8bit(plan, node, n.inputs[1], "input b");
+  const BroadcastAdd b = broadcast_add_of(plan, node);
+  const TensorDesc& x = plan.desc(n.inputs[b.full]);
+  const Shape& g = plan.value(n.inputs[1 - b.full]).shape;
+  require(x.shape.size() == 4 && g.size() == 4 && (g[0] == x.shape[0] || g[0] == 1) &&
+              g[1] == x.shape[1] && g[2] * g[3] == 1,
+          what(plan, node), ": a broadcasting add of ", shape_str(x.shape), " and ", shape_str(g),
+          " needs a per-channel operand [N, C, 1, 1]");
+  // A position's contraction depends on its pixel only in PyTorch's NCHW order, so NHWC
+  // storage serves it too; PyTorch's NHWC order needs NHWC storage.
+  const bool ddr_nhwc = image_4d(x).has_value() && x.shape[1] > 1;
+  require(ddr_nhwc || !b.nhwc, what(plan, node),
+          ": PyTorch's broadcasting add rounds by "
+          "memory position in NHWC order, but '",
+          x.name, "' is stored NCHW");
+  const DType t = plan.value(n.outputs[0]).dtype;
+  require(is_8bit(t), what(plan, node), ": output type ", dtype_name(t), " is not 8-bit");
+  const char* sx = b.full == 0 ? "a_scale" : "b_scale";
+  const char* sg = b.full == 0 ? "b_scale" : "a_scale";
+  isa::ParamRecord rx = output_record(n.attr_int("y_zero_point", 0), t);
+  if (n.attr_int("relu", 0) != 0) rx.min = static_cast<int32_t>(n.attr_int("y_zero_point", 0));
+  rx.scale = n.attr_float(sx, 0.0f);
+  rx.rescale_k = 1.0f / n.attr_float("y_scale", 0.0f);
+  isa::ParamRecord rg;
+  rg.scale = n.attr_float(sg, 0.0f);
+  for (float s : {rx.scale, rg.scale, n.attr_float("y_scale", 0.0f)})
+    require(std::isfinite(s) && s > 0.0f, what(plan, node), ": scale ", s,
+            " is not a finite positive float32");
+  plan.nodes[node].params = add_params(plan, {rx, rg});
+}
+
+// `torch_nhwc`: PyTorch's order (rows of C channels, else planes of H * W); the storage is
+// NHWC when `x` is an image with C > 1, else NCHW.
+std::vector<GateRun> broadcast_add_runs(const TensorDesc& x, bool gate_per_image, bool torch_nhwc) {
+  const int64_t n = x.shape[0], c = x.shape[1], hw = x.shape[2] * x.shape[3];
+  const bool ddr_nhwc = image_4d(x).has_value() && c > 1;
+  std::vector<GateRun> runs;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t gate = gate_per_image ? i * c : 0;
+    if (torch_nhwc) {
+      runs.push_back({i * hw * c, hw * c, gate, c, c, c / 64 * 64});
+      continue;
+    }
+    if (ddr_nhwc) {  // the first floor(hw / 64) * 64 pixels fused, all their channels
+      const int64_t fused = hw / 64 * 64;
+      if (fused > 0) runs.push_back({i * hw * c, fused * c, gate, c, 1, 1});
+      if (hw > fused) runs.push_back({(i * hw + fused) * c, (hw - fused) * c, gate, c, 1, 0});
+      continue;
+    }
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const int64_t at = (i * c + ch) * hw, fused = hw / 64 * 64;
+      if (fused > 0) runs.push_back({at, fused, gate + ch, 1, 1, 1});
+      if (hw > fused) runs.push_back({at + fused, hw - fused, gate + ch, 1, 1, 0});
     }
   }
-  return finish_stats(
-      sram, cat("mul by a ", period == 1 ? "per-plane" : "per-channel", " gate (VMUL)"), 0, tiles);
+  return runs;
+}
+
+LayerStats emit_broadcast_add(EmitContext& ctx, int node) {
+  const Plan& plan = ctx.plan;
+  const ir::Node& n = plan.graph->nodes[node];
+  const BroadcastAdd b = broadcast_add_of(plan, node);
+  const TensorDesc& tx = plan.desc(n.inputs[b.full]);
+  const TensorDesc& tg = plan.desc(n.inputs[1 - b.full]);
+  return emit_gated(
+      ctx, node, isa::Opcode::VFADD, tx, tg,
+      broadcast_add_runs(tx, tg.shape[0] == tx.shape[0] && tx.shape[0] > 1, b.nhwc), 2,
+      [&](isa::Operands& v) {
+        v.a_zp = n.attr_int(b.full == 0 ? "a_zero_point" : "b_zero_point", 0);
+        v.b_zp = n.attr_int(b.full == 0 ? "b_zero_point" : "a_zero_point", 0);
+      },
+      "add of a per-channel operand (VFADD)");
 }
 
 // ---- QUpsampleNearest: a gather by DMA (LOAD with a zero run stride repeats a source
@@ -549,7 +691,7 @@ LayerStats emit_bilinear(EmitContext& ctx, int node) {
                                  plan.nodes[node].params + (oy * t.pieces + k) * t.table_records,
                                  t.table_records);
         v.n = bytes, v.c = t.pixel_bytes;
-        v.lerp = nhwc ? 1 : 0, v.n_vec = nhwc ? v.c / 8 * 8 : 0;
+        v.contraction = nhwc ? 1 : 0, v.n_vec = nhwc ? v.c / 8 * 8 : 0;
         v.in_zp = n.attr_int("x_zero_point", 0);
         v.in_signed = v.out_signed = tx.dtype == DType::kI8;
         ctx.schedule.emit(v);
@@ -781,7 +923,7 @@ PoolAttrs pool_attrs(const ir::Node& n, PoolKind kind) {
 // into rectangles of equal divisor, each pooled with its own record (scale float(1 / d), or
 // its q31 encoding in fixed mode).
 struct AtenPoolRegions {
-  std::vector<int64_t> rows, cols;  // per output row / column: its divisor factor
+  std::vector<int64_t> rows, cols;       // per output row / column: its divisor factor
   std::map<int64_t, int64_t> record_of;  // divisor -> record index after the node's first
 };
 
@@ -919,39 +1061,39 @@ LayerStats emit_pool(EmitContext& ctx, int node, PoolKind kind) {
   for (int64_t in = 0; in < p.n; ++in)
     for (const auto& [ya, yb] : row_runs)
       for (const auto& [xa, xb] : col_runs)
-    for (int64_t y0 = ya; y0 < yb; y0 += t.th)
-      for (int64_t x0 = xa; x0 < xb; x0 += t.tw)
-        for (int64_t c0 = 0; c0 < p.c; c0 += t.tc, ++tiles) {
-          const int64_t y1 = std::min(yb, y0 + t.th), x1 = std::min(xb, x0 + t.tw);
-          const int64_t c1 = std::min(p.c, c0 + t.tc);
-          const int64_t record =
-              aten ? regions.record_of.at(regions.rows[ya] * regions.cols[xa]) : 0;
-          const Window wr =
-              p.global ? Window{0, p.h, 0} : input_window(y0, y1, a.sh, 1, a.kh, a.pt, p.h);
-          const Window wc =
-              p.global ? Window{0, p.w, 0} : input_window(x0, x1, a.sw, 1, a.kw, a.pl, p.w);
-          const auto sin = sram.get(in_area, {tiles, 0, 0, 0, 0});
-          if ((wr.hi - wr.lo) * (wc.hi - wc.lo) > 0)
-            ctx.schedule.emit(dma(isa::Opcode::LOAD, 0, sin.addr,
-                                  image_box(x, in, wr.lo, wr.hi, wc.lo, wc.hi, c0, c1)));
-          isa::Operands o = op_of(isa::Opcode::POOL);
-          if (p.params)
-            o.prm_addr = load_record(ctx, sram, prm_area, plan.nodes[node].params + record);
-          const auto sout = sram.get(out_area, {tiles, 0, 0, 0, 0});
-          o.kind = static_cast<int64_t>(kind);
-          o.in_addr = sin.addr, o.out_addr = sout.addr;
-          o.in_h = wr.hi - wr.lo, o.in_w = wc.hi - wc.lo, o.c = c1 - c0;
-          o.out_h = y1 - y0, o.out_w = x1 - x0;
-          if (!p.global) {
-            o.k_h = a.kh, o.k_w = a.kw, o.stride_h = a.sh, o.stride_w = a.sw;
-            o.pad_t = wr.pad, o.pad_l = wc.pad;
-          }
-          o.in_signed = plan.value(n.inputs[0]).dtype == DType::kI8;
-          o.in_zp = kind == PoolKind::kMax ? 0 : n.attr_int("x_zero_point", 0);
-          ctx.schedule.emit(o);
-          ctx.schedule.emit(
-              dma(isa::Opcode::STORE, 3, sout.addr, image_box(y, in, y0, y1, x0, x1, c0, c1)));
-        }
+        for (int64_t y0 = ya; y0 < yb; y0 += t.th)
+          for (int64_t x0 = xa; x0 < xb; x0 += t.tw)
+            for (int64_t c0 = 0; c0 < p.c; c0 += t.tc, ++tiles) {
+              const int64_t y1 = std::min(yb, y0 + t.th), x1 = std::min(xb, x0 + t.tw);
+              const int64_t c1 = std::min(p.c, c0 + t.tc);
+              const int64_t record =
+                  aten ? regions.record_of.at(regions.rows[ya] * regions.cols[xa]) : 0;
+              const Window wr =
+                  p.global ? Window{0, p.h, 0} : input_window(y0, y1, a.sh, 1, a.kh, a.pt, p.h);
+              const Window wc =
+                  p.global ? Window{0, p.w, 0} : input_window(x0, x1, a.sw, 1, a.kw, a.pl, p.w);
+              const auto sin = sram.get(in_area, {tiles, 0, 0, 0, 0});
+              if ((wr.hi - wr.lo) * (wc.hi - wc.lo) > 0)
+                ctx.schedule.emit(dma(isa::Opcode::LOAD, 0, sin.addr,
+                                      image_box(x, in, wr.lo, wr.hi, wc.lo, wc.hi, c0, c1)));
+              isa::Operands o = op_of(isa::Opcode::POOL);
+              if (p.params)
+                o.prm_addr = load_record(ctx, sram, prm_area, plan.nodes[node].params + record);
+              const auto sout = sram.get(out_area, {tiles, 0, 0, 0, 0});
+              o.kind = static_cast<int64_t>(kind);
+              o.in_addr = sin.addr, o.out_addr = sout.addr;
+              o.in_h = wr.hi - wr.lo, o.in_w = wc.hi - wc.lo, o.c = c1 - c0;
+              o.out_h = y1 - y0, o.out_w = x1 - x0;
+              if (!p.global) {
+                o.k_h = a.kh, o.k_w = a.kw, o.stride_h = a.sh, o.stride_w = a.sw;
+                o.pad_t = wr.pad, o.pad_l = wc.pad;
+              }
+              o.in_signed = plan.value(n.inputs[0]).dtype == DType::kI8;
+              o.in_zp = kind == PoolKind::kMax ? 0 : n.attr_int("x_zero_point", 0);
+              ctx.schedule.emit(o);
+              ctx.schedule.emit(
+                  dma(isa::Opcode::STORE, 3, sout.addr, image_box(y, in, y0, y1, x0, x1, c0, c1)));
+            }
   std::string desc = kind == PoolKind::kMax   ? cat("maxpool ", a.kh, "x", a.kw, "/", a.sh)
                      : kind == PoolKind::kAvg ? cat("avgpool ", a.kh, "x", a.kw, "/", a.sh)
                                               : std::string("global avgpool");
@@ -1016,6 +1158,8 @@ const OpLowering kLutLowering{ir::op::kQLut, prepare_lut, emit_lut};
 const OpLowering kMulLowering{ir::op::kQMul, prepare_mul, emit_mul};
 const OpLowering kUpsampleLowering{ir::op::kQUpsampleNearest, prepare_upsample, emit_upsample};
 const OpLowering kBilinearLowering{ir::op::kQUpsampleBilinear, prepare_bilinear, emit_bilinear};
+const OpLowering kBroadcastAddLowering{ir::op::kQAddBroadcast, prepare_broadcast_add,
+                                       emit_broadcast_add};
 const OpLowering kConcatLowering{ir::op::kQConcat, prepare_concat, emit_concat};
 const OpLowering kMaxPoolLowering{
     ir::op::kQMaxPool,

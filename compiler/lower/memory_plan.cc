@@ -119,7 +119,8 @@ void plan_layouts(Plan& plan) {
       default_layout(out);
     }
     if (np.placement == Placement::kBpu &&
-        (n.op == op::kQAdd || n.op == op::kQClamp || n.op == op::kQLut || n.op == op::kQMul)) {
+        (n.op == op::kQAdd || n.op == op::kQClamp || n.op == op::kQLut || n.op == op::kQMul ||
+         n.op == op::kQAddBroadcast)) {
       // An elementwise result lies like its full-size operand (a QMul gate may come first).
       const bool first = plan.desc(n.inputs[0]).shape == out.shape || n.inputs.size() < 2;
       const TensorDesc& a = plan.desc(n.inputs[first ? 0 : 1]);

@@ -8,11 +8,11 @@
 namespace bpusim::compiler {
 
 const OpLowering* find_lowering(std::string_view op) {
-  static const std::array<const OpLowering*, 13> kTable{
-      &kConvLowering,   &kMatMulLowering,  &kAddLowering,      &kClampLowering,
-      &kLutLowering,    &kMulLowering,     &kUpsampleLowering, &kBilinearLowering,
-      &kConcatLowering, &kMaxPoolLowering, &kAvgPoolLowering,  &kGlobalAvgPoolLowering,
-      &kArgMaxLowering};
+  static const std::array<const OpLowering*, 14> kTable{
+      &kConvLowering,          &kMatMulLowering, &kAddLowering,      &kClampLowering,
+      &kLutLowering,           &kMulLowering,    &kUpsampleLowering, &kBilinearLowering,
+      &kBroadcastAddLowering,  &kConcatLowering, &kMaxPoolLowering,  &kAvgPoolLowering,
+      &kGlobalAvgPoolLowering, &kArgMaxLowering};
   for (const OpLowering* l : kTable)
     if (l->op == op) return l;
   return nullptr;

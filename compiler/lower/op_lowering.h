@@ -62,6 +62,7 @@ extern const OpLowering kLutLowering;
 extern const OpLowering kMulLowering;
 extern const OpLowering kUpsampleLowering;
 extern const OpLowering kBilinearLowering;
+extern const OpLowering kBroadcastAddLowering;
 extern const OpLowering kConcatLowering;
 extern const OpLowering kMaxPoolLowering;
 extern const OpLowering kAvgPoolLowering;

@@ -220,7 +220,7 @@ std::pair<Shape, DType> infer(const Graph& g, const Node& n) {
   if (o == op::kQMul)
     return {broadcast(n, input(g, n, 0).shape, input(g, n, 1).shape),
             ir::get_out_dtype(n, DType::kU8)};
-  if (o == op::kQAdd)
+  if (o == op::kQAdd || o == op::kQAddBroadcast)
     return {broadcast(n, input(g, n, 0).shape, input(g, n, 1).shape),
             ir::get_out_dtype(n, DType::kU8)};
   if (o == op::kQClamp || o == op::kRelu || o == op::kSigmoid)

@@ -1,6 +1,8 @@
 // What the front-end passes (compiler/passes/frontend.h) share while they rewrite one graph.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,6 +18,14 @@ struct FrontendState {
   // graph built directly in canonical ops): their requantizer (mode included) and their
   // semantics (e.g. QAdd's broadcasting) were chosen by whoever built the graph and are kept.
   std::set<std::string> preexisting;
+  // The quantization of each QAdd the front end made from Add(DQ a, DQ b) -> Q: a broadcasting
+  // one becomes QAddBroadcast (ATen's float recipe) once the shapes are known.
+  struct AddQuant {
+    float a_scale = 0, b_scale = 0, y_scale = 0;
+    int32_t a_zp = 0, b_zp = 0, y_zp = 0;
+    bool relu = false;
+  };
+  std::map<std::string, AddQuant> add_quant;
   // Human-readable notes: ops left unfused (and why), float regions placed on the host.
   std::vector<std::string> not_fused;
   std::vector<std::string> host_regions;

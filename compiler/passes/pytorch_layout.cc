@@ -25,6 +25,11 @@ TorchLayout output_layout(const ir::Graph& g, const ir::Node& n,
     return g.value(n.inputs.at(0)).shape == g.value(n.outputs.at(0)).shape
                ? layout.at(n.inputs.at(0))
                : TorchLayout::kContiguous;
+  // a broadcasting add: the full-size operand's format (2.20).
+  if (n.op == op::kQAddBroadcast) {
+    const ir::ValueId a = n.inputs.at(0), b = n.inputs.at(1);
+    return layout.at(g.value(a).shape == g.value(n.outputs.at(0)).shape ? a : b);
+  }
   if (n.op == op::kQConcat)
     return n.attr_string("recipe", "") == "qnnpack_channels_last" ? TorchLayout::kChannelsLast
                                                                   : TorchLayout::kContiguous;
@@ -35,12 +40,34 @@ TorchLayout output_layout(const ir::Graph& g, const ir::Node& n,
   return keeps ? layout.at(n.inputs.at(0)) : TorchLayout::kContiguous;
 }
 
-void check_add(const ir::Graph& g, const ir::Node& n, const std::string& what) {
+// An add of operands of different shapes is ATen's broadcasting add in PyTorch (2.20), not
+// QNNPACK's: it becomes QAddBroadcast, which takes a per-channel [N or 1, C, 1, 1] operand.
+void convert_broadcast_add(ir::Graph& g, ir::Node& n, const FrontendState& st,
+                           const std::vector<TorchLayout>& layout, const std::string& what) {
   const Shape& a = g.value(n.inputs.at(0)).shape;
   const Shape& b = g.value(n.inputs.at(1)).shape;
-  require(a == b, what, ": broadcasting add (operands ", shape_str(a), " and ", shape_str(b),
-          ") is not supported: PyTorch runs it with ATen's native kernel, not QNNPACK's add, "
-          "and bpusim does not implement that recipe");
+  if (a == b) return;
+  const bool g_first = a.size() == 4 && b.size() == 4 && a[2] * a[3] == 1;
+  const Shape& x = g_first ? b : a;
+  const Shape& gate = g_first ? a : b;
+  require(x.size() == 4 && gate.size() == 4 && (gate[0] == x[0] || gate[0] == 1) &&
+              gate[1] == x[1] && gate[2] == 1 && gate[3] == 1 && x[2] * x[3] > 1,
+          what, ": a broadcasting add of ", shape_str(a), " and ", shape_str(b),
+          " is not supported: bpusim implements PyTorch's (ATen's) broadcasting add for a "
+          "per-channel operand [N, C, 1, 1] of an [N, C, H, W] one only");
+  const FrontendState::AddQuant& q = st.add_quant.at(n.name);
+  const ir::ValueId full = n.inputs.at(g_first ? 1 : 0);
+  const bool nhwc = layout[full] == TorchLayout::kChannelsLast && x[1] > 1;
+  n.op = ir::op::kQAddBroadcast;
+  n.attrs = {{"a_scale", q.a_scale},
+             {"a_zero_point", int64_t{q.a_zp}},
+             {"b_scale", q.b_scale},
+             {"b_zero_point", int64_t{q.b_zp}},
+             {"y_scale", q.y_scale},
+             {"y_zero_point", int64_t{q.y_zp}},
+             {"relu", int64_t{q.relu ? 1 : 0}},
+             {"memory_order", std::string(nhwc ? "nhwc" : "nchw")},
+             {ir::attr::kOutDType, std::string("uint8")}};
 }
 
 void set_concat_recipe(ir::Graph& g, ir::Node& n, const std::vector<TorchLayout>& layout,
@@ -62,7 +89,8 @@ std::vector<TorchLayout> apply_pytorch_layouts(ir::Graph& g, const FrontendState
   std::vector<TorchLayout> layout(g.values.size(), TorchLayout::kContiguous);
   for (ir::Node& n : g.nodes) {
     const std::string what = where(st.source, n);
-    if (n.op == ir::op::kQAdd && !st.preexisting.count(n.name)) check_add(g, n, what);
+    if (n.op == ir::op::kQAdd && st.add_quant.count(n.name))
+      convert_broadcast_add(g, n, st, layout, what);
     // The front end's QConcat nodes get PyTorch's path; others keep their own recipe.
     if (n.op == ir::op::kQConcat && !st.preexisting.count(n.name))
       set_concat_recipe(g, n, layout, what);

@@ -326,6 +326,8 @@ void add(Pattern& p) {
                                      t.q.zp, t.relu >= 0, p.what()));
   Attrs attrs = tmp.attrs;
   attrs[ir::attr::kOutDType] = std::string("uint8");
+  p.st_.add_quant[p.node().name] = {a->scale[0], b->scale[0], t.q.scale,  a->zp[0],
+                                    b->zp[0],    t.q.zp,      t.relu >= 0};
   p.become(ir::op::kQAdd, {a->ints, b->ints}, std::move(attrs), t);
 }
 

@@ -5,7 +5,7 @@
 // only through the four dependency-token FIFOs (L2C, C2L, C2S, S2C; queue.token_depth
 // each), the SRAM bank ports and the shared DDR port. LOAD and STORE drive one DMA channel
 // each; COMPUTE drives the MAC array (CONV), the requantizer (REQUANT), the vector unit
-// (VADD, VREQ, VMUL, POOL, ARGMAX, COPY, VLUT, VBLEND) or takes one cycle (NOP, FINISH).
+// (VADD, VREQ, VMUL, POOL, ARGMAX, COPY, VLUT, VBLEND, VFADD) or takes one cycle (NOP, FINISH).
 //
 // Verilog parameters are the structure (array, lanes, pipeline depth); every other
 // hardware key is a run-time input (`cfg_*`), so one build runs any memory, DDR and queue
@@ -312,7 +312,7 @@ module bpu_core #(
   wire is_conv = cop == `BPU_OP_CONV, is_requant = cop == `BPU_OP_REQUANT;
   wire is_vector = cop == `BPU_OP_VADD || cop == `BPU_OP_VREQ || cop == `BPU_OP_POOL ||
                    cop == `BPU_OP_ARGMAX || cop == `BPU_OP_COPY || cop == `BPU_OP_VLUT ||
-                   cop == `BPU_OP_VMUL || cop == `BPU_OP_VBLEND;
+                   cop == `BPU_OP_VMUL || cop == `BPU_OP_VBLEND || cop == `BPU_OP_VFADD;
   logic conv_fin, requant_fin, vector_fin, requant_fault, vector_fault;
   logic [3:0] requant_rule, vector_rule;
   logic [31:0] requant_record;

@@ -22,6 +22,7 @@
 `define BPU_OP_VLUT 6'd11
 `define BPU_OP_VMUL 6'd12
 `define BPU_OP_VBLEND 6'd13
+`define BPU_OP_VFADD 6'd14
 `define BPU_QUEUE_NOP 2'd1
 `define BPU_QUEUE_FINISH 2'd1
 `define BPU_QUEUE_LOAD 2'd0
@@ -36,8 +37,9 @@
 `define BPU_QUEUE_VLUT 2'd1
 `define BPU_QUEUE_VMUL 2'd1
 `define BPU_QUEUE_VBLEND 2'd1
+`define BPU_QUEUE_VFADD 2'd1
 // `BPU_QUEUE_OF(op): the queue of any opcode (2'd3 for a number that is no opcode).
-`define BPU_QUEUE_OF(op) ((op) == 0 ? 2'd1 : (op) == 1 ? 2'd1 : (op) == 2 ? 2'd0 : (op) == 3 ? 2'd2 : (op) == 4 ? 2'd1 : (op) == 5 ? 2'd1 : (op) == 6 ? 2'd1 : (op) == 7 ? 2'd1 : (op) == 8 ? 2'd1 : (op) == 9 ? 2'd1 : (op) == 10 ? 2'd1 : (op) == 11 ? 2'd1 : (op) == 12 ? 2'd1 : (op) == 13 ? 2'd1 : 2'd3)
+`define BPU_QUEUE_OF(op) ((op) == 0 ? 2'd1 : (op) == 1 ? 2'd1 : (op) == 2 ? 2'd0 : (op) == 3 ? 2'd2 : (op) == 4 ? 2'd1 : (op) == 5 ? 2'd1 : (op) == 6 ? 2'd1 : (op) == 7 ? 2'd1 : (op) == 8 ? 2'd1 : (op) == 9 ? 2'd1 : (op) == 10 ? 2'd1 : (op) == 11 ? 2'd1 : (op) == 12 ? 2'd1 : (op) == 13 ? 2'd1 : (op) == 14 ? 2'd1 : 2'd3)
 
 // Fields: `BPU_F_<NAME>(instr) selects the raw bits (signed fields need $signed).
 `define BPU_F_OPCODE(i) i[5:0]  // 6 bits
@@ -150,10 +152,12 @@
 `define BPU_W_PAD_L 5
 `define BPU_F_IN_ZP(i) i[230:222]  // signed 9 bits
 `define BPU_W_IN_ZP 9
-`define BPU_F_LERP(i) i[148:148]  // 1 bits
-`define BPU_W_LERP 1
-`define BPU_F_N_VEC(i) i[207:192]  // 16 bits
+`define BPU_F_CONTRACTION(i) i[148:148]  // 1 bits
+`define BPU_W_CONTRACTION 1
+`define BPU_F_N_VEC(i) i[191:176]  // 16 bits
 `define BPU_W_N_VEC 16
+`define BPU_F_GROUP(i) i[175:160]  // 16 bits
+`define BPU_W_GROUP 16
 `define BPU_F_WGT_ZP(i) i[239:231]  // signed 9 bits
 `define BPU_W_WGT_ZP 9
 `define BPU_F_A_ZP(i) i[230:222]  // signed 9 bits

@@ -161,12 +161,13 @@ package bpu_pkg;
         a[1] = acc(BUF_OUTPUT, 64'(`BPU_F_OUT_ADDR(i)), 64'(`BPU_F_N(i)), 7'd1, 1'b1);
         a[2] = acc(BUF_PARAM, 64'(`BPU_F_PRM_ADDR(i)), 64'd64, 7'd64, 1'b0);
       end
-      `BPU_OP_VMUL: begin
+      `BPU_OP_VMUL, `BPU_OP_VFADD: begin  // VFADD reads two records
         a[0] = acc(BUF_FEATURE, 64'(`BPU_F_A_ADDR(i)), 64'(`BPU_F_N(i)), 7'd1, 1'b0);
         a[1] = acc(BUF_FEATURE, 64'(`BPU_F_B_ADDR(i)),
                    `BPU_F_B_PERIOD(i) != 0 ? 64'(`BPU_F_B_PERIOD(i)) : 64'(`BPU_F_N(i)), 7'd1, 1'b0);
         a[2] = acc(BUF_OUTPUT, 64'(`BPU_F_OUT_ADDR(i)), 64'(`BPU_F_N(i)), 7'd1, 1'b1);
-        a[3] = acc(BUF_PARAM, 64'(`BPU_F_PRM_ADDR(i)), 64'd64, 7'd64, 1'b0);
+        a[3] = acc(BUF_PARAM, 64'(`BPU_F_PRM_ADDR(i)),
+                   `BPU_F_OPCODE(i) == `BPU_OP_VFADD ? 64'd128 : 64'd64, 7'd64, 1'b0);
       end
       `BPU_OP_VLUT: begin
         a[0] = acc(BUF_FEATURE, 64'(`BPU_F_IN_ADDR(i)), 64'(`BPU_F_N(i)), 7'd1, 1'b0);
@@ -210,7 +211,7 @@ package bpu_pkg;
   localparam logic [3:0] OPF_KERNEL = 4'd0, OPF_STRIDE = 4'd1, OPF_DILATION = 4'd2,
       OPF_DEPTHWISE = 4'd3, OPF_IN_ZP = 4'd4, OPF_WGT_ZP = 4'd5, OPF_RES_I32 = 4'd6,
       OPF_POOL_WINDOW = 4'd7, OPF_ARGMAX_C = 4'd8, OPF_A_ZP = 4'd9, OPF_B_ZP = 4'd10,
-      OPF_BLEND_SHAPE = 4'd11;
+      OPF_BLEND_SHAPE = 4'd11, OPF_FADD_GROUP = 4'd12;
   localparam logic [3:0] RECF_SHIFT = 4'd0, RECF_ADD_SHIFT = 4'd1, RECF_ROUTE = 4'd2,
       RECF_ROUTE_MODE = 4'd3;
 
@@ -245,6 +246,11 @@ package bpu_pkg;
       end
       `BPU_OP_ARGMAX:
         if (`BPU_F_C(i) == 0 && `BPU_F_N(i) != 0) return {FAULT_OPERAND, OPF_ARGMAX_C};
+      `BPU_OP_VFADD: begin
+        if (!zp_ok(`BPU_F_A_ZP(i), `BPU_F_A_SIGNED(i))) return {FAULT_OPERAND, OPF_A_ZP};
+        if (!zp_ok(`BPU_F_B_ZP(i), `BPU_F_B_SIGNED(i))) return {FAULT_OPERAND, OPF_B_ZP};
+        if (`BPU_F_CONTRACTION(i) == 1'b1 && `BPU_F_GROUP(i) == 0) return {FAULT_OPERAND, OPF_FADD_GROUP};
+      end
       `BPU_OP_VBLEND: begin
         if (`BPU_F_C(i) == 0 || 32'(`BPU_F_N(i)) % 32'(`BPU_F_C(i)) != 0 || `BPU_F_N_VEC(i) > `BPU_F_C(i))
           return {FAULT_OPERAND, OPF_BLEND_SHAPE};

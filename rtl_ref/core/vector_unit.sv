@@ -1,7 +1,10 @@
 `default_nettype none
-// vector_unit: VADD, VREQ, VMUL, POOL, ARGMAX, COPY, VLUT and VBLEND, VLANES elements per
-// beat (docs/timing.md rule 8). A beat reads one group of up to VLANES bytes from its source:
-//   VADD, VREQ, VMUL, COPY, VLUT   ceil(n / VLANES) beats over the elements;
+// vector_unit: VADD, VREQ, VMUL, POOL, ARGMAX, COPY, VLUT, VBLEND and VFADD, VLANES elements
+// per beat (docs/timing.md rule 8). A beat reads one group of up to VLANES bytes from its
+// source:
+//   VADD, VREQ, VMUL, COPY, VLUT, VFADD   ceil(n / VLANES) beats over the elements (VFADD
+//                      first reads its two records, then computes f32_pkg::vfadd_value like
+//                      VREQ's routes);
 //   VBLEND             4 * ceil(n / VLANES) beats, one tap vector each; the fourth beat
 //                      of a group computes it (f32_pkg::vblend_value) like VREQ's routes;
 //   POOL max / avg     out_h*out_w * ceil(c / VLANES) * k_h*k_w beats (one kernel tap of a
@@ -48,10 +51,11 @@ module vector_unit #(
   wire [5:0] op = `BPU_F_OPCODE(I);
   wire is_vadd = op == `BPU_OP_VADD, is_vreq = op == `BPU_OP_VREQ, is_pool = op == `BPU_OP_POOL;
   wire is_argmax = op == `BPU_OP_ARGMAX, is_copy = op == `BPU_OP_COPY, is_vlut = op == `BPU_OP_VLUT;
-  wire is_vmul = op == `BPU_OP_VMUL, is_vblend = op == `BPU_OP_VBLEND;
+  wire is_vmul = op == `BPU_OP_VMUL, is_vblend = op == `BPU_OP_VBLEND, is_vfadd = op == `BPU_OP_VFADD;
   wire [1:0] kind = `BPU_F_KIND(I);
-  wire uses_record = is_vadd || is_vreq || is_vmul || (is_pool && kind != 2'd0) || is_vlut || is_vblend;
-  wire elementwise = is_vadd || is_vreq || is_vmul || is_copy || is_vlut;  // beats over n
+  wire uses_record = is_vadd || is_vreq || is_vmul || (is_pool && kind != 2'd0) || is_vlut || is_vblend ||
+                     is_vfadd;
+  wire elementwise = is_vadd || is_vreq || is_vmul || is_copy || is_vlut || is_vfadd;  // beats over n
   wire [31:0] n = 32'(`BPU_F_N(I)), c = 32'(`BPU_F_C(I));
   wire [31:0] in_h = 32'(`BPU_F_IN_H(I)), in_w = 32'(`BPU_F_IN_W(I));
   wire [31:0] out_h = 32'(`BPU_F_OUT_H(I)), out_w = 32'(`BPU_F_OUT_W(I));
@@ -83,7 +87,8 @@ module vector_unit #(
   wire running = go || active;
   wire beat_cycle = running && !s.record && s.k < beats;
   wire beat = beat_cycle && !(conflict_now && !s.sub);
-  wire record_last = s.record && (!is_vlut || s.tbl == 2'd3);  // the record phase ends
+  // The record phase ends (VLUT: four table cycles; VFADD: its two records).
+  wire record_last = s.record && (is_vlut ? s.tbl == 2'd3 : is_vfadd ? s.tbl == 2'd1 : 1'b1);
 
   // Beat positions: VADD/VREQ/COPY: k. POOL max/avg: a = oy, b = ox, d = group, e = ky,
   // t = kx (innermost). POOL global: d = group, t = position. ARGMAX: a = position, d = group.
@@ -146,7 +151,7 @@ module vector_unit #(
     out_base = 64'(`BPU_F_OUT_ADDR(I));
     e0 = elementwise ? s.k * VLANES : is_vblend ? (s.k >> 2) * VLANES : 64'(s.d) * VLANES;
     if (is_copy) out_base = 64'(`BPU_F_DST_ADDR(I)) + e0;
-    else if (is_vadd || is_vreq || is_vmul || is_vlut || is_vblend) out_base = out_base + e0;
+    else if (is_vadd || is_vreq || is_vmul || is_vlut || is_vblend || is_vfadd) out_base = out_base + e0;
     else if (pool_window) out_base = out_base + (64'(s.a) * 64'(out_w) + 64'(s.b)) * 64'(c) + e0;
     else if (is_pool) out_base = out_base + e0;
     else out_base = out_base + 64'(s.a) * 4;  // ARGMAX: one int32 per position
@@ -154,12 +159,12 @@ module vector_unit #(
       lane_on[l] = (elementwise || is_vblend) ? e0 + 64'(l) < 64'(n) : e0 + 64'(l) < 64'(c);
       if (beat && lane_on[l] && tap_inside) begin
         if (is_copy) addr = 64'(`BPU_F_SRC_ADDR(I)) + e0 + 64'(l);
-        else if (is_vadd || is_vreq || is_vmul || is_vlut) addr = 64'(`BPU_F_A_ADDR(I)) + e0 + 64'(l);
+        else if (is_vadd || is_vreq || is_vmul || is_vlut || is_vfadd) addr = 64'(`BPU_F_A_ADDR(I)) + e0 + 64'(l);
         else if (is_vblend) addr = 64'(`BPU_F_IN_ADDR(I)) + 64'(tap) * 64'(n) + e0 + 64'(l);
         else addr = 64'(`BPU_F_IN_ADDR(I)) + 64'(pos) * 64'(c) + e0 + 64'(l);
         xa[l*8+:8] = 8'(bpu_rd8(is_copy ? int'(`BPU_F_SRC_BUF(I)) : BUF_FEATURE, addr, cycle));
         if (is_vadd) xb[l*8+:8] = 8'(bpu_rd8(BUF_FEATURE, 64'(`BPU_F_B_ADDR(I)) + e0 + 64'(l), cycle));
-        if (is_vmul)
+        if (is_vmul || is_vfadd)
           xb[l*8+:8] = 8'(bpu_rd8(BUF_FEATURE, 64'(`BPU_F_B_ADDR(I)) + (`BPU_F_B_PERIOD(I) != 0 ?
                            (e0 + 64'(l)) % 64'(`BPU_F_B_PERIOD(I)) : e0 + 64'(l)), cycle));
       end
@@ -234,10 +239,10 @@ module vector_unit #(
 
   // ---- requantizer lanes (VADD, VREQ route 0, average pooling) ----
   wire lane_path = is_vadd || is_vmul || (is_vreq && `BPU_REC_ROUTE(record_q) == 0) || (is_pool && kind != 2'd0);
-  wire route_path = (is_vreq && `BPU_REC_ROUTE(record_q) != 0) || is_vblend;
+  wire route_path = (is_vreq && `BPU_REC_ROUTE(record_q) != 0) || is_vblend || is_vfadd;
   // The route is known from the record cycle on (the record is read in the go cycle).
   wire lane_path_now = s.record ? (is_vadd || is_vmul || (is_vreq && route == 0) || (is_pool && kind != 2'd0)) : lane_path;
-  wire route_path_now = s.record ? ((is_vreq && route != 0) || is_vblend) : route_path;
+  wire route_path_now = s.record ? ((is_vreq && route != 0) || is_vblend || is_vfadd) : route_path;
   // VBLEND: beat k reads tap k % 4 of lane group k / 4; the fourth computes the group.
   wire [1:0] tap = s.k[1:0];
   wire emit = beat && ((is_pool || is_argmax) ? last_tap : is_vblend ? tap == 2'd3 : 1'b1);
@@ -264,20 +269,23 @@ module vector_unit #(
     );
   end
 
-  // ---- VREQ routes 1..3 (the float rescale) ----
-  // A lane's result: clamp32(sat32(q + zp), min, max) of the route's q.
-  function automatic logic [31:0] route_result(input logic [7:0] x);
-    logic [31:0] q, zp, lo, hi, qs, qlo;
+  // ---- VREQ routes 1..3 (the float rescale), VBLEND, VFADD: the float paths ----
+  // A float path's result after its zero point and clamp: clamp32(sat32(q + zp), lo, hi).
+  function automatic logic [31:0] zp_clamp(input logic [31:0] q, input logic [31:0] zp,
+                                           input logic [31:0] lo, input logic [31:0] hi);
+    logic [31:0] qs, qlo;
     logic signed [32:0] qz;
-    q = f32_pkg::vreq_route(`BPU_REC_ROUTE(record_q) [1:0], byte_value(x, in_signed), in_zp,
-                            `BPU_REC_SCALE(record_q), `BPU_REC_RESCALE_K(record_q));
-    zp = `BPU_REC_ZP(record_q);
-    lo = `BPU_REC_MIN(record_q);
-    hi = `BPU_REC_MAX(record_q);
     qz = $signed({q[31], q}) + $signed({zp[31], zp});
     qs = qz > 33'sd2147483647 ? 32'h7fff_ffff : qz < -33'sd2147483648 ? 32'h8000_0000 : qz[31:0];
     qlo = $signed(qs) < $signed(lo) ? lo : qs;
     return $signed(qlo) > $signed(hi) ? hi : qlo;
+  endfunction
+  // A lane's result: clamp32(sat32(q + zp), min, max) of the route's q.
+  function automatic logic [31:0] route_result(input logic [7:0] x);
+    logic [31:0] q;
+    q = f32_pkg::vreq_route(`BPU_REC_ROUTE(record_q) [1:0], byte_value(x, in_signed), in_zp,
+                            `BPU_REC_SCALE(record_q), `BPU_REC_RESCALE_K(record_q));
+    return zp_clamp(q, `BPU_REC_ZP(record_q), `BPU_REC_MIN(record_q), `BPU_REC_MAX(record_q));
   endfunction
   // The clocked block computes route_q, route_result() of each lane, on a route beat only
   // (so the simulator evaluates the float datapath only then); route_q keeps its value on
@@ -292,20 +300,35 @@ module vector_unit #(
     logic [31:0] q, w0, w1;
     logic [63:0] pixel, at;
     logic [1:0] contraction;
-    logic signed [32:0] qz;
     pixel = ((s.k >> 2) * VLANES + 64'(l)) / 64'(c);
     at = 64'(`BPU_F_PRM_ADDR(I)) + 8 + 8 * pixel;
     w0 = 32'(bpu_rd32(BUF_PARAM, at, cycle));
     w1 = 32'(bpu_rd32(BUF_PARAM, at + 4, cycle));
-    contraction = `BPU_F_LERP(I) == 1'b0 ? 2'd0 :
+    contraction = `BPU_F_CONTRACTION(I) == 1'b0 ? 2'd0 :
                   ((s.k >> 2) * VLANES + 64'(l)) % 64'(c) < 64'(`BPU_F_N_VEC(I)) ? 2'd1 : 2'd2;
     q = f32_pkg::vblend_value(contraction, byte_value(taps_q[l*24+:8], in_signed),
                               byte_value(taps_q[l*24+8+:8], in_signed),
                               byte_value(taps_q[l*24+16+:8], in_signed),
                               byte_value(xa[l*8+:8], in_signed), w0, w1,
                               record_q[31:0], record_q[63:32], in_zp);
-    qz = $signed({q[31], q}) + $signed({in_zp[31], in_zp});
-    return qz > 33'sd2147483647 ? 32'h7fff_ffff : qz < -33'sd2147483648 ? 32'h8000_0000 : qz[31:0];
+    return zp_clamp(q, in_zp, 32'h8000_0000, 32'h7fff_ffff);
+  endfunction
+  // VFADD: a lane's result, clamp32(sat32(q + zp), min, max) of record a's fields; record a is
+  // the first of the two (rec_a_q), record b's scale is record_q's.
+  /* verilator lint_off UNUSEDSIGNAL */  // its scale, rescale_k, zp, min and max only
+  logic [511:0] rec_a_q;
+  /* verilator lint_on UNUSEDSIGNAL */
+  function automatic logic [31:0] vfadd_result(input int l);
+    logic [31:0] q;
+    logic fused;
+    fused = `BPU_F_CONTRACTION(I) == 1'b1 &&
+            (s.k * VLANES + 64'(l)) % 64'(`BPU_F_GROUP(I)) < 64'(`BPU_F_N_VEC(I));
+    q = f32_pkg::vfadd_value(fused, byte_value(xa[l*8+:8], `BPU_F_A_SIGNED(I) == 1'b1),
+                             32'(signed'(`BPU_F_A_ZP(I))), `BPU_REC_SCALE(rec_a_q),
+                             byte_value(xb[l*8+:8], `BPU_F_B_SIGNED(I) == 1'b1),
+                             32'(signed'(`BPU_F_B_ZP(I))), `BPU_REC_SCALE(record_q),
+                             `BPU_REC_RESCALE_K(rec_a_q));
+    return zp_clamp(q, `BPU_REC_ZP(rec_a_q), `BPU_REC_MIN(rec_a_q), `BPU_REC_MAX(rec_a_q));
   endfunction
   logic [VLANES*32-1:0] route_q, route_d;
   pipe_valid #(
@@ -377,7 +400,9 @@ module vector_unit #(
 
   always_ff @(posedge clk) begin
     // VREQ routes 1..3 (halted or not, like the requantizer lanes and the delay lines)
-    if (beat && route_path_now && !is_vblend)
+    if (beat && is_vfadd)
+      for (int l = 0; l < VLANES; l++) if (lane_on[l]) route_q[l*32+:32] <= vfadd_result(l);
+    if (beat && route_path_now && !is_vblend && !is_vfadd)
       for (int l = 0; l < VLANES; l++) route_q[l*32+:32] <= route_result(xa[l*8+:8]);
     if (beat && is_vblend && tap != 2'd3)
       for (int l = 0; l < VLANES; l++) taps_q[l*24+8*int'(tap)+:8] <= xa[l*8+:8];
@@ -388,6 +413,7 @@ module vector_unit #(
       active <= 1'b0;
       s_q <= '0;
       record_q <= '0;
+      rec_a_q <= '0;
       table_q <= '0;
       run_q <= '0;
       best_q <= '0;
@@ -400,6 +426,7 @@ module vector_unit #(
       s_q <= s;
       if (running && s.record) begin
         record_q <= record_rd;
+        if (is_vfadd && s.tbl == 2'd0) rec_a_q <= record_rd;
         if (is_vlut) table_q[{s.tbl, 9'd0}+:512] <= record_rd;
         s_q.tbl <= s.tbl + 2'd1;
         s_q.record <= !record_last;

@@ -238,6 +238,27 @@ void MiniExec::exec(const isa::Operands& o) {
         O.at(o.out_addr + i) =
             P.at(o.prm_addr + ((F.at(o.in_addr + i) + (o.in_signed ? 128 : 0)) & 0xFF));
       return;
+    case isa::Opcode::VFADD: {
+      const isa::ParamRecord ra = record(P, o.prm_addr), rb = record(P, o.prm_addr + 64);
+      for (int64_t i = 0; i < o.n; ++i) {
+        const int64_t j = o.b_period > 0 ? i % o.b_period : i;
+        const int64_t a = read_elem(F, o.a_addr + i, o.a_signed);
+        const int64_t b = read_elem(F, o.b_addr + j, o.b_signed);
+        float da, db;
+        if (o.contraction == 1 && i % o.group < o.n_vec) {
+          da = std::fma(ra.scale, static_cast<float>(a), ra.scale * static_cast<float>(-o.a_zp));
+          db = std::fma(rb.scale, static_cast<float>(b), rb.scale * static_cast<float>(-o.b_zp));
+        } else {
+          da = static_cast<float>(a - o.a_zp) * ra.scale;
+          db = static_cast<float>(b - o.b_zp) * rb.scale;
+        }
+        const int64_t q = static_cast<int64_t>(std::nearbyint((da + db) * ra.rescale_k)) + ra.zp;
+        O.at(o.out_addr + i) = static_cast<uint8_t>(
+            std::clamp<int64_t>(std::clamp<int64_t>(q, ra.min, ra.max), o.out_signed ? -128 : 0,
+                                o.out_signed ? 127 : 255));
+      }
+      return;
+    }
     case isa::Opcode::VBLEND: {
       auto weight = [&](int64_t k) {
         float w;
@@ -251,7 +272,7 @@ void MiniExec::exec(const isa::Operands& o) {
           p[k] = static_cast<float>(read_elem(F, o.in_addr + k * o.n + i, o.in_signed));
         const float w0 = weight(2 + 2 * (i / o.c)), w1 = weight(3 + 2 * (i / o.c));
         float v;
-        if (o.lerp == 0)
+        if (o.contraction == 0)
           v = h0 * (w0 * p[0] + w1 * p[1]) + h1 * (w0 * p[2] + w1 * p[3]);
         else if (i % o.c < o.n_vec)
           v = std::fma(h1, std::fma(w1, p[3], w0 * p[2]), h0 * std::fma(w1, p[1], w0 * p[0]));

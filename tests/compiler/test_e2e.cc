@@ -338,7 +338,8 @@ TEST(CompilerE2E, CommittedPyTorchModelsMatchGolden) {
       "tests/data/models/mlp",         "tests/data/models/pool_concat",
       "tests/data/models/residual",    "tests/data/models/squeeze_excite",
       "tests/data/models/upsample",    "tests/data/models/yolo_head",
-      "tests/data/models/unet",        "tests/data/models/pool_ceil"};
+      "tests/data/models/unet",        "tests/data/models/pool_ceil",
+      "tests/data/models/context_add"};
   const std::vector<Tensor> digits = first_images(read_npy(root + "/models/digits/test_x.npy"), 4);
   for (const char* mode : {"fp32", "fixed"}) {
     for (auto [name, hw] : configs()) {

@@ -39,7 +39,7 @@ TEST(OpSet, NamesAreUniqueAndFindOpReturnsTheirDefinition) {
     EXPECT_TRUE(names.insert(d.name).second) << d.name;
     EXPECT_EQ(find_op(d.name), &d);
   }
-  EXPECT_EQ(names.size(), 28u);
+  EXPECT_EQ(names.size(), 29u);
   EXPECT_EQ(find_op("QLinearConv"), nullptr);
   ASSERT_NE(find_op(op::kQConv), nullptr);
   EXPECT_EQ(find_op(op::kQConv)->group, OpGroup::kQuantized);

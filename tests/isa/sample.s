@@ -25,8 +25,9 @@ ARGMAX in_addr=0x0 out_addr=0xe00 n=64 c=16 in_signed=0
 ; map 64 bytes through the 256-byte table at PARAM 0x100 (an activation function)
 VLUT in_addr=0x0 out_addr=0xf00 prm_addr=0x100 n=64 in_signed=0 out_signed=0
 ; multiply 64 bytes by a 16-channel gate repeating every 16 bytes, requantized (fp32)
-VBLEND in_addr=0x0 out_addr=0xf80 prm_addr=0x40 n=24 c=8 n_vec=8 lerp=fma in_zp=5 in_signed=0 out_signed=0
+VBLEND in_addr=0x0 out_addr=0xf80 prm_addr=0x40 n=24 c=8 n_vec=8 contraction=fma in_zp=5 in_signed=0 out_signed=0
 VMUL a_addr=0x0 b_addr=0x400 out_addr=0xf40 prm_addr=0x0 n=64 b_period=16 a_zp=3 b_zp=-4 mode=fp32 a_signed=0 b_signed=1 out_signed=0
+VFADD a_addr=0x0 b_addr=0x400 out_addr=0xf00 prm_addr=0x0 n=64 b_period=16 a_zp=3 b_zp=-4 contraction=fma group=16 n_vec=8 a_signed=0 b_signed=1 out_signed=0
 ; copy 256 accumulator bytes to OUTPUT; free the load buffers, wake the store queue
 COPY src_buf=ACC src_addr=0x0 dst_addr=0x1000 n=256 +push_prev +push_next
 ; write OUTPUT back to DDR; tell compute the output buffer is free

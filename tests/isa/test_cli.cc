@@ -53,7 +53,7 @@ std::string instruction_lines(const std::string& text) {
 TEST_F(IsaCli, AsmThenDisasmRoundTrips) {
   const CliResult a = run_bpusim("asm " + sample() + " -o " + path("p.bpu"));
   ASSERT_EQ(a.status, 0) << a.output();
-  EXPECT_NE(a.output().find("p.bpu: 17 instructions"), std::string::npos) << a.output();
+  EXPECT_NE(a.output().find("p.bpu: 18 instructions"), std::string::npos) << a.output();
   const CliResult d = run_bpusim("disasm --code-only " + path("p.bpu"));
   ASSERT_EQ(d.status, 0) << d.output();
   EXPECT_EQ(d.output(), instruction_lines(testing::read_text(sample())));
@@ -75,12 +75,12 @@ TEST_F(IsaCli, DisasmPrintsSummaryAndAddresses) {
   EXPECT_NE(d.output().find(cat(".bpu version 2.0, hw-config hash ", hash, " (matches HWCONFIG)")),
             std::string::npos)
       << d.output();
-  EXPECT_NE(d.output().find("; section CODE      offset       72  size      544"),
+  EXPECT_NE(d.output().find("; section CODE      offset       72  size      576"),
             std::string::npos)
       << d.output();
   EXPECT_NE(d.output().find("; section HWCONFIG"), std::string::npos) << d.output();
   EXPECT_NE(d.output().find("\n      0  0x000000  LOAD buf=FEATURE"), std::string::npos);
-  EXPECT_NE(d.output().find("\n     16  0x000200  FINISH\n"), std::string::npos) << d.output();
+  EXPECT_NE(d.output().find("\n     17  0x000220  FINISH\n"), std::string::npos) << d.output();
 }
 
 TEST_F(IsaCli, BadProgramFileExits2WithClearMessage) {

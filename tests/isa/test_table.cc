@@ -197,7 +197,7 @@ TEST(IsaEncoding, PinnedConvSignedZeroPoints) {
 
 TEST(IsaErrors, DecodeUnknownOpcode) {
   EXPECT_EQ(error_message([] { Instruction::decode(Words{63, 0, 0, 0}); }), "unknown opcode 63");
-  EXPECT_EQ(error_message([] { Instruction::decode(Words{14, 0, 0, 0}); }), "unknown opcode 14");
+  EXPECT_EQ(error_message([] { Instruction::decode(Words{15, 0, 0, 0}); }), "unknown opcode 15");
 }
 
 TEST(IsaErrors, DecodeReservedBitSet) {

@@ -8,6 +8,9 @@ run` (compile -> SystemC) must equal PyTorch's qnnpack output element by element
   QuantStub output with 3 channels: the NCHW kernel; 1 channel: the NHWC kernel).
 - Average pooling with ceil_mode=True (2.22, ATen's kernel, a divisor per window): kernels,
   strides and padding with count_include_pad both ways, on conv outputs of odd sizes.
+- Broadcasting add / add_relu (2.20, ATen's kernel, vector/scalar by memory position) of a
+  per-channel operand (a global pool of the tensor) in either order, channels-last (conv
+  output: 8, 70, 130 channels) and contiguous (model input), planes above and below 64.
 Run: /usr/bin/python3 tests/py/test_single_layers.py BPUSIM_EXE
 """
 
@@ -63,6 +66,27 @@ class Layer(nn.Module):
         return self.dequant(self.layer(x))
 
 
+class GateAdd(nn.Module):
+    """x + gap(x) (or gap(x) + x), add or add_relu, via FloatFunctional. With `ties` the
+    output scale is set to twice the input's after conversion: every odd sum is then an
+    exact tie, which ATen's vector body (fused multiply-add) and scalar tail round apart."""
+
+    def __init__(self, gate_first, relu, ties):
+        super().__init__()
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.ff = nn.quantized.FloatFunctional()
+        self.gate_first, self.relu, self.ties = gate_first, relu, ties
+
+    def after_convert(self, in_scale):
+        if self.ties:
+            self.ff.scale = 2.0 * in_scale
+
+    def forward(self, x):
+        g = self.gap(x)
+        a, b = (g, x) if self.gate_first else (x, g)
+        return self.ff.add_relu(a, b) if self.relu else self.ff.add(a, b)
+
+
 def cases():
     """(description, channels, conv, layer, input H x W)"""
     for channels, conv in INPUTS:
@@ -74,6 +98,12 @@ def cases():
             for size in ((9, 11), (7, 7)):
                 yield (f"avg_pool2d ceil_mode {kwargs}", channels, True,
                        nn.AvgPool2d(ceil_mode=True, **kwargs), size)
+    for channels, conv, size in ((8, True, (6, 7)), (70, True, (3, 5)), (130, True, (2, 3)),
+                                 (3, False, (9, 10)), (2, False, (4, 5))):
+        for gate_first in (False, True):
+            for relu, ties in ((False, False), (True, False), (False, True), (True, True)):
+                yield (f"add gate_first={gate_first} relu={relu} ties={ties}", channels, conv,
+                       GateAdd(gate_first, relu, ties), size)
 
 
 def run(*cmd):
@@ -94,6 +124,8 @@ def main():
                 x = torch.randn(2, 3 if conv else channels, *size) * 3
                 m(x)
                 tq.convert(m, inplace=True)
+                if hasattr(m.layer, "after_convert"):
+                    m.layer.after_convert(float(m.conv.scale if conv else m.quant.scale))
                 want = m(x).numpy()
                 model, xs = os.path.join(tmp, "m.onnx"), os.path.join(tmp, "x.npy")
                 bpuexport.export(m, x, model, output_names=["y"])

@@ -444,15 +444,56 @@ TEST_P(Instructions, BlendWeighsFourTaps) {
   m.put(Buf::kParam, 0x0, bytes);
   // pixel 0: 0.5 * 10 + 0.5 * 2 = 6, 12; pixel 1: 0.5 * 60 + 0.5 * 91.5 = 75.75, 84.75;
   // minus in_zp 3, rounded, plus 3.
-  for (const char* lerp : {"plain", "fma"}) {
-    m.run_ok(cat("VBLEND in_addr=0x0 out_addr=0x0 prm_addr=0x0 n=4 c=2 n_vec=1 in_zp=3 lerp=", lerp,
-                 "\nFINISH"));
-    EXPECT_EQ(m.get(Buf::kOutput, 0, 4), (std::vector<uint8_t>{6, 12, 76, 85})) << lerp;
+  for (const char* contraction : {"plain", "fma"}) {
+    m.run_ok(
+        cat("VBLEND in_addr=0x0 out_addr=0x0 prm_addr=0x0 n=4 c=2 n_vec=1 in_zp=3 contraction=",
+            contraction, "\nFINISH"));
+    EXPECT_EQ(m.get(Buf::kOutput, 0, 4), (std::vector<uint8_t>{6, 12, 76, 85})) << contraction;
   }
   const runtime::SegmentResult bad =
       m.run("VBLEND in_addr=0x0 out_addr=0x0 prm_addr=0x0 n=4 c=3 in_zp=3\nFINISH");
   ASSERT_TRUE(bad.fault.has_value());
   EXPECT_NE(bad.fault->message().find("VBLEND needs c >= 1 dividing n"), std::string::npos)
+      << bad.fault->message();
+}
+
+// VFADD: (float(a - a_zp) * sa + float(b - b_zp) * sb) * k rounded half to even, plus zp,
+// clamped; with contraction=fma the first n_vec elements of each group dequantize with
+// fma(s, x, s * -z). Scales 0.1, k = 1 / 0.2 and zero points 200 and 5 make some sums ties
+// that the two orders round apart; every byte of a, b repeating every 4 elements.
+TEST_P(Instructions, FloatAddFollowsItsContraction) {
+  Machine m;
+  std::vector<uint8_t> a(1024);  // every byte four times: with b, every pair
+  for (int i = 0; i < 1024; ++i) a[i] = static_cast<uint8_t>(i / 4);
+  m.put(Buf::kFeature, 0x0, a);
+  m.put(Buf::kFeature, 0x800, {7, 130, 255, 0});
+  ParamRecord ra, rb;
+  ra.scale = 0.1f, ra.rescale_k = 1.0f / 0.2f, ra.zp = 100, ra.min = 0, ra.max = 255;
+  rb.scale = 0.1f;
+  m.put_records(0x0, {ra, rb});
+  auto expected = [&](int i, bool fused) {
+    auto d = [fused](int x, int z) {
+      return fused ? std::fma(0.1f, static_cast<float>(x), 0.1f * static_cast<float>(-z))
+                   : static_cast<float>(x - z) * 0.1f;
+    };
+    const float v = (d(a[i], 200) + d(std::vector<int>{7, 130, 255, 0}[i % 4], 5)) * ra.rescale_k;
+    return static_cast<uint8_t>(std::clamp<long>(std::lrint(v) + 100, 0, 255));
+  };
+  m.run_ok(
+      "VFADD a_addr=0x0 b_addr=0x800 out_addr=0x0 prm_addr=0x0 n=1024 b_period=4 a_zp=200 "
+      "b_zp=5 contraction=fma group=8 n_vec=5\nFINISH");
+  const std::vector<uint8_t> got = m.get(Buf::kOutput, 0, 1024);
+  int orders_differ = 0;
+  for (int i = 0; i < 1024; ++i) {
+    EXPECT_EQ(got[i], expected(i, i % 8 < 5)) << "element " << i;
+    orders_differ += expected(i, true) != expected(i, false);
+  }
+  EXPECT_GT(orders_differ, 0);  // the data tells the two orders apart
+  const runtime::SegmentResult bad =
+      m.run("VFADD a_addr=0x0 b_addr=0x800 out_addr=0x0 prm_addr=0x0 n=8 contraction=fma group=0");
+  ASSERT_TRUE(bad.fault.has_value());
+  EXPECT_NE(bad.fault->message().find("VFADD with contraction=fma needs group >= 1"),
+            std::string::npos)
       << bad.fault->message();
 }
 

@@ -800,6 +800,42 @@ class PoolCeilNet(nn.Module):
         self.qconfig = default_qconfig()
 
 
+class ContextAddNet(nn.Module):
+    """Broadcasting adds (docs/pytorch-recipes.md 2.20: ATen's kernel, its vector body and
+    scalar tail round apart by memory position): the model input plus its global mean (a
+    [N, 1, 1, 1] operand, contiguous order: 256 positions per plane), then a GCNet-style
+    global-context block on a 70-channel conv output (channels-last: per pixel 64 channels in
+    the vector body, 6 in the tail): x + conv1x1(gap(x)) with add_relu, the context first."""
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.quant = tq.QuantStub()
+        self.in_gap = nn.AdaptiveAvgPool2d(1)
+        self.in_add = nn.quantized.FloatFunctional()
+        self.stem, self.stem_bn = _conv_bn(1, 70, 3, padding=1)
+        self.stem_relu = nn.ReLU()
+        self.ctx_gap = nn.AdaptiveAvgPool2d(1)
+        self.ctx = nn.Conv2d(70, 70, 1)
+        self.ctx_add = nn.quantized.FloatFunctional()
+        self.head = nn.Conv2d(70, 16, 3, stride=2, padding=1)
+        self.head_relu = nn.ReLU()
+        _add_classifier(self, 16, num_classes)
+
+    def forward(self, x):
+        x = self.quant(x)
+        x = self.in_add.add(x, self.in_gap(x))
+        s = self.stem_relu(self.stem_bn(self.stem(x)))
+        s = self.ctx_add.add_relu(self.ctx(self.ctx_gap(s)), s)
+        return _classify(self, self.head_relu(self.head(s)))
+
+    def fuse_model(self):
+        tq.fuse_modules_qat(self, [["stem", "stem_bn", "stem_relu"], ["head", "head_relu"]],
+                            inplace=True)
+
+    def set_qconfig(self):
+        self.qconfig = default_qconfig()
+
+
 class MlpNet(nn.Module):
     """A linear-only model on the flattened 8x8 image: linear, relu, linear, relu and a last
     linear with out_qconfig (int32 output). Linear and ReLU are not fused in PyTorch:
@@ -898,4 +934,5 @@ MODELS = {
     "yolo_head": ModelSpec(YoloHeadNet, 16, "logits", YoloHeadNet.__doc__),
     "unet": ModelSpec(UnetNet, 16, "logits", UnetNet.__doc__),
     "pool_ceil": ModelSpec(PoolCeilNet, 16, "logits", PoolCeilNet.__doc__),
+    "context_add": ModelSpec(ContextAddNet, 16, "logits", ContextAddNet.__doc__),
 }

@@ -52,17 +52,28 @@ void finish(OnnxBuilder& b, const std::string& q, float scale, int zp) {
 
 // ---------------------------------------------------------------- refusals (pytorch-recipes 7)
 
+// A per-channel operand becomes QAddBroadcast (ATen's recipe, 2.20) with its quantization;
+// any other broadcast is refused.
 TEST(FrontendErrors, BroadcastingAdd) {
-  OnnxBuilder b;
-  const std::string x = input(b);
-  b.input("r", kF32, {1, 2, 1, 1});
-  const std::string r = b.qdq("r", kSx, kZx, "r_in");
-  b.node("Add", {x, r}, "sum", "add");
-  finish(b, b.quantize("sum", 0.1f, 120, "add_y"), 0.1f, 120);
-  EXPECT_THAT(front_end_error(b),
-              AllOf(HasSubstr("test.onnx: node 'add' (QAdd): broadcasting add (operands "
-                              "[1, 2, 4, 4] and [1, 2, 1, 1]) is not supported"),
-                    HasSubstr("not QNNPACK's add")));
+  auto model = [](const std::vector<int64_t>& r_shape) {
+    OnnxBuilder b;
+    const std::string x = input(b);
+    b.input("r", kF32, r_shape);
+    const std::string r = b.qdq("r", kSx, kZx, "r_in");
+    b.node("Add", {r, x}, "sum", "add");
+    finish(b, b.quantize("sum", 0.1f, 120, "add_y"), 0.1f, 120);
+    return b;
+  };
+  const ir::Graph g = testing::front_end(model({1, 2, 1, 1}));
+  ASSERT_EQ(testing::nodes_of(g, "QAddBroadcast").size(), 1u);
+  const ir::Node& add = *testing::nodes_of(g, "QAddBroadcast")[0];
+  EXPECT_EQ(add.attr_float("a_scale", 0.0f), kSx);
+  EXPECT_EQ(add.attr_float("y_scale", 0.0f), 0.1f);
+  EXPECT_EQ(add.attr_int("y_zero_point", 0), 120);
+  EXPECT_EQ(add.attr_string("memory_order", ""), "nchw");  // the model input: contiguous
+  EXPECT_THAT(front_end_error(model({1, 1, 4, 1})),
+              HasSubstr("test.onnx: node 'add' (QAdd): a broadcasting add of [1, 1, 4, 1] and "
+                        "[1, 2, 4, 4] is not supported"));
 }
 
 // A ceil_mode average pool takes ATen's kernel of its input's format (docs/pytorch-recipes.md

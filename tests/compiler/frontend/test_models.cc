@@ -27,8 +27,9 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::vector<std::string> kModels{
-    "activations", "depthwise", "example_net",    "float_region", "mlp",      "pool_ceil",
-    "pool_concat", "residual",  "squeeze_excite", "unet",         "upsample", "yolo_head"};
+    "activations", "context_add", "depthwise",   "example_net", "float_region",
+    "mlp",         "pool_ceil",   "pool_concat", "residual",    "squeeze_excite",
+    "unet",        "upsample",    "yolo_head"};
 
 fs::path models_dir() {
   return fs::path(testing::source_dir()) / "tests/data/models";

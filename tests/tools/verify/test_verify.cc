@@ -45,7 +45,7 @@ TEST(VerifyCli, EveryCommittedModelIsBitExactInBothModesOnTwoConfigs) {
       "tests/data/models/residual",    "tests/data/models/squeeze_excite",
       "tests/data/models/upsample",    "tests/data/models/yolo_head",
       "tests/data/models/unet",        "tests/data/models/pool_ceil",
-      "models/digits"};
+      "tests/data/models/context_add", "models/digits"};
   for (const std::string config : {"", kSmall})
     for (const char* mode : {"fp32", "fixed"})
       for (const std::string& dir : dirs) {
