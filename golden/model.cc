@@ -864,6 +864,7 @@ class Interpreter {
           QTensor{std::move(ints), ir::QuantParams{{a.scale}, {a.zero_point}, -1}, f});
     };
     const QTensor& x = *p.args.at(0);
+    require_pytorch_uint8_recipe(p, out);
     switch (p.kind) {
       case Pending::Kind::kConv:
       case Pending::Kind::kLinear:
@@ -1094,6 +1095,39 @@ class Interpreter {
       fixed = fixed_point_scale(
           qnnpack_avg_pool_scale(xa.scale, y.scale, g.kernel[0] * g.kernel[1]), w);
     return qavg_pool(x.ints, g, xa, y, out, w, AvgPoolRecipe::kQnnpack, fixed);
+  }
+
+  // PyTorch computes conv, linear, add and mul of qint8 activations with XNNPACK and their
+  // pools and tables with other kernels (docs/pytorch-recipes.md 2.23); the recipes here are
+  // the quint8 ones, so such an op is refused rather than computed another way. The ops that
+  // only move or clamp integers (max pool, relu, clip, reshape, cat, nearest upsampling) are
+  // the same for both types.
+  void require_pytorch_uint8_recipe(const Pending& p, DType out) const {
+    using K = Pending::Kind;
+    const bool moves_only = p.kind == K::kMaxPool || p.kind == K::kRelu || p.kind == K::kClip ||
+                            p.kind == K::kReshape || p.kind == K::kConcat ||
+                            (p.kind == K::kUpsample && !p.bilinear);
+    if (moves_only) return;
+    // The activations: a conv's or linear's first operand (the others are its weights), every
+    // operand of the other ops.
+    const auto activations = static_cast<std::ptrdiff_t>(
+        p.kind == K::kConv || p.kind == K::kLinear ? 1 : p.args.size());
+    const bool int8_in = std::any_of(p.args.begin(), p.args.begin() + activations,
+                                     [](const QRef& a) { return a->ints.dtype() == DType::kI8; });
+    if (!int8_in) return;
+    // torch 1.13's exporter writes every op output's zero point as Cast(0, UINT8), even where
+    // PyTorch held qint8 (docs/pytorch-recipes.md 4).
+    const std::string mislabel =
+        out == DType::kU8
+            ? " The output is labelled uint8 with an int8 input: torch 1.13's exporter writes "
+              "every qint8 output as uint8 (zero point Cast(0, UINT8)), so this file does not "
+              "describe the PyTorch model."
+            : "";
+    fail(what(*p.node),
+         ": an int8 (qint8) activation input: PyTorch 1.13 computes this op "
+         "with XNNPACK or ATen kernels for qint8 (docs/pytorch-recipes.md 2.23), whose recipes "
+         "bpusim does not implement; use quint8 activations.",
+         mislabel);
   }
 
   // 2.20: an add whose operands differ in shape takes ATen's kernel; the output has the

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "compiler/compile.h"
+#include "golden/model.h"
 #include "tests/compiler/frontend/onnx_builder.h"
 #include "tests/support/test_util.h"
 
@@ -51,6 +52,25 @@ void finish(OnnxBuilder& b, const std::string& q, float scale, int zp) {
 }
 
 // ---------------------------------------------------------------- refusals (pytorch-recipes 7)
+
+// qint8 activations (docs/pytorch-recipes.md 2.23) as torch 1.13 exports them: an int8
+// QuantStub, and the conv's output labelled uint8 with zero point 0. Neither the compiler nor
+// the golden reference computes it another way: both refuse, the golden naming the mislabel.
+TEST(FrontendErrors, Int8ActivationsAreRefused) {
+  OnnxBuilder b;
+  b.input("x", kF32, {1, 2, 4, 4});
+  const std::string x = b.dequantize(b.quantize("x", kSx, 0, "x_in", kI8), kSx, 0, "x_in", kI8);
+  finish(b, conv(b, x, 2, 2, "conv"), 0.1f, 100);
+  EXPECT_THAT(front_end_error(b),
+              HasSubstr("node 'conv' (Conv): input 'X' is int8; only uint8 (quint8) activations "
+                        "are supported"));
+  const Tensor input = testing::ramp({1, 2, 4, 4}, -1.0f, 1.0f);
+  EXPECT_THAT(error_message([&] {
+                golden::run_model(b.graph(), {{"x", input}});
+              }),
+              AllOf(HasSubstr("node 'conv' (Conv): an int8 (qint8) activation input"),
+                    HasSubstr("this file does not describe the PyTorch model")));
+}
 
 // A per-channel operand becomes QAddBroadcast (ATen's recipe, 2.20) with its quantization;
 // any other broadcast is refused.
