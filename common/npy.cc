@@ -1,6 +1,7 @@
 #include "common/npy.h"
 
 #include <array>
+#include <charconv>
 #include <fstream>
 #include <iterator>
 #include <regex>
@@ -47,8 +48,14 @@ Shape parse_shape(const std::string& text, const std::string& name) {
   Shape shape;
   std::regex dim("\\s*(\\d+)\\s*(,|$)");
   for (auto it = std::sregex_iterator(text.begin(), text.end(), dim); it != std::sregex_iterator();
-       ++it)
-    shape.push_back(std::stoll((*it)[1].str()));
+       ++it) {
+    const std::string digits = (*it)[1].str();
+    int64_t d = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), d);
+    require(ec == std::errc() && end == digits.data() + digits.size(), name, ": npy shape '(", text,
+            ")' has dimension ", digits, ", which does not fit 64 bits");
+    shape.push_back(d);
+  }
   std::string stripped = std::regex_replace(text, std::regex("[\\s,]"), "");
   std::string digits = std::regex_replace(text, std::regex("[^0-9]"), "");
   require(stripped == digits, name, ": npy shape '(", text, ")' is not a tuple of integers");
@@ -77,10 +84,11 @@ Tensor parse_npy(const std::string& bytes, const std::string& name) {
           ": Fortran-ordered npy arrays are not supported");
   const Shape shape = parse_shape(header_field(header, "shape", "\\(([^)]*)\\)", name), name);
 
-  Tensor t(dtype, shape);
-  const size_t want = t.bytes().size();
+  // Checked before allocating: the header may announce far more than the file holds.
+  const auto want = static_cast<size_t>(tensor_bytes(shape, dtype, name));
   require(bytes.size() - data_start == want, name, ": npy data has ", bytes.size() - data_start,
           " bytes, shape ", shape_str(shape), " of ", dtype_name(dtype), " needs ", want);
+  Tensor t(dtype, shape);
   if (want > 0) std::memcpy(t.bytes().data(), bytes.data() + data_start, want);
   return t;
 }

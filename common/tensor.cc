@@ -37,12 +37,26 @@ DType dtype_from_name(std::string_view name, std::string_view context) {
   fail(context, ": unknown element type '", name, "'");
 }
 
+int64_t checked_mul(int64_t a, int64_t b, const std::string& what) {
+  int64_t product = 0;
+  require(a >= 0 && b >= 0 && !__builtin_mul_overflow(a, b, &product), what, ": size ", a, " x ", b,
+          " overflows 64 bits");
+  return product;
+}
+
 int64_t numel(const Shape& shape) {
   int64_t n = 1;
   for (int64_t d : shape) {
     require(d >= 0, "negative dimension in shape ", shape_str(shape));
-    n *= d;
+    n = checked_mul(n, d, "shape " + shape_str(shape));
   }
+  return n;
+}
+
+int64_t tensor_bytes(const Shape& shape, DType t, const std::string& what) {
+  for (int64_t d : shape) require(d >= 0, what, ": negative dimension in shape ", shape_str(shape));
+  int64_t n = static_cast<int64_t>(dtype_size(t));
+  for (int64_t d : shape) n = checked_mul(n, d, cat(what, ": shape ", shape_str(shape)));
   return n;
 }
 
@@ -53,7 +67,9 @@ std::string shape_str(const Shape& shape) {
 }
 
 Tensor::Tensor(DType dtype, Shape shape)
-    : dtype_(dtype), shape_(std::move(shape)), bytes_(bpusim::numel(shape_) * dtype_size(dtype)) {}
+    : dtype_(dtype),
+      shape_(std::move(shape)),
+      bytes_(static_cast<size_t>(tensor_bytes(shape_, dtype, "tensor"))) {}
 
 Tensor Tensor::reshaped(Shape shape) const {
   require(bpusim::numel(shape) == numel(), "cannot reshape ", shape_str(shape_), " to ",

@@ -50,6 +50,11 @@ using Shape = std::vector<int64_t>;
 
 // Number of elements of a shape (1 for a scalar, shape {}); throws on a negative dim.
 int64_t numel(const Shape& shape);
+// Size arithmetic on dimensions that come from files (the one overflow-checked helper): a * b
+// for a, b >= 0, or an Error naming `what` when the product exceeds int64.
+int64_t checked_mul(int64_t a, int64_t b, const std::string& what);
+// Bytes of a tensor of `shape` and `t` (overflow-checked; an Error naming `what`).
+int64_t tensor_bytes(const Shape& shape, DType t, const std::string& what);
 // "[1, 3, 8, 8]"
 std::string shape_str(const Shape& shape);
 

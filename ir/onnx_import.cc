@@ -297,17 +297,24 @@ class Importer {
 // float and hold float32 values exactly; any value that is not exactly a float32 is an error
 // (bpusim computes in float32 and would silently change it).
 Tensor double_tensor_as_f32(const onnx::TensorProto& proto, const std::string& context) {
-  Tensor t(DType::kF32, shape_of_dims(proto.dims(), context));
+  const Shape shape = shape_of_dims(proto.dims(), context);
+  // Counted (overflow-checked) and compared with the data before anything is allocated.
+  const int64_t count = tensor_bytes(shape, DType::kF32, context) / 4;
+  if (proto.has_raw_data())
+    require(static_cast<int64_t>(proto.raw_data().size()) / 8 == count &&
+                proto.raw_data().size() % 8 == 0,
+            context, ": field raw_data has ", proto.raw_data().size(), " bytes, shape ",
+            shape_str(shape), " of DOUBLE needs ", count, " x 8");
+  else
+    require(static_cast<int64_t>(proto.double_data_size()) == count, context,
+            ": field double_data has ", proto.double_data_size(), " values, shape ",
+            shape_str(shape), " needs ", count);
+  Tensor t(DType::kF32, shape);
   std::vector<double> v(t.numel());
   if (proto.has_raw_data()) {
     const std::string& raw = proto.raw_data();
-    require(raw.size() == v.size() * sizeof(double), context, ": field raw_data has ", raw.size(),
-            " bytes, shape ", shape_str(t.shape()), " of DOUBLE needs ", v.size() * sizeof(double));
     std::memcpy(v.data(), raw.data(), raw.size());  // ONNX raw data is little-endian
   } else {
-    require(static_cast<int64_t>(proto.double_data_size()) == t.numel(), context,
-            ": field double_data has ", proto.double_data_size(), " values, shape ",
-            shape_str(t.shape()), " needs ", t.numel());
     std::copy(proto.double_data().begin(), proto.double_data().end(), v.begin());
   }
   auto dst = t.values<float>();
@@ -355,12 +362,27 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& cont
   if (proto.data_type() == onnx::TensorProto_DataType_DOUBLE)
     return double_tensor_as_f32(proto, context);
   const DType dtype = require_onnx_dtype(proto.data_type(), context);
-  Tensor t(dtype, shape_of_dims(proto.dims(), context));
+  const Shape shape = shape_of_dims(proto.dims(), context);
+  // The data must be there before the tensor is allocated: dims may announce far more.
+  const int64_t bytes = tensor_bytes(shape, dtype, context);
+  const int64_t count = bytes / static_cast<int64_t>(dtype_size(dtype));
+  if (proto.has_raw_data()) {
+    require(static_cast<int64_t>(proto.raw_data().size()) == bytes, context,
+            ": field raw_data has ", proto.raw_data().size(), " bytes, shape ", shape_str(shape),
+            " of ", dtype_name(dtype), " needs ", bytes);
+  } else {
+    const int64_t given = dtype == DType::kF32   ? proto.float_data_size()
+                          : dtype == DType::kI64 ? proto.int64_data_size()
+                                                 : proto.int32_data_size();
+    const char* field = dtype == DType::kF32   ? "float_data"
+                        : dtype == DType::kI64 ? "int64_data"
+                                               : "int32_data";
+    require(given == count, context, ": field ", field, " has ", given, " values, shape ",
+            shape_str(shape), " needs ", count);
+  }
+  Tensor t(dtype, shape);
   if (proto.has_raw_data()) {
     const std::string& raw = proto.raw_data();
-    require(raw.size() == t.bytes().size(), context, ": field raw_data has ", raw.size(),
-            " bytes, shape ", shape_str(t.shape()), " of ", dtype_name(dtype), " needs ",
-            t.bytes().size());
     std::memcpy(t.bytes().data(), raw.data(), raw.size());  // ONNX raw data is little-endian
     return t;
   }
@@ -390,8 +412,9 @@ OnnxModel import_onnx(const onnx::ModelProto& model, const std::string& source) 
   // to a size: Concat(Slice(Shape(x)), sizes)). Best effort: a model it cannot infer is
   // imported as written, and its errors surface where the importer checks the nodes.
   const bool reads_shapes =
-      model.has_graph() && std::any_of(model.graph().node().begin(), model.graph().node().end(),
-                                       [](const onnx::NodeProto& n) { return n.op_type() == "Shape"; });
+      model.has_graph() &&
+      std::any_of(model.graph().node().begin(), model.graph().node().end(),
+                  [](const onnx::NodeProto& n) { return n.op_type() == "Shape"; });
   if (!reads_shapes) return Importer(model, source).run();
   onnx::ModelProto inferred = model;
   try {

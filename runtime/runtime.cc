@@ -36,8 +36,8 @@ namespace {
 // Writes one user input into DDR with its descriptor (quantizing a float32 array when the
 // descriptor is quantized).
 void write_input(Ddr& ddr, const TensorDesc& d, const Tensor& t, const std::string& source) {
-  require(numel(t.shape()) == numel(d.shape), source, ": input '", d.name, "' has shape ",
-          shape_str(t.shape()), ", the program expects ", shape_str(d.shape));
+  require(t.shape() == d.shape, source, ": input '", d.name, "' has shape ", shape_str(t.shape()),
+          ", the program expects ", shape_str(d.shape));
   if (t.dtype() == d.dtype) {
     write_tensor(ddr, d, t.reshaped(d.shape));
     return;

@@ -64,6 +64,20 @@ TEST(Npy, MalformedInputsGiveSpecificErrors) {
   std::string version = good;
   version[6] = 9;
   EXPECT_NE(error_of(version).find("version 9"), std::string::npos);
+  // A header announcing more than the file holds is refused before anything is allocated,
+  // and a dimension or a size that does not fit 64 bits is an error, not a crash.
+  std::string huge = good;
+  huge.replace(huge.find("(2, 2)"), 6, "(99999999999, 2)");
+  EXPECT_NE(error_of(huge).find("shape [99999999999, 2] of float32 needs 799999999992"),
+            std::string::npos)
+      << error_of(huge);
+  std::string wide = good;
+  wide.replace(wide.find("(2, 2)"), 6, "(99999999999999999999, 2)");
+  EXPECT_NE(error_of(wide).find("has dimension 99999999999999999999, which does not fit 64 bits"),
+            std::string::npos);
+  std::string product = good;
+  product.replace(product.find("(2, 2)"), 6, "(4294967296, 4294967296)");
+  EXPECT_NE(error_of(product).find("overflows 64 bits"), std::string::npos) << error_of(product);
 }
 
 TEST(Npy, FileErrorsNameThePath) {

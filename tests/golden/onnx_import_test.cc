@@ -269,6 +269,18 @@ TEST(GoldenOnnxImport, BadTensorData) {
   m = conv_model();
   initializer(m, "w_scale") = typed("w_scale", kF32, {3}, {0.25, 0.5});
   EXPECT_THAT(import_error(m), HasSubstr("field float_data has 2 values, shape [3] needs 3"));
+  // Dims announcing far more than the data, or a size beyond 64 bits: an error naming the
+  // initializer, checked before anything is allocated.
+  m = conv_model();
+  initializer(m, "w") = raw<int8_t>("w", kI8, {99999999999, 1, 1, 1}, {2, -3});
+  EXPECT_THAT(import_error(m),
+              AllOf(HasSubstr("initializer 'w'"),
+                    HasSubstr("field raw_data has 2 bytes, shape "
+                              "[99999999999, 1, 1, 1] of int8 needs 99999999999")));
+  m = conv_model();
+  initializer(m, "w_scale") = typed("w_scale", kF32, {4294967296, 4294967296}, {0.25});
+  EXPECT_THAT(import_error(m),
+              AllOf(HasSubstr("initializer 'w_scale'"), HasSubstr("overflows 64 bits")));
   m = conv_model();
   onnx::TensorProto d;
   d.set_name("x_scale");

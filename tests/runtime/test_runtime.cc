@@ -93,6 +93,11 @@ TEST(Runtime, InputErrorsNameTheTensor) {
                 run_program(p, {{"x", Tensor::from<uint8_t>({1, 7}, std::vector<uint8_t>(7))}}, o);
               }),
               HasSubstr("input 'x' has shape [1, 7]"));
+  // The same number of elements in another shape is refused too (no silent reshape).
+  EXPECT_THAT(bpusim::testing::error_message([&] {
+                run_program(p, {{"x", Tensor::from<uint8_t>({2, 4}, std::vector<uint8_t>(8))}}, o);
+              }),
+              HasSubstr("input 'x' has shape [2, 4], the program expects [1, 8]"));
   EXPECT_THAT(bpusim::testing::error_message([&] {
                 run_program(p, {{"z", Tensor::from<uint8_t>({1}, {1})}}, o);
               }),
