@@ -1,7 +1,9 @@
 // User-facing errors. Anything a user can cause (a bad file, field, value or option)
 // is reported by throwing bpusim::Error with a message that names the file, node or
 // field and the offending value; the CLI catches it, prints it and exits non-zero.
-// Internal invariants are asserts, and modeled hardware faults are results, not errors.
+// A broken internal invariant is an InternalError (check_invariant, checked in release builds
+// too), which the CLI reports as an internal error (exit 4); modeled hardware faults are
+// results, not errors.
 #pragma once
 
 #include <sstream>
@@ -34,6 +36,20 @@ template <class... Parts>
 template <class... Parts>
 void require(bool condition, Parts&&... parts) {
   if (!condition) fail(std::forward<Parts>(parts)...);
+}
+
+// A broken internal invariant: a bug in bpusim, never the user's input.
+class InternalError : public std::logic_error {
+ public:
+  explicit InternalError(const std::string& what) : std::logic_error(what) {}
+};
+
+// Throws InternalError with the concatenated message unless `condition` holds.
+template <class... Parts>
+void check_invariant(bool condition, Parts&&... parts) {
+  if (!condition)
+    throw InternalError(cat("internal invariant violated (a bug in bpusim; please report it): ",
+                            std::forward<Parts>(parts)...));
 }
 
 }  // namespace bpusim

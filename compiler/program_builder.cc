@@ -19,8 +19,8 @@ void ProgramBuilder::add_bpu_segment(std::span<const isa::Operands> code,
     try {
       program_.code.push_back(isa::encode(code[i]));
     } catch (const Error& e) {
-      fail("internal: instruction ", first + static_cast<int64_t>(i),
-           " does not encode: ", e.what());
+      check_invariant(false, "instruction ", first + static_cast<int64_t>(i),
+                      " does not encode: ", e.what());
     }
   }
   program_.segments.push_back({isa::SegmentKind::kBpu, {first, code_size()}, layers, {}});

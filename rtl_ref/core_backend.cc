@@ -213,7 +213,7 @@ class CoreModelOf : public CoreModel {
       return r;
     };
     for (int64_t c = 0;; ++c) {
-      if (!memory.error().empty()) fail("internal error (a bug of the RTL core): ", memory.error());
+      check_invariant(memory.error().empty(), "the RTL core: ", memory.error());
       if (core.fault) {
         const int64_t index = core.fault_index;
         const bool known = index >= first && index < end;

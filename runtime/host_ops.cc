@@ -575,7 +575,8 @@ OpFn implementation(isa::HostOpKind kind) {
     case K::kSoftmax:
       return op_softmax;
   }
-  fail("internal: host op ", static_cast<int>(kind), " has no implementation");
+  check_invariant(false, "host op ", static_cast<int>(kind), " has no implementation");
+  return nullptr;
 }
 
 }  // namespace

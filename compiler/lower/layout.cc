@@ -89,8 +89,8 @@ int64_t box_bytes(const DmaBox& b) {
 }
 
 isa::Operands dma(isa::Opcode op, int64_t buf, int64_t sram, const DmaBox& box) {
-  require(box.n0 <= kMaxRun && box.n1 <= kMaxRun && box.n2 <= kMaxRun, "internal: DMA dimensions ",
-          box.n0, "x", box.n1, "x", box.n2, " exceed 16 bits");
+  check_invariant(box.n0 <= kMaxRun && box.n1 <= kMaxRun && box.n2 <= kMaxRun, "DMA dimensions ",
+                  box.n0, "x", box.n1, "x", box.n2, " exceed 16 bits");
   isa::Operands o;
   o.opcode = static_cast<int64_t>(op);
   o.buf = buf;

@@ -79,8 +79,8 @@ class SegmentWriter {
       try {
         tokens = check_schedule(schedule_->code(), hw_);
       } catch (const Error& e) {
-        fail("internal: the schedule of segment ", builder_.segment_count(),
-             " failed verification: ", e.what());
+        check_invariant(false, "the schedule of segment ", builder_.segment_count(),
+                        " failed verification: ", e.what());
       }
       try {
         check_token_depth(tokens, hw_);

@@ -1,7 +1,6 @@
 #include "compiler/lower/schedule.h"
 
 #include <algorithm>
-#include <cassert>
 
 #include "common/error.h"
 
@@ -18,19 +17,21 @@ bool has_tokens(const isa::Operands& o) {
 }  // namespace
 
 void set_pop(isa::Operands& o, int self, int other) {
-  assert(std::abs(self - other) == 1);
+  check_invariant(std::abs(self - other) == 1, "a token between queues ", self, " and ", other,
+                  ", which are not neighbours");
   (other < self ? o.pop_prev : o.pop_next) = 1;
 }
 
 void set_push(isa::Operands& o, int self, int other) {
-  assert(std::abs(self - other) == 1);
+  check_invariant(std::abs(self - other) == 1, "a token between queues ", self, " and ", other,
+                  ", which are not neighbours");
   int64_t& flag = other < self ? o.push_prev : o.push_next;
-  assert(flag == 0 && "a producer pushes at most once per FIFO");
+  check_invariant(flag == 0, "a producer pushes twice into one FIFO");
   flag = 1;
 }
 
 int64_t Schedule::emit(const isa::Operands& op) {
-  require(!has_tokens(op), "internal: Schedule::emit got an instruction with token flags");
+  check_invariant(!has_tokens(op), "Schedule::emit got an instruction with token flags");
   return emit_with(op, kNoIndex);
 }
 

@@ -9,8 +9,8 @@ int SramPlan::add(Space buf, int64_t bytes) {
   const size_t b = static_cast<size_t>(buf);
   const int64_t offset = end_[b];
   end_[b] = offset + align_up(bytes);
-  require(end_[b] <= half_bytes(buf, hw_), "internal: ", space_name(buf), " areas need ", end_[b],
-          " bytes, a half holds ", half_bytes(buf, hw_));
+  check_invariant(end_[b] <= half_bytes(buf, hw_), space_name(buf), " areas need ", end_[b],
+                  " bytes, a half holds ", half_bytes(buf, hw_));
   areas_.push_back({buf, offset, bytes, {}, {false, false}, state_.last_half[b]});
   return static_cast<int>(areas_.size()) - 1;
 }
