@@ -68,7 +68,7 @@ struct Pending {
   bool relu = false;                   // kConv, kLinear, kAdd: a Relu follows
   std::array<int64_t, 4> pads{};       // kPad, kAvgPool: zero padding [top, left, bottom, right]
   float clip_lo = 0, clip_hi = 0;      // kClip
-  std::vector<int64_t> shape;          // kReshape: the target shape
+  std::vector<int64_t> shape;          // kReshape: the target shape; kGlobalAvgPool: a reshape
   std::array<UpsampleAxis, 2> axes{};  // kUpsample: the H and W axes
   bool bilinear = false;               // kUpsample: mode linear
   bool align_corners = false;          // kUpsample, bilinear
@@ -343,6 +343,7 @@ class Interpreter {
     if (op == "Pad") return pad(n);
     if (op == "AveragePool") return average_pool(n);
     if (op == "GlobalAveragePool") return global_average_pool(n);
+    if (op == "ReduceMean") return reduce_mean(n);
     if (op == "Flatten" || op == "Reshape") return reshape_op(n);
     if (op == "Concat") return concat_op(n);
     if (op == "Resize") return resize(n);
@@ -653,6 +654,23 @@ class Interpreter {
     set(n, avg_pool_f32(float_input(n, 0), pool_geometry(n), what(n)));
   }
 
+  // x.mean((2, 3)) of a quantized tensor: PyTorch's result equals the global average pool
+  // (2.8; probed in both memory formats); keepdims=0 drops the two unit dims.
+  void reduce_mean(const Node& n) {
+    const Dequantized* d = dequantized(n, 0);
+    require(d != nullptr, what(n), ": ReduceMean of a float tensor is not supported");
+    std::vector<int64_t> axes = n.attr_ints("axes", {});
+    for (int64_t& a : axes)
+      if (a < 0) a += static_cast<int64_t>(d->q->ints.rank());
+    std::sort(axes.begin(), axes.end());
+    require(d->q->ints.rank() == 4 && axes == std::vector<int64_t>{2, 3} && !present(n, 1), what(n),
+            ": only the mean over H and W (axes [2, 3]) of a 4-D quantized tensor is "
+            "supported");
+    Pending p;
+    if (n.attr_int("keepdims", 1) == 0) p.shape = {d->q->ints.dim(0), d->q->ints.dim(1)};
+    pending_unary(n, Pending::Kind::kGlobalAvgPool, std::move(p));
+  }
+
   void global_average_pool(const Node& n) {
     if (dequantized(n, 0)) return pending_unary(n, Pending::Kind::kGlobalAvgPool);
     set(n, global_avg_pool_f32(float_input(n, 0), what(n)));
@@ -884,8 +902,11 @@ class Interpreter {
       case Pending::Kind::kConcat:
         return concat_recipe(p, y, out);
       case Pending::Kind::kAvgPool:
-      case Pending::Kind::kGlobalAvgPool:
         return make(avg_pool_recipe(p, y, out), y, x.format);
+      case Pending::Kind::kGlobalAvgPool:  // a ReduceMean with keepdims=0 drops H and W
+        return p.shape.empty()
+                   ? make(avg_pool_recipe(p, y, out), y, x.format)
+                   : make(avg_pool_recipe(p, y, out).reshaped(p.shape), y, MemoryFormat::kOther);
       case Pending::Kind::kPad:
         fail(w, ": a Pad whose result is quantized directly is not supported");
       case Pending::Kind::kSigmoid:
@@ -1110,8 +1131,8 @@ class Interpreter {
     if (moves_only) return;
     // The activations: a conv's or linear's first operand (the others are its weights), every
     // operand of the other ops.
-    const auto activations = static_cast<std::ptrdiff_t>(
-        p.kind == K::kConv || p.kind == K::kLinear ? 1 : p.args.size());
+    const auto activations =
+        static_cast<std::ptrdiff_t>(p.kind == K::kConv || p.kind == K::kLinear ? 1 : p.args.size());
     const bool int8_in = std::any_of(p.args.begin(), p.args.begin() + activations,
                                      [](const QRef& a) { return a->ints.dtype() == DType::kI8; });
     if (!int8_in) return;

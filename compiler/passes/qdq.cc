@@ -528,6 +528,46 @@ void global_avg_pool(Pattern& p) {
   p.become(ir::op::kQGlobalAvgPool, {x->ints}, avg_pool_attrs(*x, t), t);
 }
 
+// ReduceMean(DQ x, axes [2, 3]) -> Q with x's qparams: torch's quantized x.mean((2, 3)) equals
+// its global average pool bit for bit (probed: quint8, both memory formats, any size), so it
+// becomes QGlobalAvgPool; keepdims=0 adds a Reshape to [N, C].
+void reduce_mean(Pattern& p) {
+  Node& n = p.node();
+  const std::optional<Dq> x = p.dq(0);
+  const std::optional<Tail> tail = p.tail(false);
+  if (!x || !tail) return;  // a float mean (float region)
+  const Tail& t = *tail;
+  p.require_activation(*x, "input 'data'");
+  p.require_uint8(t.q.dtype, "the output");
+  std::vector<int64_t> axes = n.attr_ints("axes", {});
+  for (int64_t& a : axes)
+    if (a < 0) a += 4;
+  std::sort(axes.begin(), axes.end());
+  require(axes == std::vector<int64_t>{2, 3} && input_or_none(n, 1) == ir::kNoValue, p.what(),
+          ": only the mean over H and W (axes [2, 3], a global average pool) of a quantized "
+          "tensor is supported, got axes ",
+          shape_str(n.attr_ints("axes", {})));
+  require(same_qparams(*x, t.q), p.what(),
+          ": a quantized mean keeps its input's quantization in PyTorch; this one requantizes");
+  const bool keep = n.attr_int("keepdims", 1) != 0;
+  p.become(ir::op::kQGlobalAvgPool, {x->ints}, avg_pool_attrs(*x, t), t);
+  if (keep) return;
+  ir::Value pooled;
+  pooled.name = p.g_.value(t.q.out).name + "_pooled";
+  pooled.dtype = t.q.dtype;
+  const ValueId v = p.g_.add_value(std::move(pooled));
+  const ValueId shape =
+      add_constant(p.g_, p.g_.value(v).name + "_shape", Tensor::from<int64_t>({2}, {0, -1}));
+  Node reshape;
+  reshape.op = ir::op::kReshape;
+  reshape.name = p.node().name + "/flatten";
+  reshape.inputs = {v, shape};
+  reshape.outputs = {t.q.out};
+  p.node().outputs = {v};
+  // Right after the pool: the graph stays in topological order (prune relies on it).
+  p.g_.nodes.insert(p.g_.nodes.begin() + p.k_ + 1, std::move(reshape));
+}
+
 // ---- table-driven activations (VLUT) ----
 
 LutQuant lut_quant(const Dq& x) {
@@ -689,6 +729,7 @@ const std::map<std::string, Recognizer>& recognizers() {
       {"MaxPool", max_pool},
       {"AveragePool", avg_pool},
       {"GlobalAveragePool", global_avg_pool},
+      {"ReduceMean", reduce_mean},
       {"Relu", clamp},
       {"Clip", clamp},
       {"Flatten", reshape},

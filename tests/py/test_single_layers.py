@@ -8,6 +8,8 @@ run` (compile -> SystemC) must equal PyTorch's qnnpack output element by element
   QuantStub output with 3 channels: the NCHW kernel; 1 channel: the NHWC kernel).
 - Average pooling with ceil_mode=True (2.22, ATen's kernel, a divisor per window): kernels,
   strides and padding with count_include_pad both ways, on conv outputs of odd sizes.
+- x.mean((2, 3), keepdim=True/False) (ReduceMean: PyTorch's quantized mean equals the global
+  average pool, 2.8), on conv outputs and on the model input.
 - Broadcasting add / add_relu (2.20, ATen's kernel, vector/scalar by memory position) of a
   per-channel operand (a global pool of the tensor) in either order, channels-last (conv
   output: 8, 70, 130 channels) and contiguous (model input), planes above and below 64.
@@ -87,6 +89,15 @@ class GateAdd(nn.Module):
         return self.ff.add_relu(a, b) if self.relu else self.ff.add(a, b)
 
 
+class SpatialMean(nn.Module):
+    def __init__(self, keepdim):
+        super().__init__()
+        self.keepdim = keepdim
+
+    def forward(self, x):
+        return x.mean((2, 3), keepdim=self.keepdim)
+
+
 def cases():
     """(description, channels, conv, layer, input H x W)"""
     for channels, conv in INPUTS:
@@ -98,6 +109,9 @@ def cases():
             for size in ((9, 11), (7, 7)):
                 yield (f"avg_pool2d ceil_mode {kwargs}", channels, True,
                        nn.AvgPool2d(ceil_mode=True, **kwargs), size)
+    for channels, conv in ((13, True), (3, False)):
+        for keepdim in (True, False):
+            yield (f"mean keepdim={keepdim}", channels, conv, SpatialMean(keepdim), (5, 7))
     for channels, conv, size in ((8, True, (6, 7)), (70, True, (3, 5)), (130, True, (2, 3)),
                                  (3, False, (9, 10)), (2, False, (4, 5))):
         for gate_first in (False, True):

@@ -534,6 +534,30 @@ def probe_adaptive_avgpool(rng, n):
     return f"{cases} pools"
 
 
+def probe_spatial_mean(rng, n):
+    """x.mean((2, 3)) of a quint8 tensor keeps its qparams and equals the global average pool
+    (2.8's recipe) on every element, both memory formats, keepdim either way."""
+    cases = 0
+    for _ in range(n):
+        for (hw, c) in [((7, 7), 4), ((5, 9), 13), ((1, 1), 8), ((16, 16), 70), ((3, 1), 3)]:
+            x = rng.integers(0, 256, (2, c, *hw))
+            sc = rand_scale(rng, 0.005, 0.2)
+            zp = int(rng.integers(0, 256))
+            want = x if hw == (1, 1) else R.adaptive_avg_pool2d(x, zp, (1, 1), sc)
+            for channels_last in (False, True):
+                xq = q_u8(x, sc, zp)
+                if channels_last:
+                    xq = xq.contiguous(memory_format=torch.channels_last)
+                for keepdim in (True, False):
+                    m = xq.mean((2, 3), keepdim=keepdim)
+                    expect_equal(f"mean {hw} c={c} cl={channels_last} keepdim={keepdim}",
+                                 ints(m).reshape(want.shape), want)
+                    expect_equal("mean qparams", np.array([m.q_scale(), m.q_zero_point()]),
+                                 np.array([xq.q_scale(), zp]))
+                    cases += 1
+    return f"{cases} means"
+
+
 def probe_cat(rng, n):
     """quantized::cat: channels-last fast path (per-pixel AVX2 blocks of 32 channels + scalar
     tail, memcpy for inputs with the output's qparams) and the generic path (NCHW)."""
@@ -1700,6 +1724,7 @@ PROBES = [
     probe_maxpool,
     probe_avgpool,
     probe_adaptive_avgpool,
+    probe_spatial_mean,
     probe_cat,
     probe_clamps,
     probe_clamp_channels_last_bug,
