@@ -29,14 +29,14 @@ void require_static_inputs(const ir::Graph& g, const std::string& source) {
   }
 }
 
-
 // The shapes an exporter declares after a ceil_mode average pool follow ONNX's rule, which
 // keeps a last window PyTorch drops (docs/pytorch-recipes.md 2.22): they are inferred again
 // from the pool's PyTorch shape instead of checked.
 void forget_shapes_after_ceil_pools(ir::Graph& graph) {
   std::vector<ir::ValueId> todo;
   for (const ir::Node& n : graph.nodes)
-    if (n.op == ir::op::kQAvgPool && n.attr_int("ceil_mode", 0) != 0) todo.push_back(n.outputs.at(0));
+    if (n.op == ir::op::kQAvgPool && n.attr_int("ceil_mode", 0) != 0)
+      todo.push_back(n.outputs.at(0));
   std::set<ir::ValueId> seen;
   while (!todo.empty()) {
     const ir::ValueId v = todo.back();

@@ -332,14 +332,8 @@ std::vector<Tensor> first_images(const Tensor& batch, int64_t count) {
 // pooling and the concat rescale are defined once for both), two configs each.
 TEST(CompilerE2E, CommittedPyTorchModelsMatchGolden) {
   const std::string root = testing::source_dir();
-  const std::vector<std::string> dirs{
-      "tests/data/models/activations", "tests/data/models/depthwise",
-      "tests/data/models/example_net", "tests/data/models/float_region",
-      "tests/data/models/mlp",         "tests/data/models/pool_concat",
-      "tests/data/models/residual",    "tests/data/models/squeeze_excite",
-      "tests/data/models/upsample",    "tests/data/models/yolo_head",
-      "tests/data/models/unet",        "tests/data/models/pool_ceil",
-      "tests/data/models/context_add"};
+  const std::vector<std::string> dirs = testing::committed_model_dirs();
+  ASSERT_GE(dirs.size(), 13u);  // the committed models (a guard against an empty listing)
   const std::vector<Tensor> digits = first_images(read_npy(root + "/models/digits/test_x.npy"), 4);
   for (const char* mode : {"fp32", "fixed"}) {
     for (auto [name, hw] : configs()) {

@@ -338,12 +338,15 @@ def _fma_f32(a, b, c):
     return np.where(tie, np.where(err > 0, hi, lo), out).astype(np.float32)
 
 
-def cat_channels_last(qs, in_scales, in_zps, out_scale, out_zp):
+def cat_channels_last(qs, in_scales, in_zps, out_scale, out_zp, vector=None, scalar=None):
     """qcat_nhwc_kernel (dim=1, every input 4-D and channels-last contiguous, e.g. conv
     outputs). Per input: if (scale, zp) equal the output's -> bytes copied; otherwise, in each
     pixel the first floor(C/8)*8 channels use requantize_avx2 and the rest
     requantize_scalar. (qcat_nhwc_kernel runs blocks of 32 channels, then up to three blocks
-    of 8, then a scalar loop; both vector loops compute the same per-element formula.)"""
+    of 8, then a scalar loop; both vector loops compute the same per-element formula.)
+    `vector` / `scalar`: the two requantizers (default quint8's)."""
+    vector = vector or requantize_avx2
+    scalar = scalar or requantize_scalar
     parts = []
     for q, s, z in zip(qs, in_scales, in_zps):
         q = np.asarray(q, dtype=np.int64)
@@ -353,18 +356,19 @@ def cat_channels_last(qs, in_scales, in_zps, out_scale, out_zp):
         c = q.shape[1]
         cv = (c // AVX2_FLOAT_VLEN) * AVX2_FLOAT_VLEN
         out = np.empty_like(q)
-        out[:, :cv] = requantize_avx2(q[:, :cv], s, z, out_scale, out_zp)
-        out[:, cv:] = requantize_scalar(q[:, cv:], s, z, out_scale, out_zp)
+        out[:, :cv] = vector(q[:, :cv], s, z, out_scale, out_zp)
+        out[:, cv:] = scalar(q[:, cv:], s, z, out_scale, out_zp)
         parts.append(out)
     return np.concatenate(parts, axis=1)
 
 
-def cat_contiguous(qs, in_scales, in_zps, out_scale, out_zp, axis=1):
+def cat_contiguous(qs, in_scales, in_zps, out_scale, out_zp, axis=1, scalar=None):
     """Generic quantized cat (not the channels-last fast path): dequantize every input,
     float cat, quantize_per_tensor -> requantize_scalar for every element (even when an
     input's qparams equal the output's, which is then an identity)."""
+    scalar = scalar or requantize_scalar
     return np.concatenate(
-        [requantize_scalar(q, s, z, out_scale, out_zp) for q, s, z in zip(qs, in_scales, in_zps)],
+        [scalar(q, s, z, out_scale, out_zp) for q, s, z in zip(qs, in_scales, in_zps)],
         axis=axis,
     )
 
@@ -1134,20 +1138,9 @@ def qint8_requantize_scalar(q, in_scale, in_zp, out_scale, out_zp):
 def qint8_cat_channels_last(qs, in_scales, in_zps, out_scale, out_zp):
     """cat_channels_last for qint8 (same rule: copy when qparams equal, else the first
     floor(C/8)*8 channels of each pixel vector, the rest scalar)."""
-    parts = []
-    for q, s, z in zip(qs, in_scales, in_zps):
-        q = np.asarray(q, dtype=np.int64)
-        if F32(s) == F32(out_scale) and int(z) == int(out_zp):
-            parts.append(q)
-            continue
-        cv = (q.shape[1] // AVX2_FLOAT_VLEN) * AVX2_FLOAT_VLEN
-        out = np.empty_like(q)
-        out[:, :cv] = qint8_requantize_avx2(q[:, :cv], s, z, out_scale, out_zp)
-        out[:, cv:] = qint8_requantize_scalar(q[:, cv:], s, z, out_scale, out_zp)
-        parts.append(out)
-    return np.concatenate(parts, axis=1)
+    return cat_channels_last(qs, in_scales, in_zps, out_scale, out_zp,
+                             qint8_requantize_avx2, qint8_requantize_scalar)
 
 
 def qint8_cat_contiguous(qs, in_scales, in_zps, out_scale, out_zp, axis=1):
-    return np.concatenate([qint8_requantize_scalar(q, s, z, out_scale, out_zp)
-                           for q, s, z in zip(qs, in_scales, in_zps)], axis=axis)
+    return cat_contiguous(qs, in_scales, in_zps, out_scale, out_zp, axis, qint8_requantize_scalar)
