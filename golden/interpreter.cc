@@ -52,8 +52,11 @@ AvgPoolRecipe avg_pool_recipe_attr(const Node& n) {
   const std::string r = n.attr_string("recipe", "onnx");
   if (r == "aten_channels_last") return AvgPoolRecipe::kAtenChannelsLast;
   if (r == "aten_contiguous") return AvgPoolRecipe::kAtenContiguous;
+  if (r == "aten_adaptive_channels_last") return AvgPoolRecipe::kAtenAdaptiveChannelsLast;
+  if (r == "aten_adaptive_contiguous") return AvgPoolRecipe::kAtenAdaptiveContiguous;
   require(r == "onnx" || r == "qnnpack", n.describe(), ": attribute 'recipe' value '", r,
-          "' is not onnx, qnnpack, aten_channels_last or aten_contiguous");
+          "' is not onnx, qnnpack, aten_channels_last, aten_contiguous, "
+          "aten_adaptive_channels_last or aten_adaptive_contiguous");
   return r == "onnx" ? AvgPoolRecipe::kOnnx : AvgPoolRecipe::kQnnpack;
 }
 
@@ -249,6 +252,9 @@ Tensor aten_avg_pool(const Ctx& c, AvgPoolRecipe recipe) {
 
 std::vector<Tensor> k_qavg_pool(const Ctx& c) {
   const AvgPoolRecipe recipe = avg_pool_recipe_attr(c.node);
+  require(recipe != AvgPoolRecipe::kAtenAdaptiveChannelsLast &&
+              recipe != AvgPoolRecipe::kAtenAdaptiveContiguous,
+          c.what, ": the aten_adaptive recipes are QGlobalAvgPool's");
   if (recipe == AvgPoolRecipe::kAtenChannelsLast || recipe == AvgPoolRecipe::kAtenContiguous)
     return {aten_avg_pool(c, recipe)};
   const DType out = ir::get_out_dtype(c.node, c.input(0).dtype());
@@ -258,6 +264,26 @@ std::vector<Tensor> k_qavg_pool(const Ctx& c) {
 }
 
 std::vector<Tensor> k_qglobal_avg_pool(const Ctx& c) {
+  const AvgPoolRecipe recipe = avg_pool_recipe_attr(c.node);
+  if (recipe == AvgPoolRecipe::kAtenAdaptiveChannelsLast ||
+      recipe == AvgPoolRecipe::kAtenAdaptiveContiguous) {
+    const Affine x = affine(c.node, "x_scale", "x_zero_point");
+    const Affine y = affine(c.node, "y_scale", "y_zero_point");
+    require(x.scale == y.scale && x.zero_point == y.zero_point &&
+                ir::get_out_dtype(c.node, c.input(0).dtype()) == c.input(0).dtype() &&
+                c.input(0).rank() == 4,
+            c.what, ": ATen's adaptive average pool keeps the input's quantization (4-D input)");
+    const bool channels_last = recipe == AvgPoolRecipe::kAtenAdaptiveChannelsLast;
+    std::optional<FixedScale> fixed;
+    if (c.node.attr_string(ir::attr::kMode, "fp32") == "fixed") {
+      const float h = static_cast<float>(c.input(0).dim(2)),
+                  w = static_cast<float>(c.input(0).dim(3));
+      fixed = fixed_point_scale(channels_last ? 1.0f / (h * w) : (1.0f / h) / w, c.what);
+    }
+    return {qglobal_avg_pool_aten(c.input(0), x, channels_last, fixed, c.what)};
+  }
+  require(recipe == AvgPoolRecipe::kOnnx || recipe == AvgPoolRecipe::kQnnpack, c.what,
+          ": QGlobalAvgPool takes recipe onnx, qnnpack or aten_adaptive_*");
   const DType out = ir::get_out_dtype(c.node, c.input(0).dtype());
   return {qglobal_avg_pool(c.input(0), affine(c.node, "x_scale", "x_zero_point"),
                            affine(c.node, "y_scale", "y_zero_point"), out, c.what,

@@ -375,7 +375,10 @@ class Interpreter {
     const Value& x = in(n, 0);
     if (const auto* p = std::get_if<Pending>(&x)) {
       require(s.size() == 1, what(n), ": a quantized op's output must be quantized per tensor");
-      return set(n, evaluate(*p, Affine{s[0], zp[0]}, dtype));
+      const Affine y{s[0], zp[0]};
+      const DType out = pytorch_output_type(*p, y, dtype);
+      if (out != dtype) relabelled_.insert(n.outputs.at(0));
+      return set(n, evaluate(*p, y, out));
     }
     const Tensor f = float_input(n, 0);
     ir::QuantParams q{s, zp, -1};
@@ -425,6 +428,11 @@ class Interpreter {
     const DType to =
         ir::require_onnx_dtype(n.attr_int("to"), cat(what(n), ": Cast attribute 'to'"));
     if (const auto* q = std::get_if<QRef>(&x)) {
+      // The exporter's Cast(to=UINT8) after a qint8 output it labelled uint8 stays a no-op.
+      if (relabelled_.count(n.inputs.at(0)) && to == DType::kU8) {
+        relabelled_.insert(n.outputs.at(0));
+        return set(n, x);
+      }
       require((*q)->ints.dtype() == to, what(n), ": Cast of a quantized ",
               dtype_name((*q)->ints.dtype()), " tensor to ", dtype_name(to),
               " (only the exporter's no-op casts are supported)");
@@ -882,7 +890,7 @@ class Interpreter {
           QTensor{std::move(ints), ir::QuantParams{{a.scale}, {a.zero_point}, -1}, f});
     };
     const QTensor& x = *p.args.at(0);
-    require_pytorch_uint8_recipe(p, out);
+    require_pytorch_int8_recipe(p, out);
     switch (p.kind) {
       case Pending::Kind::kConv:
       case Pending::Kind::kLinear:
@@ -895,6 +903,10 @@ class Interpreter {
           const auto [ints, format] = broadcast_add(p, y, out);
           return make(ints, y, format);
         }
+        if (out == DType::kI8)  // XNNPACK (2.23)
+          return make(qadd_xnnpack(x.ints, per_tensor(x, n, "input A"), b.ints,
+                                   per_tensor(b, n, "input B"), y, p.relu, w),
+                      y, x.format);
         const ir::AddParams params = qnnpack_add_params(
             per_tensor(x, n, "input A"), per_tensor(b, n, "input B"), y, out, p.relu, w);
         return make(qadd(x.ints, b.ints, params, out, w), y, x.format);
@@ -955,8 +967,10 @@ class Interpreter {
         // output's shape (a gate first gives a contiguous result).
         const QTensor& b = *p.args.at(1);
         const Affine aa = per_tensor(x, n, "input A"), ba = per_tensor(b, n, "input B");
-        const ir::Requant rq =
-            requant({}, {aten_mul_scale(aa.scale, ba.scale, y.scale)}, y, out, false, w);
+        const float scale = out == DType::kI8  // XNNPACK's vmul (2.23)
+                                ? xnnpack_requant_scale(aa.scale, ba.scale, y.scale)
+                                : aten_mul_scale(aa.scale, ba.scale, y.scale);
+        const ir::Requant rq = requant({}, {scale}, y, out, false, w);
         Tensor ints = qmul(x.ints, aa.zero_point, b.ints, ba.zero_point, rq, w);
         const MemoryFormat f =
             x.ints.shape() == ints.shape() ? x.format : MemoryFormat::kContiguous;
@@ -989,7 +1003,7 @@ class Interpreter {
       case Pending::Kind::kRelu:
         return make(clamp(x.ints, a.zero_point, ir::dtype_max(out), w), y, x.format);
       case Pending::Kind::kClip: {
-        require(x.format != MemoryFormat::kChannelsLast, w,
+        require(x.format != MemoryFormat::kChannelsLast || out == DType::kI8, w,
                 ": Clip of a tensor PyTorch holds channels-last: torch 1.13 permutes the elements "
                 "of such a clamp (docs/pytorch-recipes.md 2.9)");
         auto bound = [&](float v, int64_t fallback) {
@@ -1045,8 +1059,15 @@ class Interpreter {
     const int32_t zw = uniform(weight.q.zero_point, n, "the weight");
     const int64_t channels =
         n.op == "MatMul" ? weight.ints.dim(weight.ints.rank() - 1) : weight.ints.dim(0);
+    const bool xnnpack = x.ints.dtype() == DType::kI8;  // qint8 activations (2.23)
     const std::vector<float> scale =
-        channel_scales(xa.scale, weight.q.scale, y.scale, channels, qnnpack_requant_scale, n);
+        channel_scales(xa.scale, weight.q.scale, y.scale, channels,
+                       xnnpack ? xnnpack_requant_scale : qnnpack_requant_scale, n);
+    for (float sc : scale)
+      require(!xnnpack || sc < 256.0f, w, ": requantization scale ", sc,
+              " >= 256, which XNNPACK refuses");
+    require(!xnnpack || zw == 0, w, ": weight zero point ", zw,
+            " with int8 activations (XNNPACK needs 0)");
     std::vector<int32_t> bias;
     if (p.bias) {
       const QTensor& b = *p.bias;
@@ -1104,6 +1125,17 @@ class Interpreter {
     std::optional<FixedScale> fixed;
     if (p.kind == Pending::Kind::kGlobalAvgPool) {
       require(x.ints.rank() == 4, w, ": input must be NCHW");
+      if (out == DType::kI8) {  // adaptive_avg_pool2d's native kernels (2.22, 2.23)
+        require(xa.scale == y.scale && xa.zero_point == y.zero_point, w,
+                ": an int8 global average pool keeps its input's quantization in PyTorch");
+        const bool channels_last = x.format == MemoryFormat::kChannelsLast || x.ints.dim(1) == 1 ||
+                                   (x.ints.dim(2) == 1 && x.ints.dim(3) == 1);
+        if (o_.requant_mode == ir::Stage1Mode::kFixed) {
+          const auto h = static_cast<float>(x.ints.dim(2)), wd = static_cast<float>(x.ints.dim(3));
+          fixed = fixed_point_scale(channels_last ? 1.0f / (h * wd) : (1.0f / h) / wd, w);
+        }
+        return qglobal_avg_pool_aten(x.ints, xa, channels_last, fixed, w);
+      }
       if (o_.requant_mode == ir::Stage1Mode::kFixed)
         fixed = fixed_point_scale(
             qnnpack_avg_pool_scale(xa.scale, y.scale, x.ints.dim(2) * x.ints.dim(3)), w);
@@ -1111,44 +1143,72 @@ class Interpreter {
     }
     PoolGeometry g = pool_geometry(n);
     for (size_t i = 0; i < 4; ++i) g.pads[i] += p.pads[i];
-    if (g.ceil_mode) return aten_avg_pool(p, x, xa, y, out, g);
+    if (g.ceil_mode || out == DType::kI8) return aten_avg_pool(p, x, xa, y, out, g);
     if (o_.requant_mode == ir::Stage1Mode::kFixed)
       fixed = fixed_point_scale(
           qnnpack_avg_pool_scale(xa.scale, y.scale, g.kernel[0] * g.kernel[1]), w);
     return qavg_pool(x.ints, g, xa, y, out, w, AvgPoolRecipe::kQnnpack, fixed);
   }
 
-  // PyTorch computes conv, linear, add and mul of qint8 activations with XNNPACK and their
-  // pools and tables with other kernels (docs/pytorch-recipes.md 2.23); the recipes here are
-  // the quint8 ones, so such an op is refused rather than computed another way. The ops that
-  // only move or clamp integers (max pool, relu, clip, reshape, cat, nearest upsampling) are
-  // the same for both types.
-  void require_pytorch_uint8_recipe(const Pending& p, DType out) const {
+  // The activations of a pending op: a conv's or linear's first operand (the others are its
+  // weights), every operand of the other ops.
+  std::vector<QRef> activations(const Pending& p) const {
     using K = Pending::Kind;
-    const bool moves_only = p.kind == K::kMaxPool || p.kind == K::kRelu || p.kind == K::kClip ||
-                            p.kind == K::kReshape || p.kind == K::kConcat ||
-                            (p.kind == K::kUpsample && !p.bilinear);
-    if (moves_only) return;
-    // The activations: a conv's or linear's first operand (the others are its weights), every
-    // operand of the other ops.
-    const auto activations =
-        static_cast<std::ptrdiff_t>(p.kind == K::kConv || p.kind == K::kLinear ? 1 : p.args.size());
-    const bool int8_in = std::any_of(p.args.begin(), p.args.begin() + activations,
+    const size_t count = p.kind == K::kConv || p.kind == K::kLinear ? 1 : p.args.size();
+    return {p.args.begin(), p.args.begin() + static_cast<std::ptrdiff_t>(count)};
+  }
+  static bool keeps_qparams(const Pending& p) {
+    using K = Pending::Kind;
+    return p.kind == K::kMaxPool || p.kind == K::kRelu || p.kind == K::kClip ||
+           p.kind == K::kReshape || p.kind == K::kUpsample || p.kind == K::kAvgPool ||
+           p.kind == K::kGlobalAvgPool;
+  }
+
+  // The type of a quantized op's result. PyTorch keeps its inputs' type, but torch 1.13's
+  // exporter labels every qint8 op output uint8 with zero point Cast(0, UINT8)
+  // (docs/pytorch-recipes.md 4): such an output of int8 activations is read as int8 when its
+  // zero point is 0 and, for ops that keep their input's quantization, its scale is the
+  // input's (with another scale it is a float region's QuantStub, which may be uint8).
+  DType pytorch_output_type(const Pending& p, const Affine& y, DType labelled) const {
+    const std::vector<QRef> xs = activations(p);
+    const bool int8_in = std::any_of(xs.begin(), xs.end(),
+                                     [](const QRef& a) { return a->ints.dtype() == DType::kI8; });
+    if (!int8_in || labelled != DType::kU8 || y.zero_point != 0) return labelled;
+    if (keeps_qparams(p)) {
+      const QTensor& x = *xs.at(0);
+      if (x.q.scale.size() != 1 || x.q.scale[0] != y.scale || x.q.zero_point[0] != 0)
+        return labelled;
+    }
+    return DType::kI8;
+  }
+
+  // PyTorch computes qint8 conv, linear, add and mul with XNNPACK and the rest with ATen's
+  // native kernels (docs/pytorch-recipes.md 2.23). The recipes implemented here for int8 are
+  // those 2.23 characterises; the others are refused rather than computed another way.
+  void require_pytorch_int8_recipe(const Pending& p, DType out) const {
+    using K = Pending::Kind;
+    const std::vector<QRef> xs = activations(p);
+    const bool int8_in = std::any_of(xs.begin(), xs.end(),
                                      [](const QRef& a) { return a->ints.dtype() == DType::kI8; });
     if (!int8_in) return;
-    // torch 1.13's exporter writes every op output's zero point as Cast(0, UINT8), even where
-    // PyTorch held qint8 (docs/pytorch-recipes.md 4).
-    const std::string mislabel =
-        out == DType::kU8
-            ? " The output is labelled uint8 with an int8 input: torch 1.13's exporter writes "
-              "every qint8 output as uint8 (zero point Cast(0, UINT8)), so this file does not "
-              "describe the PyTorch model."
-            : "";
-    fail(what(*p.node),
-         ": an int8 (qint8) activation input: PyTorch 1.13 computes this op "
-         "with XNNPACK or ATen kernels for qint8 (docs/pytorch-recipes.md 2.23), whose recipes "
-         "bpusim does not implement; use quint8 activations.",
-         mislabel);
+    const Node& n = *p.node;
+    for (const QRef& a : xs)
+      require(a->ints.dtype() == DType::kI8, what(n),
+              ": mixes int8 and uint8 activations (PyTorch's quantized ops take one type)");
+    require(out == DType::kI8, what(n), ": an int8 (qint8) activation input with a ",
+            dtype_name(out),
+            " output: PyTorch keeps the input's type, and torch 1.13's exporter labels qint8 "
+            "outputs uint8, which bpusim undoes for zero point 0 (symmetric int8) only");
+    const bool supported =
+        p.kind == K::kConv || p.kind == K::kLinear || p.kind == K::kConcat ||
+        p.kind == K::kMaxPool || p.kind == K::kRelu || p.kind == K::kClip ||
+        p.kind == K::kReshape || (p.kind == K::kUpsample && !p.bilinear) ||
+        ((p.kind == K::kAdd || p.kind == K::kMul) && xs[0]->ints.shape() == xs[1]->ints.shape()) ||
+        p.kind == K::kAvgPool || (p.kind == K::kGlobalAvgPool && n.op != "ReduceMean");
+    require(supported, what(n),
+            ": an int8 (qint8) activation input: PyTorch 1.13's qint8 recipe of this op is not "
+            "characterised (docs/pytorch-recipes.md 2.23: tables, leaky_relu, bilinear "
+            "upsampling, mean and broadcasting add/mul are not); use quint8 activations for it");
   }
 
   // 2.20: an add whose operands differ in shape takes ATen's kernel; the output has the
@@ -1215,7 +1275,8 @@ class Interpreter {
   std::vector<Value> env_;
   std::vector<bool> constant_;
   std::map<ValueId, std::pair<ValueId, ValueId>> divisions_;  // folded Div -> its operands
-  std::set<ValueId> kept_;  // dequantized values already in result_.intermediates
+  std::set<ValueId> kept_;        // dequantized values already in result_.intermediates
+  std::set<ValueId> relabelled_;  // qint8 results the file labels uint8 (pytorch_output_type)
   RunResult result_;
 };
 

@@ -791,6 +791,55 @@ Tensor qavg_pool_aten(const Tensor& x, const PoolGeometry& g, const Affine& xa, 
   return int_tensor(x.dtype(), shape, y);
 }
 
+Tensor qglobal_avg_pool_aten(const Tensor& x, const Affine& xa, bool channels_last,
+                             const std::optional<FixedScale>& fixed, const std::string& what) {
+  require_rank(x, 4, what, "x");
+  require_8bit(x, what, "x");
+  const int64_t planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3), n = h * w;
+  require(n > 0, what, ": a global average pool of an empty plane");
+  require(channels_last || xa.zero_point == 0, what,
+          ": ATen's NCHW adaptive pool averages the raw integers; implemented for zero point 0");
+  const std::vector<int64_t> v = ints_of(x);
+  const float m = channels_last ? 1.0f / static_cast<float>(n)
+                                : (1.0f / static_cast<float>(h)) / static_cast<float>(w);
+  std::vector<int64_t> y(planes);
+  for (int64_t p = 0; p < planes; ++p) {
+    int64_t sum = 0;
+    for (int64_t i = 0; i < n; ++i) sum += v[p * n + i];
+    const int64_t acc = sum - n * xa.zero_point;
+    const int64_t r = fixed ? requant_fixed(static_cast<int32_t>(acc), fixed->mult, fixed->shift)
+                            : round_half_even(static_cast<float>(acc) * m, kI32Min, kI32Max);
+    y[p] = saturate_to(r + xa.zero_point, x.dtype());
+  }
+  return int_tensor(x.dtype(), {x.dim(0), x.dim(1), 1, 1}, y);
+}
+
+Tensor qadd_xnnpack(const Tensor& a, const Affine& aa, const Tensor& b, const Affine& ba,
+                    const Affine& y, bool relu, const std::string& what) {
+  require(a.dtype() == DType::kI8 && b.dtype() == DType::kI8 && a.shape() == b.shape(), what,
+          ": XNNPACK's add takes two int8 tensors of one shape");
+  const float a_os = aa.scale / y.scale;
+  const float b_os = ba.scale / y.scale;
+  for (float os : {a_os, b_os})
+    require(os >= 0x1p-10f && os < 0x1p8f, what, ": operand scale / output scale ", os,
+            " is outside XNNPACK's [2^-10, 2^8)");
+  const int shift = 20 - static_cast<int>(std::floor(std::log2(std::max(a_os, b_os))));
+  const auto ma =
+      static_cast<int64_t>(std::nearbyint(static_cast<double>(a_os) * std::exp2(shift)));
+  const auto mb =
+      static_cast<int64_t>(std::nearbyint(static_cast<double>(b_os) * std::exp2(shift)));
+  const int64_t half = int64_t{1} << (shift - 1);
+  std::vector<int64_t> out(a.numel());
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    const int64_t s = (a.as_int(i) - aa.zero_point) * ma + (b.as_int(i) - ba.zero_point) * mb;
+    // floor((s + half) / 2^shift); C++ division truncates towards zero.
+    const int64_t t = s + half, d = half * 2;
+    const int64_t q = t >= 0 ? t / d : -((-t + d - 1) / d);
+    out[i] = std::clamp<int64_t>(q + y.zero_point, relu ? y.zero_point : -128, 127);
+  }
+  return int_tensor(DType::kI8, a.shape(), out);
+}
+
 Tensor qglobal_avg_pool(const Tensor& x, const Affine& in, const Affine& out, DType out_dtype,
                         const std::string& what, AvgPoolRecipe recipe,
                         const std::optional<FixedScale>& fixed) {

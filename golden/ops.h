@@ -96,9 +96,17 @@ int32_t concat_recipe(int32_t q, const Affine& in, const Affine& out, DType t);
 // ---- PyTorch 1.13 / qnnpack recipes (docs/pytorch-recipes.md 2.7, 2.8), chosen per node by
 // the attribute `recipe` (ir/op_set.h); the ONNX recipes above stay the default. These are
 // the definitions the SystemC model (POOL, VREQ routes) and the compiler implement ----
-// kAtenChannelsLast / kAtenContiguous: ATen's native kernels (ceil_mode, 2.22), see
-// qavg_pool_aten.
-enum class AvgPoolRecipe { kOnnx, kQnnpack, kAtenChannelsLast, kAtenContiguous };
+// kAtenChannelsLast / kAtenContiguous: ATen's native kernels (ceil_mode, 2.22; qint8, 2.23),
+// see qavg_pool_aten; kAtenAdaptive*: adaptive_avg_pool2d's (QGlobalAvgPool of qint8), see
+// qglobal_avg_pool_aten.
+enum class AvgPoolRecipe {
+  kOnnx,
+  kQnnpack,
+  kAtenChannelsLast,
+  kAtenContiguous,
+  kAtenAdaptiveChannelsLast,
+  kAtenAdaptiveContiguous
+};
 // QNNPACK q8avgpool: acc = sum - count * zx (padding taps read zx, i.e. add 0); divisor always
 // kh * kw; s = in.scale / (out.scale * float(kh * kw)) (float32: the product first);
 // y = saturate(round_half_even(float(acc) * s) + out.zero_point).
@@ -218,6 +226,22 @@ Tensor max_pool(const Tensor& x, const PoolGeometry& g, const std::string& what)
 // + zx with the q31 encoding of m.
 Tensor qavg_pool_aten(const Tensor& x, const PoolGeometry& g, const Affine& xa, bool channels_last,
                       const std::vector<FixedScale>* fixed_by_divisor, const std::string& what);
+// [2.22, 2.23] ATen's native adaptive_avg_pool2d to 1x1 (PyTorch's global pool of qint8),
+// output quantization = input's (x), over the n = H * W elements of each plane:
+//   channels_last: y = saturate(round_half_even(float(sum - n * zx) * (1.0f / float(n))) + zx)
+//   contiguous:    y = saturate(round_half_even(float(sum) * ((1.0f / H) / W)))  (the raw
+//                  integers: no zero point anywhere)
+// With `fixed` (requant mode fixed): requant_fixed(sum - n * zx, mult, shift) + zx with the
+// q31 encoding of that multiplier.
+Tensor qglobal_avg_pool_aten(const Tensor& x, const Affine& xa, bool channels_last,
+                             const std::optional<FixedScale>& fixed, const std::string& what);
+// [2.23] XNNPACK's qs8 add (PyTorch's add / add_relu of qint8 tensors of one shape):
+// a_os = a.scale / y.scale, b_os = b.scale / y.scale (float32 divisions, each in [2^-10, 2^8)),
+// shift = 20 - floor(log2(max(a_os, b_os))), m = round_half_even(os * 2^shift),
+// s = (a - za) * m_a + (b - zb) * m_b (exact), y = clamp(floor((s + 2^(shift-1)) / 2^shift)
+// + zy, zy if relu else -128, 127): rounded half UP.
+Tensor qadd_xnnpack(const Tensor& a, const Affine& aa, const Tensor& b, const Affine& ba,
+                    const Affine& y, bool relu, const std::string& what);
 // Quantized average pooling through avg_pool_recipe (or avg_pool_recipe_qnnpack).
 // `fixed` applies to the qnnpack recipe only.
 Tensor qavg_pool(const Tensor& x, const PoolGeometry& g, const Affine& in, const Affine& out,

@@ -8,6 +8,11 @@
 
 namespace bpusim::golden {
 
+float xnnpack_requant_scale(float x_scale, float w_scale, float y_scale) {
+  const float product = x_scale * w_scale;
+  return product / y_scale;
+}
+
 float qnnpack_requant_scale(float x_scale, float w_scale, float y_scale) {
   const float product = w_scale * x_scale;
   const float reciprocal = 1.0f / y_scale;

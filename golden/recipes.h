@@ -19,6 +19,9 @@ namespace bpusim::golden {
 // [2.3] Stage-1 scale of a PyTorch conv/linear output channel: (w_scale * x_scale) times the
 // float32 reciprocal of y_scale (QNNPACK's generate_requantization_scales).
 float qnnpack_requant_scale(float x_scale, float w_scale, float y_scale);
+// [2.23] XNNPACK (qint8 activations): (x_scale * w_scale) / y_scale, a float32 product then a
+// float32 division; the same for a product's (a_scale * b_scale) / y_scale.
+float xnnpack_requant_scale(float x_scale, float w_scale, float y_scale);
 
 // [requantizer 4.1] Stage-1 scale of ONNX QLinearConv/QLinearMatMul: (x_scale * w_scale) /
 // y_scale (ONNX Runtime's order).

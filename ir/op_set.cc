@@ -75,7 +75,9 @@ std::vector<AttrDef> qpool_attrs() {
   return {
       {"recipe", A::kString, false,
        "onnx (default: ONNX QDQ semantics) | qnnpack (PyTorch 1.13, docs/pytorch-recipes.md 2.8) "
-       "| aten_channels_last | aten_contiguous (QAvgPool: ATen's kernels, 2.22)"},
+       "| aten_channels_last | aten_contiguous (QAvgPool: ATen's kernels, 2.22) "
+       "| aten_adaptive_channels_last | aten_adaptive_contiguous (QGlobalAvgPool of qint8: "
+       "adaptive_avg_pool2d's kernels, 2.23)"},
       {"x_scale", A::kFloat, true, "input scale"},
       {"x_zero_point", A::kInt, false, "input zero point, default 0"},
       {"y_scale", A::kFloat, true, "output scale"},

@@ -918,7 +918,7 @@ PoolAttrs pool_attrs(const ir::Node& n, PoolKind kind) {
   return {k[0], k[1], s[0], s[1], p[0], p[1]};
 }
 
-// ATen's average pool (2.22, recipe aten_channels_last): the divisor varies by window; it is
+// ATen's average pool (2.22, recipe aten_*): the divisor varies by window; it is
 // the product of a row count and a column count (aten_pool_counts), so the output splits
 // into rectangles of equal divisor, each pooled with its own record (scale float(1 / d), or
 // its q31 encoding in fixed mode).
@@ -956,18 +956,43 @@ std::vector<std::pair<int64_t, int64_t>> equal_runs(const std::vector<int64_t>& 
   return runs;
 }
 
-void prepare_aten_pool(Plan& plan, int node, const HwConfig& hw) {
+// ATen's recipes (2.22, 2.23): avg_pool2d (QAvgPool, recipe aten_*: a record per divisor) and
+// adaptive_avg_pool2d (QGlobalAvgPool, recipe aten_adaptive_*: one record). POOL computes the
+// NHWC kernels' round(float(acc) * m) + zx; the NCHW kernels add zx before rounding (or pool
+// the raw integers), the same only for zx = 0.
+void prepare_aten_pool(Plan& plan, int node, PoolKind kind, const std::string& recipe,
+                       const HwConfig& hw) {
   const ir::Node& n = plan.graph->nodes[node];
   require(n.attr_float("x_scale", 0.0f) == n.attr_float("y_scale", -1.0f) &&
               n.attr_int("x_zero_point", 0) == n.attr_int("y_zero_point", 0),
           what(plan, node), ": ATen's average pool keeps the input's quantization");
-  const AtenPoolRegions r = aten_pool_regions(plan, node);
+  const bool channels_last = recipe.ends_with("_channels_last");
+  const bool adaptive = recipe.starts_with("aten_adaptive_");
+  require((adaptive ? kind == PoolKind::kGlobal : kind == PoolKind::kAvg) &&
+              (channels_last || recipe.ends_with("_contiguous")),
+          what(plan, node), ": attribute 'recipe' value '", recipe, "' is not ",
+          kind == PoolKind::kGlobal ? "aten_adaptive_channels_last or aten_adaptive_contiguous"
+                                    : "aten_channels_last or aten_contiguous");
+  require(channels_last || n.attr_int("x_zero_point", 0) == 0, what(plan, node),
+          ": an average pool of a tensor PyTorch holds contiguous (NCHW, e.g. a QuantStub "
+          "output) with zero point ",
+          n.attr_int("x_zero_point", 0),
+          " is not supported: ATen's NCHW kernel adds the zero point before rounding, which "
+          "POOL's requantizer does not (docs/pytorch-recipes.md 2.22); pool a conv output "
+          "(channels-last) or use ceil_mode=False");
   const DType out = plan.value(n.outputs[0]).dtype;
+  std::map<int64_t, float> multiplier_of;  // divisor -> m, in record order
+  if (adaptive) {
+    const Shape& x = plan.value(n.inputs[0]).shape;
+    multiplier_of[x[2] * x[3]] = aten_adaptive_multiplier(x[2], x[3], channels_last);
+  } else {
+    for (const auto& [d, index] : aten_pool_regions(plan, node).record_of)
+      multiplier_of[d] = d > 0 ? aten_pool_multiplier(d) : 0.0f;
+  }
   std::vector<isa::ParamRecord> records;
-  for (const auto& [d, index] : r.record_of) {
+  for (const auto& [d, m] : multiplier_of) {
     require(d > 0, what(plan, node), ": a pooling window with no element to average");
     isa::ParamRecord rec = output_record(n.attr_int("y_zero_point", 0), out);
-    const float m = static_cast<float>(1.0 / static_cast<double>(d));
     if (hw.requant_mode == RequantMode::kFixed) {
       const FixedScale f = fixed_encoding(m, what(plan, node));
       rec.mult = f.mult, rec.shift = f.shift;
@@ -1005,12 +1030,7 @@ void prepare_pool(Plan& plan, int node, PoolKind kind, const HwConfig& hw) {
   }
   if (kind == PoolKind::kMax) return;
   const std::string recipe = n.attr_string("recipe", "onnx");
-  if (recipe == "aten_channels_last") return prepare_aten_pool(plan, node, hw);
-  require(recipe != "aten_contiguous", what(plan, node),
-          ": a ceil_mode average pool of a tensor PyTorch holds contiguous (NCHW, e.g. a "
-          "QuantStub output) is not supported: ATen's NCHW kernel adds the zero point before "
-          "rounding, which POOL's requantizer does not (docs/pytorch-recipes.md 2.22); pool a "
-          "conv output (channels-last) or use ceil_mode=False");
+  if (recipe.starts_with("aten_")) return prepare_aten_pool(plan, node, kind, recipe, hw);
   require(recipe == "qnnpack", what(plan, node), ": attribute 'recipe' value '", recipe,
           "': POOL computes PyTorch's average (recipe 'qnnpack': divisor k_h*k_w, padding adds "
           "0); the ONNX average (a float mean over the taps inside the image) is not supported");
@@ -1050,7 +1070,7 @@ LayerStats emit_pool(EmitContext& ctx, int node, PoolKind kind) {
   const int prm_area = p.params ? sram.add(Space::kParam, kRecordBytes) : -1;
   // Output rectangles pooled with one record: the whole output, or ATen's equal-divisor
   // regions.
-  const bool aten = kind == PoolKind::kAvg && n.attr_string("recipe", "") == "aten_channels_last";
+  const bool aten = kind == PoolKind::kAvg && n.attr_string("recipe", "").starts_with("aten_");
   std::vector<std::pair<int64_t, int64_t>> row_runs{{0, p.oh}}, col_runs{{0, p.ow}};
   AtenPoolRegions regions;
   if (aten) {

@@ -49,6 +49,21 @@ void forget_shapes_after_ceil_pools(ir::Graph& graph) {
   }
 }
 
+// One note for the model: which outputs were read as int8 although the file says uint8.
+void note_int8_relabels(FrontendState& st) {
+  if (st.int8_relabelled.empty()) return;
+  std::string names;
+  for (size_t i = 0; i < st.int8_relabelled.size() && i < 8; ++i)
+    names += (i ? ", " : "") + st.int8_relabelled[i];
+  if (st.int8_relabelled.size() > 8) names += cat(", ... (", st.int8_relabelled.size(), " in all)");
+  st.not_fused.insert(
+      st.not_fused.begin(),
+      cat(st.source.empty() ? "" : st.source + ": ", "the outputs of ", names,
+          " are labelled uint8 with zero point 0 but computed from int8 (qint8) activations: "
+          "read as int8, as PyTorch computes them (torch 1.13's exporter labels every qint8 "
+          "output uint8; docs/pytorch-recipes.md 4)"));
+}
+
 }  // namespace
 
 FrontendNotes run_frontend(ir::Graph& graph, const HwConfig& hw, const std::string& source) {
@@ -76,6 +91,7 @@ FrontendNotes run_frontend(ir::Graph& graph, const HwConfig& hw, const std::stri
   graph.toposort();
   select_requant_mode(graph, hw, st);
   report_float_regions(graph, st);
+  note_int8_relabels(st);
   return {std::move(st.not_fused), std::move(st.host_regions)};
 }
 

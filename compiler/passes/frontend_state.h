@@ -26,6 +26,9 @@ struct FrontendState {
     bool relu = false;
   };
   std::map<std::string, AddQuant> add_quant;
+  // Nodes whose uint8-labelled output (zero point 0) of int8 inputs was taken as int8: torch
+  // 1.13's exporter labels every qint8 op output uint8 (docs/pytorch-recipes.md 4).
+  std::vector<std::string> int8_relabelled;
   // Human-readable notes: ops left unfused (and why), float regions placed on the host.
   std::vector<std::string> not_fused;
   std::vector<std::string> host_regions;

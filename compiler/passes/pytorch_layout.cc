@@ -55,6 +55,9 @@ void convert_broadcast_add(ir::Graph& g, ir::Node& n, const FrontendState& st,
           what, ": a broadcasting add of ", shape_str(a), " and ", shape_str(b),
           " is not supported: bpusim implements PyTorch's (ATen's) broadcasting add for a "
           "per-channel operand [N, C, 1, 1] of an [N, C, H, W] one only");
+  require(g.value(n.inputs.at(0)).dtype == DType::kU8, what,
+          ": a broadcasting add of int8 (qint8) tensors is not supported: PyTorch's qint8 recipe "
+          "for it is not characterised (docs/pytorch-recipes.md 2.23)");
   const FrontendState::AddQuant& q = st.add_quant.at(n.name);
   const ir::ValueId full = n.inputs.at(g_first ? 1 : 0);
   const bool nhwc = layout[full] == TorchLayout::kChannelsLast && x[1] > 1;
@@ -68,6 +71,17 @@ void convert_broadcast_add(ir::Graph& g, ir::Node& n, const FrontendState& st,
              {"relu", int64_t{q.relu ? 1 : 0}},
              {"memory_order", std::string(nhwc ? "nhwc" : "nchw")},
              {ir::attr::kOutDType, std::string("uint8")}};
+}
+
+// XNNPACK multiplies int8 tensors of one shape; its broadcasting is not characterised.
+void require_same_shape_int8_mul(const ir::Graph& g, const ir::Node& n, const std::string& what) {
+  const Shape& a = g.value(n.inputs.at(0)).shape;
+  const Shape& b = g.value(n.inputs.at(1)).shape;
+  require(g.value(n.inputs.at(0)).dtype != DType::kI8 || a == b, what,
+          ": a broadcasting multiply of int8 (qint8) tensors (", shape_str(a), " and ",
+          shape_str(b),
+          ") is not supported: PyTorch's qint8 recipe for it is not characterised "
+          "(docs/pytorch-recipes.md 2.23)");
 }
 
 void set_concat_recipe(ir::Graph& g, ir::Node& n, const std::vector<TorchLayout>& layout,
@@ -98,18 +112,24 @@ std::vector<TorchLayout> apply_pytorch_layouts(ir::Graph& g, const FrontendState
     if (n.op == ir::op::kQLut && n.has_attr("tail_table"))
       n.attrs["memory_order"] =
           std::string(layout[n.inputs.at(0)] == TorchLayout::kChannelsLast ? "nhwc" : "nchw");
-    // A ceil_mode average pool runs ATen's kernel of the input's format (2.22).
-    if (n.op == ir::op::kQAvgPool && n.attr_string("recipe", "") == "aten")
-      n.attrs["recipe"] = std::string(
-          channels_last_contiguous(layout[n.inputs.at(0)], g.value(n.inputs.at(0)).shape)
-              ? "aten_channels_last"
-              : "aten_contiguous");
+    // ATen's average pools (ceil_mode, and every int8 pool) run the kernel of the input's
+    // format (2.22, 2.23).
+    const std::string recipe = n.attr_string("recipe", "");
+    if ((n.op == ir::op::kQAvgPool || n.op == ir::op::kQGlobalAvgPool) &&
+        (recipe == "aten" || recipe == "aten_adaptive"))
+      n.attrs["recipe"] =
+          recipe + (channels_last_contiguous(layout[n.inputs.at(0)], g.value(n.inputs.at(0)).shape)
+                        ? "_channels_last"
+                        : "_contiguous");
+    if (n.op == ir::op::kQMul) require_same_shape_int8_mul(g, n, what);
     // Bilinear upsampling runs the channels-last kernel on a channels-last contiguous input.
     if (n.op == ir::op::kQUpsampleBilinear)
       n.attrs["memory_order"] = std::string(
           channels_last_contiguous(layout[n.inputs.at(0)], g.value(n.inputs.at(0)).shape) ? "nhwc"
                                                                                           : "nchw");
-    if (n.op == ir::op::kQClamp && st.clip_clamps.count(n.name))
+    // (qint8's clamp has no such defect, 2.23.)
+    if (n.op == ir::op::kQClamp && st.clip_clamps.count(n.name) &&
+        g.value(n.inputs.at(0)).dtype == DType::kU8)
       require(layout[n.inputs.at(0)] != TorchLayout::kChannelsLast, what,
               ": Clip (hardtanh/relu6/clamp) of a tensor PyTorch holds channels-last (the output "
               "of a conv, or computed from one) is not supported: torch 1.13 permutes the "

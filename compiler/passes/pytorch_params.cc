@@ -103,6 +103,16 @@ float mul_scale(float a_scale, float b_scale, float y_scale) {
   return product * inverse;
 }
 
+float xnnpack_requant_scale(float x_scale, float w_scale, float y_scale) {
+  const float product = x_scale * w_scale;
+  return product / y_scale;
+}
+
+float xnnpack_mul_scale(float a_scale, float b_scale, float y_scale) {
+  const float product = a_scale * b_scale;
+  return product / y_scale;
+}
+
 int32_t quantize_bias(float bias, float bias_scale) {
   return quantize_like_pytorch(bias, bias_scale, 0, DType::kI32);
 }
@@ -144,6 +154,30 @@ ir::AddParams add_params(float a_scale, int32_t a_zp, float b_scale, int32_t b_z
   return p;
 }
 
+ir::AddParams xnnpack_add_params(float a_scale, int32_t a_zp, float b_scale, int32_t b_zp,
+                                 float y_scale, int32_t y_zp, bool relu, const std::string& what) {
+  const float a_os = a_scale / y_scale;
+  const float b_os = b_scale / y_scale;
+  const float lo = std::ldexp(1.0f, -10), hi = std::ldexp(1.0f, 8);
+  for (auto [name, os] : {std::pair{"first", a_os}, std::pair{"second", b_os}})
+    require(os >= lo && os < hi, what, ": the ", name, " operand's scale / output scale = ", os,
+            " is outside XNNPACK's range [2^-10, 2^8) for int8 (PyTorch refuses this add)");
+  const int shift = 20 - std::ilogb(std::max(a_os, b_os));  // 13 .. 30 after the checks
+  auto mult = [&](float os) {
+    return static_cast<int64_t>(std::nearbyint(std::ldexp(static_cast<double>(os), shift)));
+  };
+  const int64_t ma = mult(a_os), mb = mult(b_os);
+  ir::AddParams p;
+  p.add_mult_a = static_cast<int32_t>(2 * ma);
+  p.add_mult_b = static_cast<int32_t>(2 * mb);
+  p.add_shift = shift + 1;
+  p.add_const = wrap32(1 - 2 * (ma * a_zp + mb * b_zp));
+  p.add_zp = y_zp;
+  p.add_min = relu ? y_zp : -128;
+  p.add_max = 127;
+  return p;
+}
+
 int64_t avg_pool_window(const ir::Node& n, const Shape& x_shape) {
   if (n.op == ir::op::kQGlobalAvgPool) return x_shape.at(2) * x_shape.at(3);
   const auto k = n.attr_ints("kernel_shape", {});
@@ -154,6 +188,16 @@ int64_t avg_pool_window(const ir::Node& n, const Shape& x_shape) {
 
 float avg_pool_scale(float x_scale, float y_scale, int64_t window) {
   return x_scale / (y_scale * static_cast<float>(window));
+}
+
+float aten_pool_multiplier(int64_t divisor) {
+  return static_cast<float>(1.0 / static_cast<double>(divisor));
+}
+
+float aten_adaptive_multiplier(int64_t kh, int64_t kw, bool channels_last) {
+  if (channels_last) return 1.0f / static_cast<float>(kh * kw);
+  const float per_row = 1.0f / static_cast<float>(kh);
+  return per_row / static_cast<float>(kw);
 }
 
 FixedScale fixed_encoding(float scale, const std::string& what) {

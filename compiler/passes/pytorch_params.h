@@ -71,6 +71,20 @@ int32_t quantize_like_pytorch(float x, float scale, int32_t zp, DType t);
 ir::AddParams add_params(float a_scale, int32_t a_zp, float b_scale, int32_t b_zp, float y_scale,
                          int32_t y_zp, bool relu, const std::string& what);
 
+// [2.23] The qint8 (XNNPACK) counterparts: a conv/linear channel's scale (x_scale * w_scale)
+// / y_scale and a product's (a_scale * b_scale) / y_scale (float32 multiply, then division).
+float xnnpack_requant_scale(float x_scale, float w_scale, float y_scale);
+float xnnpack_mul_scale(float a_scale, float b_scale, float y_scale);
+
+// [2.23] Stage-2 parameters of XNNPACK's qs8 add: a_os = a_scale / y_scale and b_os =
+// b_scale / y_scale must each lie in [2^-10, 2^8) (PyTorch refuses others); shift = 20 -
+// floor(log2(max(a_os, b_os))), m = round_half_even(os * 2^shift), and the sum rounds half UP:
+// floor((s + 2^(shift-1)) / 2^shift). Stage 2 rounds half away from zero, so the record holds
+// 2m, shift + 1 and a constant 1 - 2 (m_a a_zp + m_b b_zp): 2s + 1 is odd, never a tie, and
+// its nearest integer after the shift is XNNPACK's. Clamp [y_zp if relu else -128, 127].
+ir::AddParams xnnpack_add_params(float a_scale, int32_t a_zp, float b_scale, int32_t b_zp,
+                                 float y_scale, int32_t y_zp, bool relu, const std::string& what);
+
 // [2.8] Average pooling (QAvgPool / QGlobalAvgPool with recipe "qnnpack"): the number of
 // window positions kh * kw (the input's H * W for the global pool; `x_shape` is NCHW) and the
 // stage-1 scale x_scale / (y_scale * float(window)), the product first. The hardware does not
@@ -85,6 +99,13 @@ float avg_pool_scale(float x_scale, float y_scale, int64_t window);
 // float(1.0 / divisor).
 std::vector<int64_t> aten_pool_counts(int64_t in, int64_t k, int64_t stride, int64_t pad_begin,
                                       int64_t pad_end, int64_t out, bool count_include_pad);
+
+// [2.22, 2.23] The float32 multiplier of ATen's native average pools: avg_pool2d's
+// f32(1.0 / divisor) (double division), adaptive_avg_pool2d's 1.0f / f32(kh * kw) (NHWC
+// kernel) or (1.0f / kh) / kw (NCHW kernel, on the raw integers: the same as the zero-point
+// formula only for zero point 0).
+float aten_pool_multiplier(int64_t divisor);
+float aten_adaptive_multiplier(int64_t kh, int64_t kw, bool channels_last);
 
 // [2.3, fixed_encoding] The exact q31 encoding of a float32 scale for the fixed-point
 // requantizer (docs/requantizer.md 4.2): mult = ((bits & 0x7FFFFF) | 0x800000) << 7 and

@@ -97,17 +97,58 @@ class Pattern {
     return *t;
   }
 
-  // Activations are per-tensor quint8: PyTorch's qint8 activations take XNNPACK's kernels,
-  // whose recipes bpusim does not implement (docs/pytorch-recipes.md 7).
+  // Activations are per tensor, uint8 (quint8) or int8 (qint8: XNNPACK's and ATen's recipes,
+  // docs/pytorch-recipes.md 2.23).
   void require_activation(const Dq& x, const char* role) const {
     require(x.per_tensor(), what_, ": ", role, " is quantized per channel (axis ", x.axis,
             "); activations must be quantized per tensor");
-    require_uint8(x.dtype, role);
+    require(x.dtype == DType::kU8 || x.dtype == DType::kI8, what_, ": ", role, " is ",
+            dtype_name(x.dtype), "; activations are uint8 (quint8) or int8 (qint8)");
   }
-  void require_uint8(DType t, const char* role) const {
-    require(t == DType::kU8, what_, ": ", role, " is ", dtype_name(t),
-            "; only uint8 (quint8) activations are supported (PyTorch's qint8 activations use "
-            "XNNPACK, whose recipes are not implemented)");
+  // The activations of one op share their type (PyTorch refuses to mix quint8 and qint8).
+  DType require_activations(const std::vector<std::pair<const Dq*, const char*>>& xs) const {
+    for (const auto& [x, role] : xs) {
+      require_activation(*x, role);
+      require(x->dtype == xs.front().first->dtype, what_, ": ", role, " is ", dtype_name(x->dtype),
+              " but ", xs.front().second, " is ", dtype_name(xs.front().first->dtype),
+              " (the operands of a quantized op have one type)");
+    }
+    return xs.front().first->dtype;
+  }
+  // Ops whose qint8 recipe in torch 1.13 is not characterised (docs/pytorch-recipes.md 2.23).
+  void require_uint8_input(const Dq& x, const char* role) const {
+    require_activation(x, role);
+    require(x.dtype == DType::kU8, what_, ": ", role,
+            " is int8 (qint8): PyTorch's qint8 recipe of this op is not characterised "
+            "(docs/pytorch-recipes.md 2.23), so bpusim supports it for uint8 (quint8) "
+            "activations only");
+  }
+
+  // A quantized op keeps its inputs' element type in PyTorch. torch 1.13's exporter labels
+  // every qint8 op output uint8 with zero point Cast(0, UINT8) (docs/pytorch-recipes.md 4):
+  // such an output of int8 activations is taken as int8 with zero point 0, and noted.
+  void settle_output(Tail& t, DType in) {
+    if (in == DType::kI8 && t.q.dtype == DType::kU8 && t.q.zp == 0) relabel_int8(t);
+    require(t.q.dtype == in, what_, ": the output is ", dtype_name(t.q.dtype), " (zero point ",
+            t.q.zp, ") but the inputs are ", dtype_name(in),
+            in == DType::kI8
+                ? "; torch 1.13's exporter labels qint8 outputs uint8, which bpusim undoes for "
+                  "zero point 0 (symmetric int8) only"
+                : "; a quantized op keeps its inputs' type in PyTorch");
+  }
+  // The same for an op that keeps its input's quantization (relu, pools, reshapes): the
+  // output is relabelled only when the scale is the input's too; else it is a float region's
+  // QuantStub, which may be uint8.
+  void settle_same_qparams(const Dq& x, Tail& t) {
+    if (x.dtype == DType::kI8 && t.q.dtype == DType::kU8 && t.q.zp == 0 && x.per_tensor() &&
+        x.zp[0] == 0 && x.scale[0] == t.q.scale)
+      relabel_int8(t);
+  }
+  void relabel_int8(Tail& t) {
+    t.q.dtype = DType::kI8;
+    g_.value(t.q.out).dtype = DType::kI8;
+    g_.nodes[t.q.node].attrs[ir::attr::kOutDType] = std::string("int8");
+    st_.int8_relabelled.push_back(node().name);
   }
 
   const Tensor& constant(ValueId v, const char* role) const {
@@ -196,24 +237,27 @@ std::vector<int32_t> bias_values(Pattern& p, ValueId b, float x_scale,
   return out;
 }
 
-// Stage 1 of a conv/linear with PyTorch's scale order; clamp [y_zp, 255] after a Relu.
+// Stage 1 of a conv/linear with PyTorch's scale order: QNNPACK's (2.3) for uint8, XNNPACK's
+// (2.23, which refuses scales >= 256) for int8; clamp [y_zp, max] after a Relu.
 ir::Requant requant(const Pattern& p, float x_scale, const std::vector<float>& w_scale,
                     const std::vector<int32_t>& bias, const Tail& t) {
+  const bool xnnpack = t.q.dtype == DType::kI8;
   ir::Requant rq;
   rq.mode = ir::Stage1Mode::kFp32;
   rq.out_dtype = t.q.dtype;
   for (size_t c = 0; c < w_scale.size(); ++c) {
     ir::RequantChannel ch;
     ch.bias = bias[c];
-    ch.scale = requant_scale(x_scale, w_scale[c], t.q.scale);
-    require(std::isfinite(ch.scale) && ch.scale > 0.0f, p.what(),
-            ": requantization scale of "
-            "channel ",
-            c, " = (", w_scale[c], " * ", x_scale, ") * (1 / ", t.q.scale, ") = ", ch.scale,
-            " is not a finite positive float32");
+    ch.scale = xnnpack ? xnnpack_requant_scale(x_scale, w_scale[c], t.q.scale)
+                       : requant_scale(x_scale, w_scale[c], t.q.scale);
+    require(std::isfinite(ch.scale) && ch.scale > 0.0f && (!xnnpack || ch.scale < 256.0f), p.what(),
+            ": requantization scale of channel ", c, " from weight scale ", w_scale[c],
+            ", input scale ", x_scale, " and output scale ", t.q.scale, " is ", ch.scale,
+            xnnpack ? "; XNNPACK (int8) needs a finite scale in (0, 256)"
+                    : ", not a finite positive float32");
     ch.zp = t.q.zp;
-    ch.min = t.relu >= 0 ? t.q.zp : 0;
-    ch.max = 255;
+    ch.min = t.relu >= 0 ? t.q.zp : static_cast<int32_t>(ir::dtype_min(t.q.dtype));
+    ch.max = static_cast<int32_t>(ir::dtype_max(t.q.dtype));
     rq.channels.push_back(ch);
   }
   return rq;
@@ -256,7 +300,7 @@ void conv(Pattern& p) {
   require(x.has_value(), p.what(),
           ": the weights are dequantized but input 'X' is not a DequantizeLinear output "
           "(a quantized conv needs a quantized input)");
-  p.require_activation(*x, "input 'X'");
+  const DType in = p.require_activations({{&*x, "input 'X'"}});
   const Tensor& wt = p.constant(w->ints, "weight");
   require(wt.rank() == 4, p.what(), ": weight has shape ", shape_str(wt.shape()),
           "; only 2-D convolution (weight rank 4, [M, C / group, kh, kw]) is supported");
@@ -266,9 +310,11 @@ void conv(Pattern& p) {
     require(n.attr_ints("kernel_shape", {}) == std::vector<int64_t>{wt.dim(2), wt.dim(3)}, p.what(),
             ": attribute 'kernel_shape' ", shape_str(n.attr_ints("kernel_shape", {})),
             " does not match the weight shape ", shape_str(wt.shape()));
-  const Tail t = p.require_tail(true, "Conv -> [Relu] -> QuantizeLinear");
-  p.require_uint8(t.q.dtype, "the output");
+  Tail t = p.require_tail(true, "Conv -> [Relu] -> QuantizeLinear");
+  p.settle_output(t, in);
   const std::vector<float> ws = weight_scales(p, *w, wt.dim(0), 0);
+  require(in == DType::kU8 || weight_zero_point(p, *w) == 0, p.what(), ": weight zero point ",
+          weight_zero_point(p, *w), " with int8 activations: PyTorch's XNNPACK kernels need 0");
   const std::vector<int32_t> bias = bias_values(p, input_or_none(n, 2), x->scale[0], ws);
   Attrs attrs;
   copy_geometry(p, n, attrs, {"strides", "pads", "dilations", "group"});
@@ -287,7 +333,7 @@ void linear(Pattern& p) {
   require(x.has_value(), p.what(),
           ": the weights are dequantized but input 'A' is not a DequantizeLinear output "
           "(a quantized linear layer needs a quantized input)");
-  p.require_activation(*x, "input 'A'");
+  const DType in = p.require_activations({{&*x, "input 'A'"}});
   const bool gemm = n.op == "Gemm";
   require(!gemm || (n.attr_float("alpha", 1.0f) == 1.0f && n.attr_float("beta", 1.0f) == 1.0f &&
                     n.attr_int("transA", 0) == 0),
@@ -298,10 +344,13 @@ void linear(Pattern& p) {
           ", expected a 2-D matrix");
   require(wt.dtype() == DType::kI8 || wt.dtype() == DType::kU8, p.what(), ": weight is ",
           dtype_name(wt.dtype()), ", expected int8");
-  const Tail t = p.require_tail(true, "Gemm -> [Relu] -> QuantizeLinear");
-  p.require_uint8(t.q.dtype, "the output");
+  Tail t = p.require_tail(true, "Gemm -> [Relu] -> QuantizeLinear");
+  p.settle_output(t, in);
   const int64_t channels = trans_b ? wt.dim(0) : wt.dim(1);
   const std::vector<float> ws = weight_scales(p, *w, channels, trans_b ? 0 : 1);
+  require(in == DType::kU8 || (w->per_tensor() && weight_zero_point(p, *w) == 0), p.what(),
+          ": a linear layer with int8 activations needs per-tensor weights with zero point 0 "
+          "(PyTorch's XNNPACK linear refuses per-channel qint8 weights)");
   const std::vector<int32_t> bias =
       bias_values(p, gemm ? input_or_none(n, 2) : ir::kNoValue, x->scale[0], ws);
   const ValueId b =
@@ -315,17 +364,17 @@ void linear(Pattern& p) {
 
 void add(Pattern& p) {
   const std::optional<Dq> a = p.dq(0), b = p.dq(1);
-  const std::optional<Tail> tail = p.tail(true);
+  std::optional<Tail> tail = p.tail(true);
   if (!a || !b || !tail) return;  // a float add (float region)
-  const Tail& t = *tail;
-  p.require_activation(*a, "the first operand");
-  p.require_activation(*b, "the second operand");
-  p.require_uint8(t.q.dtype, "the output");
+  Tail& t = *tail;
+  const DType in = p.require_activations({{&*a, "the first operand"}, {&*b, "the second operand"}});
+  p.settle_output(t, in);
+  const auto params = in == DType::kI8 ? xnnpack_add_params : add_params;
   Node tmp;
-  ir::set_add_params(tmp, add_params(a->scale[0], a->zp[0], b->scale[0], b->zp[0], t.q.scale,
-                                     t.q.zp, t.relu >= 0, p.what()));
+  ir::set_add_params(tmp, params(a->scale[0], a->zp[0], b->scale[0], b->zp[0], t.q.scale, t.q.zp,
+                                 t.relu >= 0, p.what()));
   Attrs attrs = tmp.attrs;
-  attrs[ir::attr::kOutDType] = std::string("uint8");
+  attrs[ir::attr::kOutDType] = std::string(dtype_name(in));
   p.st_.add_quant[p.node().name] = {a->scale[0], b->scale[0], t.q.scale,  a->zp[0],
                                     b->zp[0],    t.q.zp,      t.relu >= 0};
   p.become(ir::op::kQAdd, {a->ints, b->ints}, std::move(attrs), t);
@@ -334,22 +383,22 @@ void add(Pattern& p) {
 // Mul(DQ a, DQ b) -> Q: ATen's quantized mul (2.19), numpy broadcasting (a per-channel gate).
 void mul(Pattern& p) {
   const std::optional<Dq> a = p.dq(0), b = p.dq(1);
-  const std::optional<Tail> tail = p.tail(false);
+  std::optional<Tail> tail = p.tail(false);
   if (!a || !b || !tail) return;  // a float multiply (float region)
-  const Tail& t = *tail;
-  p.require_activation(*a, "the first operand");
-  p.require_activation(*b, "the second operand");
-  p.require_uint8(t.q.dtype, "the output");
+  Tail& t = *tail;
+  const DType in = p.require_activations({{&*a, "the first operand"}, {&*b, "the second operand"}});
+  p.settle_output(t, in);
   ir::Requant rq;
   rq.out_dtype = t.q.dtype;
   ir::RequantChannel ch;
-  ch.scale = mul_scale(a->scale[0], b->scale[0], t.q.scale);
-  require(std::isfinite(ch.scale) && ch.scale > 0.0f, p.what(), ": requantization scale (",
-          a->scale[0], " * ", b->scale[0], ") * (1 / ", t.q.scale, ") = ", ch.scale,
-          " is not a finite positive float32");
+  ch.scale = in == DType::kI8 ? xnnpack_mul_scale(a->scale[0], b->scale[0], t.q.scale)
+                              : mul_scale(a->scale[0], b->scale[0], t.q.scale);
+  require(std::isfinite(ch.scale) && ch.scale > 0.0f, p.what(), ": requantization scale from ",
+          a->scale[0], " * ", b->scale[0], " and output scale ", t.q.scale, " is ", ch.scale,
+          ", not a finite positive float32");
   ch.zp = t.q.zp;
-  ch.min = 0;
-  ch.max = 255;
+  ch.min = static_cast<int32_t>(ir::dtype_min(in));
+  ch.max = static_cast<int32_t>(ir::dtype_max(in));
   rq.channels.push_back(ch);
   Attrs attrs{{"a_zero_point", int64_t{a->zp[0]}}, {"b_zero_point", int64_t{b->zp[0]}}};
   put_requant(attrs, rq);
@@ -362,8 +411,9 @@ void mul(Pattern& p) {
 void resize(Pattern& p) {
   Node& n = p.node();
   const std::optional<Dq> x = p.dq(0);
-  const std::optional<Tail> tail = p.tail(false);
+  std::optional<Tail> tail = p.tail(false);
   if (!x || !tail) return;
+  p.settle_same_qparams(*x, *tail);
   const std::string mode = n.attr_string("mode", "nearest");
   const std::string coords = n.attr_string("coordinate_transformation_mode", "half_pixel");
   const bool nearest = mode == "nearest" && coords == "asymmetric" &&
@@ -401,6 +451,7 @@ void resize(Pattern& p) {
   require(same_qparams(*x, tail->q), p.what(),
           ": an upsample keeps its input's quantization in PyTorch; this one requantizes");
   if (bilinear) {
+    p.require_uint8_input(*x, "input 'X' of a bilinear upsample");
     attrs["align_corners"] = int64_t{coords == "align_corners" ? 1 : 0};
     attrs["x_zero_point"] = int64_t{x->zp[0]};
   }
@@ -413,15 +464,17 @@ void concat(Pattern& p) {
   std::vector<Dq> parts;
   for (size_t i = 0; i < n.inputs.size(); ++i)
     if (std::optional<Dq> d = p.dq(i)) parts.push_back(*d);
-  const std::optional<Tail> tail = p.tail(false);
+  std::optional<Tail> tail = p.tail(false);
   if (parts.size() != n.inputs.size() || !tail) return;  // a float concat (float region)
-  const Tail& t = *tail;
-  p.require_uint8(t.q.dtype, "the output");
+  Tail& t = *tail;
+  std::vector<std::pair<const Dq*, const char*>> operands;
+  for (const Dq& d : parts) operands.push_back({&d, "an input"});
+  const DType in = p.require_activations(operands);
+  p.settle_output(t, in);
   std::vector<ValueId> ints;
   std::vector<float> scales;
   std::vector<int64_t> zps;
   for (const Dq& d : parts) {
-    p.require_activation(d, "an input");
     ints.push_back(d.ints);
     scales.push_back(d.scale[0]);
     zps.push_back(d.zp[0]);
@@ -431,7 +484,7 @@ void concat(Pattern& p) {
               {"x_zero_points", zps},
               {"y_scale", t.q.scale},
               {"y_zero_point", int64_t{t.q.zp}},
-              {ir::attr::kOutDType, std::string("uint8")},
+              {ir::attr::kOutDType, std::string(dtype_name(in))},
               {"recipe", std::string("qnnpack")}};  // channels-last path: frontend_layout
   p.become(ir::op::kQConcat, std::move(ints), std::move(attrs), t);
 }
@@ -439,7 +492,8 @@ void concat(Pattern& p) {
 void max_pool(Pattern& p) {
   Node& n = p.node();
   const std::optional<Dq> x = p.dq(0);
-  const std::optional<Tail> tail = p.tail(false);
+  std::optional<Tail> tail = p.tail(false);
+  if (x && tail) p.settle_same_qparams(*x, *tail);
   if (!x || !tail || !same_qparams(*x, tail->q)) return;  // a float max pool (float region)
   const Tail& t = *tail;
   require(n.outputs.size() == 1, p.what(), ": the Indices output is not supported");
@@ -456,8 +510,18 @@ Attrs avg_pool_attrs(const Dq& x, const Tail& t) {
           {"x_zero_point", int64_t{x.zp[0]}},
           {"y_scale", t.q.scale},
           {"y_zero_point", int64_t{t.q.zp}},
-          {ir::attr::kOutDType, std::string("uint8")},
+          {ir::attr::kOutDType, std::string(dtype_name(t.q.dtype))},
           {"recipe", std::string("qnnpack")}};
+}
+
+// PyTorch pools qint8 with ATen's native kernels (2.22, 2.23), which keep the input's
+// quantization; bpusim runs them for zero point 0 (symmetric int8), where the NCHW and NHWC
+// formulas need no zero point.
+void require_int8_pool(const Pattern& p, const Dq& x, const Tail& t) {
+  require(same_qparams(x, t.q) && x.zp[0] == 0, p.what(),
+          ": an int8 average pool must keep its input's quantization with zero point 0 (PyTorch "
+          "pools qint8 with ATen's kernels; bpusim supports symmetric int8 there), got input (",
+          x.scale[0], ", ", x.zp[0], ") and output (", t.q.scale, ", ", t.q.zp, ")");
 }
 
 // A zero Pad in front of an AveragePool (the export of count_include_pad=True): its spatial
@@ -489,20 +553,21 @@ void avg_pool(Pattern& p) {
   if (pad >= 0 && (p.g_.nodes[pad].op != "Pad" || sole_consumer(p.g_, in) != p.k_)) pad = -1;
   if (pad >= 0) in = p.g_.nodes[pad].inputs.at(0);
   const std::optional<Dq> x = dequantized(p.g_, in);
-  const std::optional<Tail> tail = p.tail(false);
+  std::optional<Tail> tail = p.tail(false);
   if (!x || !tail) return;  // a float average pool (float region)
-  const Tail& t = *tail;
-  p.require_activation(*x, "input 'X'");
-  p.require_uint8(t.q.dtype, "the output");
+  Tail& t = *tail;
+  const DType dtype = p.require_activations({{&*x, "input 'X'"}});
+  p.settle_output(t, dtype);
+  if (dtype == DType::kI8) require_int8_pool(p, *x, t);
   Attrs attrs = avg_pool_attrs(*x, t);
   copy_geometry(p, n, attrs, {"kernel_shape", "strides", "pads"});
-  if (n.attr_int("ceil_mode", 0) != 0) {
-    // ATen's native kernel (2.22): the divisor counts the Pad of count_include_pad=True; the
-    // recipe's memory format is settled by apply_pytorch_layouts.
+  if (n.attr_int("ceil_mode", 0) != 0 || dtype == DType::kI8) {
+    // ATen's native kernel (2.22; every qint8 pool, 2.23): the divisor counts the Pad of
+    // count_include_pad=True; the recipe's memory format is settled by apply_pytorch_layouts.
     require(same_qparams(*x, t.q), p.what(),
             ": a ceil_mode average pool keeps its input's quantization in PyTorch; this one "
             "requantizes");
-    attrs["ceil_mode"] = int64_t{1};
+    attrs["ceil_mode"] = int64_t{n.attr_int("ceil_mode", 0) != 0};
     attrs["count_include_pad"] = int64_t{pad >= 0 || n.attr_int("count_include_pad", 0) != 0};
     attrs["recipe"] = std::string("aten");
   }
@@ -520,12 +585,19 @@ void avg_pool(Pattern& p) {
 
 void global_avg_pool(Pattern& p) {
   const std::optional<Dq> x = p.dq(0);
-  const std::optional<Tail> tail = p.tail(false);
+  std::optional<Tail> tail = p.tail(false);
   if (!x || !tail) return;  // a float global average pool (float region)
-  const Tail& t = *tail;
-  p.require_activation(*x, "input 'X'");
-  p.require_uint8(t.q.dtype, "the output");
-  p.become(ir::op::kQGlobalAvgPool, {x->ints}, avg_pool_attrs(*x, t), t);
+  Tail& t = *tail;
+  const DType dtype = p.require_activations({{&*x, "input 'X'"}});
+  p.settle_output(t, dtype);
+  Attrs attrs = avg_pool_attrs(*x, t);
+  if (dtype == DType::kI8) {
+    // adaptive_avg_pool2d's native kernels; the memory format is settled by
+    // apply_pytorch_layouts.
+    require_int8_pool(p, *x, t);
+    attrs["recipe"] = std::string("aten_adaptive");
+  }
+  p.become(ir::op::kQGlobalAvgPool, {x->ints}, std::move(attrs), t);
 }
 
 // ReduceMean(DQ x, axes [2, 3]) -> Q with x's qparams: torch's quantized x.mean((2, 3)) equals
@@ -534,11 +606,11 @@ void global_avg_pool(Pattern& p) {
 void reduce_mean(Pattern& p) {
   Node& n = p.node();
   const std::optional<Dq> x = p.dq(0);
-  const std::optional<Tail> tail = p.tail(false);
+  std::optional<Tail> tail = p.tail(false);
   if (!x || !tail) return;  // a float mean (float region)
-  const Tail& t = *tail;
-  p.require_activation(*x, "input 'data'");
-  p.require_uint8(t.q.dtype, "the output");
+  Tail& t = *tail;
+  p.require_uint8_input(*x, "input 'data' of a mean");
+  p.settle_output(t, DType::kU8);
   std::vector<int64_t> axes = n.attr_ints("axes", {});
   for (int64_t& a : axes)
     if (a < 0) a += 4;
@@ -602,7 +674,7 @@ void unary_lut(Pattern& p) {
   if (!f || !x || !tail || !x->per_tensor()) return;
   const LutQuant want = *fixed_lut_output(*f);
   if (tail->q.scale != want.scale || tail->q.zp != want.zp || tail->q.dtype != want.type) return;
-  p.require_activation(*x, "input 'X'");
+  p.require_uint8_input(*x, "input 'X'");
   become_lut(p, *x, *tail, pytorch_lut(*f, lut_quant(*x), lut_quant(tail->q)));
 }
 
@@ -610,10 +682,10 @@ void unary_lut(Pattern& p) {
 // memory order is PyTorch's (set by apply_pytorch_layouts).
 void leaky_relu(Pattern& p) {
   const std::optional<Dq> x = p.dq(0);
-  const std::optional<Tail> tail = p.tail(false);
+  std::optional<Tail> tail = p.tail(false);
   if (!x || !tail || !x->per_tensor()) return;
-  p.require_activation(*x, "input 'X'");
-  p.require_uint8(tail->q.dtype, "the output");
+  p.require_uint8_input(*x, "input 'X'");
+  p.settle_output(*tail, DType::kU8);
   const LutPair t =
       leaky_relu_tables(lut_quant(*x), p.node().attr_float("alpha", 0.01f), lut_quant(tail->q));
   p.become(ir::op::kQLut, {x->ints},
@@ -638,7 +710,7 @@ bool hardswish(Pattern& p) {
       continue;
     const std::optional<Tail> tail = p.tail(false);
     if (!tail) return false;
-    p.require_activation(*x, "input 'X'");
+    p.require_uint8_input(*x, "input 'X'");
     become_lut(p, *x, *tail,
                pytorch_lut(LutFunction::kHardSwish, lut_quant(*x), lut_quant(tail->q)));
     mark_removed(p.g_.nodes[h]);
@@ -653,8 +725,9 @@ bool hardswish(Pattern& p) {
 void clamp(Pattern& p) {
   Node& n = p.node();
   const std::optional<Dq> x = p.dq(0);
-  const std::optional<Tail> tail = p.tail(false);
+  std::optional<Tail> tail = p.tail(false);
   if (!x || !tail || !x->per_tensor()) return;  // float (float region)
+  p.settle_same_qparams(*x, *tail);
   const Tail& t = *tail;
   p.require_activation(*x, "input 'X'");
   // The float bounds: Relu's [0, inf), Clip's inputs (opset >= 11) or attributes.
@@ -672,7 +745,6 @@ void clamp(Pattern& p) {
   const float lo_f = bound(1, "min", n.op == "Clip" ? -kInf : 0.0f);
   const float hi_f = bound(2, "max", kInf);
   if (!same_qparams(*x, t.q)) {
-    p.require_uint8(t.q.dtype, "the output");
     return become_lut(p, *x, t,
                       pytorch_lut(LutFunction::kClamp, lut_quant(*x), lut_quant(t.q), lo_f, hi_f));
   }
@@ -691,7 +763,8 @@ void clamp(Pattern& p) {
 void reshape(Pattern& p) {
   Node& n = p.node();
   const std::optional<Dq> x = p.dq(0);
-  const std::optional<Tail> tail = p.tail(false);
+  std::optional<Tail> tail = p.tail(false);
+  if (x && tail) p.settle_same_qparams(*x, *tail);
   if (!x || !tail || !same_qparams(*x, tail->q)) return;  // float (float region)
   const Tail& t = *tail;
   std::vector<ValueId> inputs = n.inputs;

@@ -25,8 +25,9 @@ void select_avg_pool_fixed(ir::Graph& g, ir::Node& n, const FrontendState& st) {
 void select_requant_mode(ir::Graph& g, const HwConfig& hw, const FrontendState& st) {
   if (hw.requant_mode != RequantMode::kFixed) return;
   for (ir::Node& n : g.nodes) {
-    // ATen's pool (2.22): the lowering encodes 1 / divisor per window divisor.
-    if (n.op == ir::op::kQAvgPool && n.attr_string("recipe", "onnx").starts_with("aten_")) {
+    // ATen's pools (2.22, 2.23): the lowering encodes each window divisor's multiplier.
+    if ((n.op == ir::op::kQAvgPool || n.op == ir::op::kQGlobalAvgPool) &&
+        n.attr_string("recipe", "onnx").starts_with("aten_")) {
       n.attrs[ir::attr::kMode] = std::string("fixed");
       continue;
     }

@@ -13,7 +13,12 @@ run` (compile -> SystemC) must equal PyTorch's qnnpack output element by element
 - Broadcasting add / add_relu (2.20, ATen's kernel, vector/scalar by memory position) of a
   per-channel operand (a global pool of the tensor) in either order, channels-last (conv
   output: 8, 70, 130 channels) and contiguous (model input), planes above and below 64.
-Run: /usr/bin/python3 tests/py/test_single_layers.py BPUSIM_EXE
+- Signed int8 activations (Horizon's symmetric qint8 qconfig, 2.23; torch 1.13 exports their
+  outputs labelled uint8, which bpusim reads back as int8): conv (per-channel weights, relu,
+  strided, grouped, dilated), linear (per-tensor weights), add / add_relu / mul / cat of two
+  tensors, max / average (ceil_mode, count_include_pad both ways) / global average pooling of
+  channels-last and contiguous tensors, relu, hardtanh, flatten, nearest upsampling.
+Run: /usr/bin/python3 tests/py/test_single_layers.py BPUSIM_EXE [SUBSTRING of the cases]
 """
 
 import os
@@ -31,6 +36,7 @@ ROOT = os.environ.get("BPUSIM_SOURCE_DIR") or os.path.dirname(os.path.dirname(os
     os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tools", "py"))
 import bpuexport  # noqa: E402
+import bpumodels  # noqa: E402
 
 INTERPOLATIONS = [
     dict(scale_factor=2, mode="bilinear", align_corners=False),
@@ -89,6 +95,34 @@ class GateAdd(nn.Module):
         return self.ff.add_relu(a, b) if self.relu else self.ff.add(a, b)
 
 
+class Pair(nn.Module):
+    """op(x, conv(x)) through FloatFunctional: add, add_relu, mul or cat of two int8 tensors."""
+
+    def __init__(self, channels, op):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 1)
+        self.ff = nn.quantized.FloatFunctional()
+        self.op = op
+
+    def forward(self, x):
+        y = self.conv(x)
+        return self.ff.cat([x, y], 1) if self.op == "cat" else getattr(self.ff, self.op)(x, y)
+
+
+class PerTensorLinear(nn.Module):
+    """Flatten, then a linear layer with per-tensor weights (XNNPACK refuses per-channel
+    qint8 weights for linear)."""
+
+    def __init__(self, features):
+        super().__init__()
+        self.fc = nn.Linear(features, 5)
+        self.fc.qconfig = tq.QConfig(activation=bpumodels.int8_symmetric_qconfig().activation,
+                                     weight=tq.default_weight_fake_quant)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(x, 1))
+
+
 class SpatialMean(nn.Module):
     def __init__(self, keepdim):
         super().__init__()
@@ -96,6 +130,33 @@ class SpatialMean(nn.Module):
 
     def forward(self, x):
         return x.mean((2, 3), keepdim=self.keepdim)
+
+
+def int8_cases():
+    """Layers on qint8 activations: (description, channels, conv, layer, input H x W)."""
+    for channels, conv in ((8, True), (3, False)):
+        size = (7, 9)
+        yield "int8 conv per-channel", channels, conv, nn.Conv2d(channels, 6, 3, padding=1), size
+        yield ("int8 conv relu strided", channels, conv,
+               nn.Sequential(nn.Conv2d(channels, 5, 3, stride=2, padding=1), nn.ReLU()), size)
+        yield "int8 conv dilated", channels, conv, nn.Conv2d(channels, 4, 3, dilation=2), size
+        yield "int8 max_pool2d", channels, conv, nn.MaxPool2d(3, 2, padding=1), size
+        yield "int8 relu", channels, conv, nn.ReLU(), size
+        yield "int8 hardtanh", channels, conv, nn.Hardtanh(-1.0, 1.5), size
+        yield "int8 global avg pool", channels, conv, nn.AdaptiveAvgPool2d(1), size
+        yield "int8 adaptive avg pool 1 + flatten", channels, conv, \
+            nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(1)), size
+        yield "int8 nearest upsample", channels, conv, nn.Upsample(scale_factor=2), size
+        yield "int8 linear", channels, conv, PerTensorLinear(channels * 7 * 9), size
+        for op in ("add", "add_relu", "mul", "cat"):
+            yield f"int8 {op}", channels, conv, Pair(channels, op), size
+    yield "int8 conv grouped", 8, True, nn.Conv2d(8, 8, 3, padding=1, groups=4), (6, 6)
+    yield "int8 conv depthwise", 8, True, nn.Conv2d(8, 8, 3, padding=1, groups=8), (6, 6)
+    for kwargs in CEIL_POOLS[:4]:
+        for ceil_mode in (False, True):
+            yield (f"int8 avg_pool2d ceil_mode={ceil_mode} {kwargs}", 8, True,
+                   nn.AvgPool2d(ceil_mode=ceil_mode, **kwargs), (9, 11))
+    yield "int8 avg_pool2d of the input", 3, False, nn.AvgPool2d(2, 2), (8, 8)
 
 
 def cases():
@@ -131,9 +192,14 @@ def main():
     torch.manual_seed(0)
     failures, compared = [], 0
     with tempfile.TemporaryDirectory() as tmp:
-        for what, channels, conv, layer, size in cases():
+        all_cases = [(c, False) for c in cases()] + [(c, True) for c in int8_cases()]
+        only = sys.argv[2] if len(sys.argv) > 2 else ""  # a substring of the descriptions
+        for (what, channels, conv, layer, size), int8 in all_cases:
+                if only not in what:
+                    continue
                 m = Layer(channels, conv, layer)
-                m.qconfig = tq.get_default_qconfig("qnnpack")
+                m.qconfig = (bpumodels.int8_symmetric_qconfig() if int8
+                             else tq.get_default_qconfig("qnnpack"))
                 tq.prepare(m, inplace=True)
                 x = torch.randn(2, 3 if conv else channels, *size) * 3
                 m(x)

@@ -1,5 +1,6 @@
 // Every refusal of the front end, and malformed or inconsistent ONNX: each message names the
 // file, the node, its op type and the reason (ONNX models built with the protobuf API).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -54,22 +55,60 @@ void finish(OnnxBuilder& b, const std::string& q, float scale, int zp) {
 // ---------------------------------------------------------------- refusals (pytorch-recipes 7)
 
 // qint8 activations (docs/pytorch-recipes.md 2.23) as torch 1.13 exports them: an int8
-// QuantStub, and the conv's output labelled uint8 with zero point 0. Neither the compiler nor
-// the golden reference computes it another way: both refuse, the golden naming the mislabel.
-TEST(FrontendErrors, Int8ActivationsAreRefused) {
+// QuantStub, and the conv's output labelled uint8 with zero point Cast(0, UINT8). The compiler
+// and the golden reference read that output as int8 (XNNPACK's recipe: scale (sx * sw) / sy,
+// clamp -128..127) and the compiler says so; with another zero point the label cannot be
+// undone and both refuse; an op whose qint8 recipe is not characterised is refused.
+OnnxBuilder int8_conv_model(int out_zp, const char* then = nullptr) {
   OnnxBuilder b;
   b.input("x", kF32, {1, 2, 4, 4});
   const std::string x = b.dequantize(b.quantize("x", kSx, 0, "x_in", kI8), kSx, 0, "x_in", kI8);
-  finish(b, conv(b, x, 2, 2, "conv"), 0.1f, 100);
-  EXPECT_THAT(front_end_error(b),
-              HasSubstr("node 'conv' (Conv): input 'X' is int8; only uint8 (quint8) activations "
-                        "are supported"));
+  const std::string w = b.weight("conv", {2, 2, 1, 1}, std::vector<int8_t>{3, -4, 5, 6}, {0.01f});
+  b.node("Conv", {x, w}, "conv_out", "conv");
+  const std::string y = b.quantize("conv_out", 0.01f, out_zp, "conv_y");
+  if (then == nullptr) {
+    finish(b, y, 0.01f, out_zp);
+  } else {
+    b.node(then, {b.dequantize(y, 0.01f, out_zp, "conv_y")}, "act_out", "act");
+    finish(b, b.quantize("act_out", 1.0f / 256.0f, 0, "act_y"), 1.0f / 256.0f, 0);
+  }
+  return b;
+}
+
+TEST(FrontendErrors, Int8OutputsLabelledUint8) {
+  const compiler::CompileResult r =
+      compiler::compile_graph(int8_conv_model(0).graph(), HwConfig{}, "test.onnx");
+  EXPECT_THAT(r.warnings, ::testing::Contains(
+                              AllOf(HasSubstr("test.onnx: the outputs of conv are labelled uint8"),
+                                    HasSubstr("read as int8"))));
+  const ir::Graph g = testing::front_end(int8_conv_model(0));
+  ASSERT_EQ(testing::nodes_of(g, "QConv").size(), 1u);
+  const ir::Requant rq = ir::get_requant(*testing::nodes_of(g, "QConv")[0], 2, false);
+  EXPECT_EQ(rq.out_dtype, DType::kI8);
+  EXPECT_EQ(rq.channels[0].scale, (kSx * 0.01f) / 0.01f);  // XNNPACK: product, then division
+  EXPECT_EQ(rq.channels[0].min, -128);
+  EXPECT_EQ(rq.channels[0].max, 127);
+  // Golden: int8 outputs, the conv's negative values kept (a uint8 reading would clamp them).
   const Tensor input = testing::ramp({1, 2, 4, 4}, -1.0f, 1.0f);
+  const golden::RunResult out = golden::run_model(int8_conv_model(0).graph(), {{"x", input}});
+  const auto y = out.outputs.at(0).tensor.values<float>();
+  EXPECT_LT(*std::min_element(y.begin(), y.end()), 0.0f);
+
+  EXPECT_THAT(front_end_error(int8_conv_model(100)),
+              HasSubstr("node 'conv' (Conv): the output is uint8 (zero point 100) but the inputs "
+                        "are int8; torch 1.13's exporter labels qint8 outputs uint8"));
+  EXPECT_THAT(
+      error_message([&] {
+        golden::run_model(int8_conv_model(100).graph(), {{"x", input}});
+      }),
+      HasSubstr("node 'conv' (Conv): an int8 (qint8) activation input with a uint8 output"));
+  EXPECT_THAT(front_end_error(int8_conv_model(0, "Sigmoid")),
+              HasSubstr("node 'act' (Sigmoid): input 'X' is int8 (qint8): PyTorch's qint8 recipe "
+                        "of this op is not characterised"));
   EXPECT_THAT(error_message([&] {
-                golden::run_model(b.graph(), {{"x", input}});
+                golden::run_model(int8_conv_model(0, "Sigmoid").graph(), {{"x", input}});
               }),
-              AllOf(HasSubstr("node 'conv' (Conv): an int8 (qint8) activation input"),
-                    HasSubstr("this file does not describe the PyTorch model")));
+              HasSubstr("PyTorch 1.13's qint8 recipe of this op is not characterised"));
 }
 
 // A per-channel operand becomes QAddBroadcast (ATen's recipe, 2.20) with its quantization;
@@ -121,7 +160,8 @@ TEST(FrontendErrors, CeilModeAveragePool) {
   EXPECT_THAT(error_message([&] {
                 compiler::compile_graph(model(false, 0.0f).graph(), HwConfig{}, "test.onnx");
               }),
-              HasSubstr("a ceil_mode average pool of a tensor PyTorch holds contiguous"));
+              HasSubstr("an average pool of a tensor PyTorch holds contiguous (NCHW, e.g. a "
+                        "QuantStub output) with zero point 128 is not supported"));
   EXPECT_THAT(front_end_error(model(true, 0.2f)),
               HasSubstr("node 'pool' (AveragePool): a ceil_mode average pool keeps its input's "
                         "quantization in PyTorch"));
@@ -202,17 +242,17 @@ TEST(FrontendErrors, UnsupportedOps) {
                         "right after a float Conv"));
 }
 
-TEST(FrontendErrors, Int8ActivationsAndPerChannelActivations) {
+// A uint8 tensor requantized to int8 feeds a conv whose output is labelled uint8 with zero
+// point 100: an int8 op with a uint8 output is refused.
+TEST(FrontendErrors, Int8InputWithUint8Output) {
   OnnxBuilder b;
   b.input("x", kF32, {1, 2, 4, 4});
   const std::string x = b.qdq("x", kSx, 0, "x_in");
-  // re-quantize as int8 for the conv input
   const std::string xi = b.dequantize(b.quantize(x, kSx, 0, "xi", kI8), kSx, 0, "xi", kI8);
   finish(b, conv(b, xi, 2, 2, "conv"), 0.1f, 100);
   EXPECT_THAT(front_end_error(b),
-              AllOf(HasSubstr("node 'conv' (Conv): input 'X' is int8; only uint8 (quint8) "
-                              "activations are supported"),
-                    HasSubstr("XNNPACK")));
+              HasSubstr("node 'conv' (Conv): the output is uint8 (zero point 100) but the inputs "
+                        "are int8"));
 }
 
 TEST(FrontendErrors, WeightAndBiasInconsistencies) {
