@@ -353,6 +353,56 @@ class ExampleNetInt8(ExampleNet):
         self.qconfig = int8_symmetric_qconfig()
 
 
+class Int8Net(nn.Module):
+    """Horizon-style signed int8 activations (int8_symmetric_qconfig: qint8, zero point 0,
+    docs/pytorch-recipes.md 2.23) as torch 1.13 runs them (XNNPACK conv/add/mul, ATen pools)
+    and exports them (every qint8 op output labelled uint8, which bpusim reads back as int8):
+    a 1->8 stem conv+bn+relu, a residual block (conv+bn, add of the conv being fused into
+    and the block input, relu), max pooling, the product of two 1x1 conv outputs, a cat of
+    the pooled map and the product (different scales), a ceil-mode average pool; then a
+    quint8 tail after a DeQuantStub / QuantStub pair (default qconfig): conv+relu, global
+    average pooling and a linear classifier."""
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.quant = tq.QuantStub()
+        self.stem, self.stem_bn = _conv_bn(1, 8, 3, padding=1)
+        self.stem_relu = nn.ReLU()
+        self.b_conv, self.b_bn = _conv_bn(8, 8, 3, padding=1)
+        self.b_add = nn.quantized.FloatFunctional()
+        self.b_relu = nn.ReLU()
+        self.pool = nn.MaxPool2d(2, 2)
+        self.gate_a = nn.Conv2d(8, 8, 1)
+        self.gate_b = nn.Conv2d(8, 8, 1)
+        self.mul = nn.quantized.FloatFunctional()
+        self.cat = nn.quantized.FloatFunctional()
+        self.avg = nn.AvgPool2d(3, 2, padding=1, ceil_mode=True)
+        self.dequant_mid = tq.DeQuantStub()
+        self.quant_u8 = tq.QuantStub()
+        self.head = nn.Conv2d(16, 16, 1)
+        self.head_relu = nn.ReLU()
+        _add_classifier(self, 16, num_classes)
+
+    def forward(self, x):
+        x = self.quant(x)
+        s = self.stem_relu(self.stem_bn(self.stem(x)))
+        r = self.b_relu(self.b_add.add(self.b_bn(self.b_conv(s)), s))
+        p = self.pool(r)
+        g = self.mul.mul(self.gate_a(p), self.gate_b(p))
+        a = self.avg(self.cat.cat([p, g], dim=1))
+        u = self.quant_u8(self.dequant_mid(a))
+        return _classify(self, self.head_relu(self.head(u)))
+
+    def fuse_model(self):
+        tq.fuse_modules_qat(self, [["stem", "stem_bn", "stem_relu"], ["b_conv", "b_bn"],
+                                   ["head", "head_relu"]], inplace=True)
+
+    def set_qconfig(self):
+        self.qconfig = int8_symmetric_qconfig()
+        for m in (self.quant_u8, self.head, self.fc):
+            m.qconfig = default_qconfig()
+
+
 class ResidualNet(nn.Module):
     """Two residual blocks: the first with a strided 3x3 main path and a strided 1x1
     projection shortcut (add_relu, first operand = the conv being fused into), the second
@@ -935,4 +985,5 @@ MODELS = {
     "unet": ModelSpec(UnetNet, 16, "logits", UnetNet.__doc__),
     "pool_ceil": ModelSpec(PoolCeilNet, 16, "logits", PoolCeilNet.__doc__),
     "context_add": ModelSpec(ContextAddNet, 16, "logits", ContextAddNet.__doc__),
+    "int8_net": ModelSpec(Int8Net, 16, "logits", Int8Net.__doc__),
 }

@@ -16,6 +16,14 @@ activations Sigmoid, Tanh, HardSigmoid, HardSigmoid+Mul (hardswish), LeakyRelu, 
 broadcasting Add, Resize (nearest, bilinear), ceil-mode AveragePool,
 ConvInteger/MatMulInteger + Add (int32 outputs), float regions of Conv/Gemm/Sigmoid/Mul/Add/
 Relu between DequantizeLinear and QuantizeLinear); anything else raises NotImplementedError.
+
+Signed int8 (qint8) activations (docs/pytorch-recipes.md 2.23, section 4): torch 1.13 labels
+every qint8 op output uint8 with zero point 0; such outputs of int8 inputs are read back as
+int8 (pytorch_output_type) and computed with the qint8 recipes (XNNPACK conv, linear, add, mul;
+ATen's pools, clamps and cat). The qint8 recipes not characterised (tables, leaky_relu,
+bilinear upsampling, broadcasting add/mul) raise NotImplementedError; an op mixing int8 and
+uint8 activations, or turning int8 activations into uint8, raises ValueError (PyTorch keeps
+its inputs' type).
 """
 
 import argparse
@@ -32,17 +40,20 @@ import bpurecipes as R  # noqa: E402
 F32 = np.float32
 _ONNX_INT_TYPES = {2: np.uint8, 3: np.int8, 6: np.int32, 7: np.int64, 1: np.float32,
                    11: np.float64}
+_QDTYPES = {np.uint8: "quint8", np.int8: "qint8", np.int32: "qint32"}
 
 
 class Q:
-    """A quantized tensor: integers, float32 scale(s), zero point(s), PyTorch memory format."""
+    """A quantized tensor: integers, float32 scale(s), zero point(s), PyTorch memory format,
+    PyTorch dtype ("quint8", "qint8"; "qint32" for int32 accumulators)."""
 
-    def __init__(self, ints, scale, zp, layout=None, axis=None):
+    def __init__(self, ints, scale, zp, layout=None, axis=None, dtype="quint8"):
         self.ints = np.asarray(ints, dtype=np.int64)
         self.scale = np.asarray(scale, dtype=np.float32)
         self.zp = np.asarray(zp, dtype=np.int64)
         self.layout = layout  # "nhwc" (channels-last in PyTorch), "nchw", or None
         self.axis = axis
+        self.dtype = dtype
 
     def per_tensor(self):
         if self.scale.size != 1 or self.zp.size != 1:
@@ -76,6 +87,13 @@ def channels_last_contiguous(q):
         return False
     _, c, h, w = q.ints.shape
     return q.layout == "nhwc" or c == 1 or (h == 1 and w == 1)
+
+
+def qint8_hardtanh(x, scale, zp, min_val, max_val):
+    """bpurecipes.hardtanh on qint8 (2.23): qclamp_kernel's bounds are quantize_val with the
+    qint8 range, so a negative bound stays negative (the quint8 recipe would clamp it to 0)."""
+    lo, hi = (int(R.quantize(F32(v), scale, zp, "qint8")) for v in (min_val, max_val))
+    return np.minimum(np.maximum(np.asarray(x, dtype=np.int64), lo), hi)
 
 
 def attrs(node):
@@ -200,8 +218,8 @@ class Interpreter:
         if op == "DequantizeLinear":
             return self.dequantize(x[0], x[1], x[2], a.get("axis"))
         if op == "Cast":
-            if isinstance(x[0], Q):  # the exporter's no-op Cast after QuantizeLinear
-                return x[0]
+            if isinstance(x[0], Q):  # the exporter's no-op Cast after QuantizeLinear (also
+                return x[0]  # its to=UINT8 after a qint8 output: the int8 tensor passes as is)
             if isinstance(x[0], np.ndarray):
                 return x[0].astype(_ONNX_INT_TYPES[a["to"]])
         if op == "Shape" and isinstance(x[0], (DQ, Q, Pending)):
@@ -239,11 +257,76 @@ class Interpreter:
         z = int(np.asarray(zp).reshape(-1)[0])
         dtype = "quint8" if np.asarray(zp).dtype == np.uint8 else "qint8"
         if isinstance(v, Pending):
-            return self.evaluate(v, s, z)
+            dtype = self.pytorch_output_type(v, s, z, dtype)
+            self.require_int8_recipe(v, s, z, dtype)
+            return self.evaluate(v, s, z, dtype)
+        if isinstance(v, DQ):
+            # DeQuantStub -> QuantStub (e.g. from int8 to uint8 activations): quantize the
+            # dequantized floats; quantize_per_tensor keeps the memory format (probed: a
+            # channels-last tensor stays channels-last through dequantize and quantize)
+            return Q(R.quantize(self.materialize(v), s, z, dtype), s, z, v.q.layout, dtype=dtype)
         if isinstance(v, np.ndarray) and v.dtype == np.float32:
             # QuantStub / torch.quantize_per_tensor of a float: x * (1/s), not x / s
-            return Q(R.quantize(v, s, z, dtype), s, z, layout="nchw")
+            return Q(R.quantize(v, s, z, dtype), s, z, layout="nchw", dtype=dtype)
         raise NotImplementedError(f"{n.name}: QuantizeLinear of {type(v).__name__}")
+
+    _KEEPS_QPARAMS = ("relu", "clip", "maxpool", "reshape", "resize", "avgpool", "gap")
+
+    @staticmethod
+    def activations(p):
+        """The quantized activations of a pending op: a conv's, linear's or hardswish's input
+        (the other arguments are weights or nodes), every quantized operand of the others."""
+        if p.kind in ("conv", "linear", "hardswish"):
+            return [p.args[0]]
+        return [v for v in p.args if isinstance(v, Q)]
+
+    def pytorch_output_type(self, p, s, z, labelled):
+        """The dtype PyTorch gave a quantized op's output. It keeps its inputs' type, but
+        torch 1.13's exporter writes zero point Cast(0, to=UINT8) for every qint8 op output
+        (docs/pytorch-recipes.md 4): a uint8 label with zero point 0 on an op of int8
+        activations is int8 — except, for the ops that keep their input's quantization, when
+        the scale differs from the input's or the input's zero point is not 0: that Q is a
+        float region's QuantStub, whose label is true (as golden/model.cc and the compiler)."""
+        xs = self.activations(p)
+        if labelled != "quint8" or z != 0 or not any(q.dtype == "qint8" for q in xs):
+            return labelled
+        if p.kind in self._KEEPS_QPARAMS:
+            sx, zx = xs[0].per_tensor()
+            if sx != s or zx != 0:
+                return labelled
+        return "qint8"
+
+    _INT8_KINDS = ("conv", "linear", "concat", "maxpool", "relu", "clip", "reshape", "avgpool",
+                   "gap")
+
+    def require_int8_recipe(self, p, s, z, dtype):
+        """Refuses what PyTorch cannot have computed (an op of mixed int8/uint8 activations,
+        a type change other than a float region's clamp) and the qint8 ops whose recipes are
+        not characterised (2.23), rather than computing them another way."""
+        n = p.node
+        xs = self.activations(p)
+        int8 = [q.dtype == "qint8" for q in xs]
+        if not any(int8):
+            float_clamp = p.kind == "clip" and xs[0].per_tensor() != (s, z)
+            if dtype == "qint8" and not float_clamp:
+                raise ValueError(f"{n.name}: uint8 activations with an int8 output (PyTorch "
+                                 "keeps the input's type)")
+            return
+        if not all(int8):
+            raise ValueError(f"{n.name}: mixes int8 and uint8 activations (PyTorch's quantized "
+                             "ops take one type)")
+        # before the output type: a qint8 tanh's fixed zero point 128 is no mislabel to report
+        same_shapes = p.kind in ("add", "mul") and xs[0].ints.shape == xs[1].ints.shape
+        nearest = p.kind == "resize" and attrs(n).get("mode", b"nearest") == b"nearest"
+        if not (p.kind in self._INT8_KINDS or same_shapes or nearest):
+            raise NotImplementedError(
+                f"{n.name}: int8 (qint8) activations: PyTorch 1.13's qint8 {p.kind} is not "
+                "characterised (docs/pytorch-recipes.md 2.23: tables, leaky_relu, bilinear "
+                "upsampling and broadcasting add/mul are not)")
+        if dtype != "qint8":
+            raise ValueError(f"{n.name}: int8 activations with a uint8 output: PyTorch keeps "
+                             "the input's type, and torch 1.13's exporter labels qint8 outputs "
+                             "uint8, which is undone for zero point 0 (symmetric int8) only")
 
     def dequantize(self, v, scale, zp, axis):
         if isinstance(v, Q):
@@ -252,7 +335,7 @@ class Interpreter:
             scale = np.asarray(scale, dtype=np.float32)
             zp = np.asarray(zp, dtype=np.int64)
             ax = None if scale.size == 1 else (1 if axis is None else axis)
-            return DQ(Q(v, scale, zp, axis=ax))
+            return DQ(Q(v, scale, zp, axis=ax, dtype=_QDTYPES.get(v.dtype.type, "quint8")))
         raise NotImplementedError("DequantizeLinear input")
 
     def materialize(self, v):
@@ -316,10 +399,12 @@ class Interpreter:
             return out if not a.get("keepdims", 1) else np.expand_dims(out, a.get("axis", 0))
         raise NotImplementedError(f"{n.name}: quantized {op}")
 
-    def evaluate(self, p, s, z):
-        """The PyTorch recipe of a Pending op, requantized to (s, z)."""
+    def evaluate(self, p, s, z, dtype="quint8"):
+        """The PyTorch recipe of a Pending op, requantized to (s, z) of type dtype (qint8
+        only for int8 activations, which require_int8_recipe has checked)."""
         n, a = p.node, attrs(p.node)
         lo = z if p.relu else 0
+        int8 = dtype == "qint8"
         if p.kind in ("conv", "linear"):
             xq, wq, bq = p.args
             sx, zx = xq.per_tensor()
@@ -331,7 +416,8 @@ class Interpreter:
                 want = R.f32(sw) * sx
                 if not np.array_equal(np.broadcast_to(bq.scale.reshape(-1), want.shape), want):
                     raise NotImplementedError(f"{n.name}: bias scale is not s_w*s_x")
-            scale = np.broadcast_to(R.requant_scale(sx, sw, s), (k,))
+            if int8:
+                self.check_xnnpack_weights(n, p.kind, sw, zw)
             if p.kind == "conv":
                 pads = a.get("pads", [0, 0, 0, 0])
                 if pads[0] != pads[2] or pads[1] != pads[3]:
@@ -339,9 +425,11 @@ class Interpreter:
                 acc = R.conv2d_acc(xq.ints, zx, wq.ints, np.broadcast_to(zw, (k,)), bias,
                                    tuple(a.get("strides", [1, 1])), (pads[0], pads[1]),
                                    tuple(a.get("dilations", [1, 1])), a.get("group", 1))
-                return Q(R.requantize_fp32(acc, scale, z, lo, 255), s, z, layout="nhwc")
+                out = self.requantize_acc(acc, sx, sw, s, z, p.relu, dtype)
+                return Q(out, s, z, layout="nhwc", dtype=dtype)
             acc = R.linear_acc(xq.ints, zx, wq.ints, np.broadcast_to(zw, (k,)), bias)
-            return Q(R.requantize_fp32(acc, scale, z, lo, 255), s, z, layout=None)
+            out = self.requantize_acc(acc, sx, sw, s, z, p.relu, dtype)
+            return Q(out, s, z, layout=None, dtype=dtype)
         if p.kind == "add":
             qa, qb = p.args
             (sa, za), (sb, zb) = qa.per_tensor(), qb.per_tensor()
@@ -353,21 +441,27 @@ class Interpreter:
                                       self.num_threads)
                 full = qa if qa.ints.shape == out.shape else qb
                 return Q(out, s, z, full.layout)
+            if int8:  # XNNPACK qs8 vadd (2.23): half-up rounding, not QNNPACK's 2.5
+                out = R.qint8_add(qa.ints, za, qb.ints, zb, sa, sb, s, z, p.relu)
+                return Q(out, s, z, qa.layout, dtype=dtype)
             return Q(R.add(qa.ints, za, qb.ints, zb, sa, sb, s, z, lo, 255), s, z, qa.layout)
         if p.kind == "mul":
             qa, qb = p.args
             (sa, za), (sb, zb) = qa.per_tensor(), qb.per_tensor()
-            out = R.mul(qa.ints, za, qb.ints, zb, sa, sb, s, z)
+            mul = R.qint8_mul if int8 else R.mul  # XNNPACK's (sa*sb)/sy for qint8 (2.23)
+            out = mul(qa.ints, za, qb.ints, zb, sa, sb, s, z)
             # output allocated in the FIRST operand's suggested format (NCHW for a gate)
             layout = qa.layout if qa.ints.shape == out.shape else "nchw"
-            return Q(out, s, z, layout)
+            return Q(out, s, z, layout, dtype=dtype)
         if p.kind == "concat":
             axis = a["axis"]
             scales, zps = zip(*(q.per_tensor() for q in p.args))
             ints = [q.ints for q in p.args]
             if axis == 1 and all(channels_last_contiguous(q) for q in p.args):
-                return Q(R.cat_channels_last(ints, scales, zps, s, z), s, z, layout="nhwc")
-            return Q(R.cat_contiguous(ints, scales, zps, s, z, axis), s, z, layout="nchw")
+                cat = R.qint8_cat_channels_last if int8 else R.cat_channels_last
+                return Q(cat(ints, scales, zps, s, z), s, z, layout="nhwc", dtype=dtype)
+            cat = R.qint8_cat_contiguous if int8 else R.cat_contiguous
+            return Q(cat(ints, scales, zps, s, z, axis), s, z, layout="nchw", dtype=dtype)
         if p.kind in ("unary", "hardswish"):
             return self.evaluate_unary(p, s, z)
         # the remaining ops keep their input's quantization parameters in PyTorch
@@ -376,14 +470,26 @@ class Interpreter:
         if p.kind == "clip" and (sx, zx) != (s, z):
             # DeQuantStub -> float clamp -> QuantStub: dequantize, clamp, quantize (a table)
             lo_f, hi_f = (F32(np.asarray(v).reshape(-1)[0]) for v in p.args[1:3])
-            lut = R.lut_from_float(sx, zx, lambda v: np.minimum(np.maximum(v, lo_f), hi_f), s, z)
-            return Q(R.apply_lut(xq.ints, lut), s, z, "nchw")
+
+            def clamp(v):
+                return np.minimum(np.maximum(v, lo_f), hi_f)
+
+            if xq.dtype == "quint8" and dtype == "quint8":
+                lut = R.lut_from_float(sx, zx, clamp, s, z)
+                return Q(R.apply_lut(xq.ints, lut), s, z, "nchw")
+            # qint8 on either side: element by element (the table takes quint8 bytes); the
+            # float clamp and the QuantStub keep the memory format
+            out = R.quantize(clamp(R.dequantize(xq.ints, sx, zx)), s, z, dtype)
+            return Q(out, s, z, xq.layout, dtype=dtype)
         if (sx, zx) != (s, z):
             raise NotImplementedError(f"{n.name}: {p.kind} changes quantization parameters")
         if p.kind == "relu":
-            return Q(R.relu(xq.ints, zx), s, z, xq.layout)
+            return Q(R.relu(xq.ints, zx), s, z, xq.layout, dtype=dtype)
         if p.kind == "clip":
             lo_f, hi_f = (F32(np.asarray(v).reshape(-1)[0]) for v in p.args[1:3])
+            if int8:  # qint8 bounds; no channels-last defect for qint8 (2.23)
+                out = qint8_hardtanh(xq.ints, sx, zx, lo_f, hi_f)
+                return Q(out, s, z, xq.layout, dtype=dtype)
             if xq.layout == "nhwc":
                 raise NotImplementedError(f"{n.name}: PyTorch 1.13 permutes channels-last clamps")
             return Q(R.hardtanh(xq.ints, sx, zx, lo_f, hi_f), s, z, xq.layout)
@@ -392,43 +498,78 @@ class Interpreter:
             pads = a.get("pads", [0, 0, 0, 0])
             out = R.max_pool2d(xq.ints, k, tuple(a.get("strides", k)), (pads[0], pads[1]),
                                tuple(a.get("dilations", [1, 1])), bool(a.get("ceil_mode", 0)))
-            return Q(out, s, z, xq.layout)
+            return Q(out, s, z, xq.layout, dtype=dtype)
         if p.kind in ("avgpool", "gap"):
-            ceil = False
-            if p.kind == "gap":
-                k = tuple(xq.ints.shape[2:])
-                stride, pads = k, (0, 0)
-            else:
-                ceil = bool(a.get("ceil_mode", 0))
-                k = tuple(a["kernel_shape"])
-                stride = tuple(a.get("strides", k))
-                pp = a.get("pads", [0, 0, 0, 0])
-                pad_node = p.args[1]
-                if pad_node is not None:  # ONNX Pad [n0,c0,h0,w0,n1,c1,h1,w1], value 0.0
-                    pv = [int(v) for v in pad_node]
-                    pp = [pp[0] + pv[2], pp[1] + pv[3], pp[2] + pv[6], pp[3] + pv[7]]
-                if pp[0] != pp[2] or pp[1] != pp[3]:
-                    raise NotImplementedError(f"{n.name}: asymmetric pads")
-                pads = (pp[0], pp[1])
-            if ceil:
-                # ATen q_avg_pool2d (2.22): the exporter's Pad means count_include_pad=True,
-                # pads on the AveragePool itself count_include_pad=False (ONNX default 0)
-                cip = p.args[1] is not None or bool(a.get("count_include_pad", 0))
-                out = R.avg_pool2d_native(xq.ints, zx, k, stride, pads, True, cip, None,
-                                          channels_last_contiguous(xq))
-                return Q(out, s, z, xq.layout)
-            # QNNPACK: divisor kh*kw whatever count_include_pad says
-            return Q(R.avg_pool2d(xq.ints, zx, k, stride, pads, sx), s, z, xq.layout)
+            return Q(self.avg_pool(p, a, xq, dtype), s, z, xq.layout, dtype=dtype)
         if p.kind == "resize":
-            return Q(self.resize(p.node, a, xq, p.args[1:]), s, z, xq.layout)
+            return Q(self.resize(p.node, a, xq, p.args[1:]), s, z, xq.layout, dtype=dtype)
         if p.kind == "reshape":
             if p.node.op_type == "Flatten":
                 ax = a.get("axis", 1)
                 shape = (int(np.prod(xq.ints.shape[:ax])), -1)
             else:
                 shape = tuple(int(v) for v in p.args[1])
-            return Q(xq.ints.reshape(shape), s, z, None)
+            return Q(xq.ints.reshape(shape), s, z, None, dtype=dtype)
         raise NotImplementedError(f"{n.name}: {p.kind}")
+
+    @staticmethod
+    def check_xnnpack_weights(n, kind, sw, zw):
+        """PyTorch sends qint8 conv/linear to XNNPACK, which refuses a nonzero weight zero
+        point, and per-channel weights for linear (2.23): such a file is not PyTorch's."""
+        if np.any(zw != 0):
+            raise ValueError(f"{n.name}: qint8 {kind} with weight zero points {zw} (XNNPACK "
+                             "expects 0)")
+        if kind == "linear" and sw.size > 1:
+            raise ValueError(f"{n.name}: qint8 linear with per-channel weights (PyTorch 1.13: "
+                             "unsupported config for XNNPACK)")
+
+    @staticmethod
+    def requantize_acc(acc, sx, sw, s, z, relu, dtype):
+        """conv/linear epilogue: QNNPACK's (sw*sx) * (1/sy) scale for quint8 (2.3), XNNPACK's
+        (sx*sw) / sy and the int8 range for qint8 (2.23); relu clamps at the zero point."""
+        if dtype == "qint8":
+            return R.qint8_conv_requantize(acc, sx, sw, s, z, relu)
+        scale = np.broadcast_to(R.requant_scale(sx, sw, s), (acc.shape[1],))
+        return R.requantize_fp32(acc, scale, z, z if relu else 0, 255)
+
+    @staticmethod
+    def avg_pool(p, a, xq, dtype):
+        """AveragePool (after an optional zero Pad, whose pads add to the pool's) and
+        GlobalAveragePool. quint8: QNNPACK (2.8), or ATen's kernel for ceil_mode (2.22).
+        qint8: always ATen's native kernels (2.23), avg_pool2d's or, for the global pool,
+        adaptive_avg_pool2d's formulas; both depend on the input's memory format."""
+        sx, zx = xq.per_tensor()
+        cl = channels_last_contiguous(xq)
+        if p.kind == "gap":
+            if dtype == "qint8":
+                return R.qint8_adaptive_avg_pool2d(xq.ints, zx, (1, 1), cl)
+            k = tuple(xq.ints.shape[2:])
+            return R.avg_pool2d(xq.ints, zx, k, k, (0, 0), sx)
+        ceil = bool(a.get("ceil_mode", 0))
+        k = tuple(a["kernel_shape"])
+        stride = tuple(a.get("strides", k))
+        pp = a.get("pads", [0, 0, 0, 0])
+        pad_node = p.args[1]
+        if pad_node is not None:  # ONNX Pad [n0,c0,h0,w0,n1,c1,h1,w1], value 0.0
+            pv = [int(v) for v in pad_node]
+            pp = [pp[0] + pv[2], pp[1] + pv[3], pp[2] + pv[6], pp[3] + pv[7]]
+        if pp[0] != pp[2] or pp[1] != pp[3]:
+            raise NotImplementedError(f"{p.node.name}: asymmetric pads")
+        pads = (pp[0], pp[1])
+        # the exporter's Pad means count_include_pad=True, pads on the AveragePool itself
+        # count_include_pad=False (ONNX default 0); QNNPACK ignores it, ATen honours it
+        cip = pad_node is not None or bool(a.get("count_include_pad", 0))
+        if dtype == "qint8":
+            # An AveragePool without Pad may also be adaptive_avg_pool2d(k) (section 4);
+            # ATen's avg_pool2d is taken for it, as golden/model.cc does. NHWC: the same
+            # formula. NCHW with zero point 0: the multiplier f32(1/(kh*kw)) against
+            # adaptive's (1.0f/kh)/kw changes some results for e.g. 7x10 or 14x14 windows
+            # (probed), none for windows with both sides below 10
+            return R.qint8_avg_pool2d(xq.ints, zx, k, stride, pads, ceil, cip, None, cl)
+        if ceil:  # ATen q_avg_pool2d (2.22)
+            return R.avg_pool2d_native(xq.ints, zx, k, stride, pads, True, cip, None, cl)
+        # QNNPACK: divisor kh*kw whatever count_include_pad says
+        return R.avg_pool2d(xq.ints, zx, k, stride, pads, sx)
 
     @staticmethod
     def pytorch_scale_factor(s32):

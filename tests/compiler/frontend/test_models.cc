@@ -27,9 +27,9 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::vector<std::string> kModels{
-    "activations", "context_add", "depthwise",   "example_net", "float_region",
-    "mlp",         "pool_ceil",   "pool_concat", "residual",    "squeeze_excite",
-    "unet",        "upsample",    "yolo_head"};
+    "activations",    "context_add", "depthwise", "example_net", "float_region",
+    "int8_net",       "mlp",         "pool_ceil", "pool_concat", "residual",
+    "squeeze_excite", "unet",        "upsample",  "yolo_head"};
 
 fs::path models_dir() {
   return fs::path(testing::source_dir()) / "tests/data/models";
@@ -159,8 +159,11 @@ TEST_P(CommittedModel, FixedModeIsWithinOneLsb) {
   // pool_ceil's three average pools have divisors 1..9, so many window sums are exact halves
   // and quarters, where fixed rounds half away from zero and PyTorch to even: the differences
   // share a sign and accumulate through the next convs and the global pool (measured: 12/40
-  // equal, at most 5 LSB).
-  const int64_t bound = GetParam() == "squeeze_excite" ? 4 : GetParam() == "pool_ceil" ? 5 : 1;
+  // equal, at most 5 LSB). int8_net's ceil-mode 3x3 pool (divisors 4, 6 and 9) does the same
+  // before its quint8 tail (measured: 12/40 equal, at most 5 LSB).
+  const int64_t bound = GetParam() == "squeeze_excite"                          ? 4
+                        : GetParam() == "pool_ceil" || GetParam() == "int8_net" ? 5
+                                                                                : 1;
   if (argmax_in.elements == 0) {  // argmax indices: their inputs are checked instead
     EXPECT_LE(d.max_lsb, bound);
   }
