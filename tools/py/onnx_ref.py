@@ -315,7 +315,7 @@ class Interpreter:
         if not all(int8):
             raise ValueError(f"{n.name}: mixes int8 and uint8 activations (PyTorch's quantized "
                              "ops take one type)")
-        # before the output type: a qint8 tanh's fixed zero point 128 is no mislabel to report
+        # before the output type: a qint8 tanh's fixed nonzero zero point is no mislabel
         same_shapes = p.kind in ("add", "mul") and xs[0].ints.shape == xs[1].ints.shape
         nearest = p.kind == "resize" and attrs(n).get("mode", b"nearest") == b"nearest"
         if not (p.kind in self._INT8_KINDS or same_shapes or nearest):
