@@ -150,6 +150,7 @@ class Interpreter {
         continue;
       }
       step(n);
+      track_float_format(n);
       if (o_.keep_intermediates)
         for (ValueId id : n.outputs) keep(id);
     }
@@ -256,6 +257,31 @@ class Interpreter {
   void set(const Node& n, Value v, size_t i = 0) { env_.at(n.outputs.at(i)) = std::move(v); }
   void set_q(const Node& n, Tensor ints, ir::QuantParams q, MemoryFormat f) {
     set(n, std::make_shared<const QTensor>(QTensor{std::move(ints), std::move(q), f}));
+  }
+
+  // ---- PyTorch's memory format of float values ----
+
+  // A dequantized value has its quantized tensor's format; a float op's 4-D result that of
+  // its first 4-D input (PyTorch's dequantize, elementwise ops and convolutions keep
+  // channels-last); anything else (model inputs, constants) is contiguous.
+  MemoryFormat float_format(ValueId v) const {
+    if (const auto* d = std::get_if<Dequantized>(&env_.at(v))) return d->q->format;
+    const auto f = float_format_.find(v);
+    return f == float_format_.end() ? MemoryFormat::kContiguous : f->second;
+  }
+  static size_t rank_of(const Value& v) {
+    if (const auto* t = std::get_if<Tensor>(&v)) return t->rank();
+    if (const auto* d = std::get_if<Dequantized>(&v)) return d->q->ints.rank();
+    return 0;
+  }
+  void track_float_format(const Node& n) {
+    if (n.inputs.empty() || n.inputs[0] == ir::kNoValue || rank_of(env_.at(n.inputs[0])) != 4)
+      return;
+    for (ValueId o : n.outputs) {
+      const auto* t = o == ir::kNoValue ? nullptr : std::get_if<Tensor>(&env_.at(o));
+      if (t && t->dtype() == DType::kF32 && t->rank() == 4)
+        float_format_[o] = float_format(n.inputs[0]);
+    }
   }
 
   // ---- constant folding (ONNX semantics, except PyTorch's bias rounding) ----
@@ -384,9 +410,10 @@ class Interpreter {
     ir::QuantParams q{s, zp, -1};
     if (s.size() > 1)
       q.axis = static_cast<int>(normalized_axis(n.attr_int("axis", 1), f.rank(), what(n)));
-    // PyTorch's quantize_val multiplies by the float32 reciprocal (2.1).
+    // PyTorch's quantize_val multiplies by the float32 reciprocal (2.1); the result keeps the
+    // float tensor's memory format (a QuantStub after a DeQuantStub stays channels-last).
     Tensor ints = quantize(f, q, dtype, QuantizeMethod::kMulInv, what(n));
-    set_q(n, std::move(ints), std::move(q), MemoryFormat::kContiguous);
+    set_q(n, std::move(ints), std::move(q), float_format(n.inputs.at(0)));
   }
 
   void dequantize_linear(const Node& n) {
@@ -1275,7 +1302,8 @@ class Interpreter {
   std::vector<Value> env_;
   std::vector<bool> constant_;
   std::map<ValueId, std::pair<ValueId, ValueId>> divisions_;  // folded Div -> its operands
-  std::set<ValueId> kept_;        // dequantized values already in result_.intermediates
+  std::set<ValueId> kept_;  // dequantized values already in result_.intermediates
+  std::map<ValueId, MemoryFormat> float_format_;  // float results of float ops (float_format)
   std::set<ValueId> relabelled_;  // qint8 results the file labels uint8 (pytorch_output_type)
   RunResult result_;
 };

@@ -37,7 +37,15 @@ TorchLayout output_layout(const ir::Graph& g, const ir::Node& n,
                      n.op == op::kQGlobalAvgPool || n.op == op::kQClamp || n.op == op::kQAdd ||
                      n.op == op::kQLut || n.op == op::kQUpsampleNearest ||
                      n.op == op::kQUpsampleBilinear;
-  return keeps ? layout.at(n.inputs.at(0)) : TorchLayout::kContiguous;
+  // Dequantize, a float region's ops and its QuantStub keep a 4-D input's format in PyTorch
+  // (a DeQuantStub -> QuantStub pair after a conv stays channels-last).
+  const ir::OpDef* def = ir::find_op(n.op);
+  const bool float_side = def == nullptr || def->group == ir::OpGroup::kFloat ||
+                          n.op == op::kQuantize || n.op == op::kDequantize;
+  const bool four_d = !n.inputs.empty() && n.inputs[0] != ir::kNoValue &&
+                      g.value(n.inputs[0]).shape.size() == 4 &&
+                      g.value(n.outputs.at(0)).shape.size() == 4;
+  return keeps || (float_side && four_d) ? layout.at(n.inputs.at(0)) : TorchLayout::kContiguous;
 }
 
 // An add of operands of different shapes is ATen's broadcasting add in PyTorch (2.20), not

@@ -13,6 +13,8 @@ run` (compile -> SystemC) must equal PyTorch's qnnpack output element by element
 - Broadcasting add / add_relu (2.20, ATen's kernel, vector/scalar by memory position) of a
   per-channel operand (a global pool of the tensor) in either order, channels-last (conv
   output: 8, 70, 130 channels) and contiguous (model input), planes above and below 64.
+- A DeQuantStub / QuantStub pair keeps a conv output's channels-last format (a ceil-mode pool
+  after it, with constructed ties).
 - Signed int8 activations (Horizon's symmetric qint8 qconfig, 2.23; torch 1.13 exports their
   outputs labelled uint8, which bpusim reads back as int8): conv (per-channel weights, relu,
   strided, grouped, dilated), linear (per-tensor weights), add / add_relu / mul / cat of two
@@ -123,6 +125,27 @@ class PerTensorLinear(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class Requantized(nn.Module):
+    """DeQuantStub -> a quint8 QuantStub -> a ceil-mode 2x2 average pool: PyTorch keeps a conv
+    output's channels-last format through the pair, and the pool's kernel follows it. After
+    conversion the QuantStub takes the input's scale and the odd zero point 129, so every
+    window average ending in .5 is a tie that the NCHW and NHWC kernels round apart."""
+
+    def __init__(self):
+        super().__init__()
+        self.dq = tq.DeQuantStub()
+        self.q = tq.QuantStub()
+        self.q.qconfig = tq.get_default_qconfig("qnnpack")
+        self.pool = nn.AvgPool2d(2, 2, ceil_mode=True)
+
+    def after_convert(self, in_scale):
+        self.q.scale = torch.tensor(in_scale)
+        self.q.zero_point = torch.tensor(129)
+
+    def forward(self, x):
+        return self.pool(self.q(self.dq(x)))
+
+
 class SpatialMean(nn.Module):
     def __init__(self, keepdim):
         super().__init__()
@@ -157,6 +180,7 @@ def int8_cases():
             yield (f"int8 avg_pool2d ceil_mode={ceil_mode} {kwargs}", 8, True,
                    nn.AvgPool2d(ceil_mode=ceil_mode, **kwargs), (9, 11))
     yield "int8 avg_pool2d of the input", 3, False, nn.AvgPool2d(2, 2), (8, 8)
+    yield "int8 -> DeQuantStub/QuantStub (quint8) -> ceil pool", 8, True, Requantized(), (9, 11)
 
 
 def cases():
@@ -165,6 +189,8 @@ def cases():
         for kwargs in INTERPOLATIONS:
             yield (f"interpolate {kwargs}", channels, conv,
                    lambda x, kw=kwargs: F.interpolate(x, **kw), (6, 7))
+    for channels in (8, 13):
+        yield "DeQuantStub/QuantStub -> ceil pool", channels, True, Requantized(), (9, 11)
     for channels in (5, 16):
         for kwargs in CEIL_POOLS:
             for size in ((9, 11), (7, 7)):

@@ -105,6 +105,7 @@ class Interpreter:
         self.graph = model.graph
         self.num_threads = num_threads  # torch.get_num_threads() (ATen kernels' chunking)
         self.values = {}
+        self.float_layouts = {}  # float value -> PyTorch memory format (track_float_layout)
         self.producer = {}
         for n in self.graph.node:
             for o in n.output:
@@ -204,7 +205,29 @@ class Interpreter:
             outs = self.step(n)
             for o, v in zip(n.output, outs if isinstance(outs, tuple) else (outs,)):
                 self.values[o] = v
+            self.track_float_layout(n)
         return {o.name: self.materialize(self.values[o.name]) for o in self.graph.output}
+
+    def float_layout(self, name):
+        """PyTorch's memory format of a float value: a dequantized tensor's, else what
+        track_float_layout recorded, else contiguous (model inputs, constants)."""
+        v = self.values.get(name)
+        if isinstance(v, DQ):
+            return v.q.layout
+        return self.float_layouts.get(name, "nchw")
+
+    def track_float_layout(self, n):
+        """A float op's 4-D result keeps its first 4-D input's format (dequantize, elementwise
+        ops and convolutions keep channels-last), so a QuantStub after a float region does."""
+        first = self.values.get(n.input[0]) if n.input and n.input[0] else None
+        first_q = first.q if isinstance(first, DQ) else None
+        rank = first_q.ints.ndim if first_q is not None else getattr(first, "ndim", 0)
+        if rank != 4:
+            return
+        for o in n.output:
+            v = self.values.get(o)
+            if isinstance(v, np.ndarray) and v.dtype == np.float32 and v.ndim == 4:
+                self.float_layouts[o] = self.float_layout(n.input[0])
 
     def get(self, name):
         return self.values[name] if name else None
@@ -267,7 +290,8 @@ class Interpreter:
             return Q(R.quantize(self.materialize(v), s, z, dtype), s, z, v.q.layout, dtype=dtype)
         if isinstance(v, np.ndarray) and v.dtype == np.float32:
             # QuantStub / torch.quantize_per_tensor of a float: x * (1/s), not x / s
-            return Q(R.quantize(v, s, z, dtype), s, z, layout="nchw", dtype=dtype)
+            return Q(R.quantize(v, s, z, dtype), s, z, layout=self.float_layout(n.input[0]),
+                     dtype=dtype)
         raise NotImplementedError(f"{n.name}: QuantizeLinear of {type(v).__name__}")
 
     _KEEPS_QPARAMS = ("relu", "clip", "maxpool", "reshape", "resize", "avgpool", "gap")
