@@ -349,8 +349,10 @@ struct Codec<std::map<std::string, HostAttr>> {
   static std::map<std::string, HostAttr> read(const json& j) {
     if (!j.is_object()) reject(expected(), j);
     std::map<std::string, HostAttr> out;
-    for (const auto& [key, value] : j.items())
-      out[key] = within(cat(".", key), [&] { return Codec<HostAttr>::read(value); });
+    for (const auto& item : j.items()) {  // (clang 14 lambdas cannot capture bindings)
+      const json& value = item.value();
+      out[item.key()] = within(cat(".", item.key()), [&] { return Codec<HostAttr>::read(value); });
+    }
     return out;
   }
 };

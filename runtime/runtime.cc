@@ -110,7 +110,8 @@ ProgramResult run_program(const isa::Program& p, const std::map<std::string, Ten
   if (o.check_hash) check_hw_hash(p, o.hw, o.source);
   isa::check_program(p, o.source);
   const std::vector<TensorDesc>& tensors = p.tensors;
-  for (const auto& [name, t] : inputs) {
+  for (const auto& input : inputs) {
+    const std::string& name = input.first;
     const bool known = std::any_of(tensors.begin(), tensors.end(), [&](const TensorDesc& d) {
       return d.name == name && d.role == isa::TensorRole::kInput;
     });
