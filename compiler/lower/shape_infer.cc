@@ -250,7 +250,25 @@ std::pair<Shape, DType> infer(const Graph& g, const Node& n) {
 
 }  // namespace
 
+namespace {
+
+// The byte size of `shape` with empty dimensions counted as 1 fits 64 bits (Error naming
+// `what` otherwise): every size the lowering forms from the dimensions is at most that.
+void require_addressable(Shape shape, DType t, const std::string& what) {
+  for (int64_t& d : shape)
+    if (d == 0) d = 1;
+  tensor_bytes(shape, t, what);
+}
+
+}  // namespace
+
 void infer_shapes(Graph& graph) {
+  // Every size the lowering multiplies out (bytes, rows, planes) is a sub-product of a
+  // tensor's byte size: checking that once per value keeps the rest overflow-free.
+  for (ir::ValueId id : graph.inputs) {
+    const ir::Value& v = graph.value(id);
+    if (v.shape_known) require_addressable(v.shape, v.dtype, cat("graph input '", v.name, "'"));
+  }
   for (const Node& n : graph.nodes) {
     require(n.outputs.size() == 1 && n.outputs[0] != ir::kNoValue, n.describe(),
             ": expected exactly one output, has ", n.outputs.size());
@@ -258,6 +276,7 @@ void infer_shapes(Graph& graph) {
     ir::Value& out = graph.value(n.outputs[0]);
     require(!out.shape_known || out.shape == shape, n.describe(), ": output '", out.name,
             "' is declared ", shape_str(out.shape), " but the op produces ", shape_str(shape));
+    require_addressable(shape, dtype, cat(n.describe(), ": output '", out.name, "'"));
     out.shape = std::move(shape);
     out.shape_known = true;
     out.dtype = dtype;

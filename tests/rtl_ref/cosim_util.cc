@@ -81,29 +81,7 @@ ir::RequantChannel random_channel(std::mt19937_64& rng, ir::Stage1Mode mode, DTy
   return ch;
 }
 
-std::string seed_test_name() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return info ? std::string(info->test_suite_name()) + "." + info->name() : "";
-}
-
 }  // namespace
-
-uint64_t base_seed() {
-  static const uint64_t seed = [] {
-    const char* env = std::getenv("BPUSIM_SEED");
-    const uint64_t s = env ? std::strtoull(env, nullptr, 0) : std::random_device{}();
-    std::cout << "[ seed     ] BPUSIM_SEED=" << s << "\n";
-    return s;
-  }();
-  return seed;
-}
-
-std::mt19937_64 test_rng() {
-  const std::string name = seed_test_name();
-  std::cout << "[ seed     ] BPUSIM_SEED=" << base_seed() << " for " << name << "\n";
-  ::testing::Test::RecordProperty("BPUSIM_SEED", std::to_string(base_seed()));
-  return std::mt19937_64(base_seed() ^ std::hash<std::string>{}(name));
-}
 
 HwConfig geometry(int64_t rows, int64_t cols, int64_t requant_depth) {
   HwConfig hw;

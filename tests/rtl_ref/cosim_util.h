@@ -8,15 +8,13 @@
 
 #include "common/hw_config.h"
 #include "rtl_ref/tiles/tile_driver.h"
+#include "tests/support/test_seed.h"
 
 namespace bpusim::tile::testing {
 
-// The run's base seed: BPUSIM_SEED when set, else random; printed once per process.
-uint64_t base_seed();
-// A generator for the running test: base_seed() mixed with the test's full name, so that
-// BPUSIM_SEED=<printed seed> --gtest_filter=<test> reproduces a failure alone. Prints the
-// seed with the test name.
-std::mt19937_64 test_rng();
+// The seed and the per-test generator (BPUSIM_SEED, fixed by default): tests/support.
+using ::bpusim::testing::test_rng;
+using ::bpusim::testing::test_seed;
 
 // A hardware configuration with this array and requantizer geometry (other keys default).
 HwConfig geometry(int64_t rows, int64_t cols, int64_t requant_depth);

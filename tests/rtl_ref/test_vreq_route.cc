@@ -24,27 +24,12 @@
 #include "Vf32_ops_probe.h"
 #include "Vvreq_route.h"
 #include "sim/requant_math.h"
+#include "tests/support/test_seed.h"
 
 namespace bpusim::sim {
 namespace {
 
-uint64_t base_seed() {
-  static const uint64_t seed = [] {
-    const char* env = std::getenv("BPUSIM_SEED");
-    const uint64_t s = env ? std::strtoull(env, nullptr, 0) : std::random_device{}();
-    std::printf("[ seed     ] BPUSIM_SEED=%llu\n", static_cast<unsigned long long>(s));
-    return s;
-  }();
-  return seed;
-}
-
-// base_seed() mixed with the running test's name: one test reproduces alone.
-std::mt19937_64 test_rng() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::string name = std::string(info->test_suite_name()) + "." + info->name();
-  ::testing::Test::RecordProperty("BPUSIM_SEED", std::to_string(base_seed()));
-  return std::mt19937_64(base_seed() ^ std::hash<std::string>{}(name));
-}
+using ::bpusim::testing::test_rng;
 
 float from_bits(uint32_t u) {
   float f;

@@ -47,13 +47,16 @@ TEST(Runtime, RunsBpuAndHostSegmentsEndToEnd) {
   // The argmax of q(x) is channel 5; stored as int32, returned as its ir_dtype int64.
   EXPECT_EQ(r.output("index").dtype(), DType::kI64);
   EXPECT_EQ(r.output("index").values<int64_t>()[0], 5);
-  // Counters and layers.
-  EXPECT_GT(r.cycles, 0);
+  // Counters and layers: the program's time line is its one BPU segment's (host segments take
+  // no cycles); the requant layer starts with the first instruction's dispatch (rule 1) and
+  // the argmax layer ends with the program (its last STORE is the last instruction to end).
+  EXPECT_EQ(r.counters.cycles, r.cycles);
   EXPECT_EQ(r.counters.instrs.size(), 7u);
   ASSERT_EQ(r.layers.size(), 2u);
   EXPECT_EQ(r.layers[0].name, "requant");
-  EXPECT_GT(r.layers[0].cycles(), 0);
-  EXPECT_LE(r.layers[1].end_cycle, r.cycles);
+  EXPECT_EQ(r.layers[0].start_cycle, 1);
+  EXPECT_LE(r.layers[0].end_cycle, r.layers[1].end_cycle);
+  EXPECT_EQ(r.layers[1].end_cycle, r.cycles);
   EXPECT_EQ(r.counters.ddr_read_bytes, 64 + 8);
   EXPECT_EQ(r.counters.ddr_write_bytes, 8 + 4);
 }

@@ -5,6 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/npy.h"
+#include "isa/container.h"
+#include "runtime/runtime.h"
+#include "sim/systemc_backend.h"
 #include "tests/runtime/tiny_program.h"
 #include "tests/sim/sim_test_util.h"
 #include "tests/support/cli_runner.h"
@@ -49,7 +52,15 @@ TEST_F(Cli, RunWritesOutputsSummaryTraceVcdAndReport) {
   const auto trace = nlohmann::json::parse(bpusim::testing::read_text(path("t.json")));
   EXPECT_FALSE(trace["traceEvents"].empty());
   const auto report = nlohmann::json::parse(bpusim::testing::read_text(path("r.json")));
-  EXPECT_GT(report["cycles"].get<int64_t>(), 0);
+  // The report, the summary and the library agree on the program's cycles.
+  const int64_t cycles = report["cycles"].get<int64_t>();
+  EXPECT_THAT(out, HasSubstr(cat("total cycles: ", cycles, " (")));
+  sim::SystemcBackend systemc;
+  runtime::RunOptions o;
+  EXPECT_EQ(runtime::run_program(isa::load_program(path("tiny.bpu")),
+                                 {{"x", read_npy(path("x.npy"))}}, o, systemc)
+                .cycles,
+            cycles);
   EXPECT_TRUE(report["fault"].is_null());
   EXPECT_EQ(report["backend"], "systemc");  // the default
   const std::string vcd = bpusim::testing::read_text(path("w.vcd"));

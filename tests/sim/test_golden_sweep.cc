@@ -9,6 +9,7 @@
 #include "compiler/requant_record.h"
 #include "golden/ops.h"
 #include "tests/sim/sim_test_util.h"
+#include "tests/support/test_seed.h"
 
 namespace bpusim::sim::testing {
 namespace {
@@ -16,14 +17,7 @@ namespace {
 using bpusim::cat;
 
 uint32_t seed() {
-  static const uint32_t s = [] {
-    const char* env = std::getenv("BPUSIM_SEED");
-    const uint32_t v =
-        env ? static_cast<uint32_t>(std::strtoul(env, nullptr, 0)) : std::random_device{}();
-    std::printf("[ seed     ] BPUSIM_SEED=%u\n", v);
-    return v;
-  }();
-  return s;
+  return static_cast<uint32_t>(bpusim::testing::test_seed());
 }
 
 struct Config {

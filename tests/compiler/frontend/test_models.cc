@@ -112,9 +112,35 @@ Case committed_case(const std::string& model, const char* onnx_file = "model.onn
   return c;
 }
 
+// Argmax indices of `mode` that differ from PyTorch's although no near-tie explains them: the
+// value the chosen index has in the fp32 input (which equals PyTorch's) is more than
+// 2 * `tolerance` below the maximum over the axis (each input differs by <= tolerance).
+int64_t unexplained_flips(const Tensor& got, const Tensor& want, const Tensor& fp32_in,
+                          int64_t axis, int64_t tolerance) {
+  const Shape& s = fp32_in.shape();
+  if (axis < 0) axis += static_cast<int64_t>(s.size());
+  int64_t inner = 1;
+  for (size_t d = static_cast<size_t>(axis) + 1; d < s.size(); ++d) inner *= s[d];
+  const int64_t dim = s.at(static_cast<size_t>(axis)), outer = fp32_in.numel() / (dim * inner);
+  int64_t flips = 0;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const int64_t at = o * inner + i;
+      if (got.as_int(at) == want.as_int(at)) continue;
+      double best = fp32_in.as_double(o * dim * inner + i);
+      for (int64_t k = 1; k < dim; ++k)
+        best = std::max(best, fp32_in.as_double((o * dim + k) * inner + i));
+      const double chosen = fp32_in.as_double((o * dim + got.as_int(at)) * inner + i);
+      flips += best - chosen > 2.0 * static_cast<double>(tolerance);
+    }
+  return flips;
+}
+
 // Runs `c` in `mode` against PyTorch; for argmax outputs also compares the integers they are
-// computed from with the fp32 graph's (which equals PyTorch, asserted by the fp32 test).
-void compare(const Case& c, const char* mode, Diff& out, Diff& argmax_inputs) {
+// computed from with the fp32 graph's (which equals PyTorch, asserted by the fp32 test) and
+// counts the indices that differ without a near-tie (`flips`).
+void compare(const Case& c, const char* mode, Diff& out, Diff& argmax_inputs,
+             int64_t* flips = nullptr) {
   const ir::Graph g = compile_front(c.onnx, hw(mode));
   golden::RunOptions keep;
   keep.keep_intermediates = true;
@@ -126,6 +152,10 @@ void compare(const Case& c, const char* mode, Diff& out, Diff& argmax_inputs) {
     const ir::Graph ref = compile_front(c.onnx, hw("fp32"));
     const golden::RunResult rr = golden::run(ref, c.inputs, keep);
     argmax_inputs.add(intermediate(r, in), intermediate(rr, in), 1.0);
+    if (flips)
+      *flips += unexplained_flips(r.output(name), want, intermediate(rr, in),
+                                  g.nodes[g.producer(g.find(name))].attr_int("axis", 0),
+                                  argmax_inputs.max_lsb);
   }
 }
 
@@ -149,7 +179,8 @@ TEST_P(CommittedModel, Fp32ModeIsBitExactWithPyTorch) {
 
 TEST_P(CommittedModel, FixedModeIsWithinOneLsb) {
   Diff d, argmax_in;
-  compare(committed_case(GetParam()), "fixed", d, argmax_in);
+  int64_t flips = 0;
+  compare(committed_case(GetParam()), "fixed", d, argmax_in, &flips);
   std::cout << "[fixed] " << GetParam() << ": " << d.str();
   if (argmax_in.elements) std::cout << "; argmax inputs vs fp32: " << argmax_in.str();
   std::cout << "\n";
@@ -164,17 +195,36 @@ TEST_P(CommittedModel, FixedModeIsWithinOneLsb) {
   const int64_t bound = GetParam() == "squeeze_excite"                          ? 4
                         : GetParam() == "pool_ceil" || GetParam() == "int8_net" ? 5
                                                                                 : 1;
-  if (argmax_in.elements == 0) {  // argmax indices: their inputs are checked instead
+  // Argmax indices may differ from PyTorch's only at near-ties of their inputs, which are
+  // themselves within 1 LSB of the fp32 (PyTorch) ones.
+  if (argmax_in.elements == 0) {
     EXPECT_LE(d.max_lsb, bound);
   }
+  EXPECT_EQ(flips, 0) << "argmax indices that no near-tie explains";
   EXPECT_LE(argmax_in.max_lsb, 1);
 }
 
+// torch.onnx.export's default (do_constant_folding=True) truncates each bias: the file is
+// recognised and its biased layers named (the warning compile prints), the unfolded export is
+// not flagged, and the outputs stay close to PyTorch's: 1 LSB (measured: 65-100 % equal),
+// squeeze_excite 4 (its products scale an operand's difference), example_net's int32 output
+// one LSB of each of its 3x3 conv's inputs times |w| <= 127 (measured: 127).
 TEST_P(CommittedModel, ConstantFoldedExportIsReported) {
+  const fs::path dir = models_dir() / GetParam();
+  const ir::OnnxModel folded = ir::import_onnx((dir / "model_folded.onnx").string());
+  const std::vector<std::string> layers = ir::folded_bias_layers(folded);
+  ASSERT_FALSE(layers.empty()) << "every committed model has biased convolutions";
+  EXPECT_NE(ir::folded_bias_warning(folded).find(layers.front()), std::string::npos);
+  EXPECT_TRUE(ir::folded_bias_layers(ir::import_onnx((dir / "model.onnx").string())).empty());
   Diff d, unused;
   compare(committed_case(GetParam(), "model_folded.onnx"), "fp32", d, unused);
   std::cout << "[folded export, fp32] " << GetParam() << ": " << d.str() << "\n";
-  EXPECT_GT(d.elements, 0);
+  EXPECT_EQ(d.elements,
+            static_cast<int64_t>(committed_case(GetParam()).torch.begin()->second.numel()));
+  const int64_t bound = GetParam() == "example_net"      ? 9 * 127
+                        : GetParam() == "squeeze_excite" ? 4
+                                                         : 1;
+  EXPECT_LE(d.max_lsb, bound);
 }
 
 INSTANTIATE_TEST_SUITE_P(FrontendModels, CommittedModel, ::testing::ValuesIn(kModels),
