@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   # toolchain
   g++ cmake ninja-build ccache pkg-config clang-format git
+  # fuzzing: clang and its libFuzzer / sanitizer runtimes (the `fuzz` preset)
+  clang libclang-rt-14-dev
   # C++ libraries
   libsystemc-dev verilator libboost-dev libboost-program-options-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev

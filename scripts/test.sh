@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian 12 machine: install, build, run every ctest test
-# (all labels: unit, onnx, models, sim, rtl, lint, torch, browser, bench), then rebuild under
-# AddressSanitizer + UndefinedBehaviorSanitizer and run the unit tests again.
+# (all labels: unit, onnx, models, sim, rtl, lint, torch, random, browser, bench), then
+# rebuild under AddressSanitizer + UndefinedBehaviorSanitizer and run the unit, sim and rtl
+# labels again (without the verilated whole core), then build the libFuzzer targets (clang)
+# and run each for a bounded number of executions from its corpus (label fuzz).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -9,3 +11,5 @@ cd "$root"
 ctest --preset release -j2
 "$root/scripts/build.sh" asan
 ctest --preset asan -j2
+"$root/scripts/build.sh" fuzz
+ctest --preset fuzz
