@@ -127,25 +127,39 @@ int32_t quantize_like_pytorch(float x, float scale, int32_t zp, DType t) {
   return static_cast<int32_t>(std::clamp(q, lo, hi));
 }
 
-ir::AddParams add_params(float a_scale, int32_t a_zp, float b_scale, int32_t b_zp, float y_scale,
-                         int32_t y_zp, bool relu, const std::string& what) {
+namespace {
+
+// a_os = a_scale / y_scale and b_os = b_scale / y_scale (float32), each required in
+// [2^lo_exp, 2^8): `kernel` names the library whose refusal PyTorch reports.
+std::pair<float, float> add_ratios(float a_scale, float b_scale, float y_scale, int lo_exp,
+                                   const char* kernel, const std::string& what) {
   const float a_os = a_scale / y_scale;
   const float b_os = b_scale / y_scale;
-  const float lo = std::ldexp(1.0f, -14), hi = std::ldexp(1.0f, 8);
   for (auto [name, os] : {std::pair{"first", a_os}, std::pair{"second", b_os}})
-    require(os >= lo && os < hi, what, ": the ", name, " operand's scale / output scale = ", os,
-            " is outside QNNPACK's range [2^-14, 2^8) (PyTorch refuses this add)");
+    require(os >= std::ldexp(1.0f, lo_exp) && os < std::ldexp(1.0f, 8), what, ": the ", name,
+            " operand's scale / output scale = ", os, " is outside ", kernel, "'s range [2^",
+            lo_exp, ", 2^8) (PyTorch refuses this add)");
+  return {a_os, b_os};
+}
+
+// round_half_even(os * 2^shift), exactly (a double holds the product).
+int64_t add_multiplier(float os, int shift) {
+  return static_cast<int64_t>(std::nearbyint(std::ldexp(static_cast<double>(os), shift)));
+}
+
+}  // namespace
+
+ir::AddParams add_params(float a_scale, int32_t a_zp, float b_scale, int32_t b_zp, float y_scale,
+                         int32_t y_zp, bool relu, const std::string& what) {
+  const auto [a_os, b_os] = add_ratios(a_scale, b_scale, y_scale, -14, "QNNPACK", what);
   const float max_os = std::max(a_os, b_os);
   require(max_os >= std::ldexp(1.0f, -10), what,
           ": the larger operand scale / output scale = ", max_os,
           " is below 2^-10: QNNPACK's shift would exceed 31 and PyTorch's result is undefined");
   const int shift = 21 - std::ilogb(max_os);  // 11 .. 31 after the checks above
-  auto mult = [&](float os) {
-    return static_cast<int32_t>(std::nearbyint(std::ldexp(static_cast<double>(os), shift)));
-  };
   ir::AddParams p;
-  p.add_mult_a = mult(a_os);
-  p.add_mult_b = mult(b_os);
+  p.add_mult_a = static_cast<int32_t>(add_multiplier(a_os, shift));
+  p.add_mult_b = static_cast<int32_t>(add_multiplier(b_os, shift));
   p.add_shift = shift;
   p.add_const = wrap32(-(int64_t{p.add_mult_a} * a_zp + int64_t{p.add_mult_b} * b_zp));
   p.add_zp = y_zp;
@@ -156,17 +170,9 @@ ir::AddParams add_params(float a_scale, int32_t a_zp, float b_scale, int32_t b_z
 
 ir::AddParams xnnpack_add_params(float a_scale, int32_t a_zp, float b_scale, int32_t b_zp,
                                  float y_scale, int32_t y_zp, bool relu, const std::string& what) {
-  const float a_os = a_scale / y_scale;
-  const float b_os = b_scale / y_scale;
-  const float lo = std::ldexp(1.0f, -10), hi = std::ldexp(1.0f, 8);
-  for (auto [name, os] : {std::pair{"first", a_os}, std::pair{"second", b_os}})
-    require(os >= lo && os < hi, what, ": the ", name, " operand's scale / output scale = ", os,
-            " is outside XNNPACK's range [2^-10, 2^8) for int8 (PyTorch refuses this add)");
+  const auto [a_os, b_os] = add_ratios(a_scale, b_scale, y_scale, -10, "XNNPACK (int8)", what);
   const int shift = 20 - std::ilogb(std::max(a_os, b_os));  // 13 .. 30 after the checks
-  auto mult = [&](float os) {
-    return static_cast<int64_t>(std::nearbyint(std::ldexp(static_cast<double>(os), shift)));
-  };
-  const int64_t ma = mult(a_os), mb = mult(b_os);
+  const int64_t ma = add_multiplier(a_os, shift), mb = add_multiplier(b_os, shift);
   ir::AddParams p;
   p.add_mult_a = static_cast<int32_t>(2 * ma);
   p.add_mult_b = static_cast<int32_t>(2 * mb);
