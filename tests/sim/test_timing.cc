@@ -181,46 +181,58 @@ TEST_P(Timing, Rule6ComputeBoundConvFollowsArrayPasses) {
   EXPECT_EQ(duration(r, 0), 18 * (32 + 16) + 7);
 }
 
-TEST_P(Timing, Rule6PassesFollowTheConfiguredArray) {
+// rtl_ref/configs/tiny.json's structure (5 rows, 3 columns, requantizer depth 2, 3 vector
+// lanes): an RTL core of it is built, so these run on both backends.
+HwConfig tiny_structure() {
   HwConfig hw;
-  hw.mac_rows = 4;
-  hw.mac_cols = 5;  // depth ceil(log2 5) + 2 = 5; depthwise blocks of min(4, 5) = 4
+  hw.mac_rows = 5;
+  hw.mac_cols = 3;
+  hw.requant_pipeline_depth = 2;
+  hw.vector_lanes = 3;
+  return hw;
+}
+
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+
+TEST_P(Timing, Rule6PassesFollowTheConfiguredArray) {
+  const HwConfig hw = tiny_structure();  // depth ceil(log2 3) + 2 = 4; depthwise blocks of 3
   BPUSIM_SKIP_UNLESS_BUILT(hw);
   Machine m(hw);
   runtime::SegmentResult r = m.run_ok(
       "CONV in_h=3 in_w=3 in_c=11 out_h=3 out_w=3 out_c=9 k_h=1 k_w=1 stride_h=1 stride_w=1 "
       "dil_h=1 dil_w=1\nFINISH");
-  EXPECT_EQ(duration(r, 0), 3 * 3 * (4 + 9) + 5);
+  // ceil(11 / 3) x ceil(9 / 5) passes of 5 weight beats + 9 vectors, then the depth.
+  EXPECT_EQ(duration(r, 0), ceil_div(11, 3) * ceil_div(9, 5) * (5 + 9) + 4);
   r = m.run_ok(
       "CONV in_h=3 in_w=3 in_c=9 out_h=3 out_w=3 out_c=9 k_h=1 k_w=2 stride_h=1 stride_w=1 "
       "dil_h=1 dil_w=1 depthwise=1\nFINISH");
-  EXPECT_EQ(duration(r, 0), 3 * 2 * (4 + 9) + 5);
+  // ceil(9 / min(5, 3)) blocks x 2 taps.
+  EXPECT_EQ(duration(r, 0), ceil_div(9, 3) * 2 * (5 + 9) + 4);
 }
 
 // docs/microarch.md's tile-sequence formulas, counted to the last output valid, plus the
 // cycle in which the instruction writes it back.
 TEST_P(Timing, Rule6And7InstructionCyclesAreTheTileSequencePlusOne) {
-  HwConfig hw;
-  hw.mac_rows = 4;
-  hw.mac_cols = 5;
-  hw.requant_pipeline_depth = 3;
+  const HwConfig hw = tiny_structure();
   BPUSIM_SKIP_UNLESS_BUILT(hw);
   Machine m(hw);
-  // 2 x 3 x 2 passes of 4 weight beats + 6 vectors; D = ceil(log2 5) + 2 = 5.
-  const int64_t passes = 2 * 3 * 2, n = 6;
-  const int64_t t_mac = passes * (4 + n) - 1 + 5;
+  // ceil(11 / 3) x ceil(6 / 5) x 2 taps passes of 5 weight beats + 6 vectors; D = 4.
+  const int64_t passes = ceil_div(11, 3) * ceil_div(6, 5) * 2, n = 6;
+  const int64_t t_mac = passes * (5 + n) - 1 + 4;
   EXPECT_EQ(duration(m.run_ok("CONV in_h=2 in_w=4 in_c=11 out_h=2 out_w=3 out_c=6 k_h=1 k_w=2 "
                               "stride_h=1 stride_w=1 dil_h=1 dil_w=1\nFINISH"),
                      0),
             t_mac + 1);
-  // 3 tiles of 4 lanes: each 4 records + 9 vectors + depth 3.
-  const int64_t t_rq = 3 * (4 + 9 + 3) - 1;
+  // ceil(10 / 5) tiles of 5 lanes: each 5 records + 9 vectors + depth 2.
+  const int64_t t_rq = ceil_div(10, 5) * (5 + 9 + 2) - 1;
   EXPECT_EQ(duration(m.run_ok("REQUANT n_pix=9 n_ch=10 out_type=i32\nFINISH"), 0), t_rq + 1);
   // One tile: the closed forms equal the stall-domain loop without back pressure.
   for (int64_t v : {1, 2, 7, 64}) {
-    EXPECT_EQ(timing::pipelined_tile_latency(4, v, timing::mac_depth(hw), {}),
+    EXPECT_EQ(timing::pipelined_tile_latency(5, v, timing::mac_depth(hw), {}),
               timing::mac_tile_latency(v, hw));
-    EXPECT_EQ(timing::pipelined_tile_latency(4, v, 3, {}), timing::requant_tile_latency(v, hw));
+    EXPECT_EQ(timing::pipelined_tile_latency(5, v, 2, {}), timing::requant_tile_latency(v, hw));
   }
 }
 
