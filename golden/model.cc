@@ -149,7 +149,14 @@ class Interpreter {
         fold(n);
         continue;
       }
-      step(n);
+      try {
+        step(n);
+      } catch (const InternalError&) {
+        throw;
+      } catch (const Error& e) {
+        if (ceil_divergence_.empty()) throw;
+        fail(e.what(), " — ", ceil_divergence_);
+      }
       track_float_format(n);
       if (o_.keep_intermediates)
         for (ValueId id : n.outputs) keep(id);
@@ -259,6 +266,32 @@ class Interpreter {
     set(n, std::make_shared<const QTensor>(QTensor{std::move(ints), std::move(q), f}));
   }
 
+  // A ceil_mode pool whose PyTorch output is smaller than the shape the file declares (PyTorch
+  // drops a last window ONNX's rule keeps, docs/pytorch-recipes.md 2.22): later layers that
+  // torch.onnx sized from the declared shape no longer fit; a later error says why.
+  void note_ceil_divergence(const Pending& p, const Node& q, const Shape& got) {
+    const bool pool = p.kind == Pending::Kind::kMaxPool || p.kind == Pending::Kind::kAvgPool;
+    if (!pool || p.node->attr_int("ceil_mode", 0) == 0 || !ceil_divergence_.empty()) return;
+    const Shape& in = p.args.at(0)->ints.shape();
+    if (in.size() != 4 || got.size() != 4) return;
+    PoolGeometry g = pool_geometry(*p.node);
+    for (size_t i = 0; i < 4; ++i) g.pads[i] += p.pads[i];
+    Shape onnx = got;
+    for (size_t a = 0; a < 2; ++a) {  // ONNX: rounded up, no dropped last window
+      const int64_t span = g.dilations[a] * (g.kernel[a] - 1) + 1;
+      onnx[2 + a] =
+          (in[2 + a] + g.pads[a] + g.pads[2 + a] - span + g.strides[a] - 1) / g.strides[a] + 1;
+    }
+    if (onnx == got) return;
+    ceil_divergence_ =
+        cat("the ceil_mode ", what(*p.node), " (output ", what(q), ") gives ", shape_str(got),
+            " in PyTorch, ", shape_str(onnx),
+            " by ONNX's rule (PyTorch drops a last window that starts in the padding), and "
+            "torch.onnx sized later layers from ONNX's shape: the file does not describe the "
+            "PyTorch model (docs/pytorch-recipes.md 2.22); change the pool's padding or stride, or "
+            "the input size");
+  }
+
   // ---- PyTorch's memory format of float values ----
 
   // A dequantized value has its quantized tensor's format; a float op's 4-D result that of
@@ -349,8 +382,7 @@ class Interpreter {
     const auto b = bias.values<float>();
     const auto s = scale.values<float>();
     for (int64_t i = 0; i < bias.numel(); ++i)
-      out.values<int32_t>()[i] = quantize_value(b[i], s[scale.numel() == 1 ? 0 : i], 0, DType::kI32,
-                                                QuantizeMethod::kMulInv);
+      out.values<int32_t>()[i] = pytorch_bias_value(b[i], s[scale.numel() == 1 ? 0 : i]);
     return out;
   }
 
@@ -404,7 +436,9 @@ class Interpreter {
       const Affine y{s[0], zp[0]};
       const DType out = pytorch_output_type(*p, y, dtype);
       if (out != dtype) relabelled_.insert(n.outputs.at(0));
-      return set(n, evaluate(*p, y, out));
+      QRef r = evaluate(*p, y, out);
+      note_ceil_divergence(*p, n, r->ints.shape());
+      return set(n, std::move(r));
     }
     const Tensor f = float_input(n, 0);
     ir::QuantParams q{s, zp, -1};
@@ -990,8 +1024,8 @@ class Interpreter {
       }
       case Pending::Kind::kMul: {
         // ATen's qmul (2.19): stage 1 of the exact product with (sa * sb) * (1 / sy); numpy
-        // broadcasting. The output takes the first operand's memory format when it has the
-        // output's shape (a gate first gives a contiguous result).
+        // broadcasting. The output takes the first operand's memory format, a gate's too (a
+        // channels-last gate, e.g. from a conv, gives a channels-last product).
         const QTensor& b = *p.args.at(1);
         const Affine aa = per_tensor(x, n, "input A"), ba = per_tensor(b, n, "input B");
         const float scale = out == DType::kI8  // XNNPACK's vmul (2.23)
@@ -999,9 +1033,7 @@ class Interpreter {
                                 : aten_mul_scale(aa.scale, ba.scale, y.scale);
         const ir::Requant rq = requant({}, {scale}, y, out, false, w);
         Tensor ints = qmul(x.ints, aa.zero_point, b.ints, ba.zero_point, rq, w);
-        const MemoryFormat f =
-            x.ints.shape() == ints.shape() ? x.format : MemoryFormat::kContiguous;
-        return make(std::move(ints), y, f);
+        return make(std::move(ints), y, x.format);
       }
       default:
         break;
@@ -1219,6 +1251,9 @@ class Interpreter {
                                      [](const QRef& a) { return a->ints.dtype() == DType::kI8; });
     if (!int8_in) return;
     const Node& n = *p.node;
+    // A relu or clip that changes the quantization is a float region's (DeQuantStub -> float
+    // op -> QuantStub of any type, 2.18), computed in float.
+    if ((p.kind == K::kRelu || p.kind == K::kClip) && out != DType::kI8) return;
     for (const QRef& a : xs)
       require(a->ints.dtype() == DType::kI8, what(n),
               ": mixes int8 and uint8 activations (PyTorch's quantized ops take one type)");
@@ -1302,7 +1337,8 @@ class Interpreter {
   std::vector<Value> env_;
   std::vector<bool> constant_;
   std::map<ValueId, std::pair<ValueId, ValueId>> divisions_;  // folded Div -> its operands
-  std::set<ValueId> kept_;  // dequantized values already in result_.intermediates
+  std::set<ValueId> kept_;       // dequantized values already in result_.intermediates
+  std::string ceil_divergence_;  // note_ceil_divergence's explanation, once
   std::map<ValueId, MemoryFormat> float_format_;  // float results of float ops (float_format)
   std::set<ValueId> relabelled_;  // qint8 results the file labels uint8 (pytorch_output_type)
   RunResult result_;

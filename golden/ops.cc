@@ -147,17 +147,19 @@ std::vector<int64_t> broadcast_index(const Shape& s, const Shape& out) {
 // ---- convolution and pooling geometry (one place for both) ----
 
 // Output size along one spatial axis; the effective kernel spans dilation * (k - 1) + 1.
-// ceil_mode follows PyTorch: round up, but the last window must start inside the image or
-// its leading padding.
+// ceil_mode follows PyTorch: round up (floor division, so a kernel longer than the padded
+// input by less than a stride still gives one clipped window), but the last window must
+// start inside the image or its leading padding.
 int64_t output_size(int64_t in, int64_t k, int64_t stride, int64_t pad_begin, int64_t pad_end,
                     int64_t dilation, bool ceil_mode, const std::string& what) {
   require(k >= 1 && stride >= 1 && dilation >= 1 && pad_begin >= 0 && pad_end >= 0, what,
           ": kernel ", k, ", stride ", stride, ", dilation ", dilation, " must be >= 1 and pads ",
           pad_begin, ", ", pad_end, " >= 0");
   const int64_t span = in + pad_begin + pad_end - (dilation * (k - 1) + 1);
-  require(span >= 0, what, ": kernel extent ", dilation * (k - 1) + 1,
+  const int64_t rounded = ceil_mode ? span + stride - 1 : span;
+  require(rounded >= 0, what, ": kernel extent ", dilation * (k - 1) + 1,
           " is larger than the padded input ", in + pad_begin + pad_end);
-  int64_t out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+  int64_t out = rounded / stride + 1;
   if (ceil_mode && (out - 1) * stride >= in + pad_begin) --out;
   return out;
 }

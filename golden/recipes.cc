@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 #include "common/error.h"
 
@@ -11,6 +12,13 @@ namespace bpusim::golden {
 float xnnpack_requant_scale(float x_scale, float w_scale, float y_scale) {
   const float product = x_scale * w_scale;
   return product / y_scale;
+}
+
+int32_t pytorch_bias_value(float bias, float scale) {
+  const float t = bias * (1.0f / scale);
+  const double r = std::nearbyint(static_cast<double>(t));
+  if (!(r >= -2147483648.0 && r <= 2147483647.0)) return std::numeric_limits<int32_t>::min();
+  return static_cast<int32_t>(r);
 }
 
 float qnnpack_requant_scale(float x_scale, float w_scale, float y_scale) {

@@ -49,15 +49,16 @@ void require_rank(const Node& n, const ir::Value& v, size_t rank) {
           shape_str(v.shape), ", expected rank ", rank);
 }
 
-// Output size of a sliding window (ceil_mode: PyTorch's rule, the last window starts inside
-// the padded input).
+// Output size of a sliding window (ceil_mode: PyTorch's rule: rounded up, so a window longer
+// than the padded input by less than a stride gives one clipped window; the last window
+// starts inside the image or its leading padding).
 int64_t window_out(const Node& n, int64_t size, int64_t k, int64_t s, int64_t d, int64_t p0,
                    int64_t p1, bool ceil_mode) {
   const int64_t span = (k - 1) * d + 1;
-  const int64_t room = size + p0 + p1 - span;
+  const int64_t room = size + p0 + p1 - span + (ceil_mode ? s - 1 : 0);
   require(room >= 0, n.describe(), ": window ", span, " is larger than the padded input ",
           size + p0 + p1);
-  int64_t out = (ceil_mode ? (room + s - 1) / s : room / s) + 1;
+  int64_t out = room / s + 1;
   if (ceil_mode && (out - 1) * s >= size + p0) --out;
   return out;
 }

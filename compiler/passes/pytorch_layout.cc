@@ -20,11 +20,8 @@ TorchLayout output_layout(const ir::Graph& g, const ir::Node& n,
                           const std::vector<TorchLayout>& layout) {
   namespace op = ir::op;
   if (n.op == op::kQConv) return TorchLayout::kChannelsLast;
-  // mul: the first operand's format when it has the output's shape, else contiguous (2.19).
-  if (n.op == op::kQMul)
-    return g.value(n.inputs.at(0)).shape == g.value(n.outputs.at(0)).shape
-               ? layout.at(n.inputs.at(0))
-               : TorchLayout::kContiguous;
+  // mul: the first operand's format, a broadcast gate's too (2.19).
+  if (n.op == op::kQMul) return layout.at(n.inputs.at(0));
   // a broadcasting add: the full-size operand's format (2.20).
   if (n.op == op::kQAddBroadcast) {
     const ir::ValueId a = n.inputs.at(0), b = n.inputs.at(1);

@@ -114,7 +114,12 @@ float xnnpack_mul_scale(float a_scale, float b_scale, float y_scale) {
 }
 
 int32_t quantize_bias(float bias, float bias_scale) {
-  return quantize_like_pytorch(bias, bias_scale, 0, DType::kI32);
+  const float inverse = 1.0f / bias_scale;
+  const double q = std::nearbyint(static_cast<double>(bias * inverse));
+  // x86's float -> int32 conversion gives INT32_MIN for every out-of-range value (probed:
+  // a positive overflow makes torch's conv see -2^31, not a clamp).
+  const bool fits = q >= -2147483648.0 && q < 2147483648.0;
+  return fits ? static_cast<int32_t>(q) : std::numeric_limits<int32_t>::min();
 }
 
 int32_t quantize_like_pytorch(float x, float scale, int32_t zp, DType t) {

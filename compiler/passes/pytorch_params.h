@@ -55,8 +55,9 @@ std::vector<BilinearTap> bilinear_taps(const UpsampleAxis& a, bool align_corners
 // [2.19] Stage-1 scale of ATen's quantized mul: (a_scale * b_scale) * (1.0f / y_scale).
 float mul_scale(float a_scale, float b_scale, float y_scale);
 
-// [2.3] Quantized bias: clamp(round_half_even(bias * (1.0f / bias_scale)), INT32), the
-// exporter's bias chain Cast(Div(bias, s), INT32) as PyTorch evaluates it.
+// [2.3] Quantized bias: round_half_even(bias * (1.0f / bias_scale)), INT32_MIN when that is
+// outside int32 (either sign: x86's conversion), the exporter's bias chain
+// Cast(Div(bias, s), INT32) as PyTorch evaluates it.
 int32_t quantize_bias(float bias, float bias_scale);
 
 // [2.1] PyTorch's quantize_val: clamp(round_half_even(x * (1.0f / scale)) + zp, type range).

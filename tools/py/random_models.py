@@ -22,13 +22,18 @@ Why the generator is shaped the way it is:
   mul of 1-channel tensors, qint8 ops whose recipe is not characterised) and the ones bpusim
   documents as refused (a ceil-mode average pool of a tensor PyTorch holds contiguous, a
   leaky ReLU of a contiguous tensor) are not drawn; what bpusim still refuses is counted by
-  the test, not hidden.
+  the test, not hidden;
+- some ops get an output scale that puts many results exactly on a rounding tie
+  (set_tie_scales), where recipes that differ only in rounding tell themselves apart;
+- per-module qconfigs are set after fuse_modules_qat (which drops them), and a run checks
+  every tensor's dtype against the spec, so a model never silently differs from its text.
 
 Command line (writes one case's files for replaying it by hand):
     /usr/bin/python3 tools/py/random_models.py SEED -o DIR
 """
 
 import argparse
+import copy
 import hashlib
 import json
 import os
@@ -49,6 +54,7 @@ import bpumodels  # noqa: E402
 GENERATOR_VERSION = 1
 
 U8, I8 = "u8", "i8"  # activation domains: quint8 (default qconfig), qint8 (symmetric)
+DTYPES = {U8: torch.quint8, I8: torch.qint8, "i32": torch.qint32}
 NHWC, NCHW, FLAT = "nhwc", "nchw", "2d"  # PyTorch's memory format (docs/pytorch-recipes.md 6)
 MAX_MACS = 1_500_000  # per conv and image: keeps PyTorch and the simulation fast
 MAX_FLAT = 2048  # features of a flatten -> linear head
@@ -128,6 +134,11 @@ class SpecBuilder:
         return t
 
     def emit(self, kind, inputs, out, **params):
+        """Appends an op record. Ops whose output scale can be set to make exact rounding
+        ties (tie=True, see set_tie_scales) draw whether they do."""
+        if kind in ("add", "cat", "mul", "island") or (
+                kind == "conv" and params.get("w") == "pt" and not params.get("int32")):
+            params["tie"] = self.chance(0.2)
         op = dict(op=kind, name=f"l{len(self.ops)}_{kind}", inputs=[t.tid for t in inputs],
                   out=out.tid if out is not None else None, **params)
         self.ops.append(op)
@@ -141,21 +152,30 @@ class SpecBuilder:
         return self.pick(["pt", "pc"])
 
     # -- layers ----------------------------------------------------------------------------
+    def pair(self, draw, square=0.8):
+        """[h, w] values of one attribute: equal mostly, drawn apart (non-square kernels,
+        strides, padding) otherwise."""
+        a = draw()
+        return [a, a] if self.chance(square) else [a, draw()]
+
     def conv_geometry(self, t, cout, same=False):
-        """(k, s, p, d, groups) with an output of at least 1x1 and at most MAX_MACS MACs;
-        `same` keeps the spatial size (stride 1, padding d*(k-1)/2)."""
+        """Conv attributes {k, stride, pad: [h, w], dil, groups} and the output [h, w]: at
+        least 1x1 and at most MAX_MACS MACs; `same` keeps the spatial size (stride 1, padding
+        d*(k-1)/2). A 1x1 input takes a 1x1 kernel (a per-channel gate stays (N, C, 1, 1))."""
         for _ in range(20):
-            k = self.pick([1, 3, 5], p=[0.3, 0.55, 0.15])
-            d = 2 if k > 1 and self.chance(0.15) else 1
-            s = 1 if same else self.pick([1, 2], p=[0.7, 0.3])
-            p = d * (k - 1) // 2 if same else self.randint(0, d * (k - 1) // 2 + (k > 1))
-            if conv_out(t.h, k, s, p, d) < 1 or conv_out(t.w, k, s, p, d) < 1:
+            k = [1, 1] if t.h == t.w == 1 else \
+                self.pair(lambda: self.pick([1, 3, 5], p=[0.3, 0.55, 0.15]))
+            d = 2 if max(k) > 1 and self.chance(0.15) else 1
+            s = [1, 1] if same else self.pair(lambda: self.pick([1, 2], p=[0.7, 0.3]))
+            p = [d * (kk - 1) // 2 if same else self.randint(0, d * (kk - 1) // 2 + (kk > 1))
+                 for kk in k]
+            hw = [conv_out(n, kk, ss, pp, d) for n, kk, ss, pp in zip((t.h, t.w), k, s, p)]
+            if min(hw) < 1:
                 continue
             g = self.groups(t.c, cout)
-            macs = cout * (t.c // g) * k * k * conv_out(t.h, k, s, p, d) * conv_out(t.w, k, s, p, d)
-            if macs <= MAX_MACS:
-                return k, s, p, d, g
-        return 1, 1, 0, 1, 1
+            if cout * (t.c // g) * k[0] * k[1] * hw[0] * hw[1] <= MAX_MACS:
+                return dict(k=k, stride=s, pad=p, dil=d, groups=g), hw
+        return dict(k=[1, 1], stride=[1, 1], pad=[0, 0], dil=1, groups=1), [t.h, t.w]
 
     def groups(self, cin, cout):
         """1 mostly; depthwise when cin == cout; else a common divisor."""
@@ -171,13 +191,12 @@ class SpecBuilder:
     def conv(self, t, cout=None, same=False, relu=None, bn=None):
         """Conv2d [+ BatchNorm2d] [+ ReLU], fused with fuse_modules_qat; output channels-last."""
         cout = self.width() if cout is None else cout
-        k, s, p, d, g = self.conv_geometry(t, cout, same)
+        geo, (h, w) = self.conv_geometry(t, cout, same)
         relu = self.chance(0.5) if relu is None else relu
         bn = self.chance(0.6) if bn is None else bn
-        out = self.new_tensor(cout, conv_out(t.h, k, s, p, d), conv_out(t.w, k, s, p, d),
-                              t.dom, NHWC)
-        self.emit("conv", [t], out, cin=t.c, cout=cout, k=k, stride=s, pad=p, dil=d, groups=g,
-                  bn=bn, relu=relu, bias=not bn or self.chance(0.3), w=self.weights(t.dom))
+        out = self.new_tensor(cout, h, w, t.dom, NHWC)
+        self.emit("conv", [t], out, cin=t.c, cout=cout, **geo, bn=bn, relu=relu,
+                  bias=not bn or self.chance(0.3), w=self.weights(t.dom))
         return out
 
     def residual(self, t):
@@ -237,16 +256,18 @@ class SpecBuilder:
         average pool only of a channels-last quint8 tensor or a qint8 one (refused otherwise,
         docs/compiler.md)."""
         kind = self.pick(["maxpool", "avgpool"])
+        # QNNPACK refuses a 1x1 max pool ("1x1 pooling is meaningless") and a 1x1 average
+        # pool of quint8 ("failed to create QNNPACK Average Pooling operator")
+        kmin = 1 if kind == "avgpool" and t.dom == I8 else 2
         for _ in range(10):
-            # QNNPACK refuses a 1x1 max pool ("1x1 pooling is meaningless")
-            k = self.randint(2, 3) if kind == "maxpool" else self.randint(1, 4)
-            s = self.randint(1, 3)
-            p = self.randint(0, k // 2)
+            k = self.pair(lambda: self.randint(kmin, 3 if kind == "maxpool" else 4))
+            s = self.pair(lambda: self.randint(1, 3))
+            p = [self.randint(0, kk // 2) for kk in k]
             ceil = self.chance(0.35)
             if kind == "avgpool" and ceil and t.dom == U8 and t.fmt != NHWC:
                 ceil = False
-            h, w = pool_out(t.h, k, s, p, ceil), pool_out(t.w, k, s, p, ceil)
-            if h >= 1 and w >= 1 and (k > 1 or s > 1):
+            h, w = (pool_out(n, kk, ss, pp, ceil) for n, kk, ss, pp in zip((t.h, t.w), k, s, p))
+            if h >= 1 and w >= 1 and k[0] * k[1] > 1:
                 out = self.new_tensor(t.c, h, w, t.dom, t.fmt)
                 self.emit(kind, [t], out, k=k, stride=s, pad=p, ceil=ceil,
                           include_pad=self.chance(0.5))
@@ -265,7 +286,8 @@ class SpecBuilder:
         if fop is None:
             fop = self.pick(["relu6", "hardtanh", "relu", "none"])
         lo, hi = sorted(self.rng.uniform(-2, 4, size=2).round(2).tolist())
-        out = self.new_tensor(t.c, t.h, t.w, dom, FLAT if t.flat else NCHW)
+        # the float op and the QuantStub keep a 4-D input's memory format (docs/compiler.md)
+        out = self.new_tensor(t.c, t.h, t.w, dom, t.fmt)
         self.emit("island", [t], out, fop=fop, lo=lo, hi=max(hi, lo + 0.25), dom=dom)
         return out
 
@@ -283,7 +305,8 @@ class SpecBuilder:
         if t.fmt == NHWC:
             kinds.append("leaky_relu")
         out = self.new_tensor(t.c, t.h, t.w, t.dom, t.fmt)
-        self.emit("table", [t], out, fn=self.pick(kinds), slope=float(self.pick([0.01, 0.1, 0.2])))
+        self.emit("table", [t], out, fn=self.pick(kinds),
+                  slope=float(self.pick([0.01, 0.1, 0.2])))
         return out
 
     def gate(self, t):
@@ -296,7 +319,7 @@ class SpecBuilder:
             g2 = self.new_tensor(t.c, 1, 1, t.dom, NHWC)
             self.emit("table", [g], g2, fn="hardsigmoid", slope=0.0)
             g = g2
-        kind = self.pick(["add", "mul"]) if g.fmt == NHWC or t.fmt == NHWC else "mul"
+        kind = self.pick(["add", "mul"])
         a, b = (g, t) if self.chance(0.5) else (t, g)
         # add: the full-size operand's format; mul: the first operand's if full-size, else NCHW
         fmt = t.fmt if kind == "add" or a is t else NCHW
@@ -347,7 +370,9 @@ class SpecBuilder:
         """[global or adaptive average pool] -> flatten -> [linear -> relu] -> linear, the
         last one sometimes int32-output (quint8 input only)."""
         if t.c * t.h * t.w > MAX_FLAT or self.chance(0.6):
-            n = self.pick([n for n in (1, 2, 3) if t.h % n == 0 and t.w % n == 0])
+            # an adaptive pool exports as AveragePool: its kernel must fit POOL's 4-bit field
+            n = self.pick([n for n in (1, 2, 3) if n == 1 or (
+                t.h % n == 0 and t.w % n == 0 and t.h // n <= 15 and t.w // n <= 15)])
             if t.c * n * n > MAX_FLAT:
                 n = 1
             g = self.new_tensor(t.c, n, n, t.dom, t.fmt)
@@ -373,11 +398,10 @@ class SpecBuilder:
 
     def int32_conv(self, t):
         cout = self.randint(1, 20)
-        k, s, p, d, g = self.conv_geometry(t, cout)
-        out = self.new_tensor(cout, conv_out(t.h, k, s, p, d), conv_out(t.w, k, s, p, d),
-                              "i32", NHWC)
-        self.emit("conv", [t], out, cin=t.c, cout=cout, k=k, stride=s, pad=p, dil=d, groups=g,
-                  bn=False, relu=False, bias=self.chance(0.8), w="pt", int32=True)
+        geo, (h, w) = self.conv_geometry(t, cout)
+        out = self.new_tensor(cout, h, w, "i32", NHWC)
+        self.emit("conv", [t], out, cin=t.c, cout=cout, **geo, bn=False, relu=False,
+                  bias=self.chance(0.8), w="pt", int32=True)
         return out
 
     def argmax(self, t):
@@ -393,7 +417,7 @@ class SpecBuilder:
 
 
 def random_spec(rng):
-    """The model: input shape and domain, 1-7 body blocks, a head, sometimes a second output
+    """The model: input shape and domain, 1-8 body blocks, a head, sometimes a second output
     (an intermediate tensor, so its producer has another reader)."""
     b = SpecBuilder(rng)
     c = b.randint(1, 5) if b.chance(0.85) else b.randint(6, 40)
@@ -401,7 +425,7 @@ def random_spec(rng):
     dom = I8 if b.int8 and b.chance(0.7) else U8
     t = b.new_tensor(c, h, w, dom, NCHW)
     aux = None
-    depth = b.randint(1, 7)
+    depth = b.randint(1, 8)
     for i in range(depth):
         t = b.body_step(t)
         if aux is None and i < depth - 1 and b.chance(0.08):
@@ -421,17 +445,17 @@ def random_spec(rng):
 # hardware configurations
 # ----------------------------------------------------------------------------------------------
 HW_CHOICES = {
-    "mac.rows": [1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 32, 33, 64],
-    "mac.cols": [1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 32, 33, 64],
+    "mac.rows": [1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 32, 33, 64, 128],
+    "mac.cols": [1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 32, 33, 64, 128],
     "vector.lanes": [1, 2, 3, 4, 7, 8, 16, 31, 32, 64],
     "requant.pipeline_depth": [1, 2, 3, 4, 6, 8, 16],
     "ddr.bytes_per_cycle": [1, 3, 4, 8, 16, 32, 64, 128],
     "ddr.latency_cycles": [0, 1, 5, 64, 200],
     "ddr.burst_bytes": [1, 2, 8, 16, 32, 64, 128, 256],
-    "sram.feature.bytes": [1024, 2048, 4096, 8192, 16384, 65536, 262144],
-    "sram.weight.bytes": [1024, 2048, 4096, 8192, 16384, 65536, 262144],
-    "sram.accumulator.bytes": [1024, 2048, 4096, 8192, 16384, 65536, 131072],
-    "sram.output.bytes": [1024, 2048, 4096, 8192, 16384, 65536, 131072],
+    "sram.feature.bytes": [512, 1024, 2048, 4096, 8192, 16384, 65536, 262144],
+    "sram.weight.bytes": [512, 1024, 2048, 4096, 8192, 16384, 65536, 262144],
+    "sram.accumulator.bytes": [512, 1024, 2048, 4096, 8192, 16384, 65536, 131072],
+    "sram.output.bytes": [512, 1024, 2048, 4096, 8192, 16384, 65536, 131072],
     "sram.param.bytes": [4096, 8192, 16384, 32768],
     "sram.feature.banks": [1, 2, 3, 4, 8, 16],
     "sram.weight.banks": [1, 2, 3, 4, 8, 16],
@@ -439,14 +463,16 @@ HW_CHOICES = {
     "sram.output.banks": [1, 2, 3, 4, 8, 16],
     "sram.ports": [1, 2],
     "queue.depth": [1, 2, 4, 8, 16, 64],
-    "queue.token_depth": [2, 4, 8, 16, 64],
+    # 1 and 2 are refused for nearly every model (the schedule keeps 3-4 tokens in flight),
+    # 3 for some: documented (docs/hardware.md), so 3 stays and 1, 2 are not drawn
+    "queue.token_depth": [3, 4, 4, 8, 16, 64],
 }
 
 
 def random_hw(rng):
-    """A few keys of docs/hardware.md within their ranges (mac.rows mostly among them; the
-    parameter SRAM always holds one 64-byte record per MAC row). requant.mode is not drawn:
-    the test runs every configuration in both modes."""
+    """2-6 keys of docs/hardware.md, each within its range (the parameter SRAM always holds
+    one 64-byte record per MAC row, a cross-key rule). requant.mode is not drawn: the test
+    runs every configuration in both modes."""
     keys = list(HW_CHOICES)
     n = int(rng.integers(2, 7))
     chosen = sorted(rng.choice(len(keys), size=n, replace=False).tolist())
@@ -491,6 +517,11 @@ TABLES = {
 }
 
 
+def _window(op):
+    """(kernel_size, stride, padding) of a conv or pool op as the tuples nn modules take."""
+    return tuple(op["k"]), tuple(op["stride"]), tuple(op["pad"])
+
+
 class RandomNet(nn.Module):
     """Interprets a spec: one set of modules per op (named after the op, so that
     fuse_modules_qat and per-module qconfigs can address them), and a forward that walks the
@@ -501,6 +532,7 @@ class RandomNet(nn.Module):
         self.spec = spec
         self.quant = tq.QuantStub()
         self.dom = {0: spec["in_dom"]}
+        self.qconfigs = {}  # module name -> QConfig (or None), set by set_qconfigs()
         for op in spec["ops"]:
             getattr(self, "_make_" + op["op"])(op)
             if op["out"] is not None:
@@ -517,14 +549,22 @@ class RandomNet(nn.Module):
         name = op["name"] + suffix
         setattr(self, name, module)
         if qconfig != "inherit":
-            module.qconfig = qconfig
+            self.qconfigs[name] = qconfig
         return name
+
+    def set_qconfigs(self):
+        """The model's qconfig (the input's domain) and every module's own. Called after
+        fuse_modules_qat, which drops the qconfig of the modules it fuses: a fused conv
+        would otherwise take the model's (another domain, other weights) silently."""
+        self.qconfig = qconfig_for(self.spec["in_dom"])
+        for name, qconfig in self.qconfigs.items():
+            getattr(self, name).qconfig = qconfig
 
     # -- module makers (one per op kind) ---------------------------------------------------
     def _make_conv(self, op):
         dom = self._out_dom(op)
-        conv = nn.Conv2d(op["cin"], op["cout"], op["k"], op["stride"], op["pad"], op["dil"],
-                         op["groups"], bias=op["bias"])
+        conv = nn.Conv2d(op["cin"], op["cout"], *_window(op), op["dil"], op["groups"],
+                         bias=op["bias"])
         self._add(op, "", conv, qconfig_for(dom, op["w"]))
         if op["bn"]:
             bn = nn.BatchNorm2d(op["cout"])
@@ -550,11 +590,11 @@ class RandomNet(nn.Module):
     _make_add = _make_mul = _make_cat = _make_ff
 
     def _make_maxpool(self, op):
-        self._add(op, "", nn.MaxPool2d(op["k"], op["stride"], op["pad"], ceil_mode=op["ceil"]),
+        self._add(op, "", nn.MaxPool2d(*_window(op), ceil_mode=op["ceil"]),
                   qconfig_for(self._out_dom(op)))
 
     def _make_avgpool(self, op):
-        self._add(op, "", nn.AvgPool2d(op["k"], op["stride"], op["pad"], ceil_mode=op["ceil"],
+        self._add(op, "", nn.AvgPool2d(*_window(op), ceil_mode=op["ceil"],
                                        count_include_pad=op["include_pad"]),
                   qconfig_for(self._out_dom(op)))
 
@@ -589,8 +629,19 @@ class RandomNet(nn.Module):
         self._add(op, "", tq.DeQuantStub())
 
     # -- forward ---------------------------------------------------------------------------
+    def _record(self, tid, y):
+        """Remembers the (scale, zero point) of each quantized tensor of an untraced run
+        (set_tie_scales reads them)."""
+        if not torch.jit.is_tracing() and isinstance(y, torch.Tensor) and y.is_quantized:
+            self.qparams[tid] = (float(y.q_scale()), int(y.q_zero_point()))
+            if y.dtype != DTYPES[self.dom[tid]]:
+                raise TypeError(f"generator self-check: t{tid} is {y.dtype}, the spec says "
+                                f"{self.dom[tid]}")
+
     def forward(self, x):
         v = {0: self.quant(x)}
+        self.qparams = {}
+        self._record(0, v[0])
         outs = {}
         for op in self.spec["ops"]:
             args = [v[i] for i in op["inputs"]]
@@ -627,6 +678,7 @@ class RandomNet(nn.Module):
             else:
                 y = m(args[0])
             v[op["out"]] = y
+            self._record(op["out"], y)
         result = tuple(outs[t] for t in self.spec["outputs"])
         return result[0] if len(result) == 1 else result
 
@@ -659,7 +711,7 @@ def random_input(spec, gen, batch, overshoot=1.0):
 
 
 def build_quantized(spec, seed, calib_batches=3):
-    """RandomNet(spec) with seeded weights: fuse, per-module qconfigs, prepare_qat,
+    """RandomNet(spec) with seeded weights: fuse, then per-module qconfigs, prepare_qat,
     calibrate the observers in eval mode (BatchNorm uses its running statistics, as after
     conversion), convert (bpumodels.convert: out_qconfig layers become int32-output).
     Returns (converted model, test input)."""
@@ -667,9 +719,9 @@ def build_quantized(spec, seed, calib_batches=3):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = RandomNet(spec).train()
-        model.qconfig = qconfig_for(spec["in_dom"])
         if model.fusion_groups():
             tq.fuse_modules_qat(model, model.fusion_groups(), inplace=True)
+        model.set_qconfigs()
         tq.prepare_qat(model, inplace=True)
         model.eval()
         gen = torch.Generator().manual_seed(seed ^ 0x5EED)
@@ -678,7 +730,44 @@ def build_quantized(spec, seed, calib_batches=3):
                 model(random_input(spec, gen, 4))
         qmodel = bpumodels.convert(model)
         x = random_input(spec, gen, spec["batch"], spec["input"]["overshoot"])
+        set_tie_scales(qmodel, spec, x)
     return qmodel, x
+
+
+def _set_scale(module, scale):
+    if isinstance(module.scale, torch.Tensor):  # nnq.Quantize keeps it as a buffer
+        module.scale = torch.tensor([scale], dtype=module.scale.dtype)
+    else:
+        module.scale = scale
+
+
+def set_tie_scales(qmodel, spec, x):
+    """For every op drawn with tie=True, sets its output scale so that many results land
+    exactly on a rounding tie (the cases docs/pytorch-recipes.md probes by hand): twice the
+    first input's scale for add / cat / a QuantStub after a float island, 2 * sa * sb for
+    mul, 2 * sx * sw for a per-tensor conv (the requantization scale is then 1/2). The
+    input scales are read from a run of a deep copy, so that the model PyTorch later runs
+    (and exports) never ran with the old scales (a quantized op may cache its parameters)."""
+    for op in spec["ops"]:
+        if not op.get("tie"):
+            continue
+        probe = copy.deepcopy(qmodel)
+        with torch.no_grad():
+            probe(x)
+        qp = probe.qparams
+        if op["inputs"][0] not in qp:
+            continue
+        sx = np.float32(qp[op["inputs"][0]][0])
+        if op["op"] == "conv":
+            m = getattr(qmodel, op["name"])
+            scale = sx * np.float32(m.weight().q_scale()) * np.float32(2)
+        elif op["op"] == "mul":
+            m = getattr(qmodel, op["name"])
+            scale = sx * np.float32(qp[op["inputs"][1]][0]) * np.float32(2)
+        else:
+            m = getattr(qmodel, op["name"] + ("_q" if op["op"] == "island" else ""))
+            scale = sx * np.float32(2)
+        _set_scale(m, float(scale))
 
 
 # ----------------------------------------------------------------------------------------------
