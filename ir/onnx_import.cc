@@ -20,6 +20,47 @@
 namespace bpusim::ir {
 namespace {
 
+// Index of the first byte of `s` that is not part of valid UTF-8, or npos. Names end up in
+// the program's JSON sections and in messages, which must be text.
+size_t invalid_utf8_at(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t len = c < 0x80           ? 1
+                       : (c >> 5) == 0x6  ? 2
+                       : (c >> 4) == 0xE  ? 3
+                       : (c >> 3) == 0x1E ? 4
+                                          : 0;
+    if (len == 0 || i + len > s.size()) return i;
+    for (size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return i;
+    i += len;
+  }
+  return std::string::npos;
+}
+
+// `s` with every byte outside printable ASCII as \xNN.
+std::string escaped(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7F) {
+      out += ch;
+    } else {
+      static const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+void require_utf8(const std::string& name, const std::string& context, const char* what) {
+  const size_t at = invalid_utf8_at(name);
+  require(at == std::string::npos, context, ": ", what, " '", escaped(name),
+          "' is not valid UTF-8 (byte ", at, ")");
+}
+
 // Operator-set versions whose semantics the importer and canonical ops follow.
 constexpr int64_t kMinOpset = 10;  // QuantizeLinear, QLinearConv, ConvInteger appear here
 constexpr int64_t kMaxOpset = 17;  // the newest in ONNX 1.12
@@ -107,6 +148,7 @@ class Importer {
     out.opset = opset();
     require(model_.has_graph(), source_, ": the model has no graph");
     const onnx::GraphProto& g = model_.graph();
+    require_utf8(g.name(), source_, "the graph name");
     graph_.name = g.name();
     require(g.sparse_initializer_size() == 0, source_, ": sparse initializers are not supported");
     for (const auto& info : g.value_info()) declared_[info.name()] = &info;
@@ -146,6 +188,7 @@ class Importer {
 
   ir::ValueId define(ir::Value v, const std::string& context) {
     require(!v.name.empty(), context, ": a tensor has an empty name");
+    require_utf8(v.name, context, "tensor name");
     require(graph_.find(v.name) == ir::kNoValue, context, ": tensor '", v.name,
             "' is defined more than once");
     return graph_.add_value(std::move(v));
@@ -183,6 +226,8 @@ class Importer {
   void add_node(const onnx::NodeProto& n, int index) {
     ir::Node node;
     node.op = n.op_type();
+    require_utf8(n.op_type(), cat(source_, ": node ", index), "operator type");
+    require_utf8(n.name(), cat(source_, ": node ", index), "node name");
     node.name = n.name().empty() ? cat(n.op_type(), "_", index) : n.name();
     const std::string context = cat(source_, ": ", node.describe());
     require(n.domain().empty() || n.domain() == "ai.onnx", context,
@@ -207,6 +252,7 @@ class Importer {
     }
     std::set<std::string> seen;
     for (const auto& a : n.attribute()) {
+      require_utf8(a.name(), context, "attribute name");
       require(seen.insert(a.name()).second, context, ": attribute '", a.name(), "' appears twice");
       if (n.op_type() == "ConstantOfShape" && a.name() == "value" &&
           a.type() == onnx::AttributeProto_AttributeType_TENSOR) {
@@ -240,6 +286,7 @@ class Importer {
       case onnx::AttributeProto_AttributeType_FLOAT:
         return a.f();
       case onnx::AttributeProto_AttributeType_STRING:
+        require_utf8(a.s(), cat(context, ": attribute '", a.name(), "'"), "value");
         return a.s();
       case onnx::AttributeProto_AttributeType_INTS:
         return std::vector<int64_t>(a.ints().begin(), a.ints().end());
