@@ -1216,6 +1216,10 @@ class Interpreter {
     const size_t count = p.kind == K::kConv || p.kind == K::kLinear ? 1 : p.args.size();
     return {p.args.begin(), p.args.begin() + static_cast<std::ptrdiff_t>(count)};
   }
+  static bool any_int8(const std::vector<QRef>& xs) {
+    return std::any_of(xs.begin(), xs.end(),
+                       [](const QRef& a) { return a->ints.dtype() == DType::kI8; });
+  }
   static bool keeps_qparams(const Pending& p) {
     using K = Pending::Kind;
     return p.kind == K::kMaxPool || p.kind == K::kRelu || p.kind == K::kClip ||
@@ -1230,8 +1234,7 @@ class Interpreter {
   // input's (with another scale it is a float region's QuantStub, which may be uint8).
   DType pytorch_output_type(const Pending& p, const Affine& y, DType labelled) const {
     const std::vector<QRef> xs = activations(p);
-    const bool int8_in = std::any_of(xs.begin(), xs.end(),
-                                     [](const QRef& a) { return a->ints.dtype() == DType::kI8; });
+    const bool int8_in = any_int8(xs);
     if (!int8_in || labelled != DType::kU8 || y.zero_point != 0) return labelled;
     if (keeps_qparams(p)) {
       const QTensor& x = *xs.at(0);
@@ -1247,8 +1250,7 @@ class Interpreter {
   void require_pytorch_int8_recipe(const Pending& p, DType out) const {
     using K = Pending::Kind;
     const std::vector<QRef> xs = activations(p);
-    const bool int8_in = std::any_of(xs.begin(), xs.end(),
-                                     [](const QRef& a) { return a->ints.dtype() == DType::kI8; });
+    const bool int8_in = any_int8(xs);
     if (!int8_in) return;
     const Node& n = *p.node;
     // A relu or clip that changes the quantization is a float region's (DeQuantStub -> float
