@@ -34,19 +34,29 @@ std::string_view descr_of(DType t) {
   return "";
 }
 
-// Value of `key` in the header dict, e.g. 'descr': '<f4' -> <f4.
-std::string header_field(const std::string& header, const std::string& key,
-                         const std::string& value_pattern, const std::string& name) {
+// A field of the header dict, 'KEY': VALUE, with VALUE's part of interest captured. The regexes
+// are compiled once, at first use: building one costs far more than running it.
+struct HeaderField {
+  std::string key;
+  std::regex pattern;
+  HeaderField(const std::string& k, const std::string& value_pattern)
+      : key(k), pattern("'" + k + "'\\s*:\\s*" + value_pattern) {}
+};
+
+// The field's value in `header`, e.g. 'descr': '<f4' -> <f4.
+std::string header_field(const std::string& header, const HeaderField& field,
+                         const std::string& name) {
   std::smatch m;
-  std::regex re("'" + key + "'\\s*:\\s*" + value_pattern);
-  require(std::regex_search(header, m, re), name, ": npy header has no valid '", key,
-          "' field: ", header);
+  require(std::regex_search(header, m, field.pattern), name, ": npy header has no valid '",
+          field.key, "' field: ", header);
   return m[1].str();
 }
 
 Shape parse_shape(const std::string& text, const std::string& name) {
+  static const std::regex dim("\\s*(\\d+)\\s*(,|$)");
+  static const std::regex separators("[\\s,]");
+  static const std::regex non_digits("[^0-9]");
   Shape shape;
-  std::regex dim("\\s*(\\d+)\\s*(,|$)");
   for (auto it = std::sregex_iterator(text.begin(), text.end(), dim); it != std::sregex_iterator();
        ++it) {
     const std::string digits = (*it)[1].str();
@@ -56,8 +66,8 @@ Shape parse_shape(const std::string& text, const std::string& name) {
             ")' has dimension ", digits, ", which does not fit 64 bits");
     shape.push_back(d);
   }
-  std::string stripped = std::regex_replace(text, std::regex("[\\s,]"), "");
-  std::string digits = std::regex_replace(text, std::regex("[^0-9]"), "");
+  std::string stripped = std::regex_replace(text, separators, "");
+  std::string digits = std::regex_replace(text, non_digits, "");
   require(stripped == digits, name, ": npy shape '(", text, ")' is not a tuple of integers");
   return shape;
 }
@@ -79,10 +89,13 @@ Tensor parse_npy(const std::string& bytes, const std::string& name) {
           " bytes announced)");
   const std::string header = bytes.substr(8 + len_bytes, header_len);
 
-  const DType dtype = dtype_from_descr(header_field(header, "descr", "'([^']*)'", name), name);
-  require(header_field(header, "fortran_order", "(True|False)", name) == "False", name,
+  static const HeaderField descr("descr", "'([^']*)'");
+  static const HeaderField fortran_order("fortran_order", "(True|False)");
+  static const HeaderField shape_field("shape", "\\(([^)]*)\\)");
+  const DType dtype = dtype_from_descr(header_field(header, descr, name), name);
+  require(header_field(header, fortran_order, name) == "False", name,
           ": Fortran-ordered npy arrays are not supported");
-  const Shape shape = parse_shape(header_field(header, "shape", "\\(([^)]*)\\)", name), name);
+  const Shape shape = parse_shape(header_field(header, shape_field, name), name);
 
   // Checked before allocating: the header may announce far more than the file holds.
   const auto want = static_cast<size_t>(tensor_bytes(shape, dtype, name));

@@ -44,20 +44,31 @@ int64_t checked_mul(int64_t a, int64_t b, const std::string& what) {
   return product;
 }
 
-int64_t numel(const Shape& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) {
-    require(d >= 0, "negative dimension in shape ", shape_str(shape));
-    n = checked_mul(n, d, "shape " + shape_str(shape));
-  }
+namespace {
+
+// start x the dimensions of `shape`. The product is computed first and the messages are built
+// only when it fails (a negative dimension or 64-bit overflow): sizes are taken on every
+// tensor operation, so building "shape [..]" eagerly would cost more than the arithmetic.
+int64_t shape_product(const Shape& shape, int64_t start, const std::string& what) {
+  int64_t n = start;
+  bool ok = true;
+  for (int64_t d : shape) ok = ok && d >= 0 && !__builtin_mul_overflow(n, d, &n);
+  if (ok) return n;
+  const std::string prefix = what.empty() ? "" : what + ": ";
+  for (int64_t d : shape) require(d >= 0, prefix, "negative dimension in shape ", shape_str(shape));
+  n = start;
+  for (int64_t d : shape) n = checked_mul(n, d, prefix + "shape " + shape_str(shape));
   return n;
 }
 
+}  // namespace
+
+int64_t numel(const Shape& shape) {
+  return shape_product(shape, 1, "");
+}
+
 int64_t tensor_bytes(const Shape& shape, DType t, const std::string& what) {
-  for (int64_t d : shape) require(d >= 0, what, ": negative dimension in shape ", shape_str(shape));
-  int64_t n = static_cast<int64_t>(dtype_size(t));
-  for (int64_t d : shape) n = checked_mul(n, d, cat(what, ": shape ", shape_str(shape)));
-  return n;
+  return shape_product(shape, static_cast<int64_t>(dtype_size(t)), what);
 }
 
 std::string shape_str(const Shape& shape) {
