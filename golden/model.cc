@@ -1161,18 +1161,25 @@ class Interpreter {
     std::vector<const Tensor*> ints;
     std::vector<Affine> in;
     bool fast = axis == 1;
+    // The generic path dequantizes, runs at::cat and quantizes, each allocating with
+    // suggest_memory_format(): channels-last when every input is held channels-last (a
+    // [N, 1, 1, 1] tensor suggests contiguous whatever its strides).
+    bool all_channels_last = true;
     for (const QRef& q : p.args) {
       ints.push_back(&q->ints);
       in.push_back(per_tensor(*q, n, "an input"));
       const Shape& s = q->ints.shape();
       fast = fast && s.size() == 4 &&
              (q->format == MemoryFormat::kChannelsLast || s[1] == 1 || (s[2] == 1 && s[3] == 1));
+      all_channels_last = all_channels_last && s.size() == 4 &&
+                          q->format == MemoryFormat::kChannelsLast &&
+                          !(s[1] == 1 && s[2] == 1 && s[3] == 1);
     }
     Tensor y_ints = qconcat(ints, in, y, out, axis, w,
                             fast ? ConcatRecipe::kQnnpackChannelsLast : ConcatRecipe::kQnnpack);
-    return std::make_shared<const QTensor>(
-        QTensor{std::move(y_ints), ir::QuantParams{{y.scale}, {y.zero_point}, -1},
-                fast ? MemoryFormat::kChannelsLast : MemoryFormat::kContiguous});
+    return std::make_shared<const QTensor>(QTensor{
+        std::move(y_ints), ir::QuantParams{{y.scale}, {y.zero_point}, -1},
+        fast || all_channels_last ? MemoryFormat::kChannelsLast : MemoryFormat::kContiguous});
   }
 
   // 2.8: QNNPACK's average pool (divisor kh * kw always), a preceding zero Pad's pads added.

@@ -13,6 +13,11 @@ bool channels_last_contiguous(TorchLayout layout, const Shape& shape) {
   return layout == TorchLayout::kChannelsLast || shape[1] == 1 || (shape[2] == 1 && shape[3] == 1);
 }
 
+bool suggests_channels_last(TorchLayout layout, const Shape& shape) {
+  return shape.size() == 4 && layout == TorchLayout::kChannelsLast &&
+         !(shape[1] == 1 && shape[2] == 1 && shape[3] == 1);
+}
+
 namespace {
 
 // The layout PyTorch gives the output of `n`, from its inputs' layouts.
@@ -27,9 +32,16 @@ TorchLayout output_layout(const ir::Graph& g, const ir::Node& n,
     const ir::ValueId a = n.inputs.at(0), b = n.inputs.at(1);
     return layout.at(g.value(a).shape == g.value(n.outputs.at(0)).shape ? a : b);
   }
-  if (n.op == op::kQConcat)
-    return n.attr_string("recipe", "") == "qnnpack_channels_last" ? TorchLayout::kChannelsLast
-                                                                  : TorchLayout::kContiguous;
+  // cat: the fast path's output is channels-last; the generic path's is at::cat's of the
+  // dequantized inputs, channels-last when every input suggests channels-last (2.7, 6).
+  if (n.op == op::kQConcat) {
+    const bool all_channels_last = std::all_of(
+        n.inputs.begin(), n.inputs.end(),
+        [&](ir::ValueId v) { return suggests_channels_last(layout.at(v), g.value(v).shape); });
+    return n.attr_string("recipe", "") == "qnnpack_channels_last" || all_channels_last
+               ? TorchLayout::kChannelsLast
+               : TorchLayout::kContiguous;
+  }
   const bool keeps = n.op == op::kQMaxPool || n.op == op::kQAvgPool ||
                      n.op == op::kQGlobalAvgPool || n.op == op::kQClamp || n.op == op::kQAdd ||
                      n.op == op::kQLut || n.op == op::kQUpsampleNearest ||

@@ -484,8 +484,13 @@ class Interpreter:
             if axis == 1 and all(channels_last_contiguous(q) for q in p.args):
                 cat = R.qint8_cat_channels_last if int8 else R.cat_channels_last
                 return Q(cat(ints, scales, zps, s, z), s, z, layout="nhwc", dtype=dtype)
+            # the generic path (dequantize, at::cat, quantize) allocates with
+            # suggest_memory_format(): channels-last when every input is (not [N, 1, 1, 1])
+            cl = all(q.layout == "nhwc" and q.ints.ndim == 4 and q.ints.shape[1:] != (1, 1, 1)
+                     for q in p.args)
             cat = R.qint8_cat_contiguous if int8 else R.cat_contiguous
-            return Q(cat(ints, scales, zps, s, z, axis), s, z, layout="nchw", dtype=dtype)
+            return Q(cat(ints, scales, zps, s, z, axis), s, z, layout="nhwc" if cl else "nchw",
+                     dtype=dtype)
         if p.kind in ("unary", "hardswish"):
             return self.evaluate_unary(p, s, z)
         # the remaining ops keep their input's quantization parameters in PyTorch

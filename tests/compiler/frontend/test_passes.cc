@@ -200,6 +200,36 @@ TEST(FrontendRecognize, ConcatRecipeFollowsPyTorchsMemoryFormats) {
   EXPECT_EQ(recipe["pooled"], "qnnpack_channels_last");
 }
 
+TEST(FrontendRecognize, GenericPathCatOfChannelsLastInputsStaysChannelsLast) {
+  // cat(conv, conv) along H takes the generic path; PyTorch's at::cat keeps the inputs'
+  // channels-last format, so a channel cat of it with a conv takes the fast path. A generic
+  // cat with one contiguous input (the QuantStub's) is contiguous: the next one is generic.
+  OnnxBuilder b;
+  const std::string x = quantized_input(b);
+  const std::string c1 =
+      b.dequantize(add_conv(b, x, 2, 2, "c1", false, 0.1f, 100), 0.1f, 100, "c1y");
+  const std::string c2 = b.dequantize(add_conv(b, x, 2, 2, "c2", false, 0.2f, 90), 0.2f, 90, "c2y");
+  OnnxBuilder::attr(b.node("Concat", {c1, c2}, "h1", "rows_cl"), "axis", int64_t{2});
+  OnnxBuilder::attr(b.node("Concat", {c1, x}, "h2", "rows_mixed"), "axis", int64_t{2});
+  const std::string h1 = b.qdq("h1", kSx, kZx, "h1_y");
+  const std::string h2 = b.qdq("h2", kSx, kZx, "h2_y");
+  const std::string c3 =
+      b.dequantize(add_conv(b, h1, 2, 2, "c3", false, 0.1f, 100), 0.1f, 100, "c3y");
+  OnnxBuilder::attr(b.node("Concat", {h1, c3}, "k1", "after_cl"), "axis", int64_t{1});
+  OnnxBuilder::attr(b.node("Concat", {h2, c3}, "k2", "after_mixed"), "axis", int64_t{1});
+  for (const char* o : {"k1", "k2"})
+    b.dequantize(b.quantize(o, 0.2f, 100, std::string(o) + "_y"), 0.2f, 100, std::string(o) + "_o");
+  for (const char* o : {"k1_o_dq", "k2_o_dq"}) b.output(o);
+  const ir::Graph g = front_end(b);
+  std::map<std::string, std::string> recipe;
+  for (const ir::Node* n : nodes_of(g, ir::op::kQConcat))
+    recipe[n->name] = n->attr_string("recipe", "");
+  EXPECT_EQ(recipe["rows_cl"], "qnnpack");
+  EXPECT_EQ(recipe["rows_mixed"], "qnnpack");
+  EXPECT_EQ(recipe["after_cl"], "qnnpack_channels_last");
+  EXPECT_EQ(recipe["after_mixed"], "qnnpack");
+}
+
 // ---------------------------------------------------------------- fusion
 
 // in -> conv -> Q ; add(DQ(conv) or the input first) -> Q -> DQ -> Relu -> Q -> DQ -> out.
