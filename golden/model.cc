@@ -1109,6 +1109,13 @@ class Interpreter {
   }
 
   // 2.3 / 2.4 (and 2.12's bias): conv or linear, requantized to (y, out).
+  // QNNPACK runs a conv as a gemm when its kernel is 1x1 with stride 1 and no padding.
+  static bool qnnpack_gemm(const Node& n, const Tensor& weight) {
+    const Conv2dGeometry g = conv_geometry(n);
+    return weight.rank() == 4 && weight.dim(2) == 1 && weight.dim(3) == 1 && g.strides[0] == 1 &&
+           g.strides[1] == 1 && g.pads == std::array<int64_t, 4>{0, 0, 0, 0};
+  }
+
   Tensor conv_or_linear_recipe(const Pending& p, const Affine& y, DType out) const {
     const Node& n = *p.node;
     const std::string w = what(n);
@@ -1141,6 +1148,8 @@ class Interpreter {
         bias.push_back(static_cast<int32_t>(b.ints.as_int(c)));
       }
     }
+    if (n.op == "Conv" && !xnnpack && !qnnpack_gemm(n, weight.ints))
+      std::transform(bias.begin(), bias.end(), bias.begin(), qnnpack_conv_bias);
     const ir::Requant rq = requant(bias, scale, y, out, p.relu, w);
     if (n.op == "Conv") {
       const Tensor acc = conv2d_acc(x.ints, xa.zero_point, weight.ints, zw, conv_geometry(n), w);

@@ -17,8 +17,12 @@ float xnnpack_requant_scale(float x_scale, float w_scale, float y_scale) {
 int32_t pytorch_bias_value(float bias, float scale) {
   const float t = bias * (1.0f / scale);
   const double r = std::nearbyint(static_cast<double>(t));
-  if (!(r >= -2147483648.0 && r <= 2147483647.0)) return std::numeric_limits<int32_t>::min();
-  return static_cast<int32_t>(r);
+  return static_cast<int32_t>(std::clamp(r, -2147483648.0, 2147483647.0));
+}
+
+int32_t qnnpack_conv_bias(int32_t bias_q) {
+  return bias_q == std::numeric_limits<int32_t>::max() ? std::numeric_limits<int32_t>::min()
+                                                       : bias_q;
 }
 
 float qnnpack_requant_scale(float x_scale, float w_scale, float y_scale) {

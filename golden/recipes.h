@@ -19,10 +19,14 @@ namespace bpusim::golden {
 // [2.3] Stage-1 scale of a PyTorch conv/linear output channel: (w_scale * x_scale) times the
 // float32 reciprocal of y_scale (QNNPACK's generate_requantization_scales).
 float qnnpack_requant_scale(float x_scale, float w_scale, float y_scale);
-// [2.3] PyTorch's quantized bias: t = bias * (1.0f / scale) (float32), rounded half to even;
-// out of the int32 range (either sign) it is INT32_MIN, what x86's float -> int32
-// conversion returns (probed: a large positive bias makes torch's conv see -2^31).
+// [2.3] PyTorch's quantized bias (quantize_per_tensor to qint32): t = bias * (1.0f / scale)
+// (float32), rounded half to even, saturated to int32. A float t below 2^31 is at most
+// 2^31 - 128, so INT32_MAX means a positive overflow (see qnnpack_conv_bias).
 int32_t pytorch_bias_value(float bias, float scale);
+// [2.3] The bias QNNPACK's conv and depthwise kernels add: the quantized bias through float32
+// and back (x86's conversion), so a saturated INT32_MAX becomes INT32_MIN (probed). Its gemm
+// kernel (1x1 kernel, stride 1, no padding; and linear) and XNNPACK's (int8) use the bias as is.
+int32_t qnnpack_conv_bias(int32_t bias_q);
 // [2.23] XNNPACK (qint8 activations): (x_scale * w_scale) / y_scale, a float32 product then a
 // float32 division; the same for a product's (a_scale * b_scale) / y_scale.
 float xnnpack_requant_scale(float x_scale, float w_scale, float y_scale);

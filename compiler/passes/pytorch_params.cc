@@ -116,10 +116,12 @@ float xnnpack_mul_scale(float a_scale, float b_scale, float y_scale) {
 int32_t quantize_bias(float bias, float bias_scale) {
   const float inverse = 1.0f / bias_scale;
   const double q = std::nearbyint(static_cast<double>(bias * inverse));
-  // x86's float -> int32 conversion gives INT32_MIN for every out-of-range value (probed:
-  // a positive overflow makes torch's conv see -2^31, not a clamp).
-  const bool fits = q >= -2147483648.0 && q < 2147483648.0;
-  return fits ? static_cast<int32_t>(q) : std::numeric_limits<int32_t>::min();
+  return static_cast<int32_t>(std::clamp(q, -2147483648.0, 2147483647.0));
+}
+
+int32_t qnnpack_conv_bias(int32_t bias_q) {
+  constexpr int32_t kMax = std::numeric_limits<int32_t>::max();
+  return bias_q == kMax ? std::numeric_limits<int32_t>::min() : bias_q;
 }
 
 int32_t quantize_like_pytorch(float x, float scale, int32_t zp, DType t) {

@@ -55,10 +55,16 @@ std::vector<BilinearTap> bilinear_taps(const UpsampleAxis& a, bool align_corners
 // [2.19] Stage-1 scale of ATen's quantized mul: (a_scale * b_scale) * (1.0f / y_scale).
 float mul_scale(float a_scale, float b_scale, float y_scale);
 
-// [2.3] Quantized bias: round_half_even(bias * (1.0f / bias_scale)), INT32_MIN when that is
-// outside int32 (either sign: x86's conversion), the exporter's bias chain
-// Cast(Div(bias, s), INT32) as PyTorch evaluates it.
+// [2.3] Quantized bias: round_half_even(bias * (1.0f / bias_scale)) saturated to int32
+// (quantize_per_tensor to qint32), the exporter's bias chain Cast(Div(bias, s), INT32) as
+// PyTorch evaluates it. A float quotient below 2^31 rounds to at most 2^31 - 128, so INT32_MAX
+// is always a positive overflow.
 int32_t quantize_bias(float bias, float bias_scale);
+// [2.3] What QNNPACK's conv and depthwise kernels add for a quantized bias: it passes through
+// float32, and x86's conversion of 2^31 gives INT32_MIN, so a saturated positive overflow
+// becomes INT32_MIN (probed). QNNPACK's gemm kernel (a 1x1 conv with stride 1 and no padding,
+// and linear) and XNNPACK's (int8 activations) add the quantized bias as is.
+int32_t qnnpack_conv_bias(int32_t bias_q);
 
 // [2.1] PyTorch's quantize_val: clamp(round_half_even(x * (1.0f / scale)) + zp, type range).
 int32_t quantize_like_pytorch(float x, float scale, int32_t zp, DType t);

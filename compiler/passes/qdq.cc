@@ -315,9 +315,16 @@ void conv(Pattern& p) {
   const std::vector<float> ws = weight_scales(p, *w, wt.dim(0), 0);
   require(in == DType::kU8 || weight_zero_point(p, *w) == 0, p.what(), ": weight zero point ",
           weight_zero_point(p, *w), " with int8 activations: PyTorch's XNNPACK kernels need 0");
-  const std::vector<int32_t> bias = bias_values(p, input_or_none(n, 2), x->scale[0], ws);
+  std::vector<int32_t> bias = bias_values(p, input_or_none(n, 2), x->scale[0], ws);
   Attrs attrs;
   copy_geometry(p, n, attrs, {"strides", "pads", "dilations", "group"});
+  // QNNPACK runs a 1x1 conv with stride 1 and no padding as a gemm (2.3's bias note).
+  const bool no_pads = n.attr_string("auto_pad", "NOTSET") == "VALID" ||
+                       n.attr_ints("pads", {0, 0, 0, 0}) == std::vector<int64_t>{0, 0, 0, 0};
+  const bool qnnpack_gemm = wt.dim(2) == 1 && wt.dim(3) == 1 && no_pads &&
+                            n.attr_ints("strides", {1, 1}) == std::vector<int64_t>{1, 1};
+  if (in == DType::kU8 && !qnnpack_gemm)
+    std::transform(bias.begin(), bias.end(), bias.begin(), qnnpack_conv_bias);
   attrs["x_zero_point"] = int64_t{x->zp[0]};
   attrs["w_zero_point"] = int64_t{weight_zero_point(p, *w)};
   put_requant(attrs, requant(p, x->scale[0], ws, bias, t));

@@ -101,6 +101,15 @@ def quantize_bias(bias, input_scale, weight_scales):
     return np.clip(r, INT32_MIN, INT32_MAX).astype(np.int64)
 
 
+def qnnpack_conv_bias(bias_q):
+    """The bias QNNPACK's conv and depthwise kernels add (not its gemm: 1x1, stride 1, no
+    padding, nor linear; nor XNNPACK's): bias_q through float32, so a saturated INT32_MAX (a
+    positive overflow: a float quotient below 2^31 rounds to at most 2^31 - 128) is INT32_MIN
+    (x86's conversion of 2^31). Probed with torch 1.13 (docs/pytorch-recipes.md 2.3)."""
+    b = np.asarray(bias_q, dtype=np.int64)
+    return np.where(b == INT32_MAX, INT32_MIN, b)
+
+
 def conv2d_acc(x, zx, w, zw, bias_q, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
     """int32 accumulator: bias_q[c] + sum (x - zx) * (w - zw[c]); padding taps contribute 0.
     x: (N, C, H, W) ints, w: (K, C/groups, kh, kw) ints, zw scalar or (K,), bias_q (K,)."""

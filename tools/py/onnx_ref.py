@@ -446,8 +446,12 @@ class Interpreter:
                 pads = a.get("pads", [0, 0, 0, 0])
                 if pads[0] != pads[2] or pads[1] != pads[3]:
                     raise NotImplementedError(f"{n.name}: asymmetric pads")
+                strides = tuple(a.get("strides", [1, 1]))
+                gemm = wq.ints.shape[2:] == (1, 1) and strides == (1, 1) and not any(pads)
+                if not int8 and not gemm:
+                    bias = R.qnnpack_conv_bias(bias)
                 acc = R.conv2d_acc(xq.ints, zx, wq.ints, np.broadcast_to(zw, (k,)), bias,
-                                   tuple(a.get("strides", [1, 1])), (pads[0], pads[1]),
+                                   strides, (pads[0], pads[1]),
                                    tuple(a.get("dilations", [1, 1])), a.get("group", 1))
                 out = self.requantize_acc(acc, sx, sw, s, z, p.relu, dtype)
                 return Q(out, s, z, layout="nhwc", dtype=dtype)

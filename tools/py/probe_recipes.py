@@ -263,6 +263,45 @@ def probe_conv_overflow(rng, n):
     return "acc*scale beyond +-2^31 saturates to 255 / 0"
 
 
+def probe_bias_overflow(rng, n):
+    """A bias quotient beyond int32 saturates (quantize_bias), and QNNPACK's conv and
+    depthwise kernels add INT32_MIN for a saturated INT32_MAX (qnnpack_conv_bias); its gemm
+    kernel (1x1 conv, stride 1, no padding; linear) adds it as is. Small random inputs and
+    weights on top of biases 2^31 and 1e13 times their scale, both signs."""
+    # bias / (sx*sw) = bias * 2^30 (beyond int32), requantization scale 2^-28: +-2^31 -> +-8
+    sx, sw, sy = F32(2.0**-20), F32(2.0**-10), F32(2.0**-2)
+    geometries = [  # (cin, cout, kernel, stride, padding, groups)
+        (3, 2, (1, 1), 1, 0, 1), (3, 2, (1, 1), 1, 1, 1), (3, 2, (1, 1), 2, 0, 1),
+        (3, 2, (3, 3), 1, 1, 1), (2, 2, (5, 1), 1, 0, 1), (4, 4, (3, 3), 1, 1, 4),
+        (4, 4, (5, 5), 1, 2, 4), (4, 2, (2, 2), 1, 0, 2)]
+    bias = np.array([2.0, 1e4], dtype=np.float32)
+    for cin, cout, k, stride, pad, groups in geometries:
+        for sign in (1, -1):
+            b = (sign * bias[:cout] if cout == 2 else sign * np.resize(bias, cout)).astype(np.float32)
+            x = rng.integers(0, 256, (1, cin, 6, 6))
+            w = rng.integers(-3, 4, (cout, cin // groups) + k)
+            packed = torch.ops.quantized.conv2d_prepack(
+                q_weight(w, sw, 0), torch.from_numpy(b), [stride] * 2, [pad] * 2, [1, 1], groups)
+            got = ints(torch.ops.quantized.conv2d(q_u8(x, sx, 128), packed, float(sy), 128))
+            bq = R.quantize_bias(b, sx, np.full(cout, sw))
+            if not (k == (1, 1) and stride == 1 and pad == 0):
+                bq = R.qnnpack_conv_bias(bq)
+            acc = R.conv2d_acc(x, 128, w, 0, bq, (stride,) * 2, (pad,) * 2, (1, 1), groups)
+            want = R.requantize_fp32(acc, R.requant_scale(sx, np.full(cout, sw), sy), 128)
+            expect_equal(f"conv bias overflow k={k} s={stride} p={pad} g={groups} sign={sign}",
+                         got, want)
+    for sign in (1, -1):
+        x = rng.integers(0, 256, (3, 5))
+        w = rng.integers(-3, 4, (2, 5))
+        b = (sign * bias).astype(np.float32)
+        packed = torch.ops.quantized.linear_prepack(q_weight(w, sw, 0), torch.from_numpy(b))
+        got = ints(torch.ops.quantized.linear(q_u8(x, sx, 128), packed, float(sy), 128))
+        acc = R.linear_acc(x, 128, w, 0, R.quantize_bias(b, sx, np.full(2, sw)))
+        want = R.requantize_fp32(acc, R.requant_scale(sx, np.full(2, sw), sy), 128)
+        expect_equal(f"linear bias overflow sign={sign}", got, want)
+    return "bias beyond int32 saturates; QNNPACK conv/depthwise see INT32_MIN for INT32_MAX"
+
+
 def probe_requant_scale_order(rng, n):
     """The float32 requantization scale is (s_w * s_x) * (1/s_y): find scales where the other
     orders give a different float, then an accumulator (set through the bias, weights 0)
@@ -1716,6 +1755,7 @@ PROBES = [
     probe_conv,
     probe_bias_rounding,
     probe_conv_overflow,
+    probe_bias_overflow,
     probe_requant_scale_order,
     probe_linear,
     probe_add,

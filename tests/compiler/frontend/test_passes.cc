@@ -3,6 +3,7 @@
 // float regions, batch-norm folding, int32 pass-through, and the golden qnnpack recipes the
 // front end selects.
 #include <cmath>
+#include <limits>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -392,6 +393,15 @@ TEST(FrontendParams, AddParametersFollowQnnpack) {
   EXPECT_EQ(compiler::quantize_bias(1.75f, 0.5f), 4);  // ties to even
   // bias * (1 / s) = -1933.4999 rounds to -1933; bias / s = -1933.5 would give -1934
   EXPECT_EQ(compiler::quantize_bias(-10.634249687194824f, 0.11f * 0.05f), -1933);
+  // Beyond int32 it saturates; QNNPACK's conv kernels read a saturated INT32_MAX as INT32_MIN.
+  constexpr int32_t kMax = std::numeric_limits<int32_t>::max();
+  constexpr int32_t kMin = std::numeric_limits<int32_t>::min();
+  EXPECT_EQ(compiler::quantize_bias(3.0f, 1.0f / 1024 / 1024 / 1024), kMax);
+  EXPECT_EQ(compiler::quantize_bias(-3.0f, 1.0f / 1024 / 1024 / 1024), kMin);
+  EXPECT_EQ(compiler::quantize_bias(1.99f, 1.0f / 1024 / 1024 / 1024), 2136746240);
+  EXPECT_EQ(compiler::qnnpack_conv_bias(kMax), kMin);
+  EXPECT_EQ(compiler::qnnpack_conv_bias(2136746240), 2136746240);
+  EXPECT_EQ(compiler::qnnpack_conv_bias(kMin), kMin);
   EXPECT_EQ(compiler::requant_scale(0.1f, 0.3f, 0.7f), (0.3f * 0.1f) * (1.0f / 0.7f));
 }
 
