@@ -80,13 +80,15 @@ std::string shape_str(const Shape& shape) {
 Tensor::Tensor(DType dtype, Shape shape)
     : dtype_(dtype),
       shape_(std::move(shape)),
-      bytes_(static_cast<size_t>(tensor_bytes(shape_, dtype, "tensor"))) {}
+      numel_(tensor_bytes(shape_, dtype, "tensor") / static_cast<int64_t>(dtype_size(dtype))),
+      bytes_(static_cast<size_t>(numel_) * dtype_size(dtype)) {}
 
 Tensor Tensor::reshaped(Shape shape) const {
   require(bpusim::numel(shape) == numel(), "cannot reshape ", shape_str(shape_), " to ",
           shape_str(shape));
   Tensor t = *this;
   t.shape_ = std::move(shape);
+  t.numel_ = bpusim::numel(t.shape_);
   return t;
 }
 

@@ -74,7 +74,7 @@ class Tensor {
 
   DType dtype() const { return dtype_; }
   const Shape& shape() const { return shape_; }
-  int64_t numel() const { return bpusim::numel(shape_); }
+  int64_t numel() const { return numel_; }
   int64_t dim(size_t i) const { return shape_.at(i); }
   size_t rank() const { return shape_.size(); }
 
@@ -108,6 +108,7 @@ class Tensor {
 
   DType dtype_ = DType::kF32;
   Shape shape_;
+  int64_t numel_ = 1;  // of shape_, kept: loops ask for it on every iteration
   std::vector<std::byte> bytes_;
 };
 
