@@ -444,6 +444,16 @@ Tensor dequantize(const Tensor& x, const ir::QuantParams& q, const std::string& 
   return y;
 }
 
+// The outputs [lo, hi) of a row of `out` outputs whose tap at offset `first + i * stride` lies
+// in [0, size): the rest read padding, which contributes nothing.
+std::pair<int64_t, int64_t> taps_inside(int64_t out, int64_t stride, int64_t first, int64_t size) {
+  int64_t lo = 0;
+  while (lo < out && first + lo * stride < 0) ++lo;
+  int64_t hi = out;
+  while (hi > lo && first + (hi - 1) * stride >= size) --hi;
+  return {lo, hi};
+}
+
 Tensor conv2d_acc(const Tensor& x, int32_t x_zp, const Tensor& w, int32_t w_zp,
                   const Conv2dGeometry& g, const std::string& what) {
   require_8bit(x, what, "x");
@@ -453,13 +463,40 @@ Tensor conv2d_acc(const Tensor& x, int32_t x_zp, const Tensor& w, int32_t w_zp,
   require_in_range(x_zp, x.dtype(), what, "x_zero_point");
   require_in_range(w_zp, w.dtype(), what, "w_zero_point");
   const ConvDims d = conv_dims(x.shape(), w.shape(), g, what);
-  const std::vector<int64_t> xv = ints_of(x), wv = ints_of(w);
-  std::vector<int64_t> sum(d.n * d.m * d.oh * d.ow, 0);
-  for_each_conv_tap(d, g, [&](int64_t o, int64_t xi, int64_t wi) {
-    sum[o] += (xv[xi] - x_zp) * (wv[wi] - w_zp);  // 9-bit x 9-bit, exact in int64
-  });
-  for (int64_t& s : sum) s = wrap32(s);  // the 32-bit accumulator wraps (modular sum)
-  return int_tensor(DType::kI32, {d.n, d.m, d.oh, d.ow}, sum);
+  // Operands with their zero points taken off (9-bit values, products exact in int32), and
+  // a uint32 sum per output: unsigned addition wraps like the 32-bit accumulator.
+  std::vector<int32_t> xv(x.numel()), wv(w.numel());
+  for (int64_t i = 0; i < x.numel(); ++i) xv[i] = static_cast<int32_t>(x.as_int(i)) - x_zp;
+  for (int64_t i = 0; i < w.numel(); ++i) wv[i] = static_cast<int32_t>(w.as_int(i)) - w_zp;
+  std::vector<uint32_t> sum(d.n * d.m * d.oh * d.ow, 0);
+  const int64_t m_per_group = d.m / g.group;
+  // out[n, m, oh, ow] += x[n, c, ih, iw] * w[m, cg, kh, kw] for every tap inside the image,
+  // one weight at a time over a row of outputs (the row's inputs are `stride` apart).
+  for (int64_t n = 0; n < d.n; ++n)
+    for (int64_t m = 0; m < d.m; ++m)
+      for (int64_t cg = 0; cg < d.cg; ++cg) {
+        const int64_t c = (m / m_per_group) * d.cg + cg;
+        const int32_t* plane = xv.data() + (n * d.c + c) * d.h * d.w;
+        for (int64_t kh = 0; kh < d.kh; ++kh)
+          for (int64_t kw = 0; kw < d.kw; ++kw) {
+            const int32_t weight = wv[((m * d.cg + cg) * d.kh + kh) * d.kw + kw];
+            const int64_t first_w = kw * g.dilations[1] - g.pads[1];
+            const auto [lo, hi] = taps_inside(d.ow, g.strides[1], first_w, d.w);
+            if (lo >= hi) continue;
+            for (int64_t oh = 0; oh < d.oh; ++oh) {
+              const int64_t ih = oh * g.strides[0] - g.pads[0] + kh * g.dilations[0];
+              if (ih < 0 || ih >= d.h) continue;
+              const int32_t* in = plane + ih * d.w + first_w + lo * g.strides[1];
+              uint32_t* out = sum.data() + ((n * d.m + m) * d.oh + oh) * d.ow + lo;
+              for (int64_t k = 0; k < hi - lo; ++k)
+                out[k] += static_cast<uint32_t>(in[k * g.strides[1]] * weight);
+            }
+          }
+      }
+  Tensor acc(DType::kI32, {d.n, d.m, d.oh, d.ow});
+  std::transform(sum.begin(), sum.end(), acc.values<int32_t>().begin(),
+                 [](uint32_t s) { return static_cast<int32_t>(s); });  // two's complement
+  return acc;
 }
 
 Tensor matmul_acc(const Tensor& a, int32_t a_zp, const Tensor& b, int32_t b_zp,
@@ -478,16 +515,24 @@ Tensor matmul_acc(const Tensor& a, int32_t a_zp, const Tensor& b, int32_t b_zp,
   const Shape b_batch(b.shape().begin(), b.shape().end() - 2);
   Shape out = broadcast_shape(a_batch, b_batch, what);
   const std::vector<int64_t> ai = broadcast_index(a_batch, out), bi = broadcast_index(b_batch, out);
-  const std::vector<int64_t> av = ints_of(a), bv = ints_of(b);
-  std::vector<int64_t> y;
+  // As conv2d_acc: zero points off, uint32 sums that wrap like the accumulator, one a[i, p]
+  // at a time over the contiguous row b[p, :].
+  std::vector<int32_t> av(a.numel()), bv(b.numel());
+  for (int64_t i = 0; i < a.numel(); ++i) av[i] = static_cast<int32_t>(a.as_int(i)) - a_zp;
+  for (int64_t i = 0; i < b.numel(); ++i) bv[i] = static_cast<int32_t>(b.as_int(i)) - b_zp;
+  std::vector<uint32_t> sum(ai.size() * m * n, 0);
   for (size_t r = 0; r < ai.size(); ++r)
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        int64_t sum = 0;
-        for (int64_t p = 0; p < k; ++p)
-          sum += (av[(ai[r] * m + i) * k + p] - a_zp) * (bv[(bi[r] * k + p) * n + j] - b_zp);
-        y.push_back(wrap32(sum));
+    for (int64_t i = 0; i < m; ++i) {
+      uint32_t* row = sum.data() + (r * m + i) * n;
+      for (int64_t p = 0; p < k; ++p) {
+        const int32_t left = av[(ai[r] * m + i) * k + p];
+        const int32_t* right = bv.data() + (bi[r] * k + p) * n;
+        for (int64_t j = 0; j < n; ++j) row[j] += static_cast<uint32_t>(left * right[j]);
       }
+    }
+  std::vector<int64_t> y(sum.size());
+  std::transform(sum.begin(), sum.end(), y.begin(),
+                 [](uint32_t s) { return static_cast<int32_t>(s); });  // two's complement
   out.push_back(m);
   out.push_back(n);
   return int_tensor(DType::kI32, out, y);
