@@ -188,10 +188,15 @@ struct Call {
             dtype_name(in[i].dtype()), ", expected float32");
     return in[i];
   }
+  // The output, of the declared shape, for `count` computed elements (a malformed program may
+  // declare another size: an error, never a write past the tensor).
+  Tensor output(DType t, int64_t count) const {
+    require(numel(out->shape) == count, what, ": computed ", count, " elements for the output '",
+            out->name, "' of shape ", shape_str(out->shape));
+    return Tensor(t, out->shape);
+  }
   Tensor output_f32(const std::vector<double>& v) const {
-    Tensor t(DType::kF32, out->shape);
-    require(static_cast<int64_t>(v.size()) == t.numel(), what, ": computed ", v.size(),
-            " elements for the output '", out->name, "' of shape ", shape_str(out->shape));
+    Tensor t = output(DType::kF32, static_cast<int64_t>(v.size()));
     auto o = t.values<float>();
     for (size_t i = 0; i < v.size(); ++i) o[i] = static_cast<float>(v[i]);
     return t;
@@ -423,7 +428,13 @@ Tensor op_concat(const Call& c) {
   for (const Tensor& x : c.in) {
     require(x.dtype() == c.out->dtype && x.rank() == out.size(), c.what,
             ": inputs must match the output's type and rank");
+    for (size_t i = 0; i < out.size(); ++i)
+      require(static_cast<int64_t>(i) == axis || x.dim(i) == out[i], c.what, ": input ",
+              shape_str(x.shape()), " does not match the output ", shape_str(out), " off the axis ",
+              axis);
     const int64_t len = x.dim(axis);
+    require(offset + len <= out[axis], c.what,
+            ": inputs add up to more than the output along the axis (", shape_str(out), ")");
     const auto* src = reinterpret_cast<const uint8_t*>(x.bytes().data());
     for (int64_t o = 0; o < outer; ++o)
       std::memcpy(dst + ((o * out[axis] + offset) * inner) * esize, src + (o * len * inner) * esize,
@@ -454,7 +465,7 @@ Tensor op_quantize(const Call& c) {
   const auto zps = c.attr_ints("y_zero_point", std::vector<int64_t>(scales.size(), 0));
   const bool mul_inv = c.attr_string("method", "div") == "mul_inv";
   const auto [inner, channels] = quant_axis(c, x, scales.size(), zps.size());
-  Tensor t(c.out->dtype, c.out->shape);
+  Tensor t = c.output(c.out->dtype, x.numel());
   const auto xv = x.values<float>();
   for (int64_t i = 0; i < x.numel(); ++i) {
     const size_t ch = channels == 1 ? 0 : static_cast<size_t>((i / inner) % channels);
@@ -480,7 +491,7 @@ Tensor op_dequantize(const Call& c) {
   const auto scales = c.attr_floats("x_scale");
   const auto zps = c.attr_ints("x_zero_point", std::vector<int64_t>(scales.size(), 0));
   const auto [inner, channels] = quant_axis(c, x, scales.size(), zps.size());
-  Tensor t(DType::kF32, c.out->shape);
+  Tensor t = c.output(DType::kF32, x.numel());
   auto o = t.values<float>();
   for (int64_t i = 0; i < x.numel(); ++i) {
     const size_t ch = channels == 1 ? 0 : static_cast<size_t>((i / inner) % channels);
@@ -499,7 +510,7 @@ Tensor op_argmax(const Call& c) {
   for (int64_t i = 0; i < axis; ++i) outer *= x.dim(i);
   for (size_t i = axis + 1; i < x.rank(); ++i) inner *= x.dim(i);
   const int64_t len = x.dim(axis);
-  Tensor t(DType::kI64, c.out->shape);
+  Tensor t = c.output(DType::kI64, outer * inner);
   auto o = t.values<int64_t>();
   for (int64_t a = 0; a < outer; ++a)
     for (int64_t b = 0; b < inner; ++b) {
@@ -518,6 +529,7 @@ Tensor op_softmax(const Call& c) {
   const Tensor& x = c.input(0);
   int64_t axis = c.attr_int("axis", -1);
   if (axis < 0) axis += static_cast<int64_t>(x.rank());
+  require(axis >= 0 && axis < static_cast<int64_t>(x.rank()), c.what, ": axis out of range");
   int64_t outer = 1, inner = 1;
   for (int64_t i = 0; i < axis; ++i) outer *= x.dim(i);
   for (size_t i = axis + 1; i < x.rank(); ++i) inner *= x.dim(i);

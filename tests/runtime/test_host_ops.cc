@@ -218,5 +218,31 @@ TEST_F(HostOps, ErrorsNameTheOpAndTheProblem) {
   // reader refuses them (tests/isa/test_program_contract.cc).
 }
 
+// A program whose declared output does not hold what the op computes (found by fuzzing
+// .bpu programs: a Quantize wrote past a smaller output) is an error, never a write past it.
+TEST_F(HostOps, OutputsOfTheWrongSizeAreErrors) {
+  tensor("x", DType::kF32, {2, 3});
+  tensor("q1", DType::kU8, {1});
+  tensor("f1", DType::kF32, {1});
+  tensor("a4", DType::kI64, {4});
+  tensor("wide", DType::kF32, {2, 5});
+  tensor("tall", DType::kF32, {3, 3});
+  auto msg = [&](const isa::HostOp& o) {
+    return bpusim::testing::error_message([&] { run({o}); });
+  };
+  EXPECT_THAT(msg(op(K::kQuantize, {"x"}, "q1", {{"y_scale", 0.5f}})),
+              HasSubstr("op 0 (Quantize): computed 6 elements for the output 'q1' of shape [1]"));
+  EXPECT_THAT(msg(op(K::kDequantize, {"q1"}, "x", {{"x_scale", 0.5f}})),
+              HasSubstr("computed 1 elements for the output 'x' of shape [2, 3]"));
+  EXPECT_THAT(msg(op(K::kArgMax, {"x"}, "a4", {{"axis", int64_t{1}}})),
+              HasSubstr("computed 2 elements for the output 'a4' of shape [4]"));
+  EXPECT_THAT(msg(op(K::kConcat, {"x", "x"}, "wide", {{"axis", int64_t{1}}})),
+              HasSubstr("inputs add up to more than the output along the axis"));
+  EXPECT_THAT(msg(op(K::kConcat, {"x"}, "tall", {{"axis", int64_t{1}}})),
+              HasSubstr("input [2, 3] does not match the output [3, 3] off the axis 1"));
+  EXPECT_THAT(msg(op(K::kSoftmax, {"x"}, "x", {{"axis", int64_t{5}}})),
+              HasSubstr("op 0 (Softmax): axis out of range"));
+}
+
 }  // namespace
 }  // namespace bpusim::runtime::testing
