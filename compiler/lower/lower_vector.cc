@@ -322,10 +322,12 @@ LayerStats emit_gated(EmitContext& ctx, int node, isa::Opcode op, const TensorDe
           "operand '", tx.name, "' are stored in different layouts");
   const int64_t period = runs.front().period;
   // Two FEATURE areas' worth: the operand's chunk and the gate (whole, or a run's slice).
-  int64_t chunk = tile_linear(numel(ty.shape), 2, ctx.hw, what(plan, node));
-  chunk -= chunk % period;
+  const int64_t most = tile_linear(numel(ty.shape), 2, ctx.hw, what(plan, node));
+  const int64_t chunk = most - most % period;
   require(chunk > 0, what(plan, node), ": a pixel of ", period,
-          " channels and its gate do not fit the SRAMs together");
+          " channels and its gate: chunks are whole pixels, and a chunk holds at most ", most,
+          " elements here (two operands in half of sram.feature.bytes, the result in half of "
+          "sram.output.bytes); the layer does not fit the SRAMs");
   SramPlan sram(ctx.hw, ctx.sram);
   const int x_area = sram.add(Space::kFeature, chunk);
   GateOperand gate_operand(ctx, sram, tg, chunk, period);
