@@ -397,6 +397,16 @@ const std::vector<CoreVariant>& core_variants() {
   return variants;
 }
 
+std::vector<std::string> core_config_names() {
+  std::vector<std::string> names;
+  for (const CoreVariant& v : core_variants()) names.push_back(v.name);
+  return names;
+}
+
+bool core_variants_are_subset() {
+  return BPUSIM_RTL_CORE_SUBSET != 0;
+}
+
 void RtlBackend::configure(const HwConfig& hw) {
   model_.reset();
 #define X(cls, name, rows, cols, depth, vlanes)                        \

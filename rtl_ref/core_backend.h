@@ -35,6 +35,10 @@ struct CoreVariant {
 };
 // The variants this build verilated.
 const std::vector<CoreVariant>& core_variants();
+// Their names, in order. Every rtl_ref/configs/*.json unless BPUSIM_RTL_CORE_CONFIGS chose some
+// (core_variants_are_subset()).
+std::vector<std::string> core_config_names();
+bool core_variants_are_subset();
 
 class RtlBackend : public runtime::Backend {
  public:

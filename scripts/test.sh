@@ -2,7 +2,8 @@
 # The whole test suite on a fresh Debian 12 machine: install, build, run every ctest test
 # (all labels: unit, onnx, models, sim, rtl, lint, torch, random, browser, bench), then
 # rebuild under AddressSanitizer + UndefinedBehaviorSanitizer and run the unit, sim and rtl
-# labels again (without the verilated whole core), then build the libFuzzer targets (clang)
+# labels again (not torch; the verilated cores of the default and tiny configurations), then
+# build the libFuzzer targets (clang)
 # and run each for a bounded number of executions from its corpus (label fuzz).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <set>
 
+#if BPUSIM_TEST_RTL
+#include "rtl_ref/core_backend.h"
+#endif
 #include "tests/support/test_util.h"
 #include "tools/traces/traces.h"
 
@@ -36,7 +39,13 @@ TEST_P(Traces, Unchanged) {
 }
 
 // Rtl/Traces.Unchanged/<model>_<config>_<mode> and Systemc/...: one name per backend in ctest.
+// On the RTL core, the configurations the build verilated a core for.
+#if BPUSIM_TEST_RTL
+const auto kCases = ::testing::ValuesIn(traces::cases_on_configs(
+    traces::committed_cases(testing::source_dir()), rtl::core_config_names()));
+#else
 const auto kCases = ::testing::ValuesIn(traces::committed_cases(testing::source_dir()));
+#endif
 std::string case_id(const ::testing::TestParamInfo<CommittedCase>& info) {
   return info.param.id();
 }

@@ -70,6 +70,15 @@ std::vector<CommittedCase> committed_cases(const std::string& root) {
   return out;
 }
 
+std::vector<CommittedCase> cases_on_configs(const std::vector<CommittedCase>& cases,
+                                            const std::vector<std::string>& configs) {
+  std::vector<CommittedCase> out;
+  std::copy_if(cases.begin(), cases.end(), std::back_inserter(out), [&](const CommittedCase& c) {
+    return std::find(configs.begin(), configs.end(), c.config) != configs.end();
+  });
+  return out;
+}
+
 std::map<std::string, Tensor> committed_inputs(const std::string& root, const CommittedCase& c) {
   const std::string path = root + "/" + c.model_dir + "/" + c.input;
   if (c.input == "input_x.npy") return {{"x", read_npy(path)}};

@@ -51,6 +51,10 @@ std::ostream& operator<<(std::ostream& os, const CommittedCase& c);  // label()
 // repository at `root`. The configurations are the files rtl_ref/configs/*.json: the ones the
 // build verilates a core for (RtlCoreConfigs checks that they are the same).
 std::vector<CommittedCase> committed_cases(const std::string& root);
+// The cases whose configuration is one of `configs`, in their order: on the RTL core, the
+// configurations the build verilated a core for (rtl::core_config_names()).
+std::vector<CommittedCase> cases_on_configs(const std::vector<CommittedCase>& cases,
+                                            const std::vector<std::string>& configs);
 
 // The model's committed input `x`: input_x.npy, or the first image of test_x.npy ([1,1,8,8]).
 std::map<std::string, Tensor> committed_inputs(const std::string& root, const CommittedCase& c);
