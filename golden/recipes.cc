@@ -17,6 +17,7 @@ float xnnpack_requant_scale(float x_scale, float w_scale, float y_scale) {
 int32_t pytorch_bias_value(float bias, float scale) {
   const float t = bias * (1.0f / scale);
   const double r = std::nearbyint(static_cast<double>(t));
+  if (std::isnan(r)) return std::numeric_limits<int32_t>::min();  // as x86's conversion
   return static_cast<int32_t>(std::clamp(r, -2147483648.0, 2147483647.0));
 }
 

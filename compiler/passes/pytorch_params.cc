@@ -116,6 +116,8 @@ float xnnpack_mul_scale(float a_scale, float b_scale, float y_scale) {
 int32_t quantize_bias(float bias, float bias_scale) {
   const float inverse = 1.0f / bias_scale;
   const double q = std::nearbyint(static_cast<double>(bias * inverse));
+  // NaN (a NaN bias or scale) converts to INT64_MIN on x86 and then clamps: INT32_MIN.
+  if (std::isnan(q)) return std::numeric_limits<int32_t>::min();
   return static_cast<int32_t>(std::clamp(q, -2147483648.0, 2147483647.0));
 }
 

@@ -57,8 +57,8 @@ float mul_scale(float a_scale, float b_scale, float y_scale);
 
 // [2.3] Quantized bias: round_half_even(bias * (1.0f / bias_scale)) saturated to int32
 // (quantize_per_tensor to qint32), the exporter's bias chain Cast(Div(bias, s), INT32) as
-// PyTorch evaluates it. A float quotient below 2^31 rounds to at most 2^31 - 128, so INT32_MAX
-// is always a positive overflow.
+// PyTorch evaluates it; NaN gives INT32_MIN. A float quotient below 2^31 rounds to at most
+// 2^31 - 128, so INT32_MAX is always a positive overflow.
 int32_t quantize_bias(float bias, float bias_scale);
 // [2.3] What QNNPACK's conv and depthwise kernels add for a quantized bias: it passes through
 // float32, and x86's conversion of 2^31 gives INT32_MIN, so a saturated positive overflow

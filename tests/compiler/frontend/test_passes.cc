@@ -399,6 +399,8 @@ TEST(FrontendParams, AddParametersFollowQnnpack) {
   EXPECT_EQ(compiler::quantize_bias(3.0f, 1.0f / 1024 / 1024 / 1024), kMax);
   EXPECT_EQ(compiler::quantize_bias(-3.0f, 1.0f / 1024 / 1024 / 1024), kMin);
   EXPECT_EQ(compiler::quantize_bias(1.99f, 1.0f / 1024 / 1024 / 1024), 2136746240);
+  EXPECT_EQ(compiler::quantize_bias(std::nanf(""), 0.5f), kMin);  // fuzz finding (UB before)
+  EXPECT_EQ(compiler::quantize_bias(1.0f, 0.0f), kMax);           // 1 * (1 / 0) = inf
   EXPECT_EQ(compiler::qnnpack_conv_bias(kMax), kMin);
   EXPECT_EQ(compiler::qnnpack_conv_bias(2136746240), 2136746240);
   EXPECT_EQ(compiler::qnnpack_conv_bias(kMin), kMin);
