@@ -1,7 +1,9 @@
 #include "sim/mac_array.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "common/error.h"
 #include "sim/multiversion.h"
@@ -205,11 +207,33 @@ void conv_depthwise(const Operands& f, const uint8_t* wgt, uint8_t* acc, ConvScr
   }
 }
 
+ConvKernel kernel_from_environment() {
+  const char* value = std::getenv("BPUSIM_CONV_KERNEL");
+  const std::string v = value ? value : "auto";
+  if (v == "portable") return ConvKernel::kPortable;
+  if (v == "vnni" && !vnni_available())
+    throw Error("BPUSIM_CONV_KERNEL=vnni: this CPU has no AVX-512 VNNI");
+  if (v == "vnni" || (v == "auto" && vnni_available())) return ConvKernel::kVnni;
+  if (v == "auto") return ConvKernel::kPortable;
+  throw Error(cat("BPUSIM_CONV_KERNEL=", v, ": expected auto, portable or vnni"));
+}
+
 }  // namespace
+
+ConvKernel resolved_conv_kernel() {
+  static const ConvKernel kernel = kernel_from_environment();
+  return kernel;
+}
 
 void conv_tile(const Operands& f, const uint8_t* in, const uint8_t* wgt, uint8_t* acc,
                ConvScratch& s) {
   if (f.out_h * f.out_w * f.out_c == 0) return;
+  const ConvKernel kernel = s.kernel == ConvKernel::kAuto ? resolved_conv_kernel() : s.kernel;
+  if (!f.depthwise && kernel == ConvKernel::kVnni) {
+    if (!vnni_available()) throw Error("conv_tile: the VNNI kernel needs AVX-512 VNNI");
+    conv_dense_vnni(f, in, wgt, acc, s.vnni);
+    return;
+  }
   s.x.resize(static_cast<size_t>(f.in_h * f.in_w * f.in_c));
   widen(in, f.in_h * f.in_w * f.in_c, f.in_signed, f.in_zp, s.x.data());
   if (f.depthwise) {

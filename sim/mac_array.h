@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/hw_config.h"
+#include "sim/conv_vnni.h"
 #include "sim/memories.h"
 #include "sim/unit.h"
 
@@ -20,12 +21,25 @@ namespace bpusim::sim {
 // in: [in_h][in_w][in_c] bytes; wgt: [out_c][k_h][k_w][in_c] (depthwise [c][k_h][k_w]);
 // acc: [out_h][out_w][out_c] little-endian int32, overwritten or accumulated (wrapping).
 // `scratch` is reused between calls to avoid allocations.
+//
+// The dense case has two kernels with identical results (tests/sim/test_conv_kernels.cc checks
+// both against golden): the portable one (int16 operands, compiled for AVX2 and the baseline)
+// and AVX-512 VNNI (sim/conv_vnni.h). kAuto takes VNNI when the CPU has it, unless the
+// environment variable BPUSIM_CONV_KERNEL says `portable` (`vnni` insists on it, `auto` is the
+// default): a way to compare the two, in tests and benchmarks.
+enum class ConvKernel { kAuto, kPortable, kVnni };
 struct ConvScratch {
+  ConvKernel kernel = ConvKernel::kAuto;
   std::vector<int16_t> x, w, col;
   std::vector<int32_t> sums;
+  VnniScratch vnni;
 };
 void conv_tile(const isa::Operands& f, const uint8_t* in, const uint8_t* wgt, uint8_t* acc,
                ConvScratch& scratch);
+
+// The kernel kAuto stands for on this machine: kVnni or kPortable (BPUSIM_CONV_KERNEL read once;
+// an unknown value, or `vnni` on a CPU without it, throws Error naming the variable and value).
+ConvKernel resolved_conv_kernel();
 
 // Operand checks shared by plan() and tests: empty when legal, else the fault reason.
 std::string conv_operand_fault(const isa::Operands& f);

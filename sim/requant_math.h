@@ -28,15 +28,30 @@ inline int32_t sat32(int64_t v) {
   if (v < std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::min();
   return static_cast<int32_t>(v);
 }
+// a + b saturated to int32, in 32-bit operations only (they vectorise 8 or 16 to a register,
+// int64 ones do not on AVX2): the wrapped sum overflowed when its sign differs from both
+// operands' signs, and then the true sum lies beyond the end of a's sign.
+inline int32_t sat_add32(int32_t a, int32_t b) {
+  const int32_t s = wrap_add(a, b);
+  const bool overflow = ((a ^ s) & (b ^ s)) < 0;
+  const int32_t limit =
+      a < 0 ? std::numeric_limits<int32_t>::min() : std::numeric_limits<int32_t>::max();
+  return overflow ? limit : s;
+}
 inline int32_t clamp32(int32_t v, int32_t lo, int32_t hi) {
   return v < lo ? lo : (v > hi ? hi : v);
 }
 
-// A finite float rounded half to even, saturated to int32.
+// A float rounded half to even, saturated to int32 (NaN gives INT32_MAX). Branch-free, so that
+// loops over it vectorise: the rounded value is clamped into int32's float range before the
+// conversion (2147483520 is the largest float below 2^31; NaN is replaced by 0 there and by
+// INT32_MAX after).
 inline int32_t round_sat32(float t) {
-  if (!(t < 2147483648.0f)) return std::numeric_limits<int32_t>::max();
-  if (t < -2147483648.0f) return std::numeric_limits<int32_t>::min();
-  return static_cast<int32_t>(std::nearbyint(t));  // default rounding: half to even
+  const float r = std::nearbyint(t);  // default rounding: half to even
+  const float lo = -2147483648.0f, hi = 2147483520.0f;
+  const float inside = r < lo ? lo : (r > hi ? hi : r);
+  const int32_t v = static_cast<int32_t>(inside == inside ? inside : 0.0f);
+  return t < 2147483648.0f ? v : std::numeric_limits<int32_t>::max();
 }
 
 // fp32 mode: (float)acc * scale, rounded half to even, saturated to int32.
@@ -54,10 +69,15 @@ inline int32_t scale_fixed(int32_t acc, int32_t mult, int32_t shift) {
   return sat32(product < 0 ? -static_cast<int64_t>(rounded) : static_cast<int64_t>(rounded));
 }
 
+// Stage 1's last steps: the scaled value plus the output zero point (saturating), clamped.
+inline int32_t add_zp_and_clamp(int32_t q, int32_t zp, int32_t lo, int32_t hi) {
+  return clamp32(sat_add32(q, zp), lo, hi);
+}
+
 // Stage 1 after the bias add: scale, add the output zero point (saturating), clamp.
 inline int32_t stage1(int32_t acc, const isa::ParamRecord& p, bool fixed) {
   const int32_t q = fixed ? scale_fixed(acc, p.mult, p.shift) : scale_fp32(acc, p.scale);
-  return clamp32(sat32(static_cast<int64_t>(q) + p.zp), p.min, p.max);
+  return add_zp_and_clamp(q, p.zp, p.min, p.max);
 }
 
 // VREQ's float routes (docs/requantizer.md 6, record field `route` 1..3) for one 8-bit value
@@ -106,21 +126,30 @@ inline int32_t float_add(int32_t a, int32_t za, int32_t b, int32_t zb, const isa
   return round_sat32(sum * ra.rescale_k);
 }
 
+// The stage-2 fields of a PARAM record (docs/requantizer.md 3).
+struct Stage2Fields {
+  int32_t add_const, add_mult_a, add_mult_b, add_shift, add_zp, add_min, add_max;
+};
+
 // Requires 0 <= add_shift <= 31 (the requantizer faults on other records).
 // Stage 2 (fused residual / elementwise add): wrapping int32 arithmetic, shift rounding half
 // away from zero, clamp in the zero-point-free domain, then add the output zero point.
-inline int32_t stage2(int32_t a, int32_t b, const isa::ParamRecord& p) {
+// Branch-free (a shift of 0 rounds nothing), so that loops over it vectorise.
+inline int32_t stage2(int32_t a, int32_t b, const Stage2Fields& p) {
   const int32_t s =
       wrap_add(p.add_const, wrap_add(wrap_mul(a, p.add_mult_a), wrap_mul(b, p.add_mult_b)));
-  int32_t r = s;
-  if (p.add_shift > 0) {
-    const int32_t floor = s >> p.add_shift;  // arithmetic shift
-    const uint32_t rem = static_cast<uint32_t>(s) & ((uint32_t{1} << p.add_shift) - 1);
-    const uint32_t half = uint32_t{1} << (p.add_shift - 1);
-    r = floor + ((rem > half || (rem == half && s >= 0)) ? 1 : 0);
-  }
-  return wrap_add(clamp32(r, wrap_sub(p.add_min, p.add_zp), wrap_sub(p.add_max, p.add_zp)),
+  const int32_t floor = s >> p.add_shift;  // arithmetic shift
+  const uint32_t mask = static_cast<uint32_t>((uint64_t{1} << p.add_shift) - 1);
+  const uint32_t rem = static_cast<uint32_t>(s) & mask;
+  const uint32_t half = (mask >> 1) + (p.add_shift > 0 ? 1 : 0);  // 2^(shift-1), 0 for shift 0
+  const int32_t up = (p.add_shift > 0) & ((rem > half) | ((rem == half) & (s >= 0)));
+  return wrap_add(clamp32(floor + up, wrap_sub(p.add_min, p.add_zp), wrap_sub(p.add_max, p.add_zp)),
                   p.add_zp);
+}
+inline int32_t stage2(int32_t a, int32_t b, const isa::ParamRecord& p) {
+  return stage2(a, b,
+                Stage2Fields{p.add_const, p.add_mult_a, p.add_mult_b, p.add_shift, p.add_zp,
+                             p.add_min, p.add_max});
 }
 
 }  // namespace bpusim::sim

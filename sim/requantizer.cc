@@ -1,6 +1,8 @@
 #include "sim/requantizer.h"
 
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "common/error.h"
 #include "sim/multiversion.h"
@@ -36,23 +38,73 @@ std::string param_record_fault(const ParamRecord& r, bool fixed, bool stage2, in
 
 namespace {
 
-// The REQUANT loop with the mode and stage-2 choices hoisted out of it.
+// The records' fields as per-channel arrays (structure of arrays): the channel loop reads each
+// field contiguously and vectorises.
+struct ChannelFields {
+  std::vector<int32_t> bias, mult, shift, zp, min, max;
+  std::vector<int32_t> add_const, add_mult_a, add_mult_b, add_shift, add_zp, add_min, add_max;
+  std::vector<float> scale;
+
+  explicit ChannelFields(std::span<const ParamRecord> records) {
+    for (const ParamRecord& r : records) {
+      bias.push_back(r.bias);
+      mult.push_back(r.mult);
+      shift.push_back(r.shift);
+      zp.push_back(r.zp);
+      min.push_back(r.min);
+      max.push_back(r.max);
+      scale.push_back(r.scale);
+      add_const.push_back(r.add_const);
+      add_mult_a.push_back(r.add_mult_a);
+      add_mult_b.push_back(r.add_mult_b);
+      add_shift.push_back(r.add_shift);
+      add_zp.push_back(r.add_zp);
+      add_min.push_back(r.add_min);
+      add_max.push_back(r.add_max);
+    }
+  }
+};
+
+// The value range of an 8-bit output type (saturate_to's bounds).
+std::pair<int32_t, int32_t> range_of(OutType t) {
+  return t == OutType::kI8 ? std::pair{-128, 127} : std::pair{0, 255};
+}
+
+// The REQUANT loop with the mode and stage-2 choices hoisted out of it: per element
+// saturate_to(stage1(acc + bias), a_type), then, with a residual b, saturate_to(stage2(y, b)).
 template <bool kFixed, bool kRes>
 inline void requant_loop(const Operands& f, const uint8_t* acc, const uint8_t* res,
-                         const ParamRecord* records, uint8_t* out, OutType type, OutType a_type) {
+                         const ChannelFields& r, uint8_t* out, OutType type, OutType a_type) {
   const int64_t n_ch = f.n_ch;
-  for (int64_t p = 0; p < f.n_pix; ++p) {
+  const auto [a_lo, a_hi] = range_of(a_type);
+  const auto [o_lo, o_hi] = range_of(type);
+  // A residual byte as a number: int8 is (byte ^ 0x80) - 128, uint8 the byte itself.
+  const uint8_t res_flip = f.res_signed ? 0x80 : 0x00;
+  const int32_t res_offset = f.res_signed ? 128 : 0;
+  // Plain pointers: the byte stores below may alias anything, vectors' own pointers included.
+  const int32_t *bias = r.bias.data(), *mult = r.mult.data(), *shift = r.shift.data();
+  const int32_t *zp = r.zp.data(), *lo = r.min.data(), *hi = r.max.data();
+  const float* scale = r.scale.data();
+  const int32_t *add_const = r.add_const.data(), *add_mult_a = r.add_mult_a.data();
+  const int32_t *add_mult_b = r.add_mult_b.data(), *add_shift = r.add_shift.data();
+  const int32_t *add_zp = r.add_zp.data(), *add_min = r.add_min.data(), *add_max = r.add_max.data();
+  const int64_t n_pix = f.n_pix;
+  for (int64_t p = 0; p < n_pix; ++p) {
     const uint8_t* a_row = acc + p * n_ch * 4;
-    uint8_t* o_row = out + p * n_ch;
+    const uint8_t* r_row = kRes ? res + p * n_ch : nullptr;
+    uint8_t* __restrict o_row = out + p * n_ch;
     for (int64_t c = 0; c < n_ch; ++c) {
-      const ParamRecord& r = records[c];
       int32_t a;
       std::memcpy(&a, a_row + c * 4, 4);
-      int32_t y = saturate_to(stage1(wrap_add(a, r.bias), r, kFixed), a_type);
+      const int32_t biased = wrap_add(a, bias[c]);
+      const int32_t q =
+          kFixed ? scale_fixed(biased, mult[c], shift[c]) : scale_fp32(biased, scale[c]);
+      int32_t y = clamp32(add_zp_and_clamp(q, zp[c], lo[c], hi[c]), a_lo, a_hi);
       if constexpr (kRes) {
-        const uint8_t rb = res[p * n_ch + c];
-        const int32_t b = f.res_signed ? int32_t{static_cast<int8_t>(rb)} : int32_t{rb};
-        y = saturate_to(stage2(y, b, r), type);
+        const int32_t b = int32_t{static_cast<uint8_t>(r_row[c] ^ res_flip)} - res_offset;
+        const Stage2Fields add{add_const[c], add_mult_a[c], add_mult_b[c], add_shift[c],
+                               add_zp[c],    add_min[c],    add_max[c]};
+        y = clamp32(stage2(y, b, add), o_lo, o_hi);
       }
       o_row[c] = static_cast<uint8_t>(y);
     }
@@ -61,7 +113,7 @@ inline void requant_loop(const Operands& f, const uint8_t* acc, const uint8_t* r
 
 BPUSIM_MULTIVERSION
 void requant_8bit(const Operands& f, const uint8_t* acc, const uint8_t* res,
-                  const ParamRecord* records, uint8_t* out, OutType type, OutType a_type) {
+                  const ChannelFields& records, uint8_t* out, OutType type, OutType a_type) {
   if (f.mode == 1) {
     if (f.has_res)
       requant_loop<true, true>(f, acc, res, records, out, type, a_type);
@@ -91,7 +143,7 @@ void requant_tile(const Operands& f, const uint8_t* acc, const uint8_t* res,
   }
   // The stage-1 result is saturated to its own type: the output's, or a's when stage 2 runs.
   const OutType a_type = f.has_res ? (f.a_signed ? OutType::kI8 : OutType::kU8) : type;
-  requant_8bit(f, acc, res, records.data(), out, type, a_type);
+  requant_8bit(f, acc, res, ChannelFields(records.first(f.n_ch)), out, type, a_type);
 }
 
 Operands requant_tile_op(const HwConfig& hw, int64_t n, bool fixed, OutType out_type, bool has_res,

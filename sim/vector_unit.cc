@@ -58,8 +58,7 @@ void vfadd(const Operands& f, const uint8_t* a, const uint8_t* b, const ParamRec
     const int32_t q =
         float_add(byte_value(a[i], f.a_signed), static_cast<int32_t>(f.a_zp),
                   byte_value(b[j], f.b_signed), static_cast<int32_t>(f.b_zp), ra, rb, fused);
-    out[i] = static_cast<uint8_t>(
-        saturate_to(clamp32(sat32(static_cast<int64_t>(q) + ra.zp), ra.min, ra.max), t));
+    out[i] = static_cast<uint8_t>(saturate_to(add_zp_and_clamp(q, ra.zp, ra.min, ra.max), t));
   }
 }
 
@@ -89,8 +88,7 @@ void vreq(const Operands& f, const uint8_t* in, const ParamRecord& rec, uint8_t*
   }
   for (int64_t i = 0; i < f.n; ++i) {
     const int32_t q = rescale_route(byte_value(in[i], f.in_signed), zp, rec);
-    out[i] = static_cast<uint8_t>(
-        saturate_to(clamp32(sat32(static_cast<int64_t>(q) + rec.zp), rec.min, rec.max), t));
+    out[i] = static_cast<uint8_t>(saturate_to(add_zp_and_clamp(q, rec.zp, rec.min, rec.max), t));
   }
 }
 
