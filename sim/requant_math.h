@@ -138,8 +138,8 @@ struct Stage2Fields {
 inline int32_t stage2(int32_t a, int32_t b, const Stage2Fields& p) {
   const int32_t s =
       wrap_add(p.add_const, wrap_add(wrap_mul(a, p.add_mult_a), wrap_mul(b, p.add_mult_b)));
-  const int32_t floor = s >> p.add_shift;  // arithmetic shift
-  const uint32_t mask = static_cast<uint32_t>((uint64_t{1} << p.add_shift) - 1);
+  const int32_t floor = s >> p.add_shift;                  // arithmetic shift
+  const uint32_t mask = (uint32_t{1} << p.add_shift) - 1;  // shift <= 31
   const uint32_t rem = static_cast<uint32_t>(s) & mask;
   const uint32_t half = (mask >> 1) + (p.add_shift > 0 ? 1 : 0);  // 2^(shift-1), 0 for shift 0
   const int32_t up = (p.add_shift > 0) & ((rem > half) | ((rem == half) & (s >= 0)));

@@ -70,8 +70,42 @@ std::pair<int32_t, int32_t> range_of(OutType t) {
   return t == OutType::kI8 ? std::pair{-128, 127} : std::pair{0, 255};
 }
 
-// The REQUANT loop with the mode and stage-2 choices hoisted out of it: per element
-// saturate_to(stage1(acc + bias), a_type), then, with a residual b, saturate_to(stage2(y, b)).
+// The stage-2 fields' arrays (ChannelFields') as plain pointers.
+struct Stage2Arrays {
+  const int32_t *add_const, *add_mult_a, *add_mult_b, *add_shift, *add_zp, *add_min, *add_max;
+};
+
+// One pixel's n channels: saturate_to(stage1(acc + bias), a_type) into the range [a_lo, a_hi],
+// then, with a residual byte b (signed: flipped and offset), saturate_to(stage2(y, b)) into
+// [o_lo, o_hi]. A loop of branch-free 32-bit operations the compiler vectorises; the restrict
+// pointers tell it that the byte stores alias none of the fields (as far as it knows, a byte
+// store may alias anything, vectors' own pointers included).
+template <bool kFixed, bool kRes>
+inline void requant_row(int64_t n, const uint8_t* __restrict a_row, const uint8_t* __restrict r_row,
+                        uint8_t* __restrict o_row, const int32_t* __restrict bias,
+                        const int32_t* __restrict mult, const int32_t* __restrict shift,
+                        const float* __restrict scale, const int32_t* __restrict zp,
+                        const int32_t* __restrict lo, const int32_t* __restrict hi,
+                        const Stage2Arrays& s2, int32_t a_lo, int32_t a_hi, int32_t o_lo,
+                        int32_t o_hi, uint8_t res_flip, int32_t res_offset) {
+  for (int64_t c = 0; c < n; ++c) {
+    int32_t a;
+    std::memcpy(&a, a_row + c * 4, 4);
+    const int32_t biased = wrap_add(a, bias[c]);
+    const int32_t q =
+        kFixed ? scale_fixed(biased, mult[c], shift[c]) : scale_fp32(biased, scale[c]);
+    int32_t y = clamp32(add_zp_and_clamp(q, zp[c], lo[c], hi[c]), a_lo, a_hi);
+    if constexpr (kRes) {
+      const int32_t b = int32_t{static_cast<uint8_t>(r_row[c] ^ res_flip)} - res_offset;
+      const Stage2Fields add{s2.add_const[c], s2.add_mult_a[c], s2.add_mult_b[c], s2.add_shift[c],
+                             s2.add_zp[c],    s2.add_min[c],    s2.add_max[c]};
+      y = clamp32(stage2(y, b, add), o_lo, o_hi);
+    }
+    o_row[c] = static_cast<uint8_t>(y);
+  }
+}
+
+// The REQUANT loop with the mode and stage-2 choices hoisted out of it.
 template <bool kFixed, bool kRes>
 inline void requant_loop(const Operands& f, const uint8_t* acc, const uint8_t* res,
                          const ChannelFields& r, uint8_t* out, OutType type, OutType a_type) {
@@ -81,34 +115,14 @@ inline void requant_loop(const Operands& f, const uint8_t* acc, const uint8_t* r
   // A residual byte as a number: int8 is (byte ^ 0x80) - 128, uint8 the byte itself.
   const uint8_t res_flip = f.res_signed ? 0x80 : 0x00;
   const int32_t res_offset = f.res_signed ? 128 : 0;
-  // Plain pointers: the byte stores below may alias anything, vectors' own pointers included.
-  const int32_t *bias = r.bias.data(), *mult = r.mult.data(), *shift = r.shift.data();
-  const int32_t *zp = r.zp.data(), *lo = r.min.data(), *hi = r.max.data();
-  const float* scale = r.scale.data();
-  const int32_t *add_const = r.add_const.data(), *add_mult_a = r.add_mult_a.data();
-  const int32_t *add_mult_b = r.add_mult_b.data(), *add_shift = r.add_shift.data();
-  const int32_t *add_zp = r.add_zp.data(), *add_min = r.add_min.data(), *add_max = r.add_max.data();
-  const int64_t n_pix = f.n_pix;
-  for (int64_t p = 0; p < n_pix; ++p) {
-    const uint8_t* a_row = acc + p * n_ch * 4;
-    const uint8_t* r_row = kRes ? res + p * n_ch : nullptr;
-    uint8_t* __restrict o_row = out + p * n_ch;
-    for (int64_t c = 0; c < n_ch; ++c) {
-      int32_t a;
-      std::memcpy(&a, a_row + c * 4, 4);
-      const int32_t biased = wrap_add(a, bias[c]);
-      const int32_t q =
-          kFixed ? scale_fixed(biased, mult[c], shift[c]) : scale_fp32(biased, scale[c]);
-      int32_t y = clamp32(add_zp_and_clamp(q, zp[c], lo[c], hi[c]), a_lo, a_hi);
-      if constexpr (kRes) {
-        const int32_t b = int32_t{static_cast<uint8_t>(r_row[c] ^ res_flip)} - res_offset;
-        const Stage2Fields add{add_const[c], add_mult_a[c], add_mult_b[c], add_shift[c],
-                               add_zp[c],    add_min[c],    add_max[c]};
-        y = clamp32(stage2(y, b, add), o_lo, o_hi);
-      }
-      o_row[c] = static_cast<uint8_t>(y);
-    }
-  }
+  const Stage2Arrays s2{r.add_const.data(), r.add_mult_a.data(), r.add_mult_b.data(),
+                        r.add_shift.data(), r.add_zp.data(),     r.add_min.data(),
+                        r.add_max.data()};
+  for (int64_t p = 0; p < f.n_pix; ++p)
+    requant_row<kFixed, kRes>(n_ch, acc + p * n_ch * 4, kRes ? res + p * n_ch : nullptr,
+                              out + p * n_ch, r.bias.data(), r.mult.data(), r.shift.data(),
+                              r.scale.data(), r.zp.data(), r.min.data(), r.max.data(), s2, a_lo,
+                              a_hi, o_lo, o_hi, res_flip, res_offset);
 }
 
 BPUSIM_MULTIVERSION
