@@ -1,5 +1,5 @@
 // ResNet-18 on the RTL core, cycle for cycle: torchvision's quantizable ResNet-18 at a reduced
-// input (bench/resnet18.py --size 64, exported into the build tree by the ctest fixture
+// input (bench/export_model.py --size 64, exported into the build tree by the ctest fixture
 // resnet18_rtl_export; the directory comes in BPUSIM_RESNET18_DIR), compiled for the default
 // configuration in each requant mode and run on the SystemC model and on the verilated core:
 // the outputs are bit-exact, the total cycles, every layer's cycles and every instruction's
@@ -28,7 +28,7 @@ class Resnet18Rtl : public testing::TestWithParam<std::string> {};
 
 TEST_P(Resnet18Rtl, RtlRunEqualsSystemcRun) {
   const char* dir_env = std::getenv("BPUSIM_RESNET18_DIR");
-  ASSERT_NE(dir_env, nullptr) << "BPUSIM_RESNET18_DIR: the directory bench/resnet18.py wrote";
+  ASSERT_NE(dir_env, nullptr) << "BPUSIM_RESNET18_DIR: the directory bench/export_model.py wrote";
   const fs::path dir = dir_env;
   HwConfig hw;
   hw.set("requant.mode=" + GetParam());
