@@ -92,8 +92,8 @@ Tensor Tensor::reshaped(Shape shape) const {
   return t;
 }
 
-void Tensor::check_type(DType want) const {
-  require(want == dtype_, "tensor of ", dtype_name(dtype_), " accessed as ", dtype_name(want));
+void Tensor::type_mismatch(DType want) const {
+  fail("tensor of ", dtype_name(dtype_), " accessed as ", dtype_name(want));
 }
 
 double Tensor::as_double(int64_t i) const {

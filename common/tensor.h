@@ -104,7 +104,11 @@ class Tensor {
   bool operator==(const Tensor& other) const = default;
 
  private:
-  void check_type(DType want) const;
+  // Inline: typed views are taken in inner loops; the message is built only on a mismatch.
+  void check_type(DType want) const {
+    if (want != dtype_) type_mismatch(want);
+  }
+  [[noreturn]] void type_mismatch(DType want) const;
 
   DType dtype_ = DType::kF32;
   Shape shape_;

@@ -57,30 +57,36 @@ std::vector<double> floats_of(const Tensor& t) {
   return out;
 }
 
+// The values of `v` stored as T, after checking that each fits [lo, hi].
+template <class T>
+void store_ints(const std::vector<int64_t>& v, int64_t lo, int64_t hi, DType t, std::span<T> dst) {
+  for (size_t i = 0; i < dst.size(); ++i) {
+    if (v[i] < lo || v[i] > hi)
+      throw std::logic_error(cat("golden: value ", v[i], " does not fit ", dtype_name(t)));
+    dst[i] = static_cast<T>(v[i]);
+  }
+}
+
 // A tensor of integer type `t` holding `v`; every value must already fit (an internal
 // invariant: callers saturate or clamp first).
 Tensor int_tensor(DType t, const Shape& shape, const std::vector<int64_t>& v) {
   Tensor out(t, shape);
-  for (int64_t i = 0; i < out.numel(); ++i) {
-    const int64_t x = v[i];
-    if (x < ir::dtype_min(t) || x > ir::dtype_max(t))
-      throw std::logic_error(cat("golden: value ", x, " does not fit ", dtype_name(t)));
-    switch (t) {
-      case DType::kU8:
-        out.values<uint8_t>()[i] = static_cast<uint8_t>(x);
-        break;
-      case DType::kI8:
-        out.values<int8_t>()[i] = static_cast<int8_t>(x);
-        break;
-      case DType::kI32:
-        out.values<int32_t>()[i] = static_cast<int32_t>(x);
-        break;
-      case DType::kI64:
-        out.values<int64_t>()[i] = x;
-        break;
-      case DType::kF32:
-        throw std::logic_error("golden: int_tensor of float32");
-    }
+  const int64_t lo = ir::dtype_min(t), hi = ir::dtype_max(t);
+  switch (t) {
+    case DType::kU8:
+      store_ints(v, lo, hi, t, out.values<uint8_t>());
+      break;
+    case DType::kI8:
+      store_ints(v, lo, hi, t, out.values<int8_t>());
+      break;
+    case DType::kI32:
+      store_ints(v, lo, hi, t, out.values<int32_t>());
+      break;
+    case DType::kI64:
+      store_ints(v, lo, hi, t, out.values<int64_t>());
+      break;
+    case DType::kF32:
+      throw std::logic_error("golden: int_tensor of float32");
   }
   return out;
 }
@@ -444,14 +450,38 @@ Tensor dequantize(const Tensor& x, const ir::QuantParams& q, const std::string& 
   return y;
 }
 
-// The outputs [lo, hi) of a row of `out` outputs whose tap at offset `first + i * stride` lies
-// in [0, size): the rest read padding, which contributes nothing.
-std::pair<int64_t, int64_t> taps_inside(int64_t out, int64_t stride, int64_t first, int64_t size) {
-  int64_t lo = 0;
-  while (lo < out && first + lo * stride < 0) ++lo;
-  int64_t hi = out;
-  while (hi > lo && first + (hi - 1) * stride >= size) --hi;
-  return {lo, hi};
+// The 8-bit values of `t` minus `zp`: 9-bit numbers, held as int16.
+std::vector<int16_t> minus_zero_point(const Tensor& t, int32_t zp) {
+  std::vector<int16_t> out(static_cast<size_t>(t.numel()));
+  if (t.dtype() == DType::kU8) {
+    const auto v = t.values<uint8_t>();
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<int16_t>(v[i] - zp);
+  } else {
+    const auto v = t.values<int8_t>();
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<int16_t>(v[i] - zp);
+  }
+  return out;
+}
+
+// sum of a[i] * b[i] over n terms, modulo 2^32 (the 32-bit accumulator's wrap-around). Each
+// product of two 9-bit numbers is at most 255 * 255 in magnitude, so a block of 2^14 of them
+// sums exactly in int32 (2^14 * 255^2 < 2^31); the blocks add in uint32, which wraps.
+// Compiled for AVX2 as well as the baseline (the loader picks by CPU): integer arithmetic, the
+// same result on both.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+uint32_t
+wrapping_dot(const int16_t* a, const int16_t* b, int64_t n) {
+  constexpr int64_t kBlock = int64_t{1} << 14;
+  uint32_t sum = 0;
+  for (int64_t start = 0; start < n; start += kBlock) {
+    const int64_t end = std::min(n, start + kBlock);
+    int32_t block = 0;
+    for (int64_t i = start; i < end; ++i) block += int32_t{a[i]} * int32_t{b[i]};
+    sum += static_cast<uint32_t>(block);
+  }
+  return sum;
 }
 
 Tensor conv2d_acc(const Tensor& x, int32_t x_zp, const Tensor& w, int32_t w_zp,
@@ -463,39 +493,40 @@ Tensor conv2d_acc(const Tensor& x, int32_t x_zp, const Tensor& w, int32_t w_zp,
   require_in_range(x_zp, x.dtype(), what, "x_zero_point");
   require_in_range(w_zp, w.dtype(), what, "w_zero_point");
   const ConvDims d = conv_dims(x.shape(), w.shape(), g, what);
-  // Operands with their zero points taken off (9-bit values, products exact in int32), and
-  // a uint32 sum per output: unsigned addition wraps like the 32-bit accumulator.
-  std::vector<int32_t> xv(x.numel()), wv(w.numel());
-  for (int64_t i = 0; i < x.numel(); ++i) xv[i] = static_cast<int32_t>(x.as_int(i)) - x_zp;
-  for (int64_t i = 0; i < w.numel(); ++i) wv[i] = static_cast<int32_t>(w.as_int(i)) - w_zp;
-  std::vector<uint32_t> sum(d.n * d.m * d.oh * d.ow, 0);
-  const int64_t m_per_group = d.m / g.group;
-  // out[n, m, oh, ow] += x[n, c, ih, iw] * w[m, cg, kh, kw] for every tap inside the image,
-  // one weight at a time over a row of outputs (the row's inputs are `stride` apart).
-  for (int64_t n = 0; n < d.n; ++n)
-    for (int64_t m = 0; m < d.m; ++m)
-      for (int64_t cg = 0; cg < d.cg; ++cg) {
-        const int64_t c = (m / m_per_group) * d.cg + cg;
-        const int32_t* plane = xv.data() + (n * d.c + c) * d.h * d.w;
-        for (int64_t kh = 0; kh < d.kh; ++kh)
-          for (int64_t kw = 0; kw < d.kw; ++kw) {
-            const int32_t weight = wv[((m * d.cg + cg) * d.kh + kh) * d.kw + kw];
-            const int64_t first_w = kw * g.dilations[1] - g.pads[1];
-            const auto [lo, hi] = taps_inside(d.ow, g.strides[1], first_w, d.w);
-            if (lo >= hi) continue;
-            for (int64_t oh = 0; oh < d.oh; ++oh) {
-              const int64_t ih = oh * g.strides[0] - g.pads[0] + kh * g.dilations[0];
-              if (ih < 0 || ih >= d.h) continue;
-              const int32_t* in = plane + ih * d.w + first_w + lo * g.strides[1];
-              uint32_t* out = sum.data() + ((n * d.m + m) * d.oh + oh) * d.ow + lo;
-              for (int64_t k = 0; k < hi - lo; ++k)
-                out[k] += static_cast<uint32_t>(in[k * g.strides[1]] * weight);
-            }
-          }
-      }
+  // Operands with their zero points taken off. Then out[n, m, oh, ow] is the dot product of
+  // weight row m (its [cg][kh][kw] values, contiguous) with the input patch under the output
+  // (`patch`, the same order; a tap in the padding is 0 = the zero point taken off).
+  const std::vector<int16_t> xv = minus_zero_point(x, x_zp), wv = minus_zero_point(w, w_zp);
+  const int64_t taps = d.cg * d.kh * d.kw, pixels = d.oh * d.ow, m_per_group = d.m / g.group;
+  std::vector<int16_t> patch(static_cast<size_t>(pixels * taps));  // one group's patches
   Tensor acc(DType::kI32, {d.n, d.m, d.oh, d.ow});
-  std::transform(sum.begin(), sum.end(), acc.values<int32_t>().begin(),
-                 [](uint32_t s) { return static_cast<int32_t>(s); });  // two's complement
+  const auto out = acc.values<int32_t>();
+  for (int64_t n = 0; n < d.n; ++n)
+    for (int64_t grp = 0; grp < g.group; ++grp) {
+      for (int64_t oh = 0; oh < d.oh; ++oh)
+        for (int64_t ow = 0; ow < d.ow; ++ow) {
+          int16_t* p = patch.data() + (oh * d.ow + ow) * taps;
+          for (int64_t cg = 0; cg < d.cg; ++cg) {
+            const int16_t* plane = xv.data() + (n * d.c + grp * d.cg + cg) * d.h * d.w;
+            for (int64_t kh = 0; kh < d.kh; ++kh)
+              for (int64_t kw = 0; kw < d.kw; ++kw, ++p) {
+                const int64_t ih = oh * g.strides[0] - g.pads[0] + kh * g.dilations[0];
+                const int64_t iw = ow * g.strides[1] - g.pads[1] + kw * g.dilations[1];
+                const bool inside = ih >= 0 && ih < d.h && iw >= 0 && iw < d.w;
+                *p = inside ? plane[ih * d.w + iw] : int16_t{0};
+              }
+          }
+        }
+      // Pixels in blocks whose patches stay in cache while every weight row passes over them.
+      constexpr int64_t kPixelBlock = 64;
+      for (int64_t first = 0; first < pixels; first += kPixelBlock)
+        for (int64_t m = grp * m_per_group; m < (grp + 1) * m_per_group; ++m) {
+          const int16_t* weights = wv.data() + m * taps;
+          for (int64_t pix = first; pix < std::min(pixels, first + kPixelBlock); ++pix)
+            out[(n * d.m + m) * pixels + pix] = static_cast<int32_t>(
+                wrapping_dot(weights, patch.data() + pix * taps, taps));  // two's complement
+        }
+    }
   return acc;
 }
 
@@ -557,11 +588,16 @@ Tensor requantize(const Tensor& acc, int64_t channel_axis, const ir::Requant& rq
   const int64_t inner = product(acc.shape(), channel_axis + 1, acc.rank());
   const auto a = acc.values<int32_t>();
   std::vector<int64_t> y(acc.numel());
-  for (int64_t i = 0; i < acc.numel(); ++i) {
-    const ir::RequantChannel& ch = rq.channels[channel_of(i, inner, channels)];
-    const int32_t y1 = stage1(a[i], rq.mode, ch);
-    y[i] = residual ? stage2_add(y1, static_cast<int32_t>(residual->as_int(i)), ch.add) : y1;
-  }
+  // Element i = (o * channels + c) * inner + k has channel c.
+  const int64_t outer = acc.numel() / std::max<int64_t>(1, channels * inner);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < channels; ++c) {
+      const ir::RequantChannel& ch = rq.channels[c];
+      for (int64_t i = (o * channels + c) * inner; i < (o * channels + c + 1) * inner; ++i) {
+        const int32_t y1 = stage1(a[i], rq.mode, ch);
+        y[i] = residual ? stage2_add(y1, static_cast<int32_t>(residual->as_int(i)), ch.add) : y1;
+      }
+    }
   return int_tensor(rq.out_dtype, acc.shape(), y);
 }
 
@@ -1168,19 +1204,19 @@ Tensor cast(const Tensor& x, DType to, const std::string& what) {
     for (int64_t i = 0; i < x.numel(); ++i) v[i] = x.as_double(i);
     return float_tensor(x.shape(), v);
   }
+  const int64_t lo = ir::dtype_min(to), hi = ir::dtype_max(to);
   std::vector<int64_t> v(x.numel());
   for (int64_t i = 0; i < x.numel(); ++i) {
     if (x.dtype() != DType::kF32) {
       v[i] = x.as_int(i);
     } else {
       const double t = std::trunc(x.as_double(i));  // ONNX Cast: toward zero
-      require(std::isfinite(t) && t >= static_cast<double>(ir::dtype_min(to)) &&
-                  t <= static_cast<double>(ir::dtype_max(to)),
+      require(std::isfinite(t) && t >= static_cast<double>(lo) && t <= static_cast<double>(hi),
               what, ": Cast of ", x.as_double(i), " to ", dtype_name(to), " is out of range");
       v[i] = static_cast<int64_t>(t);
     }
-    require(v[i] >= ir::dtype_min(to) && v[i] <= ir::dtype_max(to), what, ": Cast of ", v[i],
-            " to ", dtype_name(to), " is out of range");
+    require(v[i] >= lo && v[i] <= hi, what, ": Cast of ", v[i], " to ", dtype_name(to),
+            " is out of range");
   }
   return int_tensor(to, x.shape(), v);
 }
