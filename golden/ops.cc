@@ -7,6 +7,15 @@
 
 #include "common/error.h"
 
+// The bulk loops (conv2d_acc, requantize) are compiled for AVX2 as well as the baseline; the
+// loader picks by CPU. Integer arithmetic and single IEEE operations (floor among them: inline
+// with SSE4.1, a libm call without): the same results on both.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define GOLDEN_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define GOLDEN_MULTIVERSION
+#endif
+
 namespace bpusim::golden {
 namespace {
 
@@ -315,10 +324,15 @@ int64_t round_half_even(double t, int64_t lo, int64_t hi) {
   // Rounding is monotone, so anything at or beyond a bound rounds to at or beyond it.
   if (t <= static_cast<double>(lo)) return lo;
   if (t >= static_cast<double>(hi)) return hi;
-  const double f = std::floor(t);
-  const double frac = t - f;  // exact: t and f are within 2^63 and share the binade
-  int64_t r = static_cast<int64_t>(f);
-  if (frac > 0.5 || (frac == 0.5 && (r & 1) != 0)) ++r;
+  // r = floor(t), without a libm call: truncation toward zero (t is inside (lo, hi), so it
+  // fits int64), one less for a negative non-integer. Above 2^53 every double is an integer
+  // and converts exactly.
+  // The conditions are added as 0/1 rather than branched on: they depend on the data and a
+  // mispredicted branch per element cost more than the rest of the rounding.
+  int64_t r = static_cast<int64_t>(t);
+  r -= static_cast<int64_t>(static_cast<double>(r) > t);
+  const double frac = t - static_cast<double>(r);  // exact: t and r share the binade
+  r += static_cast<int64_t>((frac > 0.5) | ((frac == 0.5) & ((r & 1) != 0)));
   return clamp64(r, lo, hi);
 }
 
@@ -466,13 +480,7 @@ std::vector<int16_t> minus_zero_point(const Tensor& t, int32_t zp) {
 // sum of a[i] * b[i] over n terms, modulo 2^32 (the 32-bit accumulator's wrap-around). Each
 // product of two 9-bit numbers is at most 255 * 255 in magnitude, so a block of 2^14 of them
 // sums exactly in int32 (2^14 * 255^2 < 2^31); the blocks add in uint32, which wraps.
-// Compiled for AVX2 as well as the baseline (the loader picks by CPU): integer arithmetic, the
-// same result on both.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
-uint32_t
-wrapping_dot(const int16_t* a, const int16_t* b, int64_t n) {
+inline uint32_t wrapping_dot(const int16_t* a, const int16_t* b, int64_t n) {
   constexpr int64_t kBlock = int64_t{1} << 14;
   uint32_t sum = 0;
   for (int64_t start = 0; start < n; start += kBlock) {
@@ -484,6 +492,7 @@ wrapping_dot(const int16_t* a, const int16_t* b, int64_t n) {
   return sum;
 }
 
+GOLDEN_MULTIVERSION
 Tensor conv2d_acc(const Tensor& x, int32_t x_zp, const Tensor& w, int32_t w_zp,
                   const Conv2dGeometry& g, const std::string& what) {
   require_8bit(x, what, "x");
@@ -569,6 +578,7 @@ Tensor matmul_acc(const Tensor& a, int32_t a_zp, const Tensor& b, int32_t b_zp,
   return int_tensor(DType::kI32, out, y);
 }
 
+GOLDEN_MULTIVERSION
 Tensor requantize(const Tensor& acc, int64_t channel_axis, const ir::Requant& rq,
                   const Tensor* residual, const std::string& what) {
   require(acc.dtype() == DType::kI32, what, ": accumulator must be int32");
