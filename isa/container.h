@@ -3,7 +3,7 @@
 //           u64 file size
 //   table   per section: u32 type, u32 CRC-32 of the payload, u64 offset, u64 size
 //   payloads, 8-byte aligned, zero padding between them
-//   u32 CRC-32 (boost::crc_32_type) of every byte before it
+//   u32 CRC-32 (IEEE 802.3: zlib's crc32, equal to boost::crc_32_type) of every byte before it
 // Two layers: Container is the raw header + sections (used by `bpusim disasm` for its summary
 // and by tests to craft malformed files); Program is the typed content the compiler writes and
 // the simulator runs. Every malformed input is a bpusim::Error that starts with the source name

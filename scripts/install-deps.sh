@@ -12,7 +12,7 @@ packages=(
   # C++ libraries
   libsystemc-dev verilator libboost-dev libboost-program-options-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata zlib1g-dev
   # Python side: PyTorch export, external reference, data set
   python3 python3-numpy python3-torch python3-torchvision python3-onnx python3-sklearn
   # HTML report check in a real browser; waveform viewer (fst2vcd checks RTL traces)
