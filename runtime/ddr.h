@@ -28,7 +28,6 @@ class Ddr {
   void read(uint64_t addr, std::span<uint8_t> out, const std::string& what) const;
 
  private:
-  void advise_huge_pages();
   struct Free {
     void operator()(uint8_t* p) const { std::free(p); }
   };
