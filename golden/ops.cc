@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "common/error.h"
 
@@ -512,20 +513,22 @@ Tensor conv2d_acc(const Tensor& x, int32_t x_zp, const Tensor& w, int32_t w_zp,
   const auto out = acc.values<int32_t>();
   for (int64_t n = 0; n < d.n; ++n)
     for (int64_t grp = 0; grp < g.group; ++grp) {
-      for (int64_t oh = 0; oh < d.oh; ++oh)
-        for (int64_t ow = 0; ow < d.ow; ++ow) {
-          int16_t* p = patch.data() + (oh * d.ow + ow) * taps;
-          for (int64_t cg = 0; cg < d.cg; ++cg) {
-            const int16_t* plane = xv.data() + (n * d.c + grp * d.cg + cg) * d.h * d.w;
-            for (int64_t kh = 0; kh < d.kh; ++kh)
-              for (int64_t kw = 0; kw < d.kw; ++kw, ++p) {
-                const int64_t ih = oh * g.strides[0] - g.pads[0] + kh * g.dilations[0];
+      // patch[pixel][tap] for tap = (cg, kh, kw), one tap at a time over a row of outputs.
+      int64_t tap = 0;
+      for (int64_t cg = 0; cg < d.cg; ++cg) {
+        const int16_t* plane = xv.data() + (n * d.c + grp * d.cg + cg) * d.h * d.w;
+        for (int64_t kh = 0; kh < d.kh; ++kh)
+          for (int64_t kw = 0; kw < d.kw; ++kw, ++tap)
+            for (int64_t oh = 0; oh < d.oh; ++oh) {
+              const int64_t ih = oh * g.strides[0] - g.pads[0] + kh * g.dilations[0];
+              int16_t* p = patch.data() + oh * d.ow * taps + tap;
+              for (int64_t ow = 0; ow < d.ow; ++ow) {
                 const int64_t iw = ow * g.strides[1] - g.pads[1] + kw * g.dilations[1];
                 const bool inside = ih >= 0 && ih < d.h && iw >= 0 && iw < d.w;
-                *p = inside ? plane[ih * d.w + iw] : int16_t{0};
+                p[ow * taps] = inside ? plane[ih * d.w + iw] : int16_t{0};
               }
-          }
-        }
+            }
+      }
       // Pixels in blocks whose patches stay in cache while every weight row passes over them.
       constexpr int64_t kPixelBlock = 64;
       for (int64_t first = 0; first < pixels; first += kPixelBlock)
@@ -1208,26 +1211,47 @@ Tensor add_i32_wrap(const Tensor& a, const Tensor& b, const std::string& what) {
   return y;
 }
 
+// Calls f(i, value) for every element of x, the value as its own C++ type (one type switch per
+// tensor, not per element).
+template <class F>
+void for_each_value(const Tensor& x, F&& f) {
+  const auto each = [&](auto values) {
+    for (size_t i = 0; i < values.size(); ++i) f(static_cast<int64_t>(i), values[i]);
+  };
+  switch (x.dtype()) {
+    case DType::kU8:
+      return each(x.values<uint8_t>());
+    case DType::kI8:
+      return each(x.values<int8_t>());
+    case DType::kI32:
+      return each(x.values<int32_t>());
+    case DType::kI64:
+      return each(x.values<int64_t>());
+    case DType::kF32:
+      return each(x.values<float>());
+  }
+}
+
 Tensor cast(const Tensor& x, DType to, const std::string& what) {
   if (to == DType::kF32) {
     std::vector<double> v(x.numel());
-    for (int64_t i = 0; i < x.numel(); ++i) v[i] = x.as_double(i);
+    for_each_value(x, [&](int64_t i, auto value) { v[i] = static_cast<double>(value); });
     return float_tensor(x.shape(), v);
   }
   const int64_t lo = ir::dtype_min(to), hi = ir::dtype_max(to);
   std::vector<int64_t> v(x.numel());
-  for (int64_t i = 0; i < x.numel(); ++i) {
-    if (x.dtype() != DType::kF32) {
-      v[i] = x.as_int(i);
-    } else {
-      const double t = std::trunc(x.as_double(i));  // ONNX Cast: toward zero
+  for_each_value(x, [&](int64_t i, auto value) {
+    if constexpr (std::is_floating_point_v<decltype(value)>) {
+      const double t = std::trunc(static_cast<double>(value));  // ONNX Cast: toward zero
       require(std::isfinite(t) && t >= static_cast<double>(lo) && t <= static_cast<double>(hi),
-              what, ": Cast of ", x.as_double(i), " to ", dtype_name(to), " is out of range");
+              what, ": Cast of ", value, " to ", dtype_name(to), " is out of range");
       v[i] = static_cast<int64_t>(t);
+    } else {
+      v[i] = static_cast<int64_t>(value);
+      require(v[i] >= lo && v[i] <= hi, what, ": Cast of ", v[i], " to ", dtype_name(to),
+              " is out of range");
     }
-    require(v[i] >= lo && v[i] <= hi, what, ": Cast of ", v[i], " to ", dtype_name(to),
-            " is out of range");
-  }
+  });
   return int_tensor(to, x.shape(), v);
 }
 
