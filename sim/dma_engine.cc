@@ -1,6 +1,7 @@
 #include "sim/dma_engine.h"
 
 #include <cstring>
+#include <utility>
 
 #include "common/error.h"
 #include "sim/clock.h"
@@ -47,15 +48,14 @@ void DmaEngine::Channel::run(const Decoded& d, const Plan& p) {
   const isa::Operands& f = d.f;
   const Memories& mem = dma_.mem_;
   uint8_t* sram = mem.ptr(static_cast<Buf>(f.buf), f.sram_addr);
-  const uint8_t* ddr_base = mem.ptr(Buf::kDdr, 0);
-  uint8_t* ddr = mem.ddr->data();
+  const uint8_t* ddr_base = std::as_const(*mem.ddr).data();
   const bool store = who_ == DdrPort::kStore;
   for (int64_t i2 = 0; i2 < f.n2; ++i2) {
     for (int64_t i1 = 0; i1 < f.n1; ++i1) {
       const uint64_t addr =
           uint64_t(f.dram_addr) + i2 * uint64_t(f.dram_stride2) + i1 * uint64_t(f.dram_stride1);
       if (store)
-        std::memcpy(ddr + addr, sram, f.n0);
+        std::memcpy(mem.ddr->writable(addr, f.n0), sram, f.n0);
       else
         std::memcpy(sram, ddr_base + addr, f.n0);
       sram += f.n0;

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -300,6 +301,30 @@ TEST(Runtime, ReadsOutputsFromTheBackendsDdr) {
   EXPECT_EQ(r.cycles, 7);
   EXPECT_EQ(r.output("index").dtype(), DType::kI64);
   EXPECT_EQ(r.output("index").values<int64_t>()[0], 5);
+}
+
+// reset() keeps an image of the same size when little of it was written and zeroes what was:
+// every byte written through write(), writable() or data() reads zero afterwards, whichever
+// way the image is renewed.
+TEST(Ddr, ResetZeroesEveryWrittenByteWhetherItKeepsTheImageOrNot) {
+  Ddr ddr;
+  ddr.reset(1 << 20);
+  const std::vector<uint8_t> ones(100, 0xff);
+  ddr.write(0x1000, ones, "test");
+  std::memset(ddr.writable(0x20000, 10), 0xff, 10);
+  ddr.reset(1 << 20);  // kept: a quarter at most was written
+  const auto all_zero = [&] {
+    std::vector<uint8_t> back(1 << 20);
+    ddr.read(0, back, "test");
+    return std::all_of(back.begin(), back.end(), [](uint8_t b) { return b == 0; });
+  };
+  EXPECT_TRUE(all_zero());
+  ddr.data()[(1 << 20) - 1] = 0xff;  // whole-image access: renewed
+  ddr.reset(1 << 20);
+  EXPECT_TRUE(all_zero());
+  std::memset(ddr.writable(0, 1 << 19), 0xff, 1 << 19);  // more than a quarter: renewed
+  ddr.reset(1 << 20);
+  EXPECT_TRUE(all_zero());
 }
 
 }  // namespace
