@@ -67,37 +67,36 @@ std::vector<double> floats_of(const Tensor& t) {
   return out;
 }
 
-// The values of `v` stored as T, after checking that each fits [lo, hi].
-template <class T>
-void store_ints(const std::vector<int64_t>& v, int64_t lo, int64_t hi, DType t, std::span<T> dst) {
-  for (size_t i = 0; i < dst.size(); ++i) {
-    if (v[i] < lo || v[i] > hi)
-      throw std::logic_error(cat("golden: value ", v[i], " does not fit ", dtype_name(t)));
-    dst[i] = static_cast<T>(v[i]);
+// Calls f(x.values<T>()) with T the element type of x (one type switch per tensor).
+template <class TensorRef, class F>
+void visit_values(TensorRef& x, F&& f) {
+  switch (x.dtype()) {
+    case DType::kU8:
+      return f(x.template values<uint8_t>());
+    case DType::kI8:
+      return f(x.template values<int8_t>());
+    case DType::kI32:
+      return f(x.template values<int32_t>());
+    case DType::kI64:
+      return f(x.template values<int64_t>());
+    case DType::kF32:
+      return f(x.template values<float>());
   }
 }
 
 // A tensor of integer type `t` holding `v`; every value must already fit (an internal
 // invariant: callers saturate or clamp first).
 Tensor int_tensor(DType t, const Shape& shape, const std::vector<int64_t>& v) {
+  if (t == DType::kF32) throw std::logic_error("golden: int_tensor of float32");
   Tensor out(t, shape);
   const int64_t lo = ir::dtype_min(t), hi = ir::dtype_max(t);
-  switch (t) {
-    case DType::kU8:
-      store_ints(v, lo, hi, t, out.values<uint8_t>());
-      break;
-    case DType::kI8:
-      store_ints(v, lo, hi, t, out.values<int8_t>());
-      break;
-    case DType::kI32:
-      store_ints(v, lo, hi, t, out.values<int32_t>());
-      break;
-    case DType::kI64:
-      store_ints(v, lo, hi, t, out.values<int64_t>());
-      break;
-    case DType::kF32:
-      throw std::logic_error("golden: int_tensor of float32");
-  }
+  visit_values(out, [&](auto dst) {
+    for (size_t i = 0; i < dst.size(); ++i) {
+      if (v[i] < lo || v[i] > hi)
+        throw std::logic_error(cat("golden: value ", v[i], " does not fit ", dtype_name(t)));
+      dst[i] = static_cast<typename decltype(dst)::value_type>(v[i]);
+    }
+  });
   return out;
 }
 
@@ -1211,25 +1210,12 @@ Tensor add_i32_wrap(const Tensor& a, const Tensor& b, const std::string& what) {
   return y;
 }
 
-// Calls f(i, value) for every element of x, the value as its own C++ type (one type switch per
-// tensor, not per element).
+// Calls f(i, value) for every element of x, the value as its own C++ type.
 template <class F>
 void for_each_value(const Tensor& x, F&& f) {
-  const auto each = [&](auto values) {
+  visit_values(x, [&](auto values) {
     for (size_t i = 0; i < values.size(); ++i) f(static_cast<int64_t>(i), values[i]);
-  };
-  switch (x.dtype()) {
-    case DType::kU8:
-      return each(x.values<uint8_t>());
-    case DType::kI8:
-      return each(x.values<int8_t>());
-    case DType::kI32:
-      return each(x.values<int32_t>());
-    case DType::kI64:
-      return each(x.values<int64_t>());
-    case DType::kF32:
-      return each(x.values<float>());
-  }
+  });
 }
 
 Tensor cast(const Tensor& x, DType to, const std::string& what) {

@@ -210,12 +210,11 @@ void conv_depthwise(const Operands& f, const uint8_t* wgt, uint8_t* acc, ConvScr
 ConvKernel kernel_from_environment() {
   const char* value = std::getenv("BPUSIM_CONV_KERNEL");
   const std::string v = value ? value : "auto";
+  if (v == "auto") return vnni_available() ? ConvKernel::kVnni : ConvKernel::kPortable;
   if (v == "portable") return ConvKernel::kPortable;
-  if (v == "vnni" && !vnni_available())
-    throw Error("BPUSIM_CONV_KERNEL=vnni: this CPU has no AVX-512 VNNI");
-  if (v == "vnni" || (v == "auto" && vnni_available())) return ConvKernel::kVnni;
-  if (v == "auto") return ConvKernel::kPortable;
-  throw Error(cat("BPUSIM_CONV_KERNEL=", v, ": expected auto, portable or vnni"));
+  if (v != "vnni") throw Error(cat("BPUSIM_CONV_KERNEL=", v, ": expected auto, portable or vnni"));
+  require(vnni_available(), "BPUSIM_CONV_KERNEL=vnni: this CPU has no AVX-512 VNNI");
+  return ConvKernel::kVnni;
 }
 
 }  // namespace

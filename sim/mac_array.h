@@ -69,7 +69,12 @@ TileRun run_mac_tile(const HwConfig& hw, const std::vector<uint8_t>& weights, bo
 class MacArray : public sc_core::sc_module, public Unit {
  public:
   MacArray(sc_core::sc_module_name name, const Memories& memories);
-  void configure(const HwConfig& hw) { hw_ = hw; }
+  // Also resolves the CONV kernel here, before the simulation runs, so that a bad
+  // BPUSIM_CONV_KERNEL is a user error of the run and not an exception inside a SystemC process.
+  void configure(const HwConfig& hw) {
+    hw_ = hw;
+    scratch_.kernel = resolved_conv_kernel();
+  }
 
   Plan plan(const Decoded& d) override;
   void run(const Decoded& d, const Plan& p) override;

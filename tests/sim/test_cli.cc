@@ -78,6 +78,16 @@ TEST_F(Cli, RefusesAnotherConfiguration) {
   EXPECT_THAT(r.err, HasSubstr("mac.rows"));
 }
 
+// A bad BPUSIM_CONV_KERNEL (the MAC array's kernel choice, sim/mac_array.h) is a user error:
+// exit 2 and a message naming the variable and its value, before anything is simulated.
+TEST_F(Cli, UnknownConvKernelIsAUserError) {
+  const CliResult r = bpusim::testing::run_command(
+      cat("BPUSIM_CONV_KERNEL=bogus ", BPUSIM_EXE, " run ", path("tiny.bpu"),
+          " --input x=", path("x.npy"), " --output-dir ", path("out")));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.err, HasSubstr("BPUSIM_CONV_KERNEL=bogus"));
+}
+
 TEST_F(Cli, ModeledFaultExitsThree) {
   isa::Program p = tiny_program(HwConfig{});
   p.code[2] = isa::assemble_line("VREQ in_addr=0xfffff0 out_addr=0x0 prm_addr=0x0 n=64 +pop_prev");
