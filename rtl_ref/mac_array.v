@@ -1,8 +1,11 @@
 `default_nettype none
 // mac_array: weight-stationary ROWS x COLS int8 MAC array (docs/microarch.md, the contract
 // shared with the SystemC model). A tile operation:
-//   1. LOAD: ROWS weight beats on w_* (row 0 first, COLS bytes each); w_ready is 1
-//      throughout, so the load takes exactly ROWS cycles when w_valid stays high.
+//   1. LOAD: up to ROWS weight beats on w_* (row 0 first, COLS bytes each); the beat with
+//      w_last (or row ROWS-1) ends the load, so a tile that computes only its first K output
+//      rows loads K beats; rows not loaded keep their old weights and their outputs are
+//      meaningless (the driver discards them). w_ready is 1 throughout, so the load takes
+//      exactly K cycles when w_valid stays high.
 //   2. STREAM: input vectors on x_* (COLS bytes + ROWS int32 accumulator inputs); one per
 //      cycle when x_valid && x_ready. The beat with x_last ends the tile and returns the
 //      array to LOAD on the next cycle (the next tile's weights load while this one drains).
@@ -22,6 +25,7 @@ module mac_array #(
 
     input  wire              w_valid,
     output wire              w_ready,
+    input  wire              w_last,    // this beat is the tile's last weight row
     input  wire [COLS*8-1:0] w_data,    // byte c = W[row][c]
     input  wire              w_signed,
     input  wire [       8:0] w_zp,
@@ -42,7 +46,8 @@ module mac_array #(
   localparam integer DEPTH = $clog2(COLS) + 2;
   localparam integer RB = (ROWS > 1) ? $clog2(ROWS) : 1;  // weight row counter width
 
-  // ---- control: LOAD (loading = 1) counts ROWS weight beats, STREAM runs until x_last.
+  // ---- control: LOAD (loading = 1) counts weight beats up to w_last or row ROWS-1, STREAM
+  // runs until x_last.
   reg loading;
   reg [RB-1:0] w_row;
   wire en = !y_valid || y_ready;
@@ -50,7 +55,7 @@ module mac_array #(
   assign x_ready = !loading && en;
   wire w_fire = w_valid && w_ready;
   wire x_fire = x_valid && x_ready;
-  wire w_last_row = ({{(32 - RB) {1'b0}}, w_row} == ROWS - 1);
+  wire w_last_row = w_last || ({{(32 - RB) {1'b0}}, w_row} == ROWS - 1);
 
   always @(posedge clk) begin
     if (rst) begin

@@ -39,6 +39,7 @@ class MacArrayModel final : public MacArrayRtl {
   void set_load(bool valid, int64_t tile, int64_t row) {
     V& io = harness_.io();
     io.w_valid = valid;
+    io.w_last = valid && row == rows_ - 1;  // unit tiles load every row
     if (!valid || driven_load_ == Beat{tile, row}) return;
     const MacArrayTile& t = tiles_[tile];
     io.w_signed = t.w_signed;

@@ -1,9 +1,12 @@
 `default_nettype none
 // requant: LANES-wide requantizer pipeline (docs/microarch.md, the contract shared with
 // the SystemC model; arithmetic per docs/requantizer.md, implemented in requant_lane). A tile:
-//   1. LOAD: LANES parameter beats on p_* (lane 0 first), each one 64-byte record of
+//   1. LOAD: up to LANES parameter beats on p_* (lane 0 first), each one 64-byte record of
 //      docs/isa.md (byte i at p_record[8i +: 8]) plus the tile's mode flags (captured on
-//      every beat; the driver holds them constant). p_ready is 1 throughout: LANES cycles.
+//      every beat; the driver holds them constant). The beat with p_last (or lane LANES-1)
+//      ends the load: a tile of K channels loads K beats; lanes not loaded keep their old
+//      records and their results are meaningless (the driver discards them). p_ready is 1
+//      throughout: K cycles.
 //   2. STREAM: accumulator vectors on in_* (LANES int32 + LANES residual bytes), one per
 //      cycle when in_valid && in_ready. The beat with in_last ends the input.
 //   3. DRAIN: waits until the tile's last output is taken (out_valid && out_ready &&
@@ -20,6 +23,7 @@ module requant #(
 
     input  wire         p_valid,
     output wire         p_ready,
+    input  wire         p_last,        // this beat is the tile's last record
     input  wire [511:0] p_record,
     input  wire         p_fixed,       // 1: fixed mode, 0: fp32 mode
     input  wire         p_passthru,    // int32 pass-through (REQUANT out_type 2)
@@ -48,7 +52,7 @@ module requant #(
   wire p_fire = p_valid && p_ready;
   wire in_fire = in_valid && in_ready;
   wire out_fire_last = out_valid && out_ready && out_last;
-  wire p_last_lane = ({{(32 - LB) {1'b0}}, p_lane} == LANES - 1);
+  wire p_last_lane = p_last || ({{(32 - LB) {1'b0}}, p_lane} == LANES - 1);
 
   always @(posedge clk) begin
     if (rst) begin

@@ -33,6 +33,7 @@ class RequantModel final : public RequantRtl {
   void set_load(bool valid, int64_t tile, int64_t lane) {
     V& io = harness_.io();
     io.p_valid = valid;
+    io.p_last = valid && lane == lanes_ - 1;  // unit tiles load every lane
     if (!valid || driven_load_ == Beat{tile, lane}) return;
     const RequantRtlTile& t = tiles_[tile];
     io.p_fixed = t.fixed;

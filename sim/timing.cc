@@ -53,9 +53,13 @@ int64_t mac_depth(const HwConfig& hw) {
   return ceil_log2(hw.mac_cols) + 2;
 }
 
+int64_t conv_block(const Operands& f, const HwConfig& hw) {
+  return f.depthwise ? std::min(hw.mac_rows, hw.mac_cols) : hw.mac_rows;
+}
+
 int64_t conv_passes(const Operands& f, const HwConfig& hw) {
   const int64_t taps = f.k_h * f.k_w;
-  if (f.depthwise) return ceil_div(f.out_c, std::min(hw.mac_rows, hw.mac_cols)) * taps;
+  if (f.depthwise) return ceil_div(f.out_c, conv_block(f, hw)) * taps;
   return ceil_div(f.out_c, hw.mac_rows) * ceil_div(f.in_c, hw.mac_cols) * taps;
 }
 
@@ -63,7 +67,10 @@ int64_t conv_cycles(const Operands& f, const HwConfig& hw) {
   const int64_t passes = conv_passes(f, hw);
   const int64_t vectors = f.out_h * f.out_w;
   if (passes == 0 || vectors == 0) return 1;
-  return passes * (hw.mac_rows + vectors) + mac_depth(hw);
+  // Each pass loads one weight beat per output channel it computes: over the blocks of
+  // output channels that is out_c beats per (input-channel block, tap) pair.
+  const int64_t pairs = passes / ceil_div(f.out_c, conv_block(f, hw));
+  return pairs * f.out_c + passes * vectors + mac_depth(hw);
 }
 
 int64_t conv_macs(const Operands& f) {
@@ -99,7 +106,8 @@ int64_t requant_cycles(const Operands& f, const HwConfig& hw) {
   const int64_t lanes = hw.mac_rows;
   const int64_t tiles = ceil_div(f.n_ch, lanes);
   if (tiles == 0 || f.n_pix == 0) return 1;
-  return tiles * (lanes + f.n_pix + hw.requant_pipeline_depth);
+  // One record beat per channel (a tile loads only its own channels' records).
+  return f.n_ch + tiles * (f.n_pix + hw.requant_pipeline_depth);
 }
 
 int64_t requant_tile_latency(int64_t vectors, const HwConfig& hw) {

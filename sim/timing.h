@@ -35,11 +35,15 @@ int64_t dma_cycles_alone(int64_t bus_bytes, const HwConfig& hw);
 // Rule 6 — MAC array (weight-stationary, docs/microarch.md).
 // Pipeline depth from an accepted input vector to its output: ceil(log2(cols)) + 2.
 int64_t mac_depth(const HwConfig& hw);
-// Array passes of a CONV: one pass per (row block of output channels, column block of input
-// channels, kernel tap); a depthwise CONV maps min(rows, cols) channels on the diagonal.
+// Output channels per pass: mac.rows, or min(rows, cols) on the diagonal for a depthwise CONV.
+int64_t conv_block(const isa::Operands& f, const HwConfig& hw);
+// Array passes of a CONV: one pass per (block of output channels, column block of input
+// channels, kernel tap).
 int64_t conv_passes(const isa::Operands& f, const HwConfig& hw);
-// One pass loads `rows` weight beats then streams out_h*out_w input vectors; the next pass's
-// weights load while the previous one drains: passes * (rows + out_h*out_w) + depth.
+// One pass loads one weight beat per output channel it computes (the block, or what is left
+// of out_c in the last block), then streams out_h*out_w input vectors; the next pass's
+// weights load while the previous one drains:
+//   (passes / output blocks) * out_c + passes * out_h*out_w + depth.
 int64_t conv_cycles(const isa::Operands& f, const HwConfig& hw);
 // Multiply-accumulates a CONV performs (padding taps included): the utilisation numerator.
 int64_t conv_macs(const isa::Operands& f);
@@ -56,8 +60,9 @@ int64_t pipelined_tile_latency(int64_t load_beats, int64_t vectors, int64_t dept
                                const std::vector<uint8_t>& ready);
 
 // Rule 7 — requantizer pipeline (lanes = mac.rows, depth = requant.pipeline_depth).
-// A tile of up to `lanes` channels loads `lanes` parameter records, streams n_pix vectors and
-// drains before the next tile loads: ceil(n_ch / lanes) * (lanes + n_pix + depth).
+// A tile of up to `lanes` channels loads its channels' parameter records (one per cycle),
+// streams n_pix vectors and drains before the next tile loads:
+//   n_ch + ceil(n_ch / lanes) * (n_pix + depth).
 int64_t requant_cycles(const isa::Operands& f, const HwConfig& hw);
 // One requantizer tile as the RTL co-simulation counts it: lanes + vectors - 1 + depth.
 int64_t requant_tile_latency(int64_t vectors, const HwConfig& hw);

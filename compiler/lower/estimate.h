@@ -1,28 +1,45 @@
-// A deliberately simple cycle estimate, for the compile-time table and for choosing between
-// tilings (the SystemC model gives real timings). Rules (docs/compiler.md, "Cycle estimate"):
-//   LOAD/STORE  ddr.latency_cycles + ceil(n1*n2*roundup(n0, ddr.burst_bytes) / ddr.bytes_per_cycle)
-//   CONV        out_h*out_w*k_h*k_w*ceil(in_c/mac.cols)*ceil(out_c/mac.rows) + mac.rows + mac.cols
-//               (depthwise: out_h*out_w*k_h*k_w*ceil(c/mac.rows) + mac.rows + mac.cols)
-//   REQUANT     n_pix*ceil(n_ch/mac.rows) + requant.pipeline_depth
-//   VADD/VREQ/COPY  ceil(n/vector.lanes) + requant.pipeline_depth
-//   POOL        out_h*out_w*k_h*k_w*ceil(c/vector.lanes) (global: in_h*in_w*ceil(c/lanes)) + depth
-//   ARGMAX      n*ceil(c/vector.lanes) + requant.pipeline_depth
-//   NOP/FINISH  1
-// A layer runs its three queues concurrently, so its estimate is
-//   max(sum of LOAD+STORE cycles (one shared DDR port), sum of COMPUTE cycles)
-//   + the first LOAD + the last STORE (pipeline fill and drain).
+// The compiler's cost model: when each instruction of a BPU segment will start and end on the
+// modeled core, predicted from the schedule alone (docs/compiler.md, "Cost model").
+//
+// Every duration is a timing rule of docs/timing.md, computed by the same functions the SystemC
+// model applies (sim/timing.h, linked as bpusim::timing): rule 2 control, 4 DMA, 6 CONV,
+// 7 REQUANT, 8 vector unit, 9 a bank conflict inside one instruction. What the prediction adds
+// is the interplay: fetch and dispatch one per cycle into queues of queue.depth (rule 1),
+// in-order engines that wait for dependency tokens and for room in token FIFOs of
+// queue.token_depth (rule 3), LOAD and STORE halving the DDR bandwidth while both move data
+// (rule 5), and SRAM banks claimed by one engine at a time (rule 10). It is an event-driven
+// replay of those rules, one step per state change, so its cost is linear in the number of
+// instructions: cheap enough for the tiler to predict every candidate it considers.
+// What it does not model is anything not in the schedule (faults, data-dependent effects — the
+// core has none). How close it is to the SystemC model is measured, not assumed: `bpusim
+// compile --report` prints each layer's error and tests/compiler/test_estimate.cc bounds it.
 #pragma once
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "common/hw_config.h"
 #include "isa/isa.h"
 
 namespace bpusim::compiler {
 
+// Cycles `op` occupies its unit when it runs alone (no DDR sharing, no bank waits; rule 9
+// included).
 int64_t estimate_cycles(const isa::Operands& op, const HwConfig& hw);
-// The layer rule above over a contiguous run of instructions.
-int64_t estimate_layer_cycles(std::span<const isa::Operands> code, const HwConfig& hw);
+
+struct PredictedTiming {
+  int64_t start = 0;  // the cycle the instruction starts (tokens popped, banks claimed)
+  int64_t end = 0;    // the cycle it ends
+};
+
+// Start and end of every instruction of one BPU segment (code in program order, token flags
+// set, starting from an idle core at cycle 0).
+std::vector<PredictedTiming> predict_segment(std::span<const isa::Operands> code,
+                                             const HwConfig& hw);
+
+// From the first start to the last end of instructions [begin, end) of a prediction: a layer's
+// cycles as the simulator reports them.
+int64_t predicted_span(std::span<const PredictedTiming> timing, int64_t begin, int64_t end);
 
 }  // namespace bpusim::compiler

@@ -58,8 +58,6 @@ class SegmentWriter {
     r.tiles = s.tiles;
     r.sram = s.sram;
     r.code = {builder_.code_size() + first, builder_.code_size() + schedule_->size()};
-    r.est_cycles = estimate_layer_cycles(
-        std::span(schedule_->code()).subspan(first, schedule_->size() - first), hw_);
     layer_names_.push_back(n.name);
     pending_.push_back(r);
   }
@@ -87,6 +85,12 @@ class SegmentWriter {
       } catch (const Error& e) {
         fail("segment ", builder_.segment_count(), ": ", e.what());
       }
+      // The cost model's prediction of the whole segment gives each layer its estimate: a
+      // layer overlaps its neighbours, so its span depends on what runs beside it.
+      const std::vector<PredictedTiming> predicted = predict_segment(schedule_->code(), hw_);
+      const int64_t base = builder_.code_size();
+      for (isa::Layer& r : pending_)
+        r.est_cycles = predicted_span(predicted, r.code.first - base, r.code.end - base);
       builder_.add_bpu_segment(schedule_->code(), layer_names_);
       for (const isa::Layer& r : pending_) {
         builder_.add_layer(r);

@@ -2,15 +2,18 @@
 // conv_unit: CONV on the weight-stationary MAC array (rtl_ref/mac_array.v), docs/timing.md
 // rule 6. The instruction is split into passes — one per block of output channels (ROWS, or
 // min(ROWS, COLS) on the diagonal for a depthwise CONV), block of COLS input channels and
-// kernel tap — in that nesting order. Each pass feeds ROWS weight beats, then one input
+// kernel tap — in that nesting order. Each pass feeds one weight beat per output channel it
+// computes (ROWS, or fewer in the last block of output channels; the array's w_last ends
+// the load early and the rows not loaded are not written back), then one input
 // vector per output pixel (im2col address generation: stride, dilation, padding; a padding
 // tap or a channel beyond the tile carries the zero point, so it adds nothing). The next
 // pass's weights load while the previous pass drains. The array's accumulator input is 0:
 // the accumulation happens at the output, where each result word is added to the ACC SRAM
 // entry (read-modify-write in one cycle; the first pass of a channel block overwrites when
 // `accumulate` = 0), so a pass never reads a partial sum that is still in the pipeline.
-// Cycles: passes * (ROWS + out_h*out_w) + D_mac, D_mac = ceil(log2 COLS) + 2; one cycle
-// when there is nothing to compute.
+// Cycles: sum over passes of (its output channels + out_h*out_w) + D_mac
+//       = n_cb*k_h*k_w*out_c + passes*out_h*out_w + D_mac, D_mac = ceil(log2 COLS) + 2; one
+// cycle when there is nothing to compute.
 module conv_unit #(
     parameter int ROWS = 32,
     parameter int COLS = 32
@@ -55,6 +58,11 @@ module conv_unit #(
   logic active;
   wire feeding = (go || active) && !f.done && !empty;
 
+  // Output channels of pass block `ob`: block, or what is left of out_c in the last block.
+  function automatic logic [31:0] rows_of(input logic [31:0] ob);
+    return out_c - ob * block < block ? out_c - ob * block : block;
+  endfunction
+
   // ---- MAC array ----
   logic w_valid, w_ready, x_valid, x_ready, x_last, y_valid, y_last;
   logic [COLS*8-1:0] w_data, x_data;
@@ -67,6 +75,7 @@ module conv_unit #(
       .rst(rst),
       .w_valid(w_valid),
       .w_ready(w_ready),
+      .w_last(f.row == rows_of(f.ob) - 1),
       .w_data(w_data),
       .w_signed(`BPU_F_WGT_SIGNED(I)),
       .w_zp(`BPU_F_WGT_ZP(I)),
@@ -138,7 +147,7 @@ module conv_unit #(
   function automatic feed_t advance(input feed_t s);
     feed_t n = s;
     if (s.loading) begin
-      if (s.row == ROWS - 1) begin
+      if (s.row == rows_of(s.ob) - 1) begin
         n.loading = 1'b0;
         n.row = 0;
       end else n.row = s.row + 1;

@@ -1,11 +1,12 @@
 `default_nettype none
 // requant_unit: REQUANT on the requantizer pipeline (rtl_ref/requant.v, LANES = ROWS lanes,
 // DEPTH stages), docs/timing.md rule 7. The channels are split into tiles of LANES; a tile
-// loads LANES parameter records from PARAM (one per cycle; lanes past n_ch get a zero
-// record), streams one vector of LANES accumulators (and residual bytes) per pixel, and
+// loads the parameter records of its channels from PARAM (one per cycle, the last beat
+// flagged p_last: a tile of K channels loads K records, the other lanes' results are not
+// written), streams one vector of LANES accumulators (and residual bytes) per pixel, and
 // drains before the next tile loads (the records are read by every stage). Results go to
 // OUTPUT as int32 (pass-through) or saturated to the 8-bit out_type.
-// Cycles: ceil(n_ch / LANES) * (LANES + n_pix + DEPTH); one cycle when there is nothing.
+// Cycles: n_ch + ceil(n_ch / LANES) * (n_pix + DEPTH); one cycle when there is nothing.
 // A record the mode cannot use (shift outside 0..62 in fixed mode, add_shift outside 0..31
 // with the residual add) raises `fault` with the record's channel when it is loaded.
 module requant_unit #(
@@ -61,6 +62,7 @@ module requant_unit #(
       .rst(rst),
       .p_valid(p_valid),
       .p_ready(p_ready),
+      .p_last(lane == tile_lanes - 1),
       .p_record(record),
       .p_fixed(fixed),
       .p_passthru(passthru),
@@ -78,6 +80,8 @@ module requant_unit #(
   );
 
   wire [31:0] rec_ch = tile * LANES + lane;
+  // Channels of the current tile: LANES, or what is left of n_ch in the last tile.
+  wire [31:0] tile_lanes = n_ch - tile * LANES < LANES ? n_ch - tile * LANES : LANES;
   assign p_valid = run && phase == LOAD;
   assign in_valid = run && phase == STREAM;
   always_comb begin
@@ -134,7 +138,7 @@ module requant_unit #(
       lane_q <= lane;
       pix_q <= pix;
       if (p_valid && p_ready) begin
-        if (lane == LANES - 1) begin
+        if (lane == tile_lanes - 1) begin
           phase_q <= STREAM;
           lane_q <= 0;
         end else lane_q <= lane + 1;

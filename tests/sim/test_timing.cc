@@ -168,17 +168,18 @@ TEST_P(Timing, Rule5LoadAndStoreShareTheBandwidth) {
 // ---- Rule 6: MAC array
 TEST_P(Timing, Rule6ComputeBoundConvFollowsArrayPasses) {
   Machine m;
-  // Dense: ceil(40/32) * ceil(64/32) * 3*3 = 36 passes of (32 weight beats + 5*6 vectors), + 7.
+  // Dense: ceil(40/32) * ceil(64/32) * 3*3 = 36 passes of 5*6 vectors; each (input block,
+  // tap) pair loads 32 + 8 weight beats (one per output channel of its two passes); + 7.
   runtime::SegmentResult r = m.run_ok(
       "CONV in_h=7 in_w=8 in_c=64 out_h=5 out_w=6 out_c=40 k_h=3 k_w=3 stride_h=1 stride_w=1 "
       "dil_h=1 dil_w=1\nFINISH");
-  EXPECT_EQ(duration(r, 0), 36 * (32 + 30) + 7);
+  EXPECT_EQ(duration(r, 0), 18 * 40 + 36 * 30 + 7);
   EXPECT_EQ(record_of(r, 0)->macs, 5 * 6 * 40 * 9 * 64);
-  // Depthwise: ceil(40 / min(32, 32)) * 9 = 18 passes of (32 + 16), + 7.
+  // Depthwise: ceil(40 / min(32, 32)) * 9 = 18 passes of 16 vectors, 9 taps of 40 beats, + 7.
   r = m.run_ok(
       "CONV in_h=6 in_w=6 in_c=40 out_h=4 out_w=4 out_c=40 k_h=3 k_w=3 stride_h=1 stride_w=1 "
       "dil_h=1 dil_w=1 depthwise=1\nFINISH");
-  EXPECT_EQ(duration(r, 0), 18 * (32 + 16) + 7);
+  EXPECT_EQ(duration(r, 0), 9 * 40 + 18 * 16 + 7);
 }
 
 // rtl_ref/configs/tiny.json's structure (5 rows, 3 columns, requantizer depth 2, 3 vector
@@ -203,13 +204,14 @@ TEST_P(Timing, Rule6PassesFollowTheConfiguredArray) {
   runtime::SegmentResult r = m.run_ok(
       "CONV in_h=3 in_w=3 in_c=11 out_h=3 out_w=3 out_c=9 k_h=1 k_w=1 stride_h=1 stride_w=1 "
       "dil_h=1 dil_w=1\nFINISH");
-  // ceil(11 / 3) x ceil(9 / 5) passes of 5 weight beats + 9 vectors, then the depth.
-  EXPECT_EQ(duration(r, 0), ceil_div(11, 3) * ceil_div(9, 5) * (5 + 9) + 4);
+  // ceil(11 / 3) x ceil(9 / 5) passes of 9 vectors; per input block 5 + 4 weight beats (the
+  // second block of output channels has 4 rows); then the depth.
+  EXPECT_EQ(duration(r, 0), ceil_div(11, 3) * (5 + 4) + ceil_div(11, 3) * ceil_div(9, 5) * 9 + 4);
   r = m.run_ok(
       "CONV in_h=3 in_w=3 in_c=9 out_h=3 out_w=3 out_c=9 k_h=1 k_w=2 stride_h=1 stride_w=1 "
       "dil_h=1 dil_w=1 depthwise=1\nFINISH");
-  // ceil(9 / min(5, 3)) blocks x 2 taps.
-  EXPECT_EQ(duration(r, 0), ceil_div(9, 3) * 2 * (5 + 9) + 4);
+  // ceil(9 / min(5, 3)) blocks of 3 channels (3 weight beats each) x 2 taps.
+  EXPECT_EQ(duration(r, 0), ceil_div(9, 3) * 2 * (3 + 9) + 4);
 }
 
 // docs/microarch.md's tile-sequence formulas, counted to the last output valid, plus the
@@ -218,16 +220,17 @@ TEST_P(Timing, Rule6And7InstructionCyclesAreTheTileSequencePlusOne) {
   const HwConfig hw = tiny_structure();
   BPUSIM_SKIP_UNLESS_BUILT(hw);
   Machine m(hw);
-  // ceil(11 / 3) x ceil(6 / 5) x 2 taps passes of 5 weight beats + 6 vectors; D = 4.
-  const int64_t passes = ceil_div(11, 3) * ceil_div(6, 5) * 2, n = 6;
-  const int64_t t_mac = passes * (5 + n) - 1 + 4;
+  // ceil(11 / 3) x 2 taps x ceil(6 / 5) passes: 5 weight beats + 6 vectors, then 1 weight beat
+  // (the sixth output channel) + 6 vectors; D = 4.
+  const int64_t pairs = ceil_div(11, 3) * 2, n = 6;
+  const int64_t t_mac = pairs * ((5 + n) + (1 + n)) - 1 + 4;
   EXPECT_EQ(duration(m.run_ok("CONV in_h=2 in_w=4 in_c=11 out_h=2 out_w=3 out_c=6 k_h=1 k_w=2 "
                               "stride_h=1 stride_w=1 dil_h=1 dil_w=1\nFINISH"),
                      0),
             t_mac + 1);
-  // ceil(10 / 5) tiles of 5 lanes: each 5 records + 9 vectors + depth 2.
-  const int64_t t_rq = ceil_div(10, 5) * (5 + 9 + 2) - 1;
-  EXPECT_EQ(duration(m.run_ok("REQUANT n_pix=9 n_ch=10 out_type=i32\nFINISH"), 0), t_rq + 1);
+  // ceil(12 / 5) tiles: 5, 5 and 2 records, each then 9 vectors + depth 2.
+  const int64_t t_rq = (5 + 9 + 2) + (5 + 9 + 2) + (2 + 9 + 2) - 1;
+  EXPECT_EQ(duration(m.run_ok("REQUANT n_pix=9 n_ch=12 out_type=i32\nFINISH"), 0), t_rq + 1);
   // One tile: the closed forms equal the stall-domain loop without back pressure.
   for (int64_t v : {1, 2, 7, 64}) {
     EXPECT_EQ(timing::pipelined_tile_latency(5, v, timing::mac_depth(hw), {}),
@@ -250,12 +253,13 @@ TEST_P(Timing, Rule6And7BackPressureHoldsThePipeline) {
 TEST_P(Timing, Rule7RequantFollowsTilesAndPipelineDepth) {
   Machine m;
   const char* text = "REQUANT n_pix=10 n_ch=40 out_type=i32\nFINISH";
-  EXPECT_EQ(duration(m.run_ok(text), 0), 2 * (32 + 10 + 4));
+  // Two tiles: 32 and 8 records (one per channel), each then 10 vectors and the depth.
+  EXPECT_EQ(duration(m.run_ok(text), 0), (32 + 10 + 4) + (8 + 10 + 4));
   HwConfig deep;
   deep.requant_pipeline_depth = 9;
   if (built_for(deep)) {
     Machine m2(deep);
-    EXPECT_EQ(duration(m2.run_ok(text), 0), 2 * (32 + 10 + 9));
+    EXPECT_EQ(duration(m2.run_ok(text), 0), (32 + 10 + 9) + (8 + 10 + 9));
   }
 }
 
@@ -299,7 +303,7 @@ TEST_P(Timing, Rule10SharedBankSerialisesEngines) {
   const char* conv =
       "CONV in_addr=0x0 in_h=7 in_w=8 in_c=64 out_h=5 out_w=6 out_c=40 k_h=3 k_w=3 stride_h=1 "
       "stride_w=1 dil_h=1 dil_w=1\n";
-  const int64_t conv_end = 1 + 36 * (32 + 30) + 7;
+  const int64_t conv_end = 1 + 18 * 40 + 36 * 30 + 7;  // rule 6
   Machine m;
   // The LOAD (dispatched at 2) writes FEATURE bank 0, which the CONV reads until conv_end.
   runtime::SegmentResult r =
@@ -355,8 +359,8 @@ std::string tiles_program(int tiles, bool double_buffered) {
 }
 
 TEST_P(Timing, Rule11DoubleBufferingHidesLoads) {
-  const int64_t load = 64 + 3584 / 32;      // 176
-  const int64_t conv = 36 * (32 + 30) + 7;  // 2239: compute-bound
+  const int64_t load = 64 + 3584 / 32;         // 176
+  const int64_t conv = 18 * 40 + 36 * 30 + 7;  // 1807 (rule 6): compute-bound
   Machine m;
   const runtime::SegmentResult dbl = m.run_ok(tiles_program(4, true));
   // The load of tile n+1 runs while tile n computes ...
