@@ -9,8 +9,11 @@
 //   2. STREAM: input vectors on x_* (COLS bytes + ROWS int32 accumulator inputs); one per
 //      cycle when x_valid && x_ready. The beat with x_last ends the tile and returns the
 //      array to LOAD on the next cycle (the next tile's weights load while this one drains).
-// Each accepted vector leaves on y_* DEPTH = ceil(log2 COLS) + 2 enabled cycles later as
-// ROWS int32 sums y[r] = wrap32(x_acc[r] + sum_c (w[r][c] - w_zp) * (x[c] - x_zp)).
+// Each accepted vector leaves on y_* DEPTH = x_levels + 2 enabled cycles later as ROWS int32
+// sums y[r] = wrap32(x_acc[r] + sum_c (w[r][c] - w_zp) * (x[c] - x_zp)). x_levels (at most
+// ceil(log2 COLS), the full adder tree) taps the tree early when only the first 2^x_levels
+// columns carry data (the others hold zero-point operands); the driver holds it from the
+// first vector of a tile sequence until its last output.
 // Back pressure: the pipeline is a single stall domain, en = !y_valid || y_ready. When the
 // output register holds a vector that is not taken, every stage holds and x_ready is 0.
 // Operands: bytes are sign- (x_signed/w_signed) or zero-extended to 9 bits, then the 9-bit
@@ -37,6 +40,7 @@ module mac_array #(
     input  wire [       8:0] x_zp,
     input  wire [ROWS*32-1:0] x_acc,    // word r = accumulator input of row r
     input  wire              x_last,
+    input  wire [       4:0] x_levels,  // adder-tree levels used (depth x_levels + 2)
 
     output wire               y_valid,
     input  wire               y_ready,
@@ -92,25 +96,30 @@ module mac_array #(
           .w_in  (wq),
           .xq    (xq),
           .acc_in(x_acc[r*32+:32]),
+          .levels(x_levels),
           .y     (y_data[r*32+:32])
       );
     end
   endgenerate
 
-  // ---- valid and last bits travel through the same DEPTH stages.
-  wire [1:0] vl;
-  pipe_delay #(
-      .W(2),
-      .N(DEPTH),
-      .RESET(1)
-  ) u_valid (
-      .clk(clk),
-      .rst(rst),
-      .en (en),
-      .d  ({x_fire && x_last, x_fire}),
-      .q  (vl)
-  );
-  assign y_valid = vl[0];
-  assign y_last  = vl[1];
+  // ---- valid and last bits travel beside the vector: vl[i] holds them i + 1 enabled edges
+  // after the transfer; the output takes them after x_levels + 2.
+  reg [1:0] vl[0:DEPTH-1];
+  integer i;
+  always @(posedge clk)
+    if (rst) begin
+      for (i = 0; i < DEPTH; i = i + 1) vl[i] <= 2'b00;
+    end else if (en) begin
+      vl[0] <= {x_fire && x_last, x_fire};
+      for (i = 1; i < DEPTH; i = i + 1) vl[i] <= vl[i-1];
+    end
+  reg [1:0] vl_out;
+  always @(*) begin : tap_valid
+    integer k;
+    vl_out = vl[1];
+    for (k = 2; k < DEPTH; k = k + 1) if (k == {27'd0, x_levels} + 1) vl_out = vl[k];
+  end
+  assign y_valid = vl_out[0];
+  assign y_last  = vl_out[1];
 endmodule
 `default_nettype wire

@@ -17,7 +17,9 @@ void check_zp(int64_t tile, const char* field, int32_t zp) {
 template <class V>
 class MacArrayModel final : public MacArrayRtl {
  public:
-  MacArrayModel(int64_t rows, int64_t cols) : rows_(rows), cols_(cols) {}
+  MacArrayModel(int64_t rows, int64_t cols) : rows_(rows), cols_(cols) {
+    while ((int64_t{1} << levels_) < cols_) ++levels_;  // the whole adder tree
+  }
 
   int64_t rows() const override { return rows_; }
   int64_t cols() const override { return cols_; }
@@ -51,6 +53,7 @@ class MacArrayModel final : public MacArrayRtl {
     V& io = harness_.io();
     io.x_valid = valid;
     io.x_last = last;
+    io.x_levels = static_cast<uint8_t>(levels_);  // unit tiles use every column
     if (!valid || driven_input_ == Beat{tile, i}) return;
     const MacArrayTile& t = tiles_[tile];
     io.x_signed = t.x_signed;
@@ -95,6 +98,7 @@ class MacArrayModel final : public MacArrayRtl {
 
   const int64_t rows_;
   const int64_t cols_;
+  int64_t levels_ = 0;
   Harness<V> harness_;
   std::span<const MacArrayTile> tiles_;
   Beat driven_load_{-1, -1};  // skip re-driving unchanged data

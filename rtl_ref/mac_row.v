@@ -7,7 +7,12 @@
 //                      nodes 2j and 2j+1 of level k-1, or passes node 2j through when it
 //                      has no partner (odd counts)
 //   stage L+2          accumulate: acc_in (delayed alongside) + the tree sum
-// All stages advance together on en; y is the register of the last stage. Every node is
+// `levels` (0 .. L) taps the tree early: when only the first 2^levels columns carry data (the
+// others multiply zero-point operands, products 0), node 0 of level `levels` already holds
+// the whole sum, so stage levels+2 accumulates it and the row's depth is levels + 2. The
+// driver holds `levels` while vectors are in flight (the CONV unit changes it only between
+// instructions, with the pipeline empty). All stages advance together on en; y is the
+// register of the last stage. Every node is
 // SW = 18 + L bits wide, which cannot overflow. The nodes of all levels live in one
 // unpacked array (level k from level_offset(k)), and the multiply sits inside the clocked
 // block: both keep the verilated model fast (native words, products computed once per
@@ -21,6 +26,7 @@ module mac_row #(
     input  wire [COLS*9-1:0] w_in,
     input  wire [COLS*9-1:0] xq,      // the vector entering stage 1 (minus its zero point)
     input  wire [      31:0] acc_in,  // accumulator input of that vector
+    input  wire [       4:0] levels,  // tree levels used, 0 .. ceil(log2 COLS)
     output wire [      31:0] y
 );
   localparam integer LEVELS = $clog2(COLS);
@@ -64,20 +70,29 @@ module mac_row #(
       end
     end
   endgenerate
-  wire [SW-1:0] sum = node[NODES-1];
+  // Node 0 of level `levels`: the sum of the first 2^levels columns.
+  reg [SW-1:0] sum;
+  always @(*) begin : tap_sum
+    integer i;
+    sum = node[0];
+    for (i = 1; i <= LEVELS; i = i + 1) if (i == {27'd0, levels}) sum = node[level_offset(i)];
+  end
 
-  // acc_in travels beside the vector through stage 1 and the tree.
-  wire [31:0] acc_d;
-  pipe_delay #(
-      .W(32),
-      .N(1 + LEVELS)
-  ) u_acc_delay (
-      .clk(clk),
-      .rst(1'b0),
-      .en (en),
-      .d  (acc_in),
-      .q  (acc_d)
-  );
+  // acc_in travels beside the vector through stage 1 and the tree: acc_pipe[i] holds it i + 1
+  // enabled edges after it entered; the accumulate stage takes it after 1 + levels.
+  reg [31:0] acc_pipe[0:LEVELS];
+  integer a;
+  always @(posedge clk)
+    if (en) begin
+      acc_pipe[0] <= acc_in;
+      for (a = 1; a <= LEVELS; a = a + 1) acc_pipe[a] <= acc_pipe[a-1];
+    end
+  reg [31:0] acc_d;
+  always @(*) begin : tap_acc
+    integer i;
+    acc_d = acc_pipe[0];
+    for (i = 1; i <= LEVELS; i = i + 1) if (i == {27'd0, levels}) acc_d = acc_pipe[i];
+  end
 
   // Stage L+2: accumulate (two's complement, wraps like the accumulator SRAM).
   reg [31:0] acc_out;

@@ -2,8 +2,9 @@
 // pipe_delay: N back-to-back registers sharing one enable. q is d delayed by N enabled
 // clock edges; N = 0 is a plain wire. RESET = 1 clears the registers while rst is high
 // (for valid bits); data registers use RESET = 0 because valid bits qualify them.
-// This is the only register primitive of the stall-able pipelines (docs/microarch.md):
-// every stage of a unit shares the unit's enable, so the whole pipeline advances or holds.
+// This is the register primitive of the stall-able pipelines (docs/microarch.md; the MAC
+// array's tapped delays are written out because their output stage varies): every stage of a
+// unit shares the unit's enable, so the whole pipeline advances or holds.
 module pipe_delay #(
     parameter integer W = 1,
     parameter integer N = 1,

@@ -53,6 +53,12 @@ int64_t mac_depth(const HwConfig& hw) {
   return ceil_log2(hw.mac_cols) + 2;
 }
 
+int64_t conv_depth(const Operands& f, const HwConfig& hw) {
+  const int64_t used =
+      f.depthwise ? std::min(conv_block(f, hw), f.out_c) : std::min(hw.mac_cols, f.in_c);
+  return ceil_log2(std::max<int64_t>(used, 1)) + 2;
+}
+
 int64_t conv_block(const Operands& f, const HwConfig& hw) {
   return f.depthwise ? std::min(hw.mac_rows, hw.mac_cols) : hw.mac_rows;
 }
@@ -70,7 +76,7 @@ int64_t conv_cycles(const Operands& f, const HwConfig& hw) {
   // Each pass loads one weight beat per output channel it computes: over the blocks of
   // output channels that is out_c beats per (input-channel block, tap) pair.
   const int64_t pairs = passes / ceil_div(f.out_c, conv_block(f, hw));
-  return pairs * f.out_c + passes * vectors + mac_depth(hw);
+  return pairs * f.out_c + passes * vectors + conv_depth(f, hw);
 }
 
 int64_t conv_macs(const Operands& f) {

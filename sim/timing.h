@@ -37,13 +37,17 @@ int64_t dma_cycles_alone(int64_t bus_bytes, const HwConfig& hw);
 int64_t mac_depth(const HwConfig& hw);
 // Output channels per pass: mac.rows, or min(rows, cols) on the diagonal for a depthwise CONV.
 int64_t conv_block(const isa::Operands& f, const HwConfig& hw);
+// A CONV's pipeline depth: the adder tree is tapped after the levels its columns need —
+// ceil(log2(min(cols, in_c))) (depthwise: of min(block, out_c), the diagonal) — plus the
+// product and accumulate stages. mac_depth(hw) when every column carries data.
+int64_t conv_depth(const isa::Operands& f, const HwConfig& hw);
 // Array passes of a CONV: one pass per (block of output channels, column block of input
 // channels, kernel tap).
 int64_t conv_passes(const isa::Operands& f, const HwConfig& hw);
 // One pass loads one weight beat per output channel it computes (the block, or what is left
 // of out_c in the last block), then streams out_h*out_w input vectors; the next pass's
 // weights load while the previous one drains:
-//   (passes / output blocks) * out_c + passes * out_h*out_w + depth.
+//   (passes / output blocks) * out_c + passes * out_h*out_w + conv_depth.
 int64_t conv_cycles(const isa::Operands& f, const HwConfig& hw);
 // Multiply-accumulates a CONV performs (padding taps included): the utilisation numerator.
 int64_t conv_macs(const isa::Operands& f);

@@ -3,9 +3,11 @@
 // the residual tile loaded into FEATURE) and a STORE into the output (or into its channel
 // slice of a concat). A linear layer is a 1x1 CONV over [1][1][pixels][K].
 #include <algorithm>
+#include <limits>
 #include <optional>
 
 #include "common/error.h"
+#include "compiler/lower/estimate.h"
 #include "compiler/lower/op_lowering.h"
 #include "compiler/lower/tiling.h"
 #include "compiler/requant_record.h"
@@ -39,9 +41,9 @@ isa::Operands op_of(isa::Opcode code) {
   return o;
 }
 
-LayerStats emit_conv_job(EmitContext& ctx, const ConvJob& j, const std::string& name,
-                         std::string op_desc, int64_t macs) {
-  const ConvTiling t = tile_conv(j.p, ctx.hw, name);
+// The tiles of `j` under tiling `t`, appended to ctx's schedule.
+LayerStats emit_tiles(EmitContext& ctx, const ConvJob& j, const ConvTiling& t, std::string op_desc,
+                      int64_t macs) {
   SramPlan sram(ctx.hw, ctx.sram);
   const int in_area = sram.add(Space::kFeature, t.in_area);
   const int res_area = j.res ? sram.add(Space::kFeature, t.res_area) : -1;
@@ -136,6 +138,33 @@ LayerStats emit_conv_job(EmitContext& ctx, const ConvJob& j, const std::string& 
     }
   }
   return finish_stats(sram, std::move(op_desc), macs, tiles);
+}
+
+// Candidates predicted exactly per layer: the closed form ranks them, the cost model decides.
+constexpr size_t kPredictedCandidates = 8;
+
+// Of the cheapest candidates by the closed form, the one the cost model (estimate.h) predicts
+// to finish first when the layer runs alone from the current SRAM state.
+ConvTiling choose_tiling(const EmitContext& ctx, const ConvJob& j, const std::string& name) {
+  const std::vector<ConvTiling> candidates =
+      conv_candidates(j.p, ctx.hw, name, kPredictedCandidates);
+  ConvTiling best = candidates.front();
+  int64_t best_cycles = std::numeric_limits<int64_t>::max();
+  for (const ConvTiling& t : candidates) {
+    Schedule trial;
+    SramState state = ctx.sram;
+    EmitContext scratch{ctx.plan, ctx.hw, trial, state};
+    emit_tiles(scratch, j, t, "", 0);
+    const int64_t cycles = predicted_span(predict_segment(trial.code(), ctx.hw), 0, trial.size());
+    if (cycles < best_cycles) best_cycles = cycles, best = t;
+  }
+  best.est_cycles = best_cycles;
+  return best;
+}
+
+LayerStats emit_conv_job(EmitContext& ctx, const ConvJob& j, const std::string& name,
+                         std::string op_desc, int64_t macs) {
+  return emit_tiles(ctx, j, choose_tiling(ctx, j, name), std::move(op_desc), macs);
 }
 
 // ---- shared node checks ----

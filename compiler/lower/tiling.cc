@@ -109,7 +109,8 @@ int64_t max_window(int64_t t, int64_t stride, int64_t dil, int64_t k, int64_t si
   return std::min(size, (t - 1) * stride + (k - 1) * dil + 1);
 }
 
-ConvTiling tile_conv(const ConvProblem& p, const HwConfig& hw, const std::string& what) {
+std::vector<ConvTiling> conv_candidates(const ConvProblem& p, const HwConfig& hw,
+                                        const std::string& what, size_t limit) {
   const Halves half(hw);
   const int64_t ow_cap = std::min(p.ow, kMaxDim);
   const int64_t oh_cap = std::min(p.oh, kMaxDim);
@@ -131,7 +132,9 @@ ConvTiling tile_conv(const ConvProblem& p, const HwConfig& hw, const std::string
            t.out_area <= half.o && t.wgt_area <= half.w && t.prm_area <= half.p;
   };
 
-  // Cost of one candidate under one loop order (see estimate.h for the per-op rules).
+  // Closed-form cost of one candidate under one loop order (the rules of estimate.h's
+  // durations, the queues assumed to overlap perfectly): it ranks the candidates, and the
+  // caller predicts the best few exactly.
   auto cost = [&](const ConvTiling& t, bool oc_outer) {
     const int64_t n_sp = p.n * ceil_div(p.oh, t.th) * ceil_div(p.ow, t.tw);
     const int64_t n_ob = ceil_div(p.oc, t.tco);
@@ -163,8 +166,10 @@ ConvTiling tile_conv(const ConvProblem& p, const HwConfig& hw, const std::string
     return std::max(compute, dma) + load_in + load_w + store;
   };
 
-  ConvTiling best;
-  int64_t best_cost = std::numeric_limits<int64_t>::max();
+  // Every (tco, tci) block pair that fits, each with a few tile heights (the tallest tile that
+  // fits at full width, and balanced tiles of about a half and a quarter of it: smaller tiles
+  // fill and drain the pipeline sooner and may keep weights resident), both loop orders.
+  std::vector<ConvTiling> all;
   const std::vector<int64_t> tcos = block_candidates(p.oc, hw.mac_rows, kMaxDim);
   const std::vector<int64_t> tcis =
       p.depthwise ? std::vector<int64_t>{0} : block_candidates(p.c, hw.mac_cols, kMaxDim);
@@ -174,31 +179,42 @@ ConvTiling tile_conv(const ConvProblem& p, const HwConfig& hw, const std::string
       if (!fits(1, 1, tci, tco)) continue;
       int64_t tw = ow_cap;
       int64_t th = largest(oh_cap, [&](int64_t r) { return fits(r, tw, tci, tco); });
+      std::set<std::pair<int64_t, int64_t>> shapes;
       if (th == 0) {
-        th = 1;
         tw = largest(ow_cap, [&](int64_t c) { return fits(1, c, tci, tco); });
+        shapes.insert({1, balance(p.ow, tw)});
+      } else {
+        for (int64_t div : {1, 2, 4})
+          shapes.insert({balance(p.oh, ceil_div(th, div)), balance(p.ow, tw)});
       }
-      ConvTiling t;
-      area(balance(p.oh, th), balance(p.ow, tw), tci, tco, t);
-      for (bool oc_outer : {false, true}) {
-        const int64_t c = cost(t, oc_outer);
-        if (c < best_cost) {
-          best_cost = c;
-          best = t;
-          best.oc_outer = oc_outer;
-          best.est_cycles = c;
+      for (const auto& [h, w] : shapes) {
+        ConvTiling t;
+        area(h, w, tci, tco, t);
+        for (bool oc_outer : {false, true}) {
+          t.oc_outer = oc_outer;
+          t.est_cycles = cost(t, oc_outer);
+          all.push_back(t);
         }
       }
     }
   }
-  if (best.th == 0) {
+  if (all.empty()) {
     ConvTiling t;
     area(1, 1, 1, 1, t);
     fail(what, ": does not fit the hardware even as 1-pixel, 1-channel tiles (kernel ", p.kh, "x",
          p.kw, ", input ", p.h, "x", p.w, "x", p.c, "): ",
          shortfall(half, t.in_area + t.res_area, t.wgt_area, t.acc_area, t.out_area, t.prm_area));
   }
-  return best;
+  // Cheapest first; ties keep the order above (larger blocks and tiles first).
+  std::stable_sort(all.begin(), all.end(), [](const ConvTiling& a, const ConvTiling& b) {
+    return a.est_cycles < b.est_cycles;
+  });
+  if (all.size() > limit) all.resize(limit);
+  return all;
+}
+
+ConvTiling tile_conv(const ConvProblem& p, const HwConfig& hw, const std::string& what) {
+  return conv_candidates(p, hw, what, 1).front();
 }
 
 PoolTiling tile_pool(const PoolProblem& p, const HwConfig& hw, const std::string& what) {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/hw_config.h"
 #include "compiler/lower/footprint.h"
@@ -63,8 +64,14 @@ struct ConvTiling {
   int64_t est_cycles = 0;
 };
 
-// The cheapest tiling that fits; Error naming `what` and the missing bytes when not even a
-// one-pixel, one-channel tile fits.
+// The tilings that fit, at most `limit`, cheapest first by a closed-form cost (est_cycles:
+// the durations of the timing rules, the three queues assumed to overlap perfectly). The
+// candidates are every pair of output/input channel blocks (equal splits and multiples of the
+// array's rows/columns) with a few tile heights each, in both loop orders. Error naming
+// `what` and the missing bytes when not even a one-pixel, one-channel tile fits.
+std::vector<ConvTiling> conv_candidates(const ConvProblem& p, const HwConfig& hw,
+                                        const std::string& what, size_t limit);
+// The first of conv_candidates().
 ConvTiling tile_conv(const ConvProblem& p, const HwConfig& hw, const std::string& what);
 
 // Max/average pooling (global: the window is the whole image, one output pixel).

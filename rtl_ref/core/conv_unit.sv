@@ -12,8 +12,8 @@
 // entry (read-modify-write in one cycle; the first pass of a channel block overwrites when
 // `accumulate` = 0), so a pass never reads a partial sum that is still in the pipeline.
 // Cycles: sum over passes of (its output channels + out_h*out_w) + D_mac
-//       = n_cb*k_h*k_w*out_c + passes*out_h*out_w + D_mac, D_mac = ceil(log2 COLS) + 2; one
-// cycle when there is nothing to compute.
+//       = n_cb*k_h*k_w*out_c + passes*out_h*out_w + D_mac, D_mac = ceil(log2 used_cols) + 2
+// (below); one cycle when there is nothing to compute.
 module conv_unit #(
     parameter int ROWS = 32,
     parameter int COLS = 32
@@ -58,6 +58,16 @@ module conv_unit #(
   logic active;
   wire feeding = (go || active) && !f.done && !empty;
 
+  // Adder-tree levels the instruction uses: only the first min(COLS, in_c) columns carry data
+  // (dense; the diagonal's first min(block, out_c) when depthwise), so the array's depth is
+  // ceil(log2 of that) + 2 — a wider array never lengthens a narrow CONV.
+  wire [31:0] used_cols = dw ? (out_c < block ? out_c : block) : (in_c < COLS ? in_c : COLS);
+  function automatic logic [4:0] clog2(input logic [31:0] n);
+    logic [4:0] bits = 0;
+    while ((64'd1 << bits) < 64'(n)) bits = bits + 1;
+    return bits;
+  endfunction
+
   // Output channels of pass block `ob`: block, or what is left of out_c in the last block.
   function automatic logic [31:0] rows_of(input logic [31:0] ob);
     return out_c - ob * block < block ? out_c - ob * block : block;
@@ -86,6 +96,7 @@ module conv_unit #(
       .x_zp(`BPU_F_IN_ZP(I)),
       .x_acc('0),
       .x_last(x_last),
+      .x_levels(clog2(used_cols)),
       .y_valid(y_valid),
       .y_ready(1'b1),
       .y_data(y_data),

@@ -182,6 +182,29 @@ TEST_P(Timing, Rule6ComputeBoundConvFollowsArrayPasses) {
   EXPECT_EQ(duration(r, 0), 9 * 40 + 18 * 16 + 7);
 }
 
+// The adder tree is tapped after the levels the CONV's columns need, so a narrow CONV is not
+// slower on a wider array.
+TEST_P(Timing, Rule6NarrowConvUsesAShallowerTree) {
+  Machine m;
+  // 3 input channels on 32 columns: depth ceil(log2 3) + 2 = 4, not 7; 8 weight beats
+  // (rows used) + 4 vectors.
+  const char* narrow =
+      "CONV in_h=2 in_w=2 in_c=3 out_h=2 out_w=2 out_c=8 k_h=1 k_w=1 stride_h=1 stride_w=1 "
+      "dil_h=1 dil_w=1\nFINISH";
+  EXPECT_EQ(duration(m.run_ok(narrow), 0), 8 + 4 + 4);
+  // Depthwise over 2 channels: the diagonal's first 2 columns, depth 1 + 2.
+  EXPECT_EQ(duration(m.run_ok("CONV in_h=2 in_w=2 in_c=2 out_h=2 out_w=2 out_c=2 k_h=1 k_w=1 "
+                              "stride_h=1 stride_w=1 dil_h=1 dil_w=1 depthwise=1\nFINISH"),
+                     0),
+            2 + 4 + 3);
+  HwConfig wide;
+  wide.mac_cols = 64;
+  if (built_for(wide)) {
+    Machine m2(wide);
+    EXPECT_EQ(duration(m2.run_ok(narrow), 0), 8 + 4 + 4);
+  }
+}
+
 // rtl_ref/configs/tiny.json's structure (5 rows, 3 columns, requantizer depth 2, 3 vector
 // lanes): an RTL core of it is built, so these run on both backends.
 HwConfig tiny_structure() {

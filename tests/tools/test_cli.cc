@@ -263,7 +263,7 @@ class SweepCli : public ScratchTest {};
 TEST_F(SweepCli, TwoByTwoConfigurations) {
   const std::string model = digits_dir() + "/model.onnx";
   const CliResult r =
-      run_bpusim(cat("sweep ", model, " --set mac.rows=16,32 --set ddr.bytes_per_cycle=16,32 -o ",
+      run_bpusim(cat("sweep ", model, " --set mac.rows=8,32 --set ddr.bytes_per_cycle=16,32 -o ",
                      path("s.csv"), " --json ", path("s.json"), " --jobs 2"));
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("4 configuration(s), 2 in parallel"));
@@ -281,16 +281,16 @@ TEST_F(SweepCli, TwoByTwoConfigurations) {
     cycles[rows[i][0] + "/" + rows[i][1]] = std::stoll(rows[i][3]);
   }
   // The product, last axis fastest.
-  EXPECT_EQ(rows[1][0] + "/" + rows[1][1], "16/16");
-  EXPECT_EQ(rows[2][0] + "/" + rows[2][1], "16/32");
+  EXPECT_EQ(rows[1][0] + "/" + rows[1][1], "8/16");
+  EXPECT_EQ(rows[2][0] + "/" + rows[2][1], "8/32");
   EXPECT_EQ(rows[4][0] + "/" + rows[4][1], "32/32");
-  EXPECT_NE(cycles["16/32"], cycles["32/32"]);
-  EXPECT_NE(cycles["16/16"], cycles["32/16"]);
+  EXPECT_NE(cycles["8/32"], cycles["32/32"]);
+  EXPECT_NE(cycles["8/16"], cycles["32/16"]);
   // The same figures in the JSON and the printed table.
   const nlohmann::json j = read_json(path("s.json"));
   ASSERT_EQ(j["rows"].size(), 4u);
   EXPECT_EQ(j["rows"][3]["cycles"].get<int64_t>(), cycles["32/32"]);
-  EXPECT_EQ(j["rows"][0]["config"], (nlohmann::json{"mac.rows=16", "ddr.bytes_per_cycle=16"}));
+  EXPECT_EQ(j["rows"][0]["config"], (nlohmann::json{"mac.rows=8", "ddr.bytes_per_cycle=16"}));
   EXPECT_THAT(r.out, HasSubstr(report::grouped_int(cycles["32/16"])));
 
   // The default configuration's row is what `bpusim profile` measures with the same seed.
