@@ -140,7 +140,8 @@ LayerStats emit_tiles(EmitContext& ctx, const ConvJob& j, const ConvTiling& t, s
   return finish_stats(sram, std::move(op_desc), macs, tiles);
 }
 
-// Candidates predicted exactly per layer: the closed form ranks them, the cost model decides.
+// Candidates predicted exactly per layer: the closed form ranks them, the cost model decides
+// among the first kPredictedCandidates.
 constexpr size_t kPredictedCandidates = 8;
 
 // Of the cheapest candidates by the closed form, the one the cost model (estimate.h) predicts
@@ -153,9 +154,10 @@ ConvTiling choose_tiling(const EmitContext& ctx, const ConvJob& j, const std::st
   for (const ConvTiling& t : candidates) {
     Schedule trial;
     SramState state = ctx.sram;
-    EmitContext scratch{ctx.plan, ctx.hw, trial, state};
+    EmitContext scratch{ctx.plan, ctx.hw, trial, state, ctx.target};
     emit_tiles(scratch, j, t, "", 0);
-    const int64_t cycles = predicted_span(predict_segment(trial.code(), ctx.hw), 0, trial.size());
+    const int64_t cycles =
+        predicted_span(predict_segment(trial.code(), ctx.target), 0, trial.size());
     if (cycles < best_cycles) best_cycles = cycles, best = t;
   }
   best.est_cycles = best_cycles;

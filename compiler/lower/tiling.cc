@@ -190,7 +190,11 @@ std::vector<ConvTiling> conv_candidates(const ConvProblem& p, const HwConfig& hw
       for (const auto& [h, w] : shapes) {
         ConvTiling t;
         area(h, w, tci, tco, t);
+        // The loop order matters only with several output-channel blocks and spatial tiles.
+        const bool one_order =
+            ceil_div(p.oc, tco) == 1 || p.n * ceil_div(p.oh, h) * ceil_div(p.ow, w) == 1;
         for (bool oc_outer : {false, true}) {
+          if (oc_outer && one_order) continue;
           t.oc_outer = oc_outer;
           t.est_cycles = cost(t, oc_outer);
           all.push_back(t);
