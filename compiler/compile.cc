@@ -19,6 +19,7 @@ CompileResult compile_graph(ir::Graph graph, const HwConfig& hw, const std::stri
   out.graph = std::move(graph);
   out.program = std::move(lowered.program);
   out.layers = std::move(lowered.layers);
+  out.est_cycles = lowered.est_cycles;
   out.warnings.insert(out.warnings.end(), lowered.warnings.begin(), lowered.warnings.end());
   return out;
 }

@@ -22,6 +22,7 @@ struct CompileResult {
   isa::Program program;
   std::vector<isa::Layer> layers;
   std::vector<std::string> warnings;  // passes' notes, then ops not fused or on the host
+  int64_t est_cycles = 0;             // the cost model's prediction of the program's cycles
 };
 
 // Compiles the ONNX file at `onnx_path` for `hw`. Throws bpusim::Error (file, node, field,

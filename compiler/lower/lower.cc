@@ -89,8 +89,12 @@ class SegmentWriter {
       // layer overlaps its neighbours, so its span depends on what runs beside it.
       const std::vector<PredictedTiming> predicted = predict_segment(schedule_->code(), hw_);
       const int64_t base = builder_.code_size();
+      int64_t segment_end = 0;
       for (isa::Layer& r : pending_)
         r.est_cycles = predicted_span(predicted, r.code.first - base, r.code.end - base);
+      // A segment runs from its first fetch (cycle 0) to the end of its last instruction.
+      for (const PredictedTiming& t : predicted) segment_end = std::max(segment_end, t.end);
+      out_.est_cycles += segment_end;
       builder_.add_bpu_segment(schedule_->code(), layer_names_);
       for (const isa::Layer& r : pending_) {
         builder_.add_layer(r);

@@ -18,6 +18,7 @@ struct Lowered {
   isa::Program program;
   std::vector<isa::Layer> layers;
   std::vector<std::string> warnings;  // one per op not fused or placed on the host
+  int64_t est_cycles = 0;             // the cost model's program cycles: its BPU segments'
 };
 
 Lowered lower_graph(const ir::Graph& graph, const HwConfig& hw);

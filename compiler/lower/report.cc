@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 #include "common/error.h"
 
@@ -46,10 +47,11 @@ std::string render(const std::vector<std::vector<std::string>>& rows,
 
 }  // namespace
 
-std::string layer_table(const std::vector<isa::Layer>& layers, const isa::Program& program) {
+std::string layer_table(const std::vector<isa::Layer>& layers, const isa::Program& program,
+                        int64_t est_cycles) {
   std::vector<std::vector<std::string>> rows{{"#", "layer", "fused op", "shapes", "MACs", "tiles",
                                               "instr", "SRAM F/W/A/O/P", "est. cycles"}};
-  int64_t macs = 0, cycles = 0;
+  int64_t macs = 0;
   for (size_t i = 0; i < layers.size(); ++i) {
     const isa::Layer& l = layers[i];
     std::string sram;
@@ -60,7 +62,6 @@ std::string layer_table(const std::vector<isa::Layer>& layers, const isa::Progra
     rows.push_back({cat(i), l.name, l.op, shapes(l), cat(l.macs), cat(l.tiles),
                     cat(l.instructions()), sram, cat(l.est_cycles)});
     macs += l.macs;
-    cycles += l.est_cycles;
   }
   std::string out = render(rows, {true, false, false, false, true, true, true, false, true});
   int bpu = 0, host = 0;
@@ -75,11 +76,34 @@ std::string layer_table(const std::vector<isa::Layer>& layers, const isa::Progra
       host_ops += cat(host_ops.empty() ? "" : ", ", isa::host_op_name(op.op), " '", op.name, "'");
   }
   out += cat("total: ", layers.size(), " BPU layers, ", program.code.size(), " instructions, ",
-             macs, " MACs, ~", cycles, " cycles (estimate); ", bpu, " BPU segment(s), ", host,
+             macs, " MACs, ", est_cycles, " cycles (cost model); ", bpu, " BPU segment(s), ", host,
              " host segment(s)", host_ops.empty() ? "" : ": ", host_ops, "\n");
   out += cat("DDR: weights ", program.weights.bytes.size(), " bytes, parameter records ",
              program.params.bytes.size(), " bytes at 0x", std::hex, program.params.ddr_base,
              std::dec, "\n");
+  return out;
+}
+
+std::string estimate_table(const std::vector<isa::Layer>& layers,
+                           const std::vector<int64_t>& simulated, int64_t est_cycles,
+                           int64_t simulated_cycles, int64_t mac_rows, int64_t mac_cols) {
+  std::vector<std::vector<std::string>> rows{
+      {"#", "layer", "est. cycles", "simulated", "error", "MAC util."}};
+  double worst = 0;
+  auto percent = [](double v) { return cat(std::round(v * 1000) / 10, "%"); };
+  for (size_t i = 0; i < layers.size() && i < simulated.size(); ++i) {
+    const isa::Layer& l = layers[i];
+    const int64_t sim = simulated[i];
+    const double error =
+        sim ? static_cast<double>(l.est_cycles - sim) / static_cast<double>(sim) : 0.0;
+    worst = std::max(worst, std::abs(error));
+    const double util =
+        sim ? static_cast<double>(l.macs) / static_cast<double>(mac_rows * mac_cols * sim) : 0.0;
+    rows.push_back({cat(i), l.name, cat(l.est_cycles), cat(sim), percent(error), percent(util)});
+  }
+  std::string out = render(rows, {true, false, true, true, true, true});
+  out += cat("program: ", est_cycles, " cycles estimated, ", simulated_cycles,
+             " simulated; largest layer error ", percent(worst), "\n");
   return out;
 }
 

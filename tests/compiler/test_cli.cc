@@ -1,8 +1,10 @@
 // `bpusim compile` run as a user would: the layer table and warnings, the program and the
 // listing it writes, and exit code 2 with a clear message for bad input.
 #include <gmock/gmock.h>
+
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <regex>
 
 #include <cstdio>
 #include <filesystem>
@@ -52,6 +54,22 @@ TEST_F(CompileCli, PrintsTheLayerTableAndWarnings) {
   const isa::Program p = isa::load_program(path("p.bpu"));
   EXPECT_EQ(p.hwconfig["mac.rows"], 8);
   EXPECT_THAT(testing::read_text(path("p.s")), HasSubstr("; layer fc: linear 128->10"));
+}
+
+// --report simulates the program and prints every layer's estimate against its simulated
+// cycles: the cost model replays the timing rules, so they agree.
+TEST_F(CompileCli, ReportComparesEachLayerWithTheSimulation) {
+  const CliResult r =
+      run_bpusim(cat("compile ", model(), " -o ", path("p.bpu"), " --report --set mac.rows=8"));
+  ASSERT_EQ(r.status, 0) << r.output();
+  EXPECT_THAT(r.output(), HasSubstr("estimate against the SystemC model"));
+  EXPECT_THAT(r.output(), ::testing::ContainsRegex("conv1 +[0-9]+ +[0-9]+ +0% +[0-9.]+%"));
+  EXPECT_THAT(r.output(), HasSubstr("largest layer error 0%"));
+  std::smatch m;
+  const std::string out = r.output();
+  ASSERT_TRUE(
+      std::regex_search(out, m, std::regex("program: ([0-9]+) cycles estimated, ([0-9]+)")));
+  EXPECT_EQ(m[1], m[2]);
 }
 
 TEST_F(CompileCli, BadInputsExitWithCodeTwo) {
