@@ -1,21 +1,27 @@
 `default_nettype none
 // mac_array: weight-stationary ROWS x COLS int8 MAC array (docs/microarch.md, the contract
-// shared with the SystemC model). A tile operation:
-//   1. LOAD: up to ROWS weight beats on w_* (row 0 first, COLS bytes each); the beat with
-//      w_last (or row ROWS-1) ends the load, so a tile that computes only its first K output
-//      rows loads K beats; rows not loaded keep their old weights and their outputs are
-//      meaningless (the driver discards them). w_ready is 1 throughout, so the load takes
-//      exactly K cycles when w_valid stays high.
-//   2. STREAM: input vectors on x_* (COLS bytes + ROWS int32 accumulator inputs); one per
-//      cycle when x_valid && x_ready. The beat with x_last ends the tile and returns the
-//      array to LOAD on the next cycle (the next tile's weights load while this one drains).
+// shared with the SystemC model) with double-buffered weights: every row holds the weights it
+// streams with (active) and the next tile's (shadow). A tile operation:
+//   1. LOAD: up to ROWS weight beats on w_* into the shadow registers (row 0 first, COLS bytes
+//      each); the beat with w_last (or row ROWS-1) completes the tile's weights, so a tile
+//      that computes only its first K output rows loads K beats; rows not loaded keep old
+//      weights and their outputs are meaningless (the driver discards them). w_ready is 1
+//      while the shadow is not complete — also while the previous tile streams, so the next
+//      tile's weights load behind it.
+//   2. SWAP: complete shadow weights become active at the end of the cycle in which the array
+//      is not streaming, or accepts the streaming tile's last vector (x_last); a load's last
+//      beat swaps in the same cycle (forwarded). The array streams from the next cycle.
+//   3. STREAM: input vectors on x_* (COLS bytes + ROWS int32 accumulator inputs); one per
+//      cycle when x_valid && x_ready (x_ready = streaming && en). The beat with x_last ends
+//      the tile; the next tile streams the cycle after when its weights are complete.
 // Each accepted vector leaves on y_* DEPTH = x_levels + 2 enabled cycles later as ROWS int32
 // sums y[r] = wrap32(x_acc[r] + sum_c (w[r][c] - w_zp) * (x[c] - x_zp)). x_levels (at most
 // ceil(log2 COLS), the full adder tree) taps the tree early when only the first 2^x_levels
 // columns carry data (the others hold zero-point operands); the driver holds it from the
 // first vector of a tile sequence until its last output.
 // Back pressure: the pipeline is a single stall domain, en = !y_valid || y_ready. When the
-// output register holds a vector that is not taken, every stage holds and x_ready is 0.
+// output register holds a vector that is not taken, every stage holds and x_ready is 0;
+// weight beats are accepted whatever en is.
 // Operands: bytes are sign- (x_signed/w_signed) or zero-extended to 9 bits, then the 9-bit
 // signed zero point is subtracted modulo 2^9 (exact whenever the zero point lies in the
 // byte type's range, which the driver and the ISA require).
@@ -50,26 +56,30 @@ module mac_array #(
   localparam integer DEPTH = $clog2(COLS) + 2;
   localparam integer RB = (ROWS > 1) ? $clog2(ROWS) : 1;  // weight row counter width
 
-  // ---- control: LOAD (loading = 1) counts weight beats up to w_last or row ROWS-1, STREAM
-  // runs until x_last.
-  reg loading;
+  // ---- control: the shadow fills (row counter w_row, `loaded` once complete) while the
+  // active weights stream (`streaming`); a swap moves a complete shadow into the active
+  // registers when the stream is idle or ends in this cycle.
+  reg loaded, streaming;
   reg [RB-1:0] w_row;
   wire en = !y_valid || y_ready;
-  assign w_ready = loading;
-  assign x_ready = !loading && en;
+  assign w_ready = !loaded;
+  assign x_ready = streaming && en;
   wire w_fire = w_valid && w_ready;
   wire x_fire = x_valid && x_ready;
   wire w_last_row = w_last || ({{(32 - RB) {1'b0}}, w_row} == ROWS - 1);
+  wire shadow_done = loaded || (w_fire && w_last_row);
+  wire swap = shadow_done && (!streaming || (x_fire && x_last));
 
   always @(posedge clk) begin
     if (rst) begin
-      loading <= 1'b1;
-      w_row   <= {RB{1'b0}};
-    end else if (w_fire) begin
-      loading <= !w_last_row;
-      w_row   <= w_last_row ? {RB{1'b0}} : w_row + 1'b1;
-    end else if (x_fire && x_last) begin
-      loading <= 1'b1;
+      loaded <= 1'b0;
+      streaming <= 1'b0;
+      w_row <= {RB{1'b0}};
+    end else begin
+      if (w_fire) w_row <= w_last_row ? {RB{1'b0}} : w_row + 1'b1;
+      loaded <= shadow_done && !swap;
+      if (swap) streaming <= 1'b1;
+      else if (x_fire && x_last) streaming <= 1'b0;
     end
   end
 
@@ -93,6 +103,7 @@ module mac_array #(
           .clk   (clk),
           .en    (en),
           .w_load(w_fire && {{(32 - RB) {1'b0}}, w_row} == r),
+          .swap  (swap),
           .w_in  (wq),
           .xq    (xq),
           .acc_in(x_acc[r*32+:32]),

@@ -1,6 +1,7 @@
 `default_nettype none
 // mac_row: one output channel of the weight-stationary MAC array (docs/microarch.md).
-// Holds COLS 9-bit signed weights (already minus the weight zero point), and for every
+// Holds COLS 9-bit signed weights (already minus the weight zero point) and the next tile's
+// (loaded while these stream, made current by `swap`), and for every
 // vector entering the pipeline computes y = wrap32(acc_in + sum_c w[c] * x[c]) through
 //   stage 1            products w[c] * x[c] (exact: a 9x9 signed product fits 18 bits)
 //   stages 2 .. L+1    adder tree, L = ceil(log2 COLS) levels: node j of level k adds
@@ -22,7 +23,8 @@ module mac_row #(
 ) (
     input  wire              clk,
     input  wire              en,
-    input  wire              w_load,  // capture w_in as this row's weights (any state of en)
+    input  wire              w_load,  // capture w_in as this row's next weights (any en)
+    input  wire              swap,    // the next weights become the ones in use (w_in if loading)
     input  wire [COLS*9-1:0] w_in,
     input  wire [COLS*9-1:0] xq,      // the vector entering stage 1 (minus its zero point)
     input  wire [      31:0] acc_in,  // accumulator input of that vector
@@ -43,14 +45,18 @@ module mac_row #(
   endfunction
   localparam integer NODES = level_offset(LEVELS + 1);
 
-  reg [8:0] w[0:COLS-1];
+  reg [8:0] w[0:COLS-1];       // the weights in use
+  reg [8:0] w_next[0:COLS-1];  // the next tile's, loading while w streams
   reg [SW-1:0] node[0:NODES-1];
   genvar c, k, j;
   generate
     // Stage 1: products. Operands are sign-extended to SW bits, so the low SW bits of the
     // multiply are the exact signed product.
     for (c = 0; c < COLS; c = c + 1) begin : g_mul
-      always @(posedge clk) if (w_load) w[c] <= w_in[c*9+:9];
+      always @(posedge clk) begin
+        if (w_load) w_next[c] <= w_in[c*9+:9];
+        if (swap) w[c] <= w_load ? w_in[c*9+:9] : w_next[c];
+      end
       wire [SW-1:0] a = {{(SW - 9) {w[c][8]}}, w[c]};
       wire [SW-1:0] b = {{(SW - 9) {xq[c*9+8]}}, xq[c*9+:9]};
       always @(posedge clk) if (en) node[c] <= a * b;

@@ -73,10 +73,18 @@ int64_t conv_cycles(const Operands& f, const HwConfig& hw) {
   const int64_t passes = conv_passes(f, hw);
   const int64_t vectors = f.out_h * f.out_w;
   if (passes == 0 || vectors == 0) return 1;
-  // Each pass loads one weight beat per output channel it computes: over the blocks of
-  // output channels that is out_c beats per (input-channel block, tap) pair.
-  const int64_t pairs = passes / ceil_div(f.out_c, conv_block(f, hw));
-  return pairs * f.out_c + passes * vectors + conv_depth(f, hw);
+  // Pass k loads R_k weight beats (the output channels it computes) while pass k-1 streams
+  // its N vectors (double-buffered weights): the first load is exposed, then each pass takes
+  // max(N, R_k) until the last one's N vectors. Passes run output block by output block,
+  // each block for every (input-channel block, tap) pair.
+  const int64_t block = conv_block(f, hw);
+  const int64_t blocks = ceil_div(f.out_c, block);
+  const int64_t pairs = passes / blocks;
+  const int64_t first_rows = std::min(block, f.out_c);
+  const int64_t last_rows = f.out_c - (blocks - 1) * block;
+  const int64_t sum =
+      pairs * ((blocks - 1) * std::max(vectors, block) + std::max(vectors, last_rows));
+  return first_rows + sum - std::max(vectors, first_rows) + vectors + conv_depth(f, hw);
 }
 
 int64_t conv_macs(const Operands& f) {

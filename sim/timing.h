@@ -44,10 +44,10 @@ int64_t conv_depth(const isa::Operands& f, const HwConfig& hw);
 // Array passes of a CONV: one pass per (block of output channels, column block of input
 // channels, kernel tap).
 int64_t conv_passes(const isa::Operands& f, const HwConfig& hw);
-// One pass loads one weight beat per output channel it computes (the block, or what is left
-// of out_c in the last block), then streams out_h*out_w input vectors; the next pass's
-// weights load while the previous one drains:
-//   (passes / output blocks) * out_c + passes * out_h*out_w + conv_depth.
+// Pass k loads R_k weight beats, one per output channel it computes (the block, or what is
+// left of out_c in the last block), into the array's shadow weights while pass k-1 streams
+// its N = out_h*out_w input vectors:
+//   R_1 + sum over k >= 2 of max(N, R_k) + N + conv_depth.
 int64_t conv_cycles(const isa::Operands& f, const HwConfig& hw);
 // Multiply-accumulates a CONV performs (padding taps included): the utilisation numerator.
 int64_t conv_macs(const isa::Operands& f);

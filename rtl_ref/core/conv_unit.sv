@@ -4,16 +4,17 @@
 // min(ROWS, COLS) on the diagonal for a depthwise CONV), block of COLS input channels and
 // kernel tap — in that nesting order. Each pass feeds one weight beat per output channel it
 // computes (ROWS, or fewer in the last block of output channels; the array's w_last ends
-// the load early and the rows not loaded are not written back), then one input
-// vector per output pixel (im2col address generation: stride, dilation, padding; a padding
+// the load early and the rows not loaded are not written back) and one input vector per
+// output pixel; the array double-buffers its weights, so pass k+1's weights load while pass
+// k streams (im2col address generation: stride, dilation, padding; a padding
 // tap or a channel beyond the tile carries the zero point, so it adds nothing). The next
 // pass's weights load while the previous pass drains. The array's accumulator input is 0:
 // the accumulation happens at the output, where each result word is added to the ACC SRAM
 // entry (read-modify-write in one cycle; the first pass of a channel block overwrites when
 // `accumulate` = 0), so a pass never reads a partial sum that is still in the pipeline.
-// Cycles: sum over passes of (its output channels + out_h*out_w) + D_mac
-//       = n_cb*k_h*k_w*out_c + passes*out_h*out_w + D_mac, D_mac = ceil(log2 used_cols) + 2
-// (below); one cycle when there is nothing to compute.
+// Cycles: R_1 + sum over passes k >= 2 of max(N, R_k) + N + D_mac, with R_k the weight beats
+// of pass k, N = out_h*out_w and D_mac = ceil(log2 used_cols) + 2 (below); one cycle when
+// there is nothing to compute.
 module conv_unit #(
     parameter int ROWS = 32,
     parameter int COLS = 32
@@ -45,18 +46,29 @@ module conv_unit #(
   wire [7:0] w_zp_byte = `BPU_F_WGT_ZP(I) [7:0];
   wire [7:0] x_zp_byte = `BPU_F_IN_ZP(I) [7:0];
 
-  // ---- feed side: pass (ob, cb, ky, kx), then weight row or pixel ----
+  // ---- feed side: two pointers over the passes (ob, cb, ky, kx). The weight feeder loads
+  // pass k+1's rows while the input feeder streams pass k's pixels (the array double-buffers
+  // its weights and accepts the inputs of a pass only once its weights are in use).
   typedef struct packed {
-    logic        loading;  // weight beats (else input vectors)
     logic [31:0] ob, cb, ky, kx;
-    logic [31:0] row;      // weight beat
+  } pass_t;
+  typedef struct packed {
+    pass_t       ps;
+    logic [31:0] row;   // weight beat
+    logic        done;  // every pass's weights fed
+  } wfeed_t;
+  typedef struct packed {
+    pass_t       ps;
     logic [31:0] oy, ox, p;  // input vector
-    logic        done;     // every pass fed
-  } feed_t;
-  feed_t f_q, f;
-  assign f = go ? '{loading: 1'b1, default: '0} : f_q;
+    logic        done;       // every pass's inputs fed
+  } xfeed_t;
+  wfeed_t wf_q, wf;
+  xfeed_t xf_q, xf;
+  assign wf = go ? '0 : wf_q;
+  assign xf = go ? '0 : xf_q;
   logic active;
-  wire feeding = (go || active) && !f.done && !empty;
+  wire w_feeding = (go || active) && !wf.done && !empty;
+  wire x_feeding = (go || active) && !xf.done && !empty;
 
   // Adder-tree levels the instruction uses: only the first min(COLS, in_c) columns carry data
   // (dense; the diagonal's first min(block, out_c) when depthwise), so the array's depth is
@@ -85,7 +97,7 @@ module conv_unit #(
       .rst(rst),
       .w_valid(w_valid),
       .w_ready(w_ready),
-      .w_last(f.row == rows_of(f.ob) - 1),
+      .w_last(wf.row == rows_of(wf.ps.ob) - 1),
       .w_data(w_data),
       .w_signed(`BPU_F_WGT_SIGNED(I)),
       .w_zp(`BPU_F_WGT_ZP(I)),
@@ -111,19 +123,19 @@ module conv_unit #(
     ic = '0;
     base = '0;
     w_data = '0;
-    oc = f.ob * block + f.row;
+    oc = wf.ps.ob * block + wf.row;
     for (int c = 0; c < COLS; c++) begin
       w_data[c*8+:8] = w_zp_byte;
       if (dw) begin
-        if (feeding && f.loading && 32'(c) == f.row && f.row < block && oc < out_c)
+        if (w_feeding && 32'(c) == wf.row && wf.row < block && oc < out_c)
           w_data[c*8+:8] = 8'(bpu_rd8(BUF_WEIGHT, 64'(`BPU_F_WGT_ADDR(I)) +
-                                      64'(oc) * 64'(k_h) * 64'(k_w) + 64'(f.ky) * 64'(k_w) + 64'(f.kx),
+                                      64'(oc) * 64'(k_h) * 64'(k_w) + 64'(wf.ps.ky) * 64'(k_w) + 64'(wf.ps.kx),
                                       cycle));
       end else begin
-        ic = f.cb * COLS + 32'(c);
-        base = 64'(`BPU_F_WGT_ADDR(I)) + ((64'(oc) * 64'(k_h) + 64'(f.ky)) * 64'(k_w) + 64'(f.kx)) *
+        ic = wf.ps.cb * COLS + 32'(c);
+        base = 64'(`BPU_F_WGT_ADDR(I)) + ((64'(oc) * 64'(k_h) + 64'(wf.ps.ky)) * 64'(k_w) + 64'(wf.ps.kx)) *
                64'(in_c);
-        if (feeding && f.loading && oc < out_c && ic < in_c) w_data[c*8+:8] = 8'(bpu_rd8(BUF_WEIGHT, base + 64'(ic), cycle));
+        if (w_feeding && oc < out_c && ic < in_c) w_data[c*8+:8] = 8'(bpu_rd8(BUF_WEIGHT, base + 64'(ic), cycle));
       end
     end
   end
@@ -136,58 +148,72 @@ module conv_unit #(
     logic in_image;
     logic [63:0] pix;
     x_data = '0;
-    iy = $signed(f.oy * 32'(`BPU_F_STRIDE_H(I))) - $signed(32'(`BPU_F_PAD_T(I))) +
-         $signed(f.ky * 32'(`BPU_F_DIL_H(I)));
-    ix = $signed(f.ox * 32'(`BPU_F_STRIDE_W(I))) - $signed(32'(`BPU_F_PAD_L(I))) +
-         $signed(f.kx * 32'(`BPU_F_DIL_W(I)));
+    iy = $signed(xf.oy * 32'(`BPU_F_STRIDE_H(I))) - $signed(32'(`BPU_F_PAD_T(I))) +
+         $signed(xf.ps.ky * 32'(`BPU_F_DIL_H(I)));
+    ix = $signed(xf.ox * 32'(`BPU_F_STRIDE_W(I))) - $signed(32'(`BPU_F_PAD_L(I))) +
+         $signed(xf.ps.kx * 32'(`BPU_F_DIL_W(I)));
     in_image = iy >= 0 && iy < $signed(in_h) && ix >= 0 && ix < $signed(in_w);
     pix = 64'(`BPU_F_IN_ADDR(I)) + (64'(iy) * 64'(in_w) + 64'(ix)) * 64'(in_c);
     for (int c = 0; c < COLS; c++) begin
       x_data[c*8+:8] = x_zp_byte;
-      ch = (dw ? f.ob * block : f.cb * COLS) + 32'(c);
-      if (feeding && !f.loading && in_image && ch < in_c && (!dw || 32'(c) < block))
+      ch = (dw ? xf.ps.ob * block : xf.ps.cb * COLS) + 32'(c);
+      if (x_feeding && in_image && ch < in_c && (!dw || 32'(c) < block))
         x_data[c*8+:8] = 8'(bpu_rd8(BUF_FEATURE, pix + 64'(ch), cycle));
     end
   end
 
-  assign w_valid = feeding && f.loading;
-  assign x_valid = feeding && !f.loading;
-  assign x_last = f.p == pixels - 1;
+  assign w_valid = w_feeding;
+  assign x_valid = x_feeding;
+  assign x_last = xf.p == pixels - 1;
 
-  // Next feed position.
-  function automatic feed_t advance(input feed_t s);
-    feed_t n = s;
-    if (s.loading) begin
-      if (s.row == rows_of(s.ob) - 1) begin
-        n.loading = 1'b0;
-        n.row = 0;
-      end else n.row = s.row + 1;
-      return n;
+  // The pass after `s` in feed order: tap (kx, then ky), channel block, output block.
+  function automatic pass_t next_pass(input pass_t s);
+    pass_t n = s;
+    if (s.kx != k_w - 1) n.kx = s.kx + 1;
+    else begin
+      n.kx = 0;
+      if (s.ky != k_h - 1) n.ky = s.ky + 1;
+      else begin
+        n.ky = 0;
+        if (s.cb != n_cb - 1) n.cb = s.cb + 1;
+        else begin
+          n.cb = 0;
+          n.ob = s.ob + 1;
+        end
+      end
     end
+    return n;
+  endfunction
+  function automatic logic is_last_pass(input pass_t s);
+    return s.kx == k_w - 1 && s.ky == k_h - 1 && s.cb == n_cb - 1 && s.ob == n_ob - 1;
+  endfunction
+
+  // Next weight beat: the rows of the pass, then the next pass.
+  function automatic wfeed_t advance_w(input wfeed_t s);
+    wfeed_t n = s;
+    if (s.row != rows_of(s.ps.ob) - 1) n.row = s.row + 1;
+    else begin
+      n.row = 0;
+      if (is_last_pass(s.ps)) n.done = 1'b1;
+      else n.ps = next_pass(s.ps);
+    end
+    return n;
+  endfunction
+
+  // Next input vector: the pixels of the pass, then the next pass.
+  function automatic xfeed_t advance_x(input xfeed_t s);
+    xfeed_t n = s;
     n.p = s.p + 1;
     if (s.ox == out_w - 1) begin
       n.ox = 0;
       n.oy = s.oy + 1;
     end else n.ox = s.ox + 1;
-    if (s.p == pixels - 1) begin  // pass done: next tap, channel block, output block
+    if (s.p == pixels - 1) begin
       n.p = 0;
       n.ox = 0;
       n.oy = 0;
-      n.loading = 1'b1;
-      if (s.kx != k_w - 1) n.kx = s.kx + 1;
-      else begin
-        n.kx = 0;
-        if (s.ky != k_h - 1) n.ky = s.ky + 1;
-        else begin
-          n.ky = 0;
-          if (s.cb != n_cb - 1) n.cb = s.cb + 1;
-          else begin
-            n.cb = 0;
-            if (s.ob != n_ob - 1) n.ob = s.ob + 1;
-            else n.done = 1'b1;
-          end
-        end
-      end
+      if (is_last_pass(s.ps)) n.done = 1'b1;
+      else n.ps = next_pass(s.ps);
     end
     return n;
   endfunction
@@ -202,7 +228,8 @@ module conv_unit #(
 
   always_ff @(posedge clk) begin
     if (rst) begin
-      f_q <= '0;
+      wf_q <= '0;
+      xf_q <= '0;
       active <= 1'b0;
       out_pass <= '0;
       out_p <= '0;
@@ -216,8 +243,10 @@ module conv_unit #(
         out_ob <= '0;
         passes_per_ob_q <= 64'(n_cb) * 64'(k_h) * 64'(k_w);
       end
-      if (feeding && (f.loading ? w_ready : x_ready)) f_q <= advance(f);
-      else if (go) f_q <= f;
+      if (w_feeding && w_ready) wf_q <= advance_w(wf);
+      else if (go) wf_q <= wf;
+      if (x_feeding && x_ready) xf_q <= advance_x(xf);
+      else if (go) xf_q <= xf;
       if (active && y_valid) begin
         // accumulate the ROWS results of this pixel into ACC
         for (int r = 0; r < ROWS; r++) begin

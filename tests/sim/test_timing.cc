@@ -168,18 +168,20 @@ TEST_P(Timing, Rule5LoadAndStoreShareTheBandwidth) {
 // ---- Rule 6: MAC array
 TEST_P(Timing, Rule6ComputeBoundConvFollowsArrayPasses) {
   Machine m;
-  // Dense: ceil(40/32) * ceil(64/32) * 3*3 = 36 passes of 5*6 vectors; each (input block,
-  // tap) pair loads 32 + 8 weight beats (one per output channel of its two passes); + 7.
+  // Dense: ceil(40/32) * ceil(64/32) * 3*3 = 36 passes of N = 5*6 vectors: 18 of 32 output
+  // channels (32 weight beats), then 18 of 8. Weights load behind the previous pass's stream:
+  // the first 32 beats, then max(N, beats) per pass (the first pass's own max counted by its
+  // load), then the last pass's N vectors and the depth 7.
   runtime::SegmentResult r = m.run_ok(
       "CONV in_h=7 in_w=8 in_c=64 out_h=5 out_w=6 out_c=40 k_h=3 k_w=3 stride_h=1 stride_w=1 "
       "dil_h=1 dil_w=1\nFINISH");
-  EXPECT_EQ(duration(r, 0), 18 * 40 + 36 * 30 + 7);
+  EXPECT_EQ(duration(r, 0), 32 + (18 * 32 + 18 * 30 - 32) + 30 + 7);
   EXPECT_EQ(record_of(r, 0)->macs, 5 * 6 * 40 * 9 * 64);
-  // Depthwise: ceil(40 / min(32, 32)) * 9 = 18 passes of 16 vectors, 9 taps of 40 beats, + 7.
+  // Depthwise: ceil(40 / min(32, 32)) * 9 = 18 passes of 16 vectors, 9 of 32 beats, 9 of 8.
   r = m.run_ok(
       "CONV in_h=6 in_w=6 in_c=40 out_h=4 out_w=4 out_c=40 k_h=3 k_w=3 stride_h=1 stride_w=1 "
       "dil_h=1 dil_w=1 depthwise=1\nFINISH");
-  EXPECT_EQ(duration(r, 0), 9 * 40 + 18 * 16 + 7);
+  EXPECT_EQ(duration(r, 0), 32 + (9 * 32 + 9 * 16 - 32) + 16 + 7);
 }
 
 // The adder tree is tapped after the levels the CONV's columns need, so a narrow CONV is not
@@ -227,14 +229,14 @@ TEST_P(Timing, Rule6PassesFollowTheConfiguredArray) {
   runtime::SegmentResult r = m.run_ok(
       "CONV in_h=3 in_w=3 in_c=11 out_h=3 out_w=3 out_c=9 k_h=1 k_w=1 stride_h=1 stride_w=1 "
       "dil_h=1 dil_w=1\nFINISH");
-  // ceil(11 / 3) x ceil(9 / 5) passes of 9 vectors; per input block 5 + 4 weight beats (the
-  // second block of output channels has 4 rows); then the depth.
-  EXPECT_EQ(duration(r, 0), ceil_div(11, 3) * (5 + 4) + ceil_div(11, 3) * ceil_div(9, 5) * 9 + 4);
+  // ceil(11 / 3) x ceil(9 / 5) = 8 passes of 9 vectors (5 then 4 weight beats, hidden behind
+  // the 9 vectors of the pass before): the first load, 8 x 9, then the depth.
+  EXPECT_EQ(duration(r, 0), 5 + ceil_div(11, 3) * ceil_div(9, 5) * 9 + 4);
   r = m.run_ok(
       "CONV in_h=3 in_w=3 in_c=9 out_h=3 out_w=3 out_c=9 k_h=1 k_w=2 stride_h=1 stride_w=1 "
       "dil_h=1 dil_w=1 depthwise=1\nFINISH");
-  // ceil(9 / min(5, 3)) blocks of 3 channels (3 weight beats each) x 2 taps.
-  EXPECT_EQ(duration(r, 0), ceil_div(9, 3) * 2 * (3 + 9) + 4);
+  // ceil(9 / min(5, 3)) blocks of 3 channels (3 weight beats each) x 2 taps = 6 passes.
+  EXPECT_EQ(duration(r, 0), 3 + ceil_div(9, 3) * 2 * 9 + 4);
 }
 
 // docs/microarch.md's tile-sequence formulas, counted to the last output valid, plus the
@@ -243,10 +245,10 @@ TEST_P(Timing, Rule6And7InstructionCyclesAreTheTileSequencePlusOne) {
   const HwConfig hw = tiny_structure();
   BPUSIM_SKIP_UNLESS_BUILT(hw);
   Machine m(hw);
-  // ceil(11 / 3) x 2 taps x ceil(6 / 5) passes: 5 weight beats + 6 vectors, then 1 weight beat
-  // (the sixth output channel) + 6 vectors; D = 4.
-  const int64_t pairs = ceil_div(11, 3) * 2, n = 6;
-  const int64_t t_mac = pairs * ((5 + n) + (1 + n)) - 1 + 4;
+  // ceil(6 / 5) x ceil(11 / 3) x 2 taps = 16 passes of 6 vectors, 8 with 5 weight beats and
+  // 8 with 1 (the sixth output channel): T = R_1 + sum_{k>=2} max(N, R_k) + N - 1 + D.
+  const int64_t n = 6;
+  const int64_t t_mac = 5 + (16 * n - n) + n - 1 + 4;
   EXPECT_EQ(duration(m.run_ok("CONV in_h=2 in_w=4 in_c=11 out_h=2 out_w=3 out_c=6 k_h=1 k_w=2 "
                               "stride_h=1 stride_w=1 dil_h=1 dil_w=1\nFINISH"),
                      0),
@@ -326,7 +328,7 @@ TEST_P(Timing, Rule10SharedBankSerialisesEngines) {
   const char* conv =
       "CONV in_addr=0x0 in_h=7 in_w=8 in_c=64 out_h=5 out_w=6 out_c=40 k_h=3 k_w=3 stride_h=1 "
       "stride_w=1 dil_h=1 dil_w=1\n";
-  const int64_t conv_end = 1 + 18 * 40 + 36 * 30 + 7;  // rule 6
+  const int64_t conv_end = 1 + 32 + (18 * 32 + 18 * 30 - 32) + 30 + 7;  // rule 6
   Machine m;
   // The LOAD (dispatched at 2) writes FEATURE bank 0, which the CONV reads until conv_end.
   runtime::SegmentResult r =
@@ -382,8 +384,8 @@ std::string tiles_program(int tiles, bool double_buffered) {
 }
 
 TEST_P(Timing, Rule11DoubleBufferingHidesLoads) {
-  const int64_t load = 64 + 3584 / 32;         // 176
-  const int64_t conv = 18 * 40 + 36 * 30 + 7;  // 1807 (rule 6): compute-bound
+  const int64_t load = 64 + 3584 / 32;                          // 176
+  const int64_t conv = 32 + (18 * 32 + 18 * 30 - 32) + 30 + 7;  // 1153 (rule 6): compute-bound
   Machine m;
   const runtime::SegmentResult dbl = m.run_ok(tiles_program(4, true));
   // The load of tile n+1 runs while tile n computes ...
