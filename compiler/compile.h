@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "common/hw_config.h"
+#include "compiler/lower/ddr_plan.h"
+#include "compiler/options.h"
 #include "compiler/program_builder.h"
 #include "ir/graph.h"
 #include "isa/container.h"
@@ -23,13 +25,16 @@ struct CompileResult {
   std::vector<isa::Layer> layers;
   std::vector<std::string> warnings;  // passes' notes, then ops not fused or on the host
   int64_t est_cycles = 0;             // the cost model's prediction of the program's cycles
+  DdrFootprint ddr;                   // the DDR the program needs (ddr_summary prints it)
 };
 
 // Compiles the ONNX file at `onnx_path` for `hw`. Throws bpusim::Error (file, node, field,
 // value) for anything the user can fix.
-CompileResult compile_model(const std::string& onnx_path, const HwConfig& hw);
+CompileResult compile_model(const std::string& onnx_path, const HwConfig& hw,
+                            const CompileOptions& options = {});
 // The same pipeline from an imported graph; `source` names it in messages.
 CompileResult compile_graph(ir::Graph graph, const HwConfig& hw,
-                            const std::string& source = "graph");
+                            const std::string& source = "graph",
+                            const CompileOptions& options = {});
 
 }  // namespace bpusim::compiler

@@ -170,6 +170,16 @@ struct Codec<std::string> {
 };
 
 template <>
+struct Codec<bool> {
+  static std::string expected() { return "true or false"; }
+  static json write(bool v) { return v; }
+  static bool read(const json& j) {
+    if (!j.is_boolean()) reject(expected(), j);
+    return j.get<bool>();
+  }
+};
+
+template <>
 struct Codec<int64_t> {
   static std::string expected() { return "a non-negative integer"; }
   static json write(int64_t v) { return v; }
@@ -421,6 +431,11 @@ void fields(S& t, F&& f) {
   f(T{"quant", "the affine quantization (`Quantization`)", Presence::kOptional,
       "absent: not quantized"},
     t.quant);
+  f(T{"overwritten",
+      "`true`: a tensor placed later in program order reuses some of its bytes (DDR reuse), so "
+      "after the run they no longer hold this one; the runtime's keep_tensors skips it",
+      Presence::kOptional, "absent: `false`, the bytes hold the tensor after the run"},
+    t.overwritten);
 }
 
 template <FieldOf<HostOp> S, class F>

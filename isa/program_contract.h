@@ -97,6 +97,9 @@ struct TensorDesc {
   // for nhwc, the last dimension otherwise) of a strided concat slice; 0 = dense.
   int64_t pixel_stride = 0;
   std::optional<Quantization> quant;
+  // DDR reuse: a tensor placed later in program order reuses some of these bytes, so after
+  // the run they no longer hold this tensor (it was valid while it was live).
+  bool overwritten = false;
 
   bool quantized() const { return quant.has_value(); }
   // Scale and zero point of logical element `i` (quantized tensors only).

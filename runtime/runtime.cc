@@ -162,7 +162,7 @@ ProgramResult run_program(const isa::Program& p, const std::map<std::string, Ten
         result.outputs.push_back({d.name, read_output(ddr, d)});
   if (o.keep_tensors)
     for (const TensorDesc& d : tensors)
-      if (d.role != isa::TensorRole::kConstant)
+      if (d.role != isa::TensorRole::kConstant && !d.overwritten)
         result.tensors.push_back({d.name, read_tensor(ddr, d)});
   return result;
 }

@@ -40,7 +40,9 @@ struct RunOptions {
   std::string waveform_path;       // the backend's waveform (VCD/FST; "" = none)
   std::string source = "program";  // the program's name in messages
   // Also return every non-constant TENSORS entry's DDR contents after the run (layer-by-layer
-  // comparison, bpusim verify).
+  // comparison, bpusim verify), except the entries marked `overwritten`: a program compiled
+  // with DDR reuse put later tensors on their bytes, which no longer hold them. Compile with
+  // CompileOptions::ddr_reuse = false to keep them all.
   bool keep_tensors = false;
 };
 
@@ -55,8 +57,9 @@ struct ProgramResult {
   std::vector<LayerCycles> layers;
   std::optional<Fault> fault;
   int64_t cycles = 0;
-  // keep_tensors only (also after a fault): every TENSORS entry but the constants, as stored
-  // (element type in DDR, not dequantized) in its logical shape, in TENSORS order.
+  // keep_tensors only (also after a fault): every TENSORS entry but the constants and the
+  // overwritten ones, as stored (element type in DDR, not dequantized) in its logical shape,
+  // in TENSORS order.
   std::vector<NamedTensor> tensors;
 
   const Tensor& output(const std::string& name) const;

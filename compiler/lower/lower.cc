@@ -1,10 +1,9 @@
 #include "compiler/lower/lower.h"
 
-#include <algorithm>
 #include <optional>
-#include <set>
 
 #include "common/error.h"
+#include "compiler/lower/ddr_plan.h"
 #include "compiler/lower/estimate.h"
 #include "compiler/lower/host_ops.h"
 #include "compiler/lower/op_lowering.h"
@@ -122,51 +121,14 @@ class SegmentWriter {
   std::optional<std::vector<isa::HostOp>> host_;
 };
 
-// A topological order of the nodes that keeps BPU nodes together and host nodes together as
-// long as the dependencies allow (greedy: stay with the current kind while one of its nodes
-// is ready; aliases go whenever ready), so the program has as few segments as possible.
-std::vector<int> segment_order(const Plan& plan) {
-  const ir::Graph& g = *plan.graph;
-  const int n = static_cast<int>(g.nodes.size());
-  std::vector<int> missing(n, 0);
-  std::vector<std::vector<int>> readers(n);
-  for (int k = 0; k < n; ++k)
-    for (ir::ValueId id : g.nodes[k].inputs) {
-      const int p = id == ir::kNoValue ? -1 : g.producer(id);
-      if (p < 0) continue;
-      ++missing[k];
-      readers[p].push_back(k);
-    }
-  std::set<int> ready;
-  for (int k = 0; k < n; ++k)
-    if (missing[k] == 0) ready.insert(k);
-  std::vector<int> order;
-  Placement current = Placement::kBpu;
-  while (!ready.empty()) {
-    auto pick = std::find_if(ready.begin(), ready.end(), [&](int k) {
-      return plan.nodes[k].placement == Placement::kAlias || plan.nodes[k].placement == current;
-    });
-    if (pick == ready.end()) {
-      pick = ready.begin();
-      current = plan.nodes[*pick].placement;
-    }
-    const int k = *pick;
-    ready.erase(pick);
-    order.push_back(k);
-    for (int r : readers[k])
-      if (--missing[r] == 0) ready.insert(r);
-  }
-  return order;
-}
-
 }  // namespace
 
-Lowered lower_graph(const ir::Graph& graph, const HwConfig& hw) {
-  const Plan plan = make_plan(graph, hw);
+Lowered lower_graph(const ir::Graph& graph, const HwConfig& hw, const CompileOptions& options) {
+  const Plan plan = make_plan(graph, hw, options);
   Lowered out;
   ProgramBuilder builder(hw);
   SegmentWriter writer(plan, hw, builder, out);
-  for (const int k : segment_order(plan)) {
+  for (const int k : plan.order) {
     const ir::Node& n = graph.nodes[k];
     switch (plan.nodes[k].placement) {
       case Placement::kAlias:
@@ -189,6 +151,8 @@ Lowered lower_graph(const ir::Graph& graph, const HwConfig& hw) {
   builder.set_tensors(placed_tensors(plan));
   for (const std::string& w : plan.warnings) out.warnings.push_back(w);
   out.program = std::move(builder).finish();
+  check_ddr_plan(plan, out.program);
+  out.ddr = plan.ddr;
   return out;
 }
 

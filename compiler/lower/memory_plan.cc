@@ -1,8 +1,10 @@
 // make_plan(): placement, layouts, aliases, constants and the DDR map (see plan.h).
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "common/error.h"
+#include "compiler/lower/ddr_plan.h"
 #include "compiler/lower/op_lowering.h"
 #include "compiler/lower/tiling.h"
 #include "ir/op_set.h"
@@ -239,33 +241,146 @@ void pack_host_constants(Plan& plan, int k) {
   }
 }
 
-void allocate(Plan& plan, const std::vector<SliceView>& slices, const HwConfig& hw) {
+// A topological order of the nodes that keeps BPU nodes together and host nodes together as
+// long as the dependencies allow (greedy: stay with the current kind while one of its nodes
+// is ready; aliases go whenever ready), so the program has as few segments as possible.
+std::vector<int> segment_order(const Plan& plan) {
   const ir::Graph& g = *plan.graph;
-  const int64_t weights_bytes = static_cast<int64_t>(plan.weights.size());
-  plan.params_base = align_up(weights_bytes, kSectionAlign);
-  const int64_t params_bytes = static_cast<int64_t>(plan.params.size() * isa::kParamRecordBytes);
-  int64_t next = align_up(plan.params_base + params_bytes, kSectionAlign);
-  const int64_t first_tensor = next;
+  const int n = static_cast<int>(g.nodes.size());
+  std::vector<int> missing(n, 0);
+  std::vector<std::vector<int>> readers(n);
+  for (int k = 0; k < n; ++k)
+    for (ir::ValueId id : g.nodes[k].inputs) {
+      const int p = id == ir::kNoValue ? -1 : g.producer(id);
+      if (p < 0) continue;
+      ++missing[k];
+      readers[p].push_back(k);
+    }
+  std::set<int> ready;
+  for (int k = 0; k < n; ++k)
+    if (missing[k] == 0) ready.insert(k);
+  std::vector<int> order;
+  Placement current = Placement::kBpu;
+  while (!ready.empty()) {
+    auto pick = std::find_if(ready.begin(), ready.end(), [&](int k) {
+      return plan.nodes[k].placement == Placement::kAlias || plan.nodes[k].placement == current;
+    });
+    if (pick == ready.end()) {
+      pick = ready.begin();
+      current = plan.nodes[*pick].placement;
+    }
+    const int k = *pick;
+    ready.erase(pick);
+    order.push_back(k);
+    for (int r : readers[k])
+      if (--missing[r] == 0) ready.insert(r);
+  }
+  return order;
+}
+
+// Per value, the value whose bytes it uses: itself, or the root of its view_of chain (a
+// Reshape alias of a concat slice's concat output, ...); kNoValue for constants.
+std::vector<ir::ValueId> tensor_roots(const Plan& plan) {
+  const ir::Graph& g = *plan.graph;
+  std::map<std::string, ir::ValueId> by_name;
+  for (size_t i = 0; i < g.values.size(); ++i) by_name[g.values[i].name] = ir::ValueId(i);
+  std::vector<ir::ValueId> roots(g.values.size(), ir::kNoValue);
+  for (size_t i = 0; i < g.values.size(); ++i) {
+    if (g.values[i].constant) continue;
+    ir::ValueId r = ir::ValueId(i);
+    while (!plan.tensors[r].view_of.empty()) r = by_name.at(plan.tensors[r].view_of);
+    roots[i] = r;
+  }
+  return roots;
+}
+
+// Each root's lifetime in steps of plan.order (ddr_plan.h): from the first node that writes
+// it or a view of it (its producer, or a concat input's producer storing into its slice) to
+// the last node that reads it or a view; model inputs from before the first step, model
+// outputs until after the last. Aliases move no bytes and are not accesses. Indexed by
+// ValueId; meaningful for roots only.
+std::vector<LiveRange> lifetimes(const Plan& plan, const std::vector<ir::ValueId>& roots) {
+  const ir::Graph& g = *plan.graph;
+  const int64_t end = static_cast<int64_t>(plan.order.size());
+  std::vector<LiveRange> live(g.values.size(), LiveRange{0, end, -1});
+  auto use = [&](ir::ValueId v, int64_t step) {
+    if (v == ir::kNoValue || roots[v] == ir::kNoValue) return;
+    LiveRange& r = live[roots[v]];
+    r.first = std::min(r.first, step);
+    r.last = std::max(r.last, step);
+  };
+  for (ir::ValueId v : g.inputs) use(v, -1);
+  for (int64_t p = 0; p < end; ++p) {
+    const ir::Node& n = g.nodes[plan.order[p]];
+    if (plan.nodes[plan.order[p]].placement == Placement::kAlias) continue;
+    for (ir::ValueId v : n.inputs) use(v, p);
+    for (ir::ValueId v : n.outputs) use(v, p);
+  }
+  for (ir::ValueId v : g.outputs) use(v, end);
+  return live;
+}
+
+// Whether `a` ends before `b`, placed on some of its bytes, starts: then `b` overwrites it.
+bool overwrites(const LiveRange& a, int64_t a_addr, const LiveRange& b, int64_t b_addr) {
+  return a.last < b.first && a.bytes > 0 && b.bytes > 0 && a_addr < b_addr + b.bytes &&
+         b_addr < a_addr + a.bytes;
+}
+
+// Marks what keep_tensors may not trust after the run: every root a later root writes over,
+// and the views of such roots.
+void mark_overwritten(Plan& plan, const std::vector<ir::ValueId>& roots,
+                      const std::vector<ir::ValueId>& ids, const std::vector<LiveRange>& live) {
+  for (ir::ValueId a : ids)
+    for (ir::ValueId b : ids)
+      if (overwrites(live[a], plan.desc(a).ddr_addr, live[b], plan.desc(b).ddr_addr))
+        plan.tensors[a].overwritten = true;
+  for (size_t i = 0; i < roots.size(); ++i)
+    if (roots[i] != ir::kNoValue) plan.tensors[i].overwritten = plan.desc(roots[i]).overwritten;
+}
+
+// The DDR map: WEIGHTS, PARAMS, then the tensor area. Every root (a non-constant value with
+// bytes of its own) is a block live over its lifetime — or over the whole program without
+// reuse — placed by place_blocks(); views take their root's bytes.
+void allocate(Plan& plan, const std::vector<SliceView>& slices, const HwConfig& hw,
+              const CompileOptions& options) {
+  const ir::Graph& g = *plan.graph;
+  DdrFootprint& f = plan.ddr;
+  f.reuse = options.ddr_reuse;
+  f.weights = static_cast<int64_t>(plan.weights.size());
+  plan.params_base = align_up(f.weights, kSectionAlign);
+  f.params = static_cast<int64_t>(plan.params.size() * isa::kParamRecordBytes);
+  f.tensors_base = align_up(plan.params_base + f.params, kSectionAlign);
+  const std::vector<ir::ValueId> roots = tensor_roots(plan);
+  std::vector<LiveRange> live = lifetimes(plan, roots);
+  std::vector<ir::ValueId> ids;  // the roots, in value order
+  std::vector<LiveRange> blocks, whole;
   for (size_t i = 0; i < g.values.size(); ++i) {
     TensorDesc& t = plan.tensors[i];
     t.bytes = numel(t.shape) * static_cast<int64_t>(dtype_size(t.dtype));
-    if (g.values[i].constant || !t.view_of.empty()) continue;
-    t.ddr_addr = next;
-    next = align_up(next + t.bytes, kDdrAlign);
+    if (roots[i] != ir::ValueId(i)) continue;
+    live[i].bytes = t.bytes;
+    if (live[i].first > live[i].last) live[i].first = live[i].last = 0;  // never used
+    ids.push_back(ir::ValueId(i));
+    blocks.push_back(live[i]);
+    whole.push_back({t.bytes, -1, static_cast<int64_t>(plan.order.size())});
   }
+  const std::vector<int64_t> offsets = place_blocks(options.ddr_reuse ? blocks : whole, kDdrAlign);
+  for (size_t b = 0; b < ids.size(); ++b)
+    plan.tensors[ids[b]].ddr_addr = f.tensors_base + offsets[b];
+  f.tensors = placement_end(blocks, offsets, kDdrAlign);
+  f.peak_live = peak_live_bytes(blocks, kDdrAlign);
+  f.no_reuse = peak_live_bytes(whole, kDdrAlign);
   for (const SliceView& s : slices)
     plan.tensors[s.value].ddr_addr = plan.desc(s.concat_out).ddr_addr + s.offset;
-  // Aliases share their root's address (roots are never views themselves except slices,
-  // which nobody else reads).
   for (size_t i = 0; i < g.values.size(); ++i) {
     TensorDesc& t = plan.tensors[i];
-    if (t.view_of.empty() || t.ddr_addr >= 0) continue;
-    t.ddr_addr = plan.desc(g.find(t.view_of)).ddr_addr;
+    if (!t.view_of.empty() && t.ddr_addr < 0) t.ddr_addr = plan.desc(roots[i]).ddr_addr;
   }
-  plan.ddr_end = next;
-  require(next <= hw.ddr_size_bytes, "the program needs ", next, " bytes of DDR (weights ",
-          weights_bytes, ", parameter records ", params_bytes, ", tensors ", next - first_tensor,
-          ") but ddr.size_bytes is ", hw.ddr_size_bytes);
+  mark_overwritten(plan, roots, ids, live);
+  require(f.ddr_end() <= hw.ddr_size_bytes, "the program needs ", f.ddr_end(),
+          " bytes of DDR (weights ", f.weights, ", parameter records ", f.params, ", tensors ",
+          f.tensors, options.ddr_reuse ? "" : " without reuse", ") but ddr.size_bytes is ",
+          hw.ddr_size_bytes);
 }
 
 }  // namespace
@@ -283,7 +398,7 @@ int64_t add_params(Plan& plan, const std::vector<isa::ParamRecord>& records) {
   return index;
 }
 
-Plan make_plan(const ir::Graph& graph, const HwConfig& hw) {
+Plan make_plan(const ir::Graph& graph, const HwConfig& hw, const CompileOptions& options) {
   Plan plan;
   plan.graph = &graph;
   plan.tensors = initial_descs(graph);
@@ -301,7 +416,8 @@ Plan make_plan(const ir::Graph& graph, const HwConfig& hw) {
     else if (plan.nodes[k].placement == Placement::kHost)
       pack_host_constants(plan, node);
   }
-  allocate(plan, slices, hw);
+  plan.order = segment_order(plan);
+  allocate(plan, slices, hw, options);
   return plan;
 }
 

@@ -3,9 +3,14 @@
 // (reorganised weights, 64-byte parameter records, host weights) placed in the WEIGHTS and
 // PARAMS sections. Built once by make_plan(); the per-op emitters only read it.
 //
-// DDR map: WEIGHTS at 0, PARAMS after it, then every activation tensor; each block aligned
-// to kDdrAlign. Tensors are never reused (each has its own bytes), so a later STORE can never
-// overwrite bytes an earlier LOAD still needs.
+// DDR map: WEIGHTS at 0, PARAMS after it, then the tensor area; each block aligned to
+// kDdrAlign. With CompileOptions::ddr_reuse (the default) tensors whose lifetimes in `order`
+// do not overlap share bytes (ddr_plan.h: liveness, the allocator, the footprint); a tensor
+// whose bytes a later one takes is marked `overwritten`. Inside a BPU segment the scheduler
+// orders a STORE after every earlier LOAD of the bytes it overwrites (DDR is one of the
+// spaces its tokens track); lower_graph checks the finished program (check_ddr_plan). Without
+// reuse every tensor has its own bytes. Views (Reshape/Flatten aliases, concat slices) always
+// share their root's bytes.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +18,9 @@
 #include <vector>
 
 #include "common/hw_config.h"
+#include "compiler/lower/ddr_plan.h"
 #include "compiler/lower/layout.h"
+#include "compiler/options.h"
 #include "ir/graph.h"
 #include "isa/param_record.h"
 
@@ -38,21 +45,24 @@ struct Plan {
   const ir::Graph* graph = nullptr;
   std::vector<TensorDesc> tensors;  // indexed by ValueId; constants have addr -1
   std::vector<NodePlan> nodes;      // indexed like graph->nodes
-  std::vector<uint8_t> weights;     // the WEIGHTS section payload (DDR base 0)
+  // Program order: every node (aliases included) in the order the program runs them, BPU
+  // nodes and host nodes grouped into as few segments as the dependencies allow.
+  std::vector<int> order;
+  std::vector<uint8_t> weights;  // the WEIGHTS section payload (DDR base 0)
   std::vector<isa::ParamRecord> params;
   int64_t params_base = 0;
-  int64_t ddr_end = 0;  // first byte after the last tensor
+  DdrFootprint ddr;  // the DDR map's sizes; ddr.ddr_end() is the first byte after it
   std::vector<std::string> warnings;
 
   const TensorDesc& desc(ir::ValueId id) const { return tensors.at(id); }
   const ir::Value& value(ir::ValueId id) const { return graph->value(id); }
 };
 
-// Classifies the nodes, chooses layouts and aliases, packs the constants and lays out DDR.
-// `graph` must have every shape inferred (infer_shapes) and outlive the plan. Errors name
-// the node for unsupported ops, dtypes, layouts and attributes, and the sizes when the
-// program does not fit ddr.size_bytes.
-Plan make_plan(const ir::Graph& graph, const HwConfig& hw);
+// Classifies the nodes, orders them, chooses layouts and aliases, packs the constants and
+// lays out DDR. `graph` must have every shape inferred (infer_shapes) and outlive the plan.
+// Errors name the node for unsupported ops, dtypes, layouts and attributes, and the sizes when
+// the program does not fit ddr.size_bytes.
+Plan make_plan(const ir::Graph& graph, const HwConfig& hw, const CompileOptions& options = {});
 
 // Appends bytes to the WEIGHTS payload at a kDdrAlign boundary; returns their DDR address.
 int64_t add_weights(Plan& plan, const std::vector<uint8_t>& bytes);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <deque>
+#include <limits>
+#include <map>
 #include <vector>
 
 #include "common/error.h"
@@ -109,6 +111,120 @@ Run simulate(std::span<const isa::Operands> code) {
   return run;
 }
 
+// ---- check_ddr_lifetimes
+
+constexpr int64_t kUnused = std::numeric_limits<int64_t>::max();
+
+// A tensor with its own bytes and everything that uses them through it or its views.
+struct Root {
+  std::string name;
+  int64_t lo = 0, hi = 0;                       // DDR bytes [lo, hi)
+  int64_t first = kUnused, last = -kUnused;     // use range in steps
+  bool read_unwritten = false;                  // read at `first` before any write
+  std::vector<const isa::TensorDesc*> entries;  // the root and its views
+  bool used() const { return first <= last; }
+};
+
+class DdrRoots {
+ public:
+  DdrRoots(std::span<const isa::TensorDesc> tensors, int64_t steps) {
+    std::map<std::string, const isa::TensorDesc*> by_name;
+    for (const isa::TensorDesc& t : tensors)
+      if (t.role != isa::TensorRole::kConstant) by_name[t.name] = &t;
+    for (const auto& [name, t] : by_name) {
+      const isa::TensorDesc* r = t;
+      for (int hops = 0; !r->view_of.empty(); ++hops) {
+        const auto it = by_name.find(r->view_of);
+        if (it == by_name.end() || hops > static_cast<int>(by_name.size()))
+          fail("TENSORS entry '", name, "' is a view of '", r->view_of,
+               "', which is not a tensor with bytes of its own");
+        r = it->second;
+      }
+      const auto [it, added] = index_.emplace(r->name, roots_.size());
+      if (added) {
+        Root root;
+        root.name = r->name;
+        root.lo = r->ddr_addr;
+        root.hi = r->ddr_addr + r->bytes;
+        roots_.push_back(std::move(root));
+      }
+      index_[name] = it->second;
+      Root& root = roots_[it->second];
+      root.entries.push_back(t);
+      // The runtime writes inputs before the first step and reads outputs after the last.
+      if (t->role == isa::TensorRole::kInput)
+        root.first = -1, root.last = std::max(root.last, int64_t{-1});
+      if (t->role == isa::TensorRole::kOutput) root.last = steps;
+    }
+  }
+  // The root of TENSORS entry `name`, or nullptr when it has no entry (not in DDR).
+  Root* find(const std::string& name) {
+    const auto it = index_.find(name);
+    return it == index_.end() ? nullptr : &roots_[it->second];
+  }
+  std::vector<Root>& roots() { return roots_; }
+
+ private:
+  std::vector<Root> roots_;
+  std::map<std::string, size_t> index_;
+};
+
+std::string step_name(std::span<const ProgramStep> steps, int64_t s) {
+  if (s < 0) return "before the first step (a model input)";
+  if (s >= static_cast<int64_t>(steps.size())) return "after the last step (a model output)";
+  return cat("step ", s, " '", steps[s].name, "'");
+}
+
+// Every DDR run of a LOAD (STORE) of `step` lies in [0, constants_end) or a root in `reads`
+// (inside a root in `writes`).
+void check_step_accesses(const ProgramStep& step, int64_t index,
+                         const std::vector<const Root*>& reads,
+                         const std::vector<const Root*>& writes, int64_t constants_end) {
+  for (size_t i = 0; i < step.code.size(); ++i) {
+    const isa::Operands& o = step.code[i];
+    const bool load = o.opcode == static_cast<int64_t>(isa::Opcode::LOAD);
+    if (!load && o.opcode != static_cast<int64_t>(isa::Opcode::STORE)) continue;
+    if (o.n0 * o.n1 * o.n2 == 0) continue;
+    const std::vector<const Root*>& allowed = load ? reads : writes;
+    auto inside = [&](int64_t lo, int64_t hi) {
+      if (load && hi <= constants_end) return true;
+      return std::any_of(allowed.begin(), allowed.end(),
+                         [&](const Root* r) { return r->lo <= lo && hi <= r->hi; });
+    };
+    for (const Access& a : footprint(o)) {
+      if (a.space != Space::kDdr || inside(a.lo, a.hi)) continue;  // the bounding range
+      for (const DdrRun& run : ddr_runs(o))
+        if (!inside(run.addr, run.addr + run.bytes)) {
+          std::string names;
+          for (const Root* r : allowed)
+            names += cat(names.empty() ? "" : ", ", "'", r->name, "' [", r->lo, ", ", r->hi, ")");
+          fail("step ", index, " '", step.name, "': instruction ",
+               step.first + static_cast<int64_t>(i), " (", load ? "LOAD" : "STORE", ") ",
+               load ? "reads" : "writes", " DDR bytes [", run.addr, ", ", run.addr + run.bytes,
+               ") outside every tensor the step ", load ? "reads or writes" : "writes", " (",
+               names.empty() ? "none" : names,
+               load ? cat(") and outside the constants [0, ", constants_end, ")") : ")");
+        }
+    }
+  }
+}
+
+// Whether two roots share at least one byte.
+bool share_bytes(const Root& a, const Root& b) {
+  return a.lo < b.hi && b.lo < a.hi && a.lo < a.hi && b.lo < b.hi;
+}
+
+// `earlier` ends before `later` starts on the same bytes: every entry of `earlier` must say so.
+void require_overwritten(const Root& earlier, const Root& later,
+                         std::span<const ProgramStep> steps) {
+  for (const isa::TensorDesc* t : earlier.entries)
+    if (!t->overwritten)
+      fail("TENSORS entry '", t->name, "' is not marked overwritten, but '", later.name,
+           "' (first written at ", step_name(steps, later.first), ") reuses its DDR bytes [",
+           std::max(earlier.lo, later.lo), ", ", std::min(earlier.hi, later.hi),
+           "): after the run they do not hold it");
+}
+
 }  // namespace
 
 std::string_view fifo_name(Fifo f) {
@@ -160,6 +276,61 @@ void check_token_depth(const TokenReport& report, const HwConfig& hw) {
       fail("the schedule keeps up to ", report.max_pending[f], " ", fifo_name(static_cast<Fifo>(f)),
            " tokens in flight, more than queue.token_depth = ", hw.token_depth,
            " holds (use queue.token_depth >= ", report.max_pending[f], ")");
+}
+
+}  // namespace bpusim::compiler
+
+namespace bpusim::compiler {
+
+void check_ddr_lifetimes(std::span<const isa::TensorDesc> tensors,
+                         std::span<const ProgramStep> steps, int64_t constants_end) {
+  const int64_t n = static_cast<int64_t>(steps.size());
+  DdrRoots roots(tensors, n);
+  for (int64_t s = 0; s < n; ++s) {
+    std::vector<const Root*> reads, writes;
+    for (const std::string& name : steps[s].writes)
+      if (Root* r = roots.find(name)) {
+        r->first = std::min(r->first, s);
+        r->last = std::max(r->last, s);
+        writes.push_back(r);
+        reads.push_back(r);
+      }
+    for (const std::string& name : steps[s].reads)
+      if (Root* r = roots.find(name)) {
+        if (r->first > s) r->read_unwritten = true;
+        r->first = std::min(r->first, s);
+        r->last = std::max(r->last, s);
+        reads.push_back(r);
+      }
+    check_step_accesses(steps[s], s, reads, writes, constants_end);
+  }
+  std::vector<Root>& all = roots.roots();
+  for (const Root& r : all)
+    if (r.read_unwritten)
+      fail("tensor '", r.name, "' is read at ", step_name(steps, r.first),
+           " but no earlier step writes it and it is not a model input");
+  std::stable_sort(all.begin(), all.end(),
+                   [](const Root& a, const Root& b) { return a.lo < b.lo; });
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (!all[i].used()) continue;
+    for (size_t j = i + 1; j < all.size() && all[j].lo < all[i].hi; ++j) {
+      const Root& a = all[i];
+      const Root& b = all[j];
+      if (!b.used() || !share_bytes(a, b)) continue;
+      if (a.last < b.first) {
+        require_overwritten(a, b, steps);
+      } else if (b.last < a.first) {
+        require_overwritten(b, a, steps);
+      } else {
+        const Root& x = a.first <= b.first ? a : b;
+        const Root& y = a.first <= b.first ? b : a;
+        fail("tensors '", x.name, "' and '", y.name, "' share DDR bytes [", std::max(a.lo, b.lo),
+             ", ", std::min(a.hi, b.hi), ") but '", x.name, "' is used until ",
+             step_name(steps, x.last), " and '", y.name, "' from ", step_name(steps, y.first),
+             ": one overwrites the other while it is live");
+      }
+    }
+  }
 }
 
 }  // namespace bpusim::compiler

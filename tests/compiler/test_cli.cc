@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <regex>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -70,6 +71,26 @@ TEST_F(CompileCli, ReportComparesEachLayerWithTheSimulation) {
   ASSERT_TRUE(
       std::regex_search(out, m, std::regex("program: ([0-9]+) cycles estimated, ([0-9]+)")));
   EXPECT_EQ(m[1], m[2]);
+}
+
+// The DDR footprint line, with reuse (the default) and with --no-ddr-reuse; the program keeps
+// every tensor on its own bytes only in the second case.
+TEST_F(CompileCli, PrintsTheDdrFootprintAndCompilesWithoutReuse) {
+  CliResult r = run_bpusim(cat("compile ", model(), " -o ", path("reuse.bpu")));
+  ASSERT_EQ(r.status, 0) << r.output();
+  EXPECT_THAT(r.output(),
+              ::testing::ContainsRegex("DDR tensors: [0-9]+ bytes with reuse \\(largest "
+                                       "live set [0-9]+ bytes; each tensor its own "
+                                       "bytes: [0-9]+\\) at 0x[0-9a-f]+; DDR end 0x"));
+  r = run_bpusim(cat("compile ", model(), " -o ", path("own.bpu"), " --no-ddr-reuse"));
+  ASSERT_EQ(r.status, 0) << r.output();
+  EXPECT_THAT(r.output(), ::testing::ContainsRegex("DDR tensors: [0-9]+ bytes, no reuse"));
+  auto overwritten = [](const isa::Program& p) {
+    return std::count_if(p.tensors.begin(), p.tensors.end(),
+                         [](const isa::TensorDesc& t) { return t.overwritten; });
+  };
+  EXPECT_GT(overwritten(isa::load_program(path("reuse.bpu"))), 0);
+  EXPECT_EQ(overwritten(isa::load_program(path("own.bpu"))), 0);
 }
 
 TEST_F(CompileCli, BadInputsExitWithCodeTwo) {

@@ -354,5 +354,44 @@ TEST(CompilerE2E, CommittedPyTorchModelsMatchGolden) {
   }
 }
 
+// DDR reuse (docs/compiler.md section 3) moves tensors, never what the program computes:
+// every committed export compiled with reuse (the default) and without (what bpusim verify
+// runs) gives the same output bits on the SystemC model, and with reuse its tensors need no
+// more DDR than its largest live set.
+TEST(CompilerE2E, DdrReuseNeedsTheLargestLiveSetAndChangesNoOutputBit) {
+  const std::string root = testing::source_dir();
+  const HwConfig hw;
+  std::vector<std::pair<std::string, Tensor>> cases;
+  for (const std::string& dir : testing::committed_model_dirs())
+    cases.emplace_back(dir, read_npy(root + "/" + dir + "/input_x.npy"));
+  cases.emplace_back("models/digits",
+                     first_images(read_npy(root + "/models/digits/test_x.npy"), 1).at(0));
+  for (const auto& [dir, x] : cases) {
+    SCOPED_TRACE(dir);
+    const std::string path = root + "/" + dir + "/model.onnx";
+    const compiler::CompileResult reuse = compiler::compile_model(path, hw);
+    const compiler::CompileResult own = compiler::compile_model(path, hw, {.ddr_reuse = false});
+    EXPECT_EQ(reuse.ddr.tensors, reuse.ddr.peak_live);
+    EXPECT_EQ(own.ddr.tensors, own.ddr.no_reuse);
+    EXPECT_EQ(reuse.ddr.no_reuse, own.ddr.no_reuse);
+    EXPECT_LE(reuse.ddr.tensors, own.ddr.tensors);
+    runtime::RunOptions o;
+    o.hw = hw;
+    sim::SystemcBackend systemc;
+    const runtime::ProgramResult a = runtime::run_program(reuse.program, {{"x", x}}, o, systemc);
+    const runtime::ProgramResult b = runtime::run_program(own.program, {{"x", x}}, o, systemc);
+    ASSERT_FALSE(a.fault || b.fault);
+    ASSERT_EQ(a.outputs.size(), b.outputs.size());
+    for (size_t i = 0; i < a.outputs.size(); ++i) {
+      const Tensor& p = a.outputs[i].tensor;
+      const Tensor& q = b.outputs[i].tensor;
+      ASSERT_EQ(p.dtype(), q.dtype());
+      EXPECT_TRUE(
+          std::equal(p.bytes().begin(), p.bytes().end(), q.bytes().begin(), q.bytes().end()))
+          << a.outputs[i].name;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace bpusim

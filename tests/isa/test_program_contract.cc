@@ -33,6 +33,7 @@ TensorDesc nhwc_slice() {
   t.view_of = "concat_out";
   t.pixel_stride = 12;
   t.quant = Quantization{{0.5f, 0.25f, 0.125f, 1.0f}, {0, -3, 7, 1}, 1};
+  t.overwritten = true;
   return t;
 }
 
@@ -98,6 +99,8 @@ TEST(ProgramContract, OptionalFieldsAreWrittenOnlyWhenSet) {
   EXPECT_FALSE(x.contains("nchw"));  // row-major
   EXPECT_FALSE(x.contains("view_of"));
   EXPECT_FALSE(x.contains("pixel_stride"));
+  EXPECT_FALSE(x.contains("overwritten"));
+  EXPECT_EQ(json(nhwc_slice())["overwritten"], true);
   EXPECT_EQ(x["quant"], json::parse(R"({"axis": -1, "scale": [0.5], "zero_point": [10]})"));
   const json bpu = example_program().segments[0];
   EXPECT_EQ(bpu, json::parse(R"({"kind": "bpu", "code": [0, 3], "layers": ["conv1"]})"));
@@ -152,6 +155,8 @@ TEST(ProgramContractErrors, MissingRequiredField) {
 TEST(ProgramContractErrors, WrongType) {
   EXPECT_EQ(edited_error("TENSORS", [](json& j) { j[1]["shape"] = "x"; }),
             "p.bpu: TENSORS[1].shape: expected an array of non-negative integers, got \"x\"");
+  EXPECT_EQ(edited_error("TENSORS", [](json& j) { j[1]["overwritten"] = 1; }),
+            "p.bpu: TENSORS[1].overwritten: expected true or false, got 1");
   EXPECT_EQ(edited_error("TENSORS", [](json& j) { j[0]["quant"]["zero_point"] = {1.5}; }),
             "p.bpu: TENSORS[0].quant.zero_point: expected an array of 32-bit integers, got [1.5]");
   EXPECT_EQ(edited_error("SEGMENTS", [](json& j) { j[1]["ops"][0]["attrs"]["pads"] = {true}; }),
@@ -195,7 +200,7 @@ TEST(ProgramContractErrors, UnknownNames) {
   EXPECT_EQ(edited_error("TENSORS", [](json& j) { j[0]["pixel_strid"] = 4; }),
             "p.bpu: TENSORS[0].pixel_strid: unknown field of TensorDesc (its fields: name, role, "
             "dtype, ir_dtype, shape, layout, nchw, ddr_addr, bytes, view_of, pixel_stride, "
-            "quant), got 4");
+            "quant, overwritten), got 4");
   // A known field where it does not belong.
   EXPECT_EQ(edited_error("TENSORS",
                          [](json& j) {

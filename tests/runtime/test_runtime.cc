@@ -72,6 +72,27 @@ TEST(Runtime, AcceptsAlreadyQuantizedInputs) {
   EXPECT_EQ(r.output("index").values<int64_t>()[0], 5);
 }
 
+// keep_tensors returns what DDR holds after the run; an entry marked overwritten (DDR reuse
+// put a later tensor on its bytes) would be another tensor's data, so it is left out.
+TEST(Runtime, KeepTensorsLeavesOutOverwrittenTensors) {
+  const HwConfig hw;
+  isa::Program p = tiny_program(hw);
+  RunOptions o;
+  o.hw = hw;
+  o.keep_tensors = true;
+  const std::map<std::string, Tensor> x{
+      {"x", Tensor::from<uint8_t>({1, 8}, {1, 2, 3, 4, 5, 6, 7, 8})}};
+  auto names = [](const ProgramResult& r) {
+    std::vector<std::string> out;
+    for (const NamedTensor& t : r.tensors) out.push_back(t.name);
+    return out;
+  };
+  EXPECT_EQ(names(run_program(p, x, o)),
+            (std::vector<std::string>{"x", "y", "y_f", "out", "index"}));
+  p.tensors[1].overwritten = true;  // y
+  EXPECT_EQ(names(run_program(p, x, o)), (std::vector<std::string>{"x", "y_f", "out", "index"}));
+}
+
 TEST(Runtime, RefusesAProgramCompiledForAnotherConfiguration) {
   HwConfig compiled;
   compiled.mac_rows = 16;

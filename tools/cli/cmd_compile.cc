@@ -1,12 +1,13 @@
 // bpusim compile: ONNX model -> .bpu program (compiler/compile.h), printing the per-layer
-// table and a warning for each op not fused or placed on the host. --report also runs the
-// program once on the SystemC model (seeded random inputs: the timing does not depend on the
-// data) and prints each layer's estimate against its simulated cycles.
+// table, the DDR footprint and a warning for each op not fused or placed on the host.
+// --report also runs the program once on the SystemC model (seeded random inputs: the timing
+// does not depend on the data) and prints each layer's estimate against its simulated cycles.
 #include <fstream>
 #include <iostream>
 
 #include "common/hw_config.h"
 #include "compiler/compile.h"
+#include "compiler/lower/ddr_plan.h"
 #include "compiler/lower/report.h"
 #include "compiler/program_builder.h"
 #include "isa/container.h"
@@ -43,14 +44,16 @@ int run_compile(const std::vector<std::string>& args) {
   po::options_description options("options");
   std::string model, out, hw_path, asm_path;
   std::vector<std::string> sets;
-  bool quiet = false, report = false;
+  bool quiet = false, report = false, no_reuse = false;
   uint32_t seed = 1;
   options.add_options()("model", po::value(&model)->required(), "ONNX model")(
       "output,o", po::value(&out)->required(), "program file to write (.bpu)")(
       "hw", po::value(&hw_path), "hardware config JSON file")(
       "set", po::value(&sets)->composing(), "override one hardware key: key=value (repeatable)")(
       "asm", po::value(&asm_path), "also write the annotated assembly listing to this file")(
-      "quiet,q", po::bool_switch(&quiet), "do not print the layer table")(
+      "no-ddr-reuse", po::bool_switch(&no_reuse),
+      "give every tensor its own DDR bytes (by default tensors whose lifetimes do not overlap "
+      "share them)")("quiet,q", po::bool_switch(&quiet), "do not print the layer table")(
       "report", po::bool_switch(&report),
       "simulate the program once (SystemC model) and print each layer's estimate, simulated "
       "cycles, error and MAC utilisation")("seed", po::value(&seed),
@@ -58,18 +61,22 @@ int run_compile(const std::vector<std::string>& args) {
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
-  if (!parse_args("compile", "MODEL.onnx -o PROG.bpu [--hw HW.json] [--set key=value ...]", args,
-                  options, positional, vm))
+  if (!parse_args("compile",
+                  "MODEL.onnx -o PROG.bpu [--hw HW.json] [--set key=value ...] [--no-ddr-reuse]",
+                  args, options, positional, vm))
     return kExitOk;
   const HwConfig hw = load_hw_config(hw_path, sets);
-  const compiler::CompileResult result = compiler::compile_model(model, hw);
+  const compiler::CompileResult result =
+      compiler::compile_model(model, hw, {.ddr_reuse = !no_reuse});
   isa::save_program(result.program, out);
   if (!asm_path.empty()) {
     std::ofstream s(asm_path);
     require(s.good(), asm_path, ": cannot write the assembly listing");
     s << compiler::listing(result.program);
   }
-  if (!quiet) std::cout << compiler::layer_table(result.layers, result.program, result.est_cycles);
+  if (!quiet)
+    std::cout << compiler::layer_table(result.layers, result.program, result.est_cycles)
+              << compiler::ddr_summary(result.ddr);
   if (report && print_estimate_report(result, hw, model, seed) != kExitOk) return kExitFault;
   for (const std::string& w : result.warnings) std::cerr << "warning: " << w << "\n";
   if (!quiet) std::cout << "wrote " << out << "\n";

@@ -1,7 +1,8 @@
 // bpusim verify MODEL.onnx [--input NAME=X.npy ...] [--hw HW.json] [--set key=value ...]
 //                          [--seed N] [--backend NAME]
-// Compiles the model (compiler/compile.h), runs the program on a backend (default the SystemC
-// model; runtime/runtime.h, keeping every tensor's DDR contents) and the model itself on the
+// Compiles the model (compiler/compile.h) without DDR reuse, so that every tensor keeps its own
+// bytes until the end, runs the program on a backend (default the SystemC model;
+// runtime/runtime.h, keeping every tensor's DDR contents) and the model itself on the
 // golden reference (golden/model.h: the imported ONNX graph with PyTorch's recipes and golden's
 // own parameters, never the compiler's graph; keeping every tensor) on the same inputs, and
 // compares every layer's output bit for bit, in topological order. Inputs not given are
@@ -264,7 +265,8 @@ int run_verify(const std::vector<std::string>& args) {
     return kExitOk;
   const HwConfig hw = load_hw_config(hw_path, sets);
   const std::unique_ptr<runtime::Backend> b = make_backend(backend);
-  compiler::CompileResult c = compiler::compile_model(model, hw);
+  // With reuse most layers' outputs would be overwritten by the end of the run.
+  compiler::CompileResult c = compiler::compile_model(model, hw, {.ddr_reuse = false});
   flip_high_bit(c.program.weights.bytes, flip_weight, "--debug-flip-weight-byte", "WEIGHTS");
   flip_high_bit(c.program.params.bytes, flip_param, "--debug-flip-param-byte", "PARAMS");
   const Inputs in = make_inputs(c, inputs, seed);
