@@ -12,9 +12,8 @@
 #include "compiler/program_builder.h"
 #include "isa/container.h"
 #include "runtime/runtime.h"
-#include "tools/cli/backends.h"
 #include "tools/cli/command.h"
-#include "tools/report/random_inputs.h"
+#include "tools/cli/program_setup.h"
 
 namespace bpusim::cli {
 namespace {
@@ -22,12 +21,7 @@ namespace {
 // Returns kExitFault (after printing it) when the simulation reports a modeled fault.
 int print_estimate_report(const compiler::CompileResult& result, const HwConfig& hw,
                           const std::string& model, uint32_t seed) {
-  runtime::RunOptions opts;
-  opts.hw = hw;
-  opts.source = model;
-  const std::unique_ptr<runtime::Backend> systemc = make_backend("systemc");
-  const runtime::ProgramResult r = runtime::run_program(
-      result.program, report::random_inputs(result.program, seed), opts, *systemc);
+  const runtime::ProgramResult r = simulate_with_random_inputs(result.program, hw, model, seed);
   if (r.fault) {
     std::cerr << "bpusim compile: modeled fault: " << r.fault->message() << "\n";
     return kExitFault;

@@ -32,10 +32,9 @@
 #include "compiler/compile.h"
 #include "ir/onnx_import.h"
 #include "runtime/runtime.h"
-#include "tools/cli/backends.h"
 #include "tools/cli/command.h"
+#include "tools/cli/program_setup.h"
 #include "tools/report/progress.h"
-#include "tools/report/random_inputs.h"
 #include "tools/report/run_summary.h"
 #include "tools/report/sweep.h"
 
@@ -60,12 +59,7 @@ report::SweepRow run_one(const std::string& model, const std::string& hw_path,
     for (const auto& l : compiled.layers)
       for (int b = 0; b < report::kNumSrams; ++b)
         row.sram_peak[b] = std::max(row.sram_peak[b], l.sram[b]);
-    runtime::RunOptions opts;
-    opts.hw = hw;
-    opts.source = model;
-    const std::unique_ptr<runtime::Backend> systemc = make_backend("systemc");
-    const runtime::ProgramResult r = runtime::run_program(
-        compiled.program, report::random_inputs(compiled.program, seed), opts, *systemc);
+    const runtime::ProgramResult r = simulate_with_random_inputs(compiled.program, hw, model, seed);
     row.cycles = r.cycles;
     row.macs = r.counters.macs;
     row.utilisation = runtime::mac_utilisation(r.counters.macs, r.cycles, hw.mac_rows, hw.mac_cols);

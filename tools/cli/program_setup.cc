@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "common/npy.h"
+#include "tools/cli/backends.h"
 #include "tools/cli/command.h"
 #include "tools/report/random_inputs.h"
 #include "tools/report/run_summary.h"
@@ -30,6 +31,15 @@ std::vector<std::string> add_random_inputs(ProgramSetup& setup, uint32_t seed) {
       added.push_back(name);
     }
   return added;
+}
+
+runtime::ProgramResult simulate_with_random_inputs(const isa::Program& program, const HwConfig& hw,
+                                                   const std::string& source, uint32_t seed) {
+  runtime::RunOptions opts;
+  opts.hw = hw;
+  opts.source = source;
+  const std::unique_ptr<runtime::Backend> systemc = make_backend("systemc");
+  return runtime::run_program(program, report::random_inputs(program, seed), opts, *systemc);
 }
 
 }  // namespace bpusim::cli

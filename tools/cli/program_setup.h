@@ -30,4 +30,9 @@ ProgramSetup load_program_setup(const std::string& program_path, const std::stri
 // given; returns their names (empty when every input was given).
 std::vector<std::string> add_random_inputs(ProgramSetup& setup, uint32_t seed);
 
+// Runs a just-compiled program once on the SystemC model with seeded random inputs (the
+// timing does not depend on the data): what sweep rows and `compile --report` measure.
+runtime::ProgramResult simulate_with_random_inputs(const isa::Program& program, const HwConfig& hw,
+                                                   const std::string& source, uint32_t seed);
+
 }  // namespace bpusim::cli
