@@ -23,21 +23,6 @@ bool is_dma(const isa::Operands& op) {
   return code == Opcode::LOAD || code == Opcode::STORE;
 }
 
-int64_t banks_of(Space s, const HwConfig& hw) {
-  switch (s) {
-    case Space::kFeature:
-      return hw.feature_sram_banks;
-    case Space::kWeight:
-      return hw.weight_sram_banks;
-    case Space::kAcc:
-      return hw.acc_sram_banks;
-    case Space::kOutput:
-      return hw.output_sram_banks;
-    default:
-      return 1;  // PARAM is one bank; DDR has none
-  }
-}
-
 // The SRAM banks an instruction touches, per space (rule 10; hw_config allows 256 banks).
 constexpr size_t kMaxBanks = 256;
 using BankSet = std::array<std::bitset<kMaxBanks>, kNumSpaces>;
@@ -46,7 +31,7 @@ BankSet banks_touched(const std::vector<Access>& accesses, const HwConfig& hw) {
   BankSet set{};
   for (const Access& a : accesses) {
     if (a.space == Space::kDdr || a.hi <= a.lo) continue;
-    const int64_t banks = banks_of(a.space, hw);
+    const int64_t banks = space_banks(a.space, hw);
     const int64_t bank_bytes = std::max<int64_t>(1, space_bytes(a.space, hw) / banks);
     const int64_t last = std::min(banks - 1, (a.hi - 1) / bank_bytes);
     for (int64_t b = a.lo / bank_bytes; b <= last; ++b)

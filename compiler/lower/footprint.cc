@@ -50,6 +50,23 @@ int64_t space_bytes(Space s, const HwConfig& hw) {
   return 0;
 }
 
+int64_t space_banks(Space s, const HwConfig& hw) {
+  switch (s) {
+    case Space::kFeature:
+      return hw.feature_sram_banks;
+    case Space::kWeight:
+      return hw.weight_sram_banks;
+    case Space::kAcc:
+      return hw.acc_sram_banks;
+    case Space::kOutput:
+      return hw.output_sram_banks;
+    case Space::kParam:
+    case Space::kDdr:
+      return 1;
+  }
+  return 1;
+}
+
 isa::Queue queue_of(const isa::Operands& op) {
   return isa::def(static_cast<isa::Opcode>(op.opcode)).queue;
 }

@@ -26,6 +26,8 @@ inline constexpr int kNumSpaces = 6;
 std::string_view space_name(Space s);  // "FEATURE", ..., "DDR"
 // Capacity of `s` in bytes under `hw`.
 int64_t space_bytes(Space s, const HwConfig& hw);
+// Banks of `s` under `hw` (PARAM is one bank; DDR counts as one).
+int64_t space_banks(Space s, const HwConfig& hw);
 
 // One access: bytes [lo, hi) of `space`. DDR accesses of LOAD/STORE are strided; they are
 // reported as the bounding byte range (conservative for dependencies).
