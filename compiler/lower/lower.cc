@@ -43,7 +43,7 @@ class SegmentWriter {
     if (!schedule_) schedule_.emplace(), sram_ = SramState{};
     const ir::Node& n = plan_.graph->nodes[k];
     const int64_t first = schedule_->size();
-    EmitContext ctx{plan_, hw_, *schedule_, sram_, hw_};
+    EmitContext ctx{plan_, hw_, *schedule_, sram_};
     const LayerStats s = find_lowering(n.op)->emit(ctx, k);
     isa::Layer r;
     r.name = n.name;

@@ -154,10 +154,9 @@ ConvTiling choose_tiling(const EmitContext& ctx, const ConvJob& j, const std::st
   for (const ConvTiling& t : candidates) {
     Schedule trial;
     SramState state = ctx.sram;
-    EmitContext scratch{ctx.plan, ctx.hw, trial, state, ctx.target};
+    EmitContext scratch{ctx.plan, ctx.hw, trial, state};
     emit_tiles(scratch, j, t, "", 0);
-    const int64_t cycles =
-        predicted_span(predict_segment(trial.code(), ctx.target), 0, trial.size());
+    const int64_t cycles = predicted_span(predict_segment(trial.code(), ctx.hw), 0, trial.size());
     if (cycles < best_cycles) best_cycles = cycles, best = t;
   }
   best.est_cycles = best_cycles;

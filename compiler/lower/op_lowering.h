@@ -26,10 +26,9 @@ struct LayerStats {
 
 struct EmitContext {
   const Plan& plan;
-  const HwConfig& hw;  // what the tilers may use (SRAM sizes can be a share of the target's)
+  const HwConfig& hw;
   Schedule& schedule;
   SramState& sram;
-  const HwConfig& target;  // the hardware the program runs on: the cost model predicts on it
 };
 
 struct OpLowering {
