@@ -15,6 +15,8 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata zlib1g-dev
   # Python side: PyTorch export, external reference, data set
   python3 python3-numpy python3-torch python3-torchvision python3-onnx python3-sklearn
+  # the Python module (python/: pybind11) and its tests; matplotlib for the example's plot
+  python3-dev pybind11-dev python3-pytest python3-matplotlib
   # HTML report check in a real browser; waveform viewer (fst2vcd checks RTL traces)
   chromium gtkwave
 )
