@@ -200,23 +200,37 @@ class HardwareFaultError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// What one run of a program needs, made while the GIL is held.
+struct RunSetup {
+  runtime::RunOptions options;
+  std::map<std::string, Tensor> feeds;
+  std::unique_ptr<runtime::Backend> backend;
+};
+
+RunSetup run_setup(const PyProgram& p, const py::dict& inputs, const std::string& backend_name,
+                   const py::tuple& hw) {
+  RunSetup s;
+  s.options.hw = run_hw(p, hw);
+  s.options.source = p.source.empty() ? "program" : p.source;
+  s.feeds = tensors_of(inputs);
+  s.backend = cli::make_backend(backend_name);
+  return s;
+}
+
 // Runs the program; returns {"outputs", "cycles", "profile" (the profile JSON as text, without
 // instruction records)}; a modeled fault raises HardwareFault.
 py::dict run(const PyProgram& p, const py::dict& inputs, const std::string& backend_name,
              const py::tuple& hw) {
-  runtime::RunOptions o;
-  o.hw = run_hw(p, hw);
-  o.source = p.source.empty() ? "program" : p.source;
-  std::map<std::string, Tensor> feeds = tensors_of(inputs);
-  std::unique_ptr<runtime::Backend> backend = cli::make_backend(backend_name);
+  RunSetup s = run_setup(p, inputs, backend_name, hw);
   runtime::ProgramResult r;
   std::string profile;
   {
     py::gil_scoped_release unlocked;
-    r = runtime::run_program(p.program, feeds, o, *backend);
+    r = runtime::run_program(p.program, s.feeds, s.options, *s.backend);
     if (!r.fault)
-      profile =
-          report::profile_json(report::make_profile(p.program, r, o.hw, o.source), false).dump();
+      profile = report::profile_json(
+                    report::make_profile(p.program, r, s.options.hw, s.options.source), false)
+                    .dump();
   }
   if (r.fault) throw HardwareFaultError(r.fault->message());
   py::dict out;
@@ -226,38 +240,38 @@ py::dict run(const PyProgram& p, const py::dict& inputs, const std::string& back
   return out;
 }
 
-// The model `p` was compiled from, on the golden reference.
-py::dict run_golden(const PyProgram& p, const py::dict& inputs, const py::tuple& hw_tuple) {
-  require(!p.source.empty(),
-          "backend 'golden' runs the ONNX model a program was compiled from; this program was "
-          "loaded from a file: use bpusim.golden(model, inputs)");
-  const HwConfig hw = run_hw(p, hw_tuple);
+// The outputs of the ONNX model at `model` on the golden reference.
+py::dict golden_outputs(const std::string& model, const HwConfig& hw, const py::dict& inputs) {
   std::map<std::string, Tensor> feeds = tensors_of(inputs);
   golden::RunResult r;
   {
     py::gil_scoped_release unlocked;
-    r = golden::run_model(ir::import_onnx(p.source).graph, feeds, golden::options_for(hw));
+    r = golden::run_model(ir::import_onnx(model).graph, feeds, golden::options_for(hw));
   }
   py::dict out;
   out["outputs"] = arrays_of(r.outputs);
   return out;
 }
 
+// The model `p` was compiled from, on the golden reference.
+py::dict run_golden(const PyProgram& p, const py::dict& inputs, const py::tuple& hw) {
+  require(!p.source.empty(),
+          "backend 'golden' runs the ONNX model a program was compiled from; this program was "
+          "loaded from a file: use bpusim.golden(model, inputs)");
+  return golden_outputs(p.source, run_hw(p, hw), inputs);
+}
+
 // Runs the program and writes the HTML profile page; returns the profile JSON (with the
 // instruction records).
 std::string profile(const PyProgram& p, const std::string& html_path, const py::dict& inputs,
                     const std::string& backend_name, const py::tuple& hw) {
-  runtime::RunOptions o;
-  o.hw = run_hw(p, hw);
-  o.source = p.source.empty() ? "program" : p.source;
-  std::map<std::string, Tensor> feeds = tensors_of(inputs);
-  std::unique_ptr<runtime::Backend> backend = cli::make_backend(backend_name);
+  RunSetup s = run_setup(p, inputs, backend_name, hw);
   py::gil_scoped_release unlocked;
-  const runtime::ProgramResult r = runtime::run_program(p.program, feeds, o, *backend);
-  const report::Profile prof = report::make_profile(p.program, r, o.hw, o.source);
+  const runtime::ProgramResult r = runtime::run_program(p.program, s.feeds, s.options, *s.backend);
+  const report::Profile prof = report::make_profile(p.program, r, s.options.hw, s.options.source);
   report::HtmlPage page;
-  page.title = "bpusim profile: " + o.source;
-  page.subtitle = cat(o.source, " on the ", backend->name(), " backend (Python API)");
+  page.title = "bpusim profile: " + s.options.source;
+  page.subtitle = cat(s.options.source, " on the ", s.backend->name(), " backend (Python API)");
   report::write_text_file(html_path, report::profile_html(prof, page));
   if (r.fault) throw HardwareFaultError(r.fault->message());
   return report::profile_json(prof).dump();
@@ -299,17 +313,8 @@ py::dict verify(const std::string& model, const py::tuple& hw_tuple, const py::d
   return out;
 }
 
-py::dict golden_run(const std::string& model, const py::tuple& hw_tuple, const py::dict& inputs) {
-  const HwConfig hw = make_hw(hw_args(hw_tuple));
-  std::map<std::string, Tensor> feeds = tensors_of(inputs);
-  golden::RunResult r;
-  {
-    py::gil_scoped_release unlocked;
-    r = golden::run_model(ir::import_onnx(model).graph, feeds, golden::options_for(hw));
-  }
-  py::dict out;
-  out["outputs"] = arrays_of(r.outputs);
-  return out;
+py::dict golden_run(const std::string& model, const py::tuple& hw, const py::dict& inputs) {
+  return golden_outputs(model, make_hw(hw_args(hw)), inputs);
 }
 
 // The command line's seeded random inputs of a program (`bpusim profile` without --input).
