@@ -17,6 +17,8 @@ packages=(
   python3 python3-numpy python3-torch python3-torchvision python3-onnx python3-sklearn
   # the Python module (python/: pybind11) and its tests; matplotlib for the example's plot
   python3-dev pybind11-dev python3-pytest python3-matplotlib
+  # a one-node Slurm cluster for the sweep's cluster engine (scripts/slurm-local.sh)
+  slurm-wlm munge
   # HTML report check in a real browser; waveform viewer (fst2vcd checks RTL traces)
   chromium gtkwave
 )

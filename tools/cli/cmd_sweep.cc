@@ -1,29 +1,29 @@
-// bpusim sweep MODEL.onnx --set key=v1,v2,... [--set ...] [--hw HW.json] [-o sweep.csv]
-// [--json sweep.json] [--jobs N] [--seed S]: compiles and simulates the model under every
-// configuration of the product of the --set lists (seeded random inputs, the same for every
-// configuration), prints a table (cycles, MAC utilisation, frames per second, SRAM use, DDR
-// bytes) and writes it as CSV and JSON (tools/report/sweep.h).
+// bpusim sweep MODEL.onnx... --set key=v1,v2,... [--set ...] [--hw HW.json] [-o sweep.csv]
+// [--json sweep.json] [--jobs N] [--seed S] [--engine local|slurm] [--workdir DIR]
+// [--partition P] [--max-parallel N] [--time LIMIT] [--retries N] [--slice N]
+// bpusim sweep --resume DIR [-o sweep.csv] [--json sweep.json]
+// Compiles and simulates each model under every configuration of the product of the --set
+// lists (seeded random inputs, the same for every configuration), prints a table (cycles, MAC
+// utilisation, frames per second, SRAM use, DDR bytes; a model column when there are several)
+// and writes it as CSV and JSON (tools/report/sweep.h).
 //
-// SystemC elaborates one model per process, so each configuration runs in a child process:
-// this executable again, as `bpusim sweep --worker RESULT.json MODEL --set k=v ...` (one value
-// per key), started with posix_spawn, --jobs of them at a time (default: one per core). The
-// worker writes its SweepRow as JSON; a configuration that fails to compile (e.g. the model
-// does not fit its SRAMs) or faults is a row with that status, not the end of the sweep.
+// The points run as worker processes (`bpusim sweep --worker RESULT.json MODEL --set k=v ...`:
+// SystemC elaborates one model per process), on this machine (--engine local, the default:
+// --jobs at a time) or as Slurm job arrays (--engine slurm; tools/cli/sweep_engine.h). Every
+// point's row goes into the work directory (--workdir, or a scratch directory for a local
+// sweep) as soon as it is known; `--resume DIR` continues a sweep that was interrupted (also
+// after this process died) without recomputing a row. A configuration that fails to compile
+// (e.g. the model does not fit its SRAMs) or faults is a row with that status.
 // Exit: 0 when every configuration ran, else 4 if a worker crashed, 3 if one faulted, 2 if
 // one could not be compiled; 2 also for bad options or a model that cannot be read.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -34,11 +34,9 @@
 #include "runtime/runtime.h"
 #include "tools/cli/command.h"
 #include "tools/cli/program_setup.h"
-#include "tools/report/progress.h"
+#include "tools/cli/sweep_engine.h"
 #include "tools/report/run_summary.h"
 #include "tools/report/sweep.h"
-
-extern char** environ;
 
 namespace bpusim::cli {
 namespace {
@@ -97,55 +95,17 @@ int run_worker(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-// ---- parent: the product of configurations over child processes ----
-
-struct Child {
-  size_t index;
-  std::string result_path, log_path;
-};
-
-// Starts `bpusim sweep --worker ...` for configuration `index`; stdout is discarded and
-// stderr goes to the log file (shown if the worker dies).
-pid_t spawn_worker(const std::string& exe, const std::vector<std::string>& worker_args,
-                   const std::string& log_path) {
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(exe.c_str()));
-  for (const std::string& a : worker_args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error(cat("cannot start ", exe, ": ", std::strerror(rc)));
-  return pid;
+int exit_code(const std::vector<report::SweepRow>& rows) {
+  int code = kExitOk;
+  for (const report::SweepRow& r : rows) {
+    if (r.status == "crash") code = std::max<int>(code, kExitInternal);
+    if (r.status == "fault") code = std::max<int>(code, kExitFault);
+    if (r.status == "error") code = std::max<int>(code, kExitUserError);
+  }
+  return code;
 }
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// The row a finished worker left, or a "crash" row saying how it ended.
-report::SweepRow collect(const Child& c, int status, const std::vector<std::string>& sets) {
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && fs::exists(c.result_path))
-    return report::sweep_row_from_json(nlohmann::json::parse(read_all(c.result_path)),
-                                       c.result_path);
-  report::SweepRow row;
-  row.assignments = sets;
-  row.status = "crash";
-  std::string log = read_all(c.log_path);
-  while (!log.empty() && (log.back() == '\n' || log.back() == ' ')) log.pop_back();
-  row.message = WIFSIGNALED(status) ? cat("worker killed by signal ", WTERMSIG(status))
-                                    : cat("worker exited with ", WEXITSTATUS(status));
-  if (!log.empty()) row.message += ": " + log.substr(log.size() > 400 ? log.size() - 400 : 0);
-  return row;
-}
-
-// Removes the sweep's scratch directory however the parent leaves.
+// Removes a local sweep's scratch work directory however the parent leaves.
 struct ScratchDir {
   fs::path path;
   ScratchDir() {
@@ -159,85 +119,41 @@ struct ScratchDir {
   }
 };
 
-std::vector<report::SweepRow> run_points(const std::string& model, const std::string& hw_path,
-                                         const std::vector<std::vector<std::string>>& points,
-                                         uint32_t seed, int jobs) {
-  const std::string exe = fs::read_symlink("/proc/self/exe").string();
-  ScratchDir scratch;
-  std::vector<report::SweepRow> rows(points.size());
-  std::map<pid_t, Child> running;
-  report::Progress progress("sweeping", static_cast<int64_t>(points.size()));
-  size_t next = 0, done = 0;
-  while (done < points.size()) {
-    while (next < points.size() && static_cast<int>(running.size()) < jobs) {
-      Child c{next, (scratch.path / cat(next, ".json")).string(),
-              (scratch.path / cat(next, ".log")).string()};
-      std::vector<std::string> a{"sweep", "--worker", c.result_path,
-                                 model,   "--seed",   std::to_string(seed)};
-      if (!hw_path.empty()) a.insert(a.end(), {"--hw", hw_path});
-      for (const std::string& s : points[next]) a.insert(a.end(), {"--set", s});
-      running[spawn_worker(exe, a, c.log_path)] = c;
-      ++next;
-    }
-    int status = 0;
-    const pid_t pid = ::waitpid(-1, &status, 0);
-    if (pid < 0) throw std::runtime_error(cat("waitpid: ", std::strerror(errno)));
-    const auto it = running.find(pid);
-    if (it == running.end()) continue;
-    rows[it->second.index] = collect(it->second, status, points[it->second.index]);
-    running.erase(it);
-    progress.update(static_cast<int64_t>(++done));
-  }
-  return rows;
-}
-
-int exit_code(const std::vector<report::SweepRow>& rows) {
-  int code = kExitOk;
-  for (const report::SweepRow& r : rows) {
-    if (r.status == "crash") code = std::max<int>(code, kExitInternal);
-    if (r.status == "fault") code = std::max<int>(code, kExitFault);
-    if (r.status == "error") code = std::max<int>(code, kExitUserError);
-  }
-  return code;
-}
-
-int run_sweep(const std::vector<std::string>& args) {
-  if (!args.empty() && args[0] == "--worker") return run_worker(args);
-  po::options_description options("options");
-  std::string model, hw_path, csv_path, json_path;
-  std::vector<std::string> sets;
-  uint32_t seed = 1;
-  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  options.add_options()("model", po::value(&model)->required(), "ONNX model")(
-      "set", po::value(&sets)->composing(),
-      "a hardware key and its values: key=v1,v2,... (repeatable; the sweep is the product)")(
-      "hw", po::value(&hw_path), "base hardware config JSON file")(
-      "output,o", po::value(&csv_path), "write the table as CSV")("json", po::value(&json_path),
-                                                                  "write the table as JSON")(
-      "jobs,j", po::value(&jobs)->default_value(jobs), "configurations run in parallel")(
-      "seed", po::value(&seed)->default_value(seed), "seed of the random inputs");
-  po::positional_options_description positional;
-  positional.add("model", 1);
+int run_task(const std::vector<std::string>& args) {
+  po::options_description options("task options");
+  std::string dir, slices;
+  options.add_options()("task", po::value(&dir)->required(), "")(
+      "slices", po::value(&slices)->required(), "");
   po::variables_map vm;
-  if (!parse_args("sweep",
-                  "MODEL.onnx --set key=v1,v2,... [--set ...] [--hw HW.json] [-o sweep.csv] "
-                  "[--json sweep.json] [--jobs N]",
-                  args, options, positional, vm))
-    return kExitOk;
-  require(jobs >= 1, "--jobs ", jobs, ": must be at least 1");
-  const HwConfig base = load_hw_config(hw_path, {});
-  const std::vector<report::SweepAxis> axes = report::parse_sweep_axes(sets, base);
-  ir::import_onnx(model);  // a model that cannot be read is one error, not one per config
-  const auto points = report::sweep_points(axes);
-  jobs = std::min<int>(jobs, static_cast<int>(points.size()));
-  std::printf("sweep: %s, %zu configuration(s), %d in parallel\n\n", model.c_str(), points.size(),
-              jobs);
-  std::fflush(stdout);
-  const std::vector<report::SweepRow> rows = run_points(model, hw_path, points, seed, jobs);
+  if (!parse_args("sweep --task", "DIR --slices FILE", args, options, {}, vm)) return kExitOk;
+  return sweep::run_task(dir, slices);
+}
+
+// Runs the plan's pending points on its engine, then prints and writes the table.
+int finish(const sweep::Plan& plan, const sweep::Workdir& wd, const std::string& csv_path,
+           const std::string& json_path) {
+  const std::vector<size_t> pending = wd.pending(plan);
+  if (plan.engine == "slurm")
+    sweep::run_slurm(plan, wd, fs::read_symlink("/proc/self/exe").string());
+  else
+    sweep::run_local(plan, wd, pending, std::min<int>(plan.jobs, std::max<int>(1, pending.size())),
+                     true, false);
+  std::vector<report::SweepRow> rows;
+  for (size_t i = 0; i < plan.points.size(); ++i) {
+    std::optional<report::SweepRow> r = wd.read_row(i);
+    check_invariant(r.has_value(), "sweep point ", i, " has no row after its engine finished");
+    rows.push_back(std::move(*r));
+  }
+  const std::vector<report::SweepAxis> axes = plan.table_axes();
+  if (plan.engine == "slurm") std::cout << "\n";
   std::cout << report::sweep_table(axes, rows);
   if (!csv_path.empty()) report::write_text_file(csv_path, report::sweep_csv(axes, rows));
   if (!json_path.empty()) {
-    nlohmann::json j{{"model", model}, {"seed", seed}, {"axes", nlohmann::json::array()}};
+    nlohmann::json j{{"seed", plan.seed}, {"axes", nlohmann::json::array()}};
+    if (plan.labels.size() == 1)
+      j["model"] = plan.labels[0];
+    else
+      j["models"] = plan.labels;
     for (const report::SweepAxis& a : axes)
       j["axes"].push_back({{"key", a.key}, {"values", a.values}});
     j["rows"] = nlohmann::json::array();
@@ -245,6 +161,110 @@ int run_sweep(const std::vector<std::string>& args) {
     report::write_json_file(json_path, j);
   }
   return exit_code(rows);
+}
+
+std::string plan_summary(const sweep::Plan& plan, size_t configs) {
+  return cat(plan.labels.size() == 1 ? plan.labels[0] : cat(plan.labels.size(), " models"), ", ",
+             configs, " configuration(s)",
+             plan.models.size() > 1 ? cat(", ", plan.points.size(), " points") : "");
+}
+
+int run_sweep(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "--worker") return run_worker(args);
+  if (!args.empty() && args[0] == "--task") return run_task(args);
+  po::options_description options("options");
+  std::vector<std::string> models, sets;
+  std::string hw_path, csv_path, json_path, engine = "local", workdir, resume;
+  sweep::SlurmOptions slurm;
+  uint32_t seed = 1;
+  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.add_options()("model", po::value(&models)->composing(), "ONNX model(s)")(
+      "set", po::value(&sets)->composing(),
+      "a hardware key and its values: key=v1,v2,... (repeatable; the sweep is the product)")(
+      "hw", po::value(&hw_path), "base hardware config JSON file")(
+      "output,o", po::value(&csv_path), "write the table as CSV")("json", po::value(&json_path),
+                                                                  "write the table as JSON")(
+      "jobs,j", po::value(&jobs)->default_value(jobs), "local engine: configurations in parallel")(
+      "seed", po::value(&seed)->default_value(seed), "seed of the random inputs")(
+      "engine", po::value(&engine)->default_value(engine), "local or slurm")(
+      "workdir", po::value(&workdir),
+      "directory for the plan and every row as it completes (required by --engine slurm; "
+      "on a file system the cluster's nodes share)")(
+      "resume", po::value(&resume), "continue the interrupted sweep of this work directory")(
+      "partition", po::value(&slurm.partition), "slurm: the partition")(
+      "max-parallel", po::value(&slurm.max_parallel), "slurm: array tasks running at once")(
+      "time", po::value(&slurm.time), "slurm: time limit per task (sbatch --time)")(
+      "retries", po::value(&slurm.retries)->default_value(slurm.retries),
+      "slurm: resubmissions of a task that ends without its rows")(
+      "slice", po::value(&slurm.slice), "slurm: configurations per task (default: <= 64 tasks)");
+  po::positional_options_description positional;
+  positional.add("model", -1);
+  po::variables_map vm;
+  if (!parse_args("sweep",
+                  "MODEL.onnx... --set key=v1,v2,... [--set ...] [--hw HW.json] [-o sweep.csv] "
+                  "[--json sweep.json] [--jobs N] [--engine local|slurm] [--workdir DIR] "
+                  "[--partition P] [--max-parallel N] [--time LIMIT]\n"
+                  "       bpusim sweep --resume DIR [-o sweep.csv] [--json sweep.json]",
+                  args, options, positional, vm))
+    return kExitOk;
+
+  if (!resume.empty()) {
+    require(models.empty() && sets.empty(), "--resume ", resume,
+            ": the models and --set axes are the sweep's own (", resume, "/plan.json)");
+    require(fs::exists(fs::path(resume) / "plan.json"), "--resume ", resume,
+            ": no sweep there (plan.json is missing)");
+    const sweep::Workdir wd(resume);
+    const sweep::Plan plan = sweep::Plan::from_json(
+        nlohmann::json::parse(std::ifstream(wd.plan()), nullptr, false), wd.plan().string());
+    std::printf("sweep: resuming %s: %s, %zu of %zu rows done, %s engine\n\n", resume.c_str(),
+                plan_summary(plan, plan.points.size() / plan.models.size()).c_str(),
+                plan.points.size() - wd.pending(plan).size(), plan.points.size(),
+                plan.engine.c_str());
+    std::fflush(stdout);
+    return finish(plan, wd, csv_path, json_path);
+  }
+
+  require(!models.empty(), "sweep: no model given");
+  require(jobs >= 1, "--jobs ", jobs, ": must be at least 1");
+  require(engine == "local" || engine == "slurm", "--engine ", engine,
+          ": unknown engine (local or slurm)");
+  require(engine == "local" || !workdir.empty(),
+          "--engine slurm needs --workdir DIR (a directory the cluster's nodes share)");
+  require(slurm.max_parallel >= 0 && slurm.retries >= 0 && slurm.slice >= 0,
+          "--max-parallel, --retries and --slice must not be negative");
+  const HwConfig base = load_hw_config(hw_path, {});
+  sweep::Plan plan;
+  plan.axes = report::parse_sweep_axes(sets, base);
+  for (const std::string& m : models) {
+    ir::import_onnx(m);  // a model that cannot be read is one error, not one per config
+    plan.models.push_back(fs::absolute(m).string());
+  }
+  plan.labels = models;
+  plan.hw_path = hw_path.empty() ? "" : fs::absolute(hw_path).string();
+  plan.seed = seed;
+  plan.engine = engine;
+  plan.slurm = slurm;
+  const auto configs = report::sweep_points(plan.axes);
+  for (size_t m = 0; m < plan.models.size(); ++m)
+    for (const auto& c : configs) plan.points.push_back({m, c});
+  plan.jobs = std::min<int>(jobs, static_cast<int>(plan.points.size()));
+
+  std::optional<ScratchDir> scratch;
+  if (workdir.empty()) scratch.emplace();
+  const fs::path dir = workdir.empty() ? scratch->path : fs::path(workdir);
+  require(!fs::exists(dir / "plan.json"), "--workdir ", dir.string(),
+          " already holds a sweep: continue it with --resume ", dir.string(),
+          " or choose another directory");
+  const sweep::Workdir wd(dir);
+  sweep::write_atomically(wd.plan(), plan.to_json().dump(1));
+  if (engine == "slurm")
+    std::printf("sweep: %s on Slurm, work directory %s\n\n",
+                plan_summary(plan, configs.size()).c_str(), dir.c_str());
+  else
+    std::printf("sweep: %s, %d in parallel\n\n", plan_summary(plan, configs.size()).c_str(),
+                plan.jobs);
+  std::fflush(stdout);
+  return finish(plan, wd, csv_path, json_path);
 }
 
 BPUSIM_COMMAND({"sweep",

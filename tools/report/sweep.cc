@@ -85,23 +85,26 @@ nlohmann::json sweep_row_json(const SweepRow& r) {
   nlohmann::json sram = nlohmann::json::object();
   for (int b = 0; b < kNumSrams; ++b)
     sram[sram_name(b)] = {{"peak_bytes", r.sram_peak[b]}, {"bytes", r.sram_capacity[b]}};
-  return {{"config", r.assignments},
-          {"status", r.status},
-          {"message", r.message},
-          {"cycles", r.cycles},
-          {"macs", r.macs},
-          {"mac_utilisation", r.utilisation},
-          {"frames_per_second", r.frames_per_second},
-          {"ddr_read_bytes", r.ddr_read_bytes},
-          {"ddr_write_bytes", r.ddr_write_bytes},
-          {"instructions", r.instructions},
-          {"sram", sram},
-          {"sram_use", r.sram_use()}};
+  nlohmann::json j{{"config", r.assignments},
+                   {"status", r.status},
+                   {"message", r.message},
+                   {"cycles", r.cycles},
+                   {"macs", r.macs},
+                   {"mac_utilisation", r.utilisation},
+                   {"frames_per_second", r.frames_per_second},
+                   {"ddr_read_bytes", r.ddr_read_bytes},
+                   {"ddr_write_bytes", r.ddr_write_bytes},
+                   {"instructions", r.instructions},
+                   {"sram", sram},
+                   {"sram_use", r.sram_use()}};
+  if (!r.model.empty()) j["model"] = r.model;
+  return j;
 }
 
 SweepRow sweep_row_from_json(const nlohmann::json& j, const std::string& source) {
   SweepRow r;
   try {
+    r.model = j.value("model", "");
     r.assignments = j.at("config").get<std::vector<std::string>>();
     r.status = j.at("status").get<std::string>();
     r.message = j.at("message").get<std::string>();
@@ -130,8 +133,9 @@ std::string fixed(double v, int decimals) {
   return buf;
 }
 
-// The value of `key` in a row's assignments.
+// The value of `key` in a row's assignments (the pseudo-key "model": the row's model).
 std::string value_of(const SweepRow& r, const std::string& key) {
+  if (key == "model") return r.model;
   for (const std::string& a : r.assignments)
     if (a.compare(0, key.size() + 1, key + "=") == 0) return a.substr(key.size() + 1);
   return "";
@@ -140,6 +144,13 @@ std::string value_of(const SweepRow& r, const std::string& key) {
 std::string join(const std::vector<std::string>& parts) {
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : " ") + p;
+  return out;
+}
+
+// The row's model, then its assignments.
+std::vector<std::string> with_model(const SweepRow& r) {
+  std::vector<std::string> out{r.model};
+  out.insert(out.end(), r.assignments.begin(), r.assignments.end());
   return out;
 }
 
@@ -191,8 +202,9 @@ std::string sweep_table(const std::vector<SweepAxis>& axes, const std::vector<Sw
   for (const auto& c : cells) line(c);
   for (size_t i = 0; i < rows.size(); ++i)
     if (rows[i].status != "ok")
-      s << "config " << i + 1 << " (" << join(rows[i].assignments) << "): " << rows[i].status
-        << ": " << rows[i].message << "\n";
+      s << "config " << i + 1 << " ("
+        << join(rows[i].model.empty() ? rows[i].assignments : with_model(rows[i]))
+        << "): " << rows[i].status << ": " << rows[i].message << "\n";
   return s.str();
 }
 

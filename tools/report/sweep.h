@@ -34,6 +34,7 @@ const char* sram_name(int buffer);
 std::array<int64_t, kNumSrams> sram_capacity(const HwConfig& hw);
 
 struct SweepRow {
+  std::string model;                     // the model's path in a sweep of several ("" for one)
   std::vector<std::string> assignments;  // this configuration's "key=value"s
   std::string status = "ok";             // "ok", "error" (user error: e.g. the model does
                                          // not fit), "fault" (modeled fault), "crash"
@@ -56,7 +57,7 @@ nlohmann::json sweep_row_json(const SweepRow& row);
 // Inverse of sweep_row_json; Error naming `source` for a malformed object.
 SweepRow sweep_row_from_json(const nlohmann::json& j, const std::string& source);
 
-// The printed table: one column per axis, then cycles, MAC utilisation, frames per second,
+// The printed table: one column per axis (an axis keyed "model" shows SweepRow::model), then cycles, MAC utilisation, frames per second,
 // SRAM use (fullest buffer), DDR bytes; status messages under it.
 std::string sweep_table(const std::vector<SweepAxis>& axes, const std::vector<SweepRow>& rows);
 // CSV (RFC 4180 quoting, \n line ends): the axes' keys, status, cycles, macs, mac_utilisation,
