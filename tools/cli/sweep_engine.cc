@@ -194,7 +194,8 @@ void run_local(const Plan& plan, const Workdir& wd, const std::vector<size_t>& p
                bool show_progress, bool in_task) {
   const std::string exe = self_exe();
   std::map<pid_t, Worker> running;
-  report::Progress progress("sweeping", static_cast<int64_t>(points.size()), show_progress);
+  report::Progress progress("sweeping", static_cast<int64_t>(points.size()),
+                           show_progress && ::isatty(STDERR_FILENO));
   size_t next = 0, done = 0;
   while (done < points.size()) {
     while (next < points.size() && static_cast<int>(running.size()) < jobs) {

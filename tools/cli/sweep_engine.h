@@ -78,7 +78,8 @@ class Workdir {
 void write_atomically(const std::filesystem::path& path, const std::string& text);
 
 // The local engine: runs `points` of the plan as worker processes, `jobs` at a time, and
-// leaves each one's row in the work directory (a worker that dies leaves a "crash" row).
+// leaves each one's row in the work directory (a worker that dies leaves a "crash" row);
+// `show_progress`: a progress bar on stderr when it is a terminal.
 // `in_task` (a Slurm task): a worker ended by SIGTERM, SIGKILL or SIGINT — the task being
 // cancelled — leaves no row, so the point runs again when the task is retried.
 void run_local(const Plan& plan, const Workdir& wd, const std::vector<size_t>& points, int jobs,
