@@ -366,23 +366,33 @@ def golden(model, inputs, example_inputs=None, hw=None, **settings) -> Dict[str,
 
 
 def sweep(model, axes: Mapping[str, Sequence[Any]], hw=None, jobs: Optional[int] = None,
-          seed: int = 1, example_inputs=None, as_frame: Optional[bool] = None):
-    """Compiles and simulates `model` under every configuration of the product of `axes`
-    ({"mac.rows": [16, 32, 64], "ddr.bytes_per_cycle": [16, 32]}), `jobs` at a time (default:
-    one per core), with the same seeded random inputs: `bpusim sweep`, whose workers are
-    processes (SystemC elaborates one model per process). Returns one dict per configuration
-    (the axes' values, status, message, cycles, macs, mac_utilisation, frames_per_second, DDR
-    bytes, instructions, sram_use, sram) — a pandas DataFrame when pandas is installed (unless
+          seed: int = 1, example_inputs=None, as_frame: Optional[bool] = None,
+          engine: str = "local", workdir=None, **slurm):
+    """Compiles and simulates `model` (or each of a list of models) under every configuration
+    of the product of `axes` ({"mac.rows": [16, 32, 64], "ddr.bytes_per_cycle": [16, 32]})
+    with the same seeded random inputs: `bpusim sweep`, whose workers are processes (SystemC
+    elaborates one model per process), `jobs` at a time on this machine (default: one per core)
+    or, with engine="slurm" and a shared `workdir`, as Slurm job arrays (`slurm` options:
+    partition, max_parallel, time, retries, slice; docs/guide.md "Sweeping on a cluster").
+    Returns one dict per configuration (the axes' values — and "model" for several models —,
+    status, message, cycles, macs, mac_utilisation, frames_per_second, DDR bytes,
+    instructions, sram_use, sram): a pandas DataFrame when pandas is installed (unless
     as_frame=False). A configuration that fails (e.g. does not fit) is a row with its status."""
-    model_file = _ModelFile(model, example_inputs)
+    models = list(model) if isinstance(model, (list, tuple)) else [model]
+    files = [_ModelFile(m, example_inputs) for m in models]
     with tempfile.TemporaryDirectory(prefix="bpusim-sweep-") as tmp:
         out = os.path.join(tmp, "sweep.json")
-        cmd = [BPUSIM_EXECUTABLE, "sweep", model_file.path, "--json", out, "--seed", str(seed)]
+        cmd = [BPUSIM_EXECUTABLE, "sweep", *[f.path for f in files], "--json", out,
+               "--seed", str(seed), "--engine", engine]
         for key, values in axes.items():
             vals = [values] if isinstance(values, (str, int, float)) else list(values)
             cmd += ["--set", f"{_setting_key(key)}={','.join(_setting_value(v) for v in vals)}"]
         if jobs is not None:
             cmd += ["--jobs", str(jobs)]
+        if workdir is not None:
+            cmd += ["--workdir", os.fspath(workdir)]
+        for key, value in slurm.items():
+            cmd += [f"--{key.replace('_', '-')}", str(value)]
         if isinstance(hw, (str, os.PathLike)):
             cmd += ["--hw", os.fspath(hw)]
         elif hw is not None:
@@ -397,7 +407,7 @@ def sweep(model, axes: Mapping[str, Sequence[Any]], hw=None, jobs: Optional[int]
             table = json.load(f)
     rows = []
     for r in table["rows"]:
-        row = {}
+        row = {"model": r.pop("model")} if "model" in r else {}
         for assignment in r.pop("config"):
             k, v = assignment.split("=", 1)
             row[k] = _number(v)

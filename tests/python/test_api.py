@@ -190,6 +190,8 @@ def test_sweep_rows_equal_single_runs():
     assert all(r["status"] == "ok" for r in rows)
     for r in rows:
         assert r["cycles"] == bpusim.compile(DIGITS, mac_rows=r["mac.rows"]).run().cycles
+    both = bpusim.sweep([DIGITS, MODELS[0]], {"mac.rows": [16]}, as_frame=False)
+    assert [r["model"] for r in both] == [DIGITS, MODELS[0]]
     bad = bpusim.sweep(DIGITS, {"sram.param.bytes": [64]}, as_frame=False)
     assert bad[0]["status"] == "error" and "sram.param.bytes" in bad[0]["message"]
 

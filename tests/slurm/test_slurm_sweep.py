@@ -138,3 +138,12 @@ def test_local_engine_resumes_too(tmp_path):
     assert table(tmp_path / "r.json") == table(tmp_path / "l.json")
     existing = sweep(UNET, *axes, "--workdir", str(work), check=False)
     assert existing.returncode == 2 and "--resume" in existing.stderr
+
+
+def test_python_sweep_on_slurm_equals_local(tmp_path):
+    bpusim = pytest.importorskip("bpusim")  # when the Python module is built
+    axes = {"mac.rows": [8, 32], "ddr.bytes_per_cycle": [16, 32]}
+    local = bpusim.sweep([RESIDUAL, DEPTHWISE], axes, as_frame=False)
+    slurm = bpusim.sweep([RESIDUAL, DEPTHWISE], axes, as_frame=False, engine="slurm",
+                         workdir=tmp_path / "w", max_parallel=2)
+    assert slurm == local and len(slurm) == 8
