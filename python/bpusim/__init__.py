@@ -132,7 +132,11 @@ class _ModelFile:
                 # (constants from NumPy, tuple shape inference): not about the user's model.
                 warnings.simplefilter("ignore", torch.jit.TracerWarning)
                 warnings.filterwarnings("ignore", message="The shape inference of prim::")
-                _export.export(model, inputs, self.path, input_names=names)
+                try:
+                    _export.export(model, inputs, self.path, input_names=names)
+                except Exception as e:  # torch's own error, named for the user
+                    raise BadInputError(f"model: torch.onnx.export of {type(model).__name__} "
+                                        f"failed: {type(e).__name__}: {e}") from e
             return
         raise BadInputError(f"model: expected an ONNX path, an onnx.ModelProto or a converted "
                             f"torch.nn.Module, got {type(model).__name__}")
