@@ -195,7 +195,7 @@ void run_local(const Plan& plan, const Workdir& wd, const std::vector<size_t>& p
   const std::string exe = self_exe();
   std::map<pid_t, Worker> running;
   report::Progress progress("sweeping", static_cast<int64_t>(points.size()),
-                           show_progress && ::isatty(STDERR_FILENO));
+                            show_progress && ::isatty(STDERR_FILENO));
   size_t next = 0, done = 0;
   while (done < points.size()) {
     while (next < points.size() && static_cast<int>(running.size()) < jobs) {
@@ -368,6 +368,9 @@ std::optional<std::map<std::string, std::string>> queue_states(const std::set<st
   return out;
 }
 
+// How long the monitor keeps asking a silent squeue before it gives up (--resume continues).
+constexpr std::chrono::seconds kQueueSilence{600};
+
 bool has_all_rows(const Workdir& wd, const std::vector<size_t>& points) {
   for (size_t p : points)
     if (!fs::exists(wd.row(p))) return false;
@@ -438,11 +441,22 @@ void run_slurm(const Plan& plan, const Workdir& wd, const std::string& exe) {
 
   int failed = 0, finished = 0;
   std::string last;
+  auto answered = std::chrono::steady_clock::now();
   while (!active.empty()) {
     std::set<std::string> jobs;
     for (const auto& [task, job] : active) jobs.insert(job);
     const auto q = queue_states(jobs);
+    // A controller that stays away does not hang the sweep: the tasks keep their rows, and
+    // --resume continues once the cluster answers again.
+    require(q || std::chrono::steady_clock::now() - answered < kQueueSilence,
+            "squeue has not "
+            "answered for ",
+            kQueueSilence.count(),
+            " s; the submitted tasks keep running and "
+            "writing rows: continue with bpusim sweep --resume ",
+            wd.root().string());
     if (q) {
+      answered = std::chrono::steady_clock::now();
       int pending = 0, running = 0;
       std::map<std::string, std::vector<size_t>> retry;  // slices file -> indices
       for (auto it = active.begin(); it != active.end();) {
