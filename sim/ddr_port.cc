@@ -29,15 +29,17 @@ void DdrPort::reset() {
   last_cycle_ = now_cycle();
 }
 
+int64_t DdrPort::rate(Requester who) const {
+  // A LOAD moves at the full bandwidth; a STORE too, unless a LOAD is moving data, when it
+  // waits (its half-bytes stay where they are).
+  return who == kLoad || !slots_[kLoad].active ? 2 * bytes_per_cycle_ : 0;
+}
+
 void DdrPort::advance() {
   const int64_t now = now_cycle();
-  const int k = active_count();
-  if (k > 0) {
-    // With k requesters active each moves bytes_per_cycle / k bytes per cycle, i.e.
-    // 2 * bytes_per_cycle / k half-bytes (an integer for k = 1, 2).
-    const int64_t rate = 2 * bytes_per_cycle_ / k;
-    for (auto& s : slots_)
-      if (s.active) s.remaining -= (now - last_cycle_) * rate;
+  if (active_count() > 0) {
+    for (Requester who : {kLoad, kStore})
+      if (slots_[who].active) slots_[who].remaining -= (now - last_cycle_) * rate(who);
     busy_cycles_ += now - last_cycle_;
   }
   last_cycle_ = now;
@@ -45,13 +47,13 @@ void DdrPort::advance() {
 
 void DdrPort::schedule() {
   wake_.cancel();
-  const int k = active_count();
-  if (k == 0) return;
-  int64_t least = INT64_MAX;
-  for (const auto& s : slots_)
-    if (s.active) least = std::min(least, s.remaining);
-  const int64_t rate = 2 * bytes_per_cycle_ / k;
-  const int64_t wait = least <= 0 ? 0 : (least + rate - 1) / rate;
+  if (active_count() == 0) return;
+  int64_t wait = INT64_MAX;
+  for (Requester who : {kLoad, kStore}) {
+    const Slot& s = slots_[who];
+    if (!s.active || rate(who) == 0) continue;
+    wait = std::min(wait, s.remaining <= 0 ? 0 : (s.remaining + rate(who) - 1) / rate(who));
+  }
   wake_.notify(cycles(wait));
 }
 

@@ -1,10 +1,10 @@
 // The DDR port and its arbiter: the one path to DDR, shared by the LOAD and STORE queues.
 // Timing rules 4 and 5 of docs/timing.md: a transfer waits the DDR latency (pipelined: it
-// occupies no bandwidth), then moves its bus bytes at ddr.bytes_per_cycle; while both
-// requesters transfer, the round-robin arbiter gives each half the bandwidth. The model is a
-// fluid share computed exactly in half-byte units with events only when a transfer starts or
-// ends (never one event per burst); the port is granted in whole cycles, so a transfer ends
-// at the first cycle boundary at or after its last byte.
+// occupies no bandwidth), then moves its bus bytes at ddr.bytes_per_cycle; the arbiter gives
+// LOADs priority: while a LOAD moves data a STORE waits. The model is computed exactly in
+// half-byte units with events only when a transfer starts or ends (never one event per burst);
+// the port is granted in whole cycles, so a transfer ends at the first cycle boundary at or
+// after its last byte.
 #pragma once
 
 #include <array>
@@ -33,9 +33,10 @@ class DdrPort : public sc_core::sc_module {
 
  private:
   SC_HAS_PROCESS(DdrPort);
-  void advance();   // brings every active transfer's remaining work up to now
-  void schedule();  // arms wake_ for the next completion
-  void on_wake();   // SC_METHOD: retires completed transfers
+  void advance();                     // brings every active transfer's remaining work up to now
+  void schedule();                    // arms wake_ for the next completion
+  void on_wake();                     // SC_METHOD: retires completed transfers
+  int64_t rate(Requester who) const;  // half-bytes per cycle `who` moves now (when active)
 
   struct Slot {
     bool active = false;

@@ -54,16 +54,14 @@ bool intra_conflict(const std::vector<Access>& accesses, const HwConfig& hw) {
   return false;
 }
 
-// The shared DDR port of rule 5: every active transfer moves 2*bytes_per_cycle/k half-bytes
-// per cycle while k transfers move data.
+// The shared DDR port of rule 5: a LOAD (slot 0) moves 2*bytes_per_cycle half-bytes per
+// cycle; a STORE (slot 1) too, unless a LOAD is moving data, when it waits.
 class DdrPortModel {
  public:
   explicit DdrPortModel(int64_t bytes_per_cycle) : bpc_(bytes_per_cycle) {}
   void advance(int64_t now) {
-    const int k = active();
-    if (k > 0)
-      for (Slot& s : slots_)
-        if (s.active) s.remaining -= (now - last_) * rate(k);
+    for (int slot : {0, 1})
+      if (slots_[slot].active) slots_[slot].remaining -= (now - last_) * rate(slot);
     last_ = now;
   }
   void begin(int slot, int64_t now, int64_t bus_bytes) {
@@ -78,12 +76,14 @@ class DdrPortModel {
     return true;
   }
   int64_t next_finish() const {
-    const int k = active();
-    if (k == 0) return kNever;
-    int64_t least = kNever;
-    for (const Slot& s : slots_)
-      if (s.active) least = std::min(least, s.remaining);
-    return last_ + (least <= 0 ? 0 : (least + rate(k) - 1) / rate(k));
+    int64_t next = kNever;
+    for (int slot : {0, 1}) {
+      const Slot& s = slots_[slot];
+      if (!s.active || rate(slot) == 0) continue;
+      next = std::min(next,
+                      last_ + (s.remaining <= 0 ? 0 : (s.remaining + rate(slot) - 1) / rate(slot)));
+    }
+    return next;
   }
 
  private:
@@ -91,8 +91,7 @@ class DdrPortModel {
     bool active = false;
     int64_t remaining = 0;  // half-bytes
   };
-  int active() const { return slots_[0].active + slots_[1].active; }
-  int64_t rate(int k) const { return 2 * bpc_ / k; }
+  int64_t rate(int slot) const { return slot == 0 || !slots_[0].active ? 2 * bpc_ : 0; }
   int64_t bpc_;
   int64_t last_ = 0;
   std::array<Slot, 2> slots_{};

@@ -148,21 +148,36 @@ TEST_P(Timing, Rule4BurstRoundingChargesWholeBursts) {
 }
 
 // ---- Rule 5: shared DDR port
-TEST_P(Timing, Rule5LoadAndStoreShareTheBandwidth) {
+TEST_P(Timing, Rule5LoadsGoFirstOnTheSharedPort) {
   Machine m;
-  // LOAD moves data from cycle 1 + 64 = 65, STORE from 2 + 64 = 66. From 65 to 66 the LOAD is
-  // alone (32 bytes); then each gets 16 B/cycle: the LOAD's 4064 remaining bytes take 254
-  // cycles (ends 320); the STORE has moved 4064 by then and ends one cycle later alone.
+  // LOAD moves data from cycle 1 + 64 = 65, STORE from 2 + 64 = 66. The LOAD has priority: it
+  // moves its 4096 bytes at the full 32 B/cycle (ends 65 + 128 = 193) while the STORE waits;
+  // then the STORE moves alone (ends 193 + 128 = 321).
   const runtime::SegmentResult r = m.run_ok(R"(
     LOAD buf=FEATURE sram_addr=0x0 n0=4096 n1=1 n2=1
     STORE buf=OUTPUT sram_addr=0x0 dram_addr=0x100000 n0=4096 n1=1 n2=1
     FINISH
   )");
-  EXPECT_EQ(record_of(r, 0)->end, 320);
+  EXPECT_EQ(record_of(r, 0)->end, 193);
   EXPECT_EQ(record_of(r, 1)->end, 321);
-  EXPECT_EQ(stall(r, 0, runtime::Stall::kDdrBandwidth), (320 - 1) - (64 + 128));
+  EXPECT_EQ(stall(r, 0, runtime::Stall::kDdrBandwidth), 0);
   EXPECT_EQ(stall(r, 1, runtime::Stall::kDdrBandwidth), (321 - 2) - (64 + 128));
   EXPECT_EQ(r.counters.unit_busy[static_cast<int>(runtime::UnitId::kDdr)], 321 - 65);
+}
+
+// A STORE that is moving data when a LOAD's data phase begins pauses until the LOAD is done.
+TEST_P(Timing, Rule5AStorePausesForALoad) {
+  Machine m;
+  // STORE moves from 1 + 64 = 65; the LOAD, dispatched at 2 but popping nothing, moves from
+  // 2 + 64 = 66: the STORE has moved 32 bytes, pauses for the LOAD's 128 cycles (66..194),
+  // then moves its last 4064 bytes in 127 cycles (ends 321).
+  const runtime::SegmentResult r = m.run_ok(R"(
+    STORE buf=OUTPUT sram_addr=0x0 dram_addr=0x100000 n0=4096 n1=1 n2=1
+    LOAD buf=FEATURE sram_addr=0x0 n0=4096 n1=1 n2=1
+    FINISH
+  )");
+  EXPECT_EQ(record_of(r, 1)->end, 194);
+  EXPECT_EQ(record_of(r, 0)->end, 321);
 }
 
 // ---- Rule 6: MAC array
