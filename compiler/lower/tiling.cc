@@ -15,6 +15,9 @@ int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
 }
 
+constexpr int64_t kPipelineChunks = 4;
+constexpr int64_t kMinPipelineChunk = 1024;
+
 // Candidate block sizes for `total` items: every distinct ceil(total / k) (equal splits), and
 // the same rounded up to a multiple of `unit` (the MAC array dimension), capped at `cap`.
 std::vector<int64_t> block_candidates(int64_t total, int64_t unit, int64_t cap) {
@@ -289,8 +292,14 @@ ChunkTiling tile_chunks(int64_t rows, int64_t cols, int inputs, int64_t out_elem
 
 int64_t tile_linear(int64_t total, int inputs, const HwConfig& hw, const std::string& what) {
   const Halves half(hw);
-  const int64_t chunk = std::min({total, kMaxVector, half.f / inputs / kSramAlign * kSramAlign,
-                                  half.o / kSramAlign * kSramAlign});
+  // At least kPipelineChunks chunks (of at least kMinPipelineChunk elements), whatever the
+  // SRAMs hold: the chunks of one op pipeline (LOAD, op, STORE overlap) and so do the first
+  // and last with the neighbouring layers; a larger SRAM must not turn that into one long
+  // serial chunk (docs/compiler.md 6b).
+  const int64_t pipelined = std::max(kMinPipelineChunk, align_up(ceil_div(total, kPipelineChunks)));
+  const int64_t chunk =
+      std::min({total, kMaxVector, pipelined, half.f / inputs / kSramAlign * kSramAlign,
+                half.o / kSramAlign * kSramAlign});
   require(chunk > 0, what, ": does not fit the hardware even as 1-element chunks: ",
           shortfall(half, inputs * kSramAlign, 0, 0, kSramAlign, 0));
   return balance(total, chunk);

@@ -181,7 +181,7 @@ TEST_P(CommittedModel, EstimateEqualsSimulationOnEveryLayer) {
 // Disabled: it fails today (issue 15 stays open). The hardware is monotone per instruction
 // (rules 6 and 7 load only the rows and lanes used; the adder tree is tapped) and LOADs go
 // first on the DDR port (rule 5), but whole programs still show scheduling anomalies and
-// per-layer choices that are not nested across configurations: 7 cases, at most 3.6%
+// per-layer choices that are not nested across configurations: 6 cases, at most 0.8%
 // (docs/compiler.md 6b). scripts/schedule-properties.sh runs it and lists every violation.
 TEST_P(CommittedModel, DISABLED_MoreHardwareNeverCostsCycles) {
   expect_more_hardware_never_costs_cycles(GetParam());

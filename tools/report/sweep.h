@@ -57,8 +57,9 @@ nlohmann::json sweep_row_json(const SweepRow& row);
 // Inverse of sweep_row_json; Error naming `source` for a malformed object.
 SweepRow sweep_row_from_json(const nlohmann::json& j, const std::string& source);
 
-// The printed table: one column per axis (an axis keyed "model" shows SweepRow::model), then cycles, MAC utilisation, frames per second,
-// SRAM use (fullest buffer), DDR bytes; status messages under it.
+// The printed table: one column per axis (an axis keyed "model" shows SweepRow::model), then
+// cycles, MAC utilisation, frames per second, SRAM use (fullest buffer), DDR bytes; status
+// messages under it.
 std::string sweep_table(const std::vector<SweepAxis>& axes, const std::vector<SweepRow>& rows);
 // CSV (RFC 4180 quoting, \n line ends): the axes' keys, status, cycles, macs, mac_utilisation,
 // frames_per_second, ddr_read_bytes, ddr_write_bytes, instructions, sram_<buffer>_peak_bytes
