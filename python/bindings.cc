@@ -88,30 +88,32 @@ Tensor tensor_of(const py::array& a, const std::string& name) {
   return t;
 }
 
+// A NumPy array of element type T over `owner`'s buffer; the array's capsule owns the tensor.
 template <class T>
-py::array typed_array(Tensor* owner) {
-  std::vector<py::ssize_t> shape(owner->shape().begin(), owner->shape().end());
-  py::capsule free_when_done(owner, [](void* p) { delete static_cast<Tensor*>(p); });
-  return py::array_t<T>(shape, owner->values<T>().data(), free_when_done);
+py::array typed_array(std::unique_ptr<Tensor> owner) {
+  const std::vector<py::ssize_t> shape(owner->shape().begin(), owner->shape().end());
+  T* data = owner->values<T>().data();
+  py::capsule free_when_done(owner.release(), [](void* p) { delete static_cast<Tensor*>(p); });
+  return py::array_t<T>(shape, data, free_when_done);
 }
 
 // A NumPy array that owns `t`'s buffer (moved, not copied).
 py::array array_of(Tensor t) {
-  auto* owner = new Tensor(std::move(t));
-  switch (owner->dtype()) {
+  auto owner = std::make_unique<Tensor>(std::move(t));
+  const DType dtype = owner->dtype();
+  switch (dtype) {
     case DType::kU8:
-      return typed_array<uint8_t>(owner);
+      return typed_array<uint8_t>(std::move(owner));
     case DType::kI8:
-      return typed_array<int8_t>(owner);
+      return typed_array<int8_t>(std::move(owner));
     case DType::kI32:
-      return typed_array<int32_t>(owner);
+      return typed_array<int32_t>(std::move(owner));
     case DType::kI64:
-      return typed_array<int64_t>(owner);
+      return typed_array<int64_t>(std::move(owner));
     case DType::kF32:
-      return typed_array<float>(owner);
+      return typed_array<float>(std::move(owner));
   }
-  delete owner;
-  throw InternalError(cat("tensor of unknown element type ", static_cast<int>(owner->dtype())));
+  throw InternalError(cat("tensor of unknown element type ", static_cast<int>(dtype)));
 }
 
 std::map<std::string, Tensor> tensors_of(const py::dict& inputs) {

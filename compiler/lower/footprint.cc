@@ -14,57 +14,40 @@ int64_t requant_out_bytes(const isa::Operands& o) {
 
 }  // namespace
 
+namespace {
+
+// What each Space is, in Space order: its name, and the HwConfig fields of its size and banks
+// (PARAM and DDR have no bank count: one bank).
+struct SpaceInfo {
+  std::string_view name;
+  int64_t HwConfig::*bytes;
+  int64_t HwConfig::*banks;
+};
+constexpr SpaceInfo kSpaces[kNumSpaces] = {
+    {"FEATURE", &HwConfig::feature_sram_bytes, &HwConfig::feature_sram_banks},
+    {"WEIGHT", &HwConfig::weight_sram_bytes, &HwConfig::weight_sram_banks},
+    {"ACC", &HwConfig::acc_sram_bytes, &HwConfig::acc_sram_banks},
+    {"OUTPUT", &HwConfig::output_sram_bytes, &HwConfig::output_sram_banks},
+    {"PARAM", &HwConfig::param_sram_bytes, nullptr},
+    {"DDR", &HwConfig::ddr_size_bytes, nullptr},
+};
+
+const SpaceInfo& info(Space s) {
+  return kSpaces[static_cast<size_t>(s)];
+}
+
+}  // namespace
+
 std::string_view space_name(Space s) {
-  switch (s) {
-    case Space::kFeature:
-      return "FEATURE";
-    case Space::kWeight:
-      return "WEIGHT";
-    case Space::kAcc:
-      return "ACC";
-    case Space::kOutput:
-      return "OUTPUT";
-    case Space::kParam:
-      return "PARAM";
-    case Space::kDdr:
-      return "DDR";
-  }
-  return "?";
+  return info(s).name;
 }
 
 int64_t space_bytes(Space s, const HwConfig& hw) {
-  switch (s) {
-    case Space::kFeature:
-      return hw.feature_sram_bytes;
-    case Space::kWeight:
-      return hw.weight_sram_bytes;
-    case Space::kAcc:
-      return hw.acc_sram_bytes;
-    case Space::kOutput:
-      return hw.output_sram_bytes;
-    case Space::kParam:
-      return hw.param_sram_bytes;
-    case Space::kDdr:
-      return hw.ddr_size_bytes;
-  }
-  return 0;
+  return hw.*info(s).bytes;
 }
 
 int64_t space_banks(Space s, const HwConfig& hw) {
-  switch (s) {
-    case Space::kFeature:
-      return hw.feature_sram_banks;
-    case Space::kWeight:
-      return hw.weight_sram_banks;
-    case Space::kAcc:
-      return hw.acc_sram_banks;
-    case Space::kOutput:
-      return hw.output_sram_banks;
-    case Space::kParam:
-    case Space::kDdr:
-      return 1;
-  }
-  return 1;
+  return info(s).banks ? hw.*info(s).banks : 1;
 }
 
 isa::Queue queue_of(const isa::Operands& op) {
