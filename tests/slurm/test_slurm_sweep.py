@@ -77,17 +77,30 @@ def test_cluster_sweep_equals_local(tmp_path):
 
 
 def test_cancelled_task_is_resubmitted(tmp_path):
-    axes = ["--set", "mac.rows=8,16,32,64", "--set", "mac.cols=8,16,32,64"]
+    # 128 configurations in one task (several seconds, against about a second to notice the
+    # first row and cancel): the task is cancelled while it runs, with most rows still to come.
+    axes = ["--set", "mac.rows=8,16,32,64", "--set", "mac.cols=8,16,32,64",
+            "--set", "vector.lanes=8,16,32,64", "--set", "ddr.bytes_per_cycle=8,32"]
+    total = 128
     sweep(UNET, *axes, "--json", str(tmp_path / "l.json"))
-    # One task of all 16 configurations (a few seconds): time to cancel it while it runs.
-    p = subprocess.Popen([EXE, "sweep", UNET, *axes, "--engine", "slurm", "--slice", "16",
-                          "--workdir", str(tmp_path / "w"), "--json", str(tmp_path / "s.json")],
+    work = tmp_path / "w"
+    p = subprocess.Popen([EXE, "sweep", UNET, *axes, "--engine", "slurm", "--slice", str(total),
+                          "--workdir", str(work), "--json", str(tmp_path / "s.json")],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    running = wait_for(lambda: [t for t, s in squeue_tasks() if s == "RUNNING"], step=0.05)
-    victim = running[0]
-    subprocess.run(["scancel", victim], check=True)
+
+    def rows():
+        d = work / "rows"
+        return [f for f in os.listdir(d) if f.endswith(".json")] if d.exists() else []
+
+    wait_for(rows, step=0.02)  # the task runs: it has written its first row
+    running = [t for t, s in squeue_tasks() if s == "RUNNING"]
+    assert len(running) == 1, running
+    subprocess.run(["scancel", running[0]], check=True)
+    cancelled_at = len(rows())
     out, err = p.communicate(timeout=600)
     assert p.returncode == 0, out + err
+    # The premise: the task was cancelled with rows still missing (else nothing was tested).
+    assert cancelled_at < total, f"the task finished all {total} rows before it was cancelled"
     assert "resubmitted 1 task(s)" in out, out
     assert table(tmp_path / "s.json") == table(tmp_path / "l.json")
 
