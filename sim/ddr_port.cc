@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sim/clock.h"
+#include "sim/timing.h"
 
 namespace bpusim::sim {
 
@@ -30,9 +31,7 @@ void DdrPort::reset() {
 }
 
 int64_t DdrPort::rate(Requester who) const {
-  // A LOAD moves at the full bandwidth; a STORE too, unless a LOAD is moving data, when it
-  // waits (its half-bytes stay where they are).
-  return who == kLoad || !slots_[kLoad].active ? 2 * bytes_per_cycle_ : 0;
+  return timing::ddr_rate(who == kLoad, slots_[kLoad].active, bytes_per_cycle_);
 }
 
 void DdrPort::advance() {
@@ -52,7 +51,7 @@ void DdrPort::schedule() {
   for (Requester who : {kLoad, kStore}) {
     const Slot& s = slots_[who];
     if (!s.active || rate(who) == 0) continue;
-    wait = std::min(wait, s.remaining <= 0 ? 0 : (s.remaining + rate(who) - 1) / rate(who));
+    wait = std::min(wait, timing::ddr_cycles_left(s.remaining, rate(who)));
   }
   wake_.notify(cycles(wait));
 }

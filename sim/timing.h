@@ -32,6 +32,19 @@ int64_t dma_bus_bytes(const isa::Operands& f, int64_t burst_bytes);
 // 1 cycle when it moves nothing.
 int64_t dma_cycles_alone(int64_t bus_bytes, const HwConfig& hw);
 
+// Rule 5 — the DDR port shared by LOAD and STORE, in half-bytes per cycle (the whole port is
+// 2 * ddr.bytes_per_cycle): a LOAD moves at the full rate; a STORE too, but not at all while
+// a LOAD moves data (the next tile's input is on the critical path, a finished tile's output
+// is not).
+inline int64_t ddr_rate(bool is_load, bool load_moving, int64_t bytes_per_cycle) {
+  return is_load || !load_moving ? 2 * bytes_per_cycle : 0;
+}
+// Whole cycles until `remaining` half-bytes have moved at `rate` > 0 (0 when none remain):
+// the port is granted in whole cycles.
+inline int64_t ddr_cycles_left(int64_t remaining, int64_t rate) {
+  return remaining <= 0 ? 0 : ceil_div(remaining, rate);
+}
+
 // Rule 6 — MAC array (weight-stationary, docs/microarch.md).
 // Pipeline depth from an accepted input vector to its output: ceil(log2(cols)) + 2.
 int64_t mac_depth(const HwConfig& hw);

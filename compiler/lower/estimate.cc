@@ -54,8 +54,7 @@ bool intra_conflict(const std::vector<Access>& accesses, const HwConfig& hw) {
   return false;
 }
 
-// The shared DDR port of rule 5: a LOAD (slot 0) moves 2*bytes_per_cycle half-bytes per
-// cycle; a STORE (slot 1) too, unless a LOAD is moving data, when it waits.
+// The shared DDR port of rule 5 (timing::ddr_rate): slot 0 is the LOAD, slot 1 the STORE.
 class DdrPortModel {
  public:
   explicit DdrPortModel(int64_t bytes_per_cycle) : bpc_(bytes_per_cycle) {}
@@ -80,8 +79,7 @@ class DdrPortModel {
     for (int slot : {0, 1}) {
       const Slot& s = slots_[slot];
       if (!s.active || rate(slot) == 0) continue;
-      next = std::min(next,
-                      last_ + (s.remaining <= 0 ? 0 : (s.remaining + rate(slot) - 1) / rate(slot)));
+      next = std::min(next, last_ + timing::ddr_cycles_left(s.remaining, rate(slot)));
     }
     return next;
   }
@@ -91,7 +89,7 @@ class DdrPortModel {
     bool active = false;
     int64_t remaining = 0;  // half-bytes
   };
-  int64_t rate(int slot) const { return slot == 0 || !slots_[0].active ? 2 * bpc_ : 0; }
+  int64_t rate(int slot) const { return timing::ddr_rate(slot == 0, slots_[0].active, bpc_); }
   int64_t bpc_;
   int64_t last_ = 0;
   std::array<Slot, 2> slots_{};
