@@ -88,6 +88,18 @@ std::string shortfall(const Halves& h, int64_t f, int64_t w, int64_t a, int64_t 
   return out;
 }
 
+// The most rows (of `row_elems` elements) per tile or chunk that still leaves kPipelineChunks of
+// them when `others` (images, channel blocks) multiply the `rows`, unless one would then hold
+// fewer than kMinPipelineChunk elements. Whatever the SRAMs hold: the tiles of one layer
+// pipeline (the LOAD of one overlaps the op of the one before and the STORE of the one before
+// that) and the first and last overlap the neighbouring layers, so a larger SRAM must not merge
+// them into one serial tile (docs/compiler.md 4 and 6b).
+int64_t pipelined_rows(int64_t rows, int64_t row_elems, int64_t others) {
+  const int64_t splits = ceil_div(kPipelineChunks, std::max<int64_t>(others, 1));
+  return std::max(ceil_div(rows, splits),
+                  ceil_div(kMinPipelineChunk, std::max<int64_t>(row_elems, 1)));
+}
+
 }  // namespace
 
 int64_t align_up(int64_t v, int64_t a) {
@@ -253,7 +265,9 @@ PoolTiling tile_pool(const PoolProblem& p, const HwConfig& hw, const std::string
     PoolTiling t;
     if (!make(1, 1, tc, t)) continue;
     int64_t tw = ow_cap;
-    int64_t th = largest(oh_cap, [&](int64_t r) { return make(r, tw, tc, t); });
+    const int64_t th_cap =
+        std::min(oh_cap, pipelined_rows(p.oh, p.ow * tc, p.n * ceil_div(p.c, tc)));
+    int64_t th = largest(th_cap, [&](int64_t r) { return make(r, tw, tc, t); });
     if (th == 0) {
       th = 1;
       tw = largest(ow_cap, [&](int64_t c) { return make(1, c, tc, t); });
@@ -292,11 +306,8 @@ ChunkTiling tile_chunks(int64_t rows, int64_t cols, int inputs, int64_t out_elem
 
 int64_t tile_linear(int64_t total, int inputs, const HwConfig& hw, const std::string& what) {
   const Halves half(hw);
-  // At least kPipelineChunks chunks (of at least kMinPipelineChunk elements), whatever the
-  // SRAMs hold: the chunks of one op pipeline (LOAD, op, STORE overlap) and so do the first
-  // and last with the neighbouring layers; a larger SRAM must not turn that into one long
-  // serial chunk (docs/compiler.md 6b).
-  const int64_t pipelined = std::max(kMinPipelineChunk, align_up(ceil_div(total, kPipelineChunks)));
+  // At least kPipelineChunks chunks, whatever the SRAMs hold (pipelined_rows).
+  const int64_t pipelined = align_up(pipelined_rows(total, 1, 1));
   const int64_t chunk =
       std::min({total, kMaxVector, pipelined, half.f / inputs / kSramAlign * kSramAlign,
                 half.o / kSramAlign * kSramAlign});

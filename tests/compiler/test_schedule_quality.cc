@@ -195,7 +195,7 @@ TEST_P(CommittedModel, MoreHardwareNeverCostsCyclesFromTheDefault) {
 // (rules 6 and 7 load only the rows and lanes used; the adder tree is tapped) and LOADs go
 // first on the DDR port (rule 5), but whole programs still show scheduling anomalies and
 // per-layer choices that are not nested across configurations: from the least capable
-// configuration, 6 cases, at most 0.8% (docs/compiler.md 6b).
+// configuration, 5 cases, at most 0.8% (docs/compiler.md 6b).
 // scripts/schedule-properties.sh runs it and lists every violation.
 TEST_P(CommittedModel, DISABLED_MoreHardwareNeverCostsCyclesFromTheLeastCapable) {
   expect_monotone_from_the_least_capable(GetParam());

@@ -452,5 +452,34 @@ TEST(Tiling, ResNet18ShapedNetworkCompiles) {
   }
 }
 
+// Pooling tiles and elementwise chunks pipeline (docs/compiler.md 4): whatever FEATURE and
+// OUTPUT hold, a layer keeps at least four of them unless one would hold fewer than 1024
+// elements, so a larger SRAM never turns the layer into one serial LOAD, op, STORE (issue 15:
+// ResNet-18's max pool in one tile with 128 KiB of FEATURE took more cycles than in three).
+TEST(Tiling, LargerSramsNeverMergePoolTilesOrChunksIntoOne) {
+  compiler::PoolProblem pool;  // ResNet-18's stem max pool at 64x64: 64 x 32 x 32 -> 16 x 16
+  pool.c = 64, pool.h = pool.w = 32, pool.oh = pool.ow = 16, pool.kh = pool.kw = 3;
+  pool.sh = pool.sw = 2;
+  compiler::PoolProblem small = pool;  // 4 x 4 x 4 outputs: too few elements to split
+  small.c = 4, small.h = small.w = 8, small.oh = small.ow = 4;
+  auto up = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+  auto tiles = [&](const compiler::PoolProblem& p, const compiler::PoolTiling& t) {
+    return up(p.oh, t.th) * up(p.ow, t.tw) * up(p.c, t.tc);
+  };
+  auto chunks = [&](int64_t total, const HwConfig& hw) {
+    return up(total, compiler::tile_linear(total, 2, hw, "add"));
+  };
+  for (int64_t bytes : {64 << 10, 128 << 10, 256 << 10, 1 << 20, 4 << 20}) {
+    HwConfig hw;
+    hw.feature_sram_bytes = hw.output_sram_bytes = bytes;
+    SCOPED_TRACE(bytes);
+    EXPECT_GE(tiles(pool, compiler::tile_pool(pool, hw, "pool")), 4);
+    EXPECT_EQ(tiles(small, compiler::tile_pool(small, hw, "small")), 1);
+    EXPECT_GE(chunks(200000, hw), 4);
+    EXPECT_EQ(chunks(3000, hw), 3);  // not four: chunks of 1024, evened out to 1000
+    EXPECT_EQ(chunks(1000, hw), 1);
+  }
+}
+
 }  // namespace
 }  // namespace bpusim
