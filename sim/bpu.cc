@@ -37,7 +37,7 @@ Bpu::Bpu(sc_core::sc_module_name name)
       c2l_("c2l"),
       c2s_("c2s"),
       s2c_("s2c"),
-      controller_("controller", state_, {&load_q_, &compute_q_, &store_q_}, counters_),
+      controller_("controller", state_, {&load_q_, &compute_q_, &store_q_}, counters_, arbiter_),
       arbiter_("bank_arbiter", memories_, state_),
       dma_("dma", memories_),
       mac_("mac_array", memories_),

@@ -6,8 +6,14 @@
 namespace bpusim::sim {
 
 Controller::Controller(sc_core::sc_module_name name, RunState& state,
-                       std::array<InstrQueue*, 3> queues, runtime::PerfCounters& counters)
-    : sc_core::sc_module(name), pc("pc"), state_(state), queues_(queues), counters_(counters) {
+                       std::array<InstrQueue*, 3> queues, runtime::PerfCounters& counters,
+                       BankArbiter& arbiter)
+    : sc_core::sc_module(name),
+      pc("pc"),
+      state_(state),
+      queues_(queues),
+      counters_(counters),
+      arbiter_(arbiter) {
   SC_THREAD(fetch);
 }
 
@@ -23,6 +29,9 @@ void Controller::fetch() {
       if (state_.abort) break;
       int64_t waited = 0;
       d.dispatch = state_.cycle();
+      // In program order, before the queue shows it: a DMA's turn never precedes its entry.
+      if ((d.op == isa::Opcode::LOAD || d.op == isa::Opcode::STORE) && timing::dma_moves_data(d.f))
+        arbiter_.dma_dispatched(runtime::engine_of(d.queue));
       const bool ok = queues_[static_cast<int>(d.queue)]->push(&d, waited);
       d.dispatch += waited;
       const int fetch = static_cast<int>(runtime::Engine::kFetch);

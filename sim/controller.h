@@ -1,7 +1,9 @@
 // The controller: fetches and decodes the segment's instructions in order, one per cycle
 // (rule 1 of docs/timing.md), and dispatches each to the LOAD, COMPUTE or STORE queue of its
-// opcode, waiting while that queue is full (queue.depth). It stops after FINISH or the last
-// instruction of the segment, then closes the queues so that the engines drain and stop.
+// opcode, waiting while that queue is full (queue.depth), and records every LOAD and STORE
+// that moves data in the DMA order (rule 5, kept by the bank arbiter). It stops after FINISH
+// or the last instruction of the segment, then closes the queues so that the engines drain
+// and stop.
 #pragma once
 
 #include <array>
@@ -9,6 +11,7 @@
 #include <systemc>
 
 #include "runtime/perf_counters.h"
+#include "sim/bank_arbiter.h"
 #include "sim/decoded.h"
 #include "sim/instr_queue.h"
 #include "sim/run_state.h"
@@ -19,7 +22,7 @@ namespace bpusim::sim {
 class Controller : public sc_core::sc_module {
  public:
   Controller(sc_core::sc_module_name name, RunState& state, std::array<InstrQueue*, 3> queues,
-             runtime::PerfCounters& counters);
+             runtime::PerfCounters& counters, BankArbiter& arbiter);
 
   // The instructions of the next run (decoded by the top; they outlive the run).
   void load(std::span<Decoded> program) { program_ = program; }
@@ -34,6 +37,7 @@ class Controller : public sc_core::sc_module {
   RunState& state_;
   std::array<InstrQueue*, 3> queues_;
   runtime::PerfCounters& counters_;
+  BankArbiter& arbiter_;
   std::span<Decoded> program_;
   bool idle_ = true;
 };

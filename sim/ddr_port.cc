@@ -31,7 +31,8 @@ void DdrPort::reset() {
 }
 
 int64_t DdrPort::rate(Requester who) const {
-  return timing::ddr_rate(who == kLoad, slots_[kLoad].active, bytes_per_cycle_);
+  const Requester other = who == kLoad ? kStore : kLoad;
+  return timing::ddr_rate(slots_[other].active && first_ == other, bytes_per_cycle_);
 }
 
 void DdrPort::advance() {
@@ -74,6 +75,8 @@ void DdrPort::transfer(Requester who, int64_t bus_bytes) {
   wait(cycles(latency_));
   advance();
   Slot& s = slots_[who];
+  const Requester other = who == kLoad ? kStore : kLoad;
+  first_ = slots_[other].active ? other : who;
   s.active = true;
   s.finished = false;
   s.remaining = 2 * bus_bytes;

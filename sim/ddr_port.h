@@ -1,10 +1,11 @@
 // The DDR port and its arbiter: the one path to DDR, shared by the LOAD and STORE queues.
 // Timing rules 4 and 5 of docs/timing.md: a transfer waits the DDR latency (pipelined: it
-// occupies no bandwidth), then moves its bus bytes at ddr.bytes_per_cycle; the arbiter gives
-// LOADs priority: while a LOAD moves data a STORE waits. The model is computed exactly in
-// half-byte units with events only when a transfer starts or ends (never one event per burst);
-// the port is granted in whole cycles, so a transfer ends at the first cycle boundary at or
-// after its last byte.
+// occupies no bandwidth), then moves its bus bytes at ddr.bytes_per_cycle; first come, first
+// served: a transfer whose latency ends while the other one moves data waits for it (DMAs
+// start in program order, docs/timing.md rule 5, so this is program order too). The model is
+// computed exactly in half-byte units with events only when a transfer starts or ends (never one
+// event per burst); the port is granted in whole cycles, so a transfer ends at the first cycle
+// boundary at or after its last byte.
 #pragma once
 
 #include <array>
@@ -49,6 +50,7 @@ class DdrPort : public sc_core::sc_module {
   int64_t bytes_per_cycle_ = 1;
   int64_t latency_ = 0;
   std::array<Slot, 2> slots_;
+  Requester first_ = kLoad;  // of two active transfers, the one that arrived first
   int64_t last_cycle_ = 0;
   int64_t busy_cycles_ = 0;
   sc_core::sc_event wake_;

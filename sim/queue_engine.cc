@@ -109,8 +109,8 @@ bool QueueEngine::acquire_banks(const Plan& p, BankClaim& held) {
   for (const Access& a : p.accesses)
     if (a.buf != Buf::kDdr)
       want[static_cast<int>(a.buf)] |= mem_.of(a.buf).banks_of(a.addr, a.bytes);
-  waiting_ = "an SRAM bank port held by another unit";
-  if (!arbiter_.claim(id_, want)) return false;
+  waiting_ = "an SRAM bank port held by another unit, or the DMA order's turn";
+  if (!arbiter_.claim(id_, want, p.bus_bytes > 0)) return false;
   held = want;
   return true;
 }

@@ -33,11 +33,14 @@ int64_t dma_bus_bytes(const isa::Operands& f, int64_t burst_bytes);
 int64_t dma_cycles_alone(int64_t bus_bytes, const HwConfig& hw);
 
 // Rule 5 — the DDR port shared by LOAD and STORE, in half-bytes per cycle (the whole port is
-// 2 * ddr.bytes_per_cycle): a LOAD moves at the full rate; a STORE too, but not at all while
-// a LOAD moves data (the next tile's input is on the critical path, a finished tile's output
-// is not).
-inline int64_t ddr_rate(bool is_load, bool load_moving, int64_t bytes_per_cycle) {
-  return is_load || !load_moving ? 2 * bytes_per_cycle : 0;
+// 2 * ddr.bytes_per_cycle): first come, first served. A transfer moves at the full rate unless
+// the other one arrived (started) before it and still moves data; then it waits for it.
+inline int64_t ddr_rate(bool other_ahead, int64_t bytes_per_cycle) {
+  return other_ahead ? 0 : 2 * bytes_per_cycle;
+}
+// Whether a DMA instruction moves data (and so takes its turn on the DDR port, rule 5).
+inline bool dma_moves_data(const isa::Operands& f) {
+  return f.n0 != 0 && f.n1 != 0 && f.n2 != 0;
 }
 // Whole cycles until `remaining` half-bytes have moved at `rate` > 0 (0 when none remain):
 // the port is granted in whole cycles.

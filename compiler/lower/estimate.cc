@@ -23,6 +23,10 @@ bool is_dma(const isa::Operands& op) {
   return code == Opcode::LOAD || code == Opcode::STORE;
 }
 
+bool moves_data(const isa::Operands& op) {
+  return is_dma(op) && timing::dma_moves_data(op);
+}
+
 // The SRAM banks an instruction touches, per space (rule 10; hw_config allows 256 banks).
 constexpr size_t kMaxBanks = 256;
 using BankSet = std::array<std::bitset<kMaxBanks>, kNumSpaces>;
@@ -54,7 +58,8 @@ bool intra_conflict(const std::vector<Access>& accesses, const HwConfig& hw) {
   return false;
 }
 
-// The shared DDR port of rule 5 (timing::ddr_rate): slot 0 is the LOAD, slot 1 the STORE.
+// The shared DDR port of rule 5 (timing::ddr_rate, first come first served): slot 0 is the
+// LOAD, slot 1 the STORE.
 class DdrPortModel {
  public:
   explicit DdrPortModel(int64_t bytes_per_cycle) : bpc_(bytes_per_cycle) {}
@@ -65,6 +70,7 @@ class DdrPortModel {
   }
   void begin(int slot, int64_t now, int64_t bus_bytes) {
     advance(now);
+    first_ = slots_[1 - slot].active ? 1 - slot : slot;
     slots_[slot] = {true, 2 * bus_bytes};
   }
   // Slot finished by `now` (advance first).
@@ -89,10 +95,13 @@ class DdrPortModel {
     bool active = false;
     int64_t remaining = 0;  // half-bytes
   };
-  int64_t rate(int slot) const { return timing::ddr_rate(slot == 0, slots_[0].active, bpc_); }
+  int64_t rate(int slot) const {
+    return timing::ddr_rate(slots_[1 - slot].active && first_ == 1 - slot, bpc_);
+  }
   int64_t bpc_;
   int64_t last_ = 0;
   std::array<Slot, 2> slots_{};
+  int first_ = 0;  // of two active transfers, the one that began first
 };
 
 // Token FIFO between neighbouring queues: push times in order, pop times in order.
@@ -126,8 +135,10 @@ class SegmentPredictor {
   SegmentPredictor(std::span<const isa::Operands> code, const HwConfig& hw)
       : code_(code), hw_(hw), port_(hw.ddr_bytes_per_cycle), timing_(code.size()) {
     dispatch_.assign(code.size(), kNever);
-    for (size_t i = 0; i < code.size(); ++i)
+    for (size_t i = 0; i < code.size(); ++i) {
       engines_[static_cast<int>(queue_of(code[i]))].members.push_back(static_cast<int64_t>(i));
+      if (moves_data(code[i])) dma_order_.push_back(static_cast<int64_t>(i));
+    }
   }
 
   std::vector<PredictedTiming> run() {
@@ -136,7 +147,10 @@ class SegmentPredictor {
     while (done < code_.size()) {
       bool changed = false;
       done += finish_at(t, changed);
-      for (int q = 0; q < kQueues; ++q) changed |= try_start(q, t);
+      // The DMA order's head as of the start of the cycle: one DMA that moves data starts per
+      // cycle at most (rule 5).
+      const int64_t turn = next_dma_ < dma_order_.size() ? dma_order_[next_dma_] : -1;
+      for (int q = 0; q < kQueues; ++q) changed |= try_start(q, t, turn);
       changed |= try_dispatch(t);
       const int64_t next = next_event(t, changed);
       if (next == kNever) break;  // nothing can happen any more: a deadlock (checked below)
@@ -199,7 +213,7 @@ class SegmentPredictor {
 
   // Engine q takes its next instruction when idle and starts it when its tokens, its push
   // FIFOs' room and its banks allow (rules 3 and 10), in the priority order of the calls.
-  bool try_start(int q, int64_t t) {
+  bool try_start(int q, int64_t t, int64_t turn) {
     EngineModel& e = engines_[q];
     bool changed = false;
     if (e.cur < 0) {
@@ -209,13 +223,15 @@ class SegmentPredictor {
     }
     if (e.started) return changed;
     const isa::Operands& op = code_[static_cast<size_t>(e.cur)];
+    const bool ordered = moves_data(op);
     if (op.pop_prev && !fifos_[fifo_index(q - 1, q)].token_ready(t)) return changed;
     if (op.pop_next && !fifos_[fifo_index(q + 1, q)].token_ready(t)) return changed;
     if (op.push_prev && fifos_[fifo_index(q, q - 1)].held_at(t) >= hw_.token_depth) return changed;
     if (op.push_next && fifos_[fifo_index(q, q + 1)].held_at(t) >= hw_.token_depth) return changed;
     const std::vector<Access> accesses = footprint(op);
     const BankSet want = banks_touched(accesses, hw_);
-    if (!banks_free(want)) return changed;
+    if (!banks_free(want) || (ordered && e.cur != turn)) return changed;
+    if (ordered) ++next_dma_;
 
     if (op.pop_prev) fifos_[fifo_index(q - 1, q)].pops.push_back(t);
     if (op.pop_next) fifos_[fifo_index(q + 1, q)].pops.push_back(t);
@@ -266,6 +282,8 @@ class SegmentPredictor {
   std::array<EngineModel, kQueues> engines_;
   std::array<FifoModel, 4> fifos_;
   std::array<std::array<int64_t, kMaxBanks>, kNumSpaces> holders_{};
+  std::vector<int64_t> dma_order_;  // the DMAs that move data, in program order (rule 5)
+  size_t next_dma_ = 0;             // the first of them not started
   size_t fetch_ = 0;
   bool fetch_stopped_ = false;
   int64_t last_dispatch_ = 0;

@@ -6,8 +6,9 @@
 // 7 REQUANT, 8 vector unit, 9 a bank conflict inside one instruction. What the prediction adds
 // is the interplay: fetch and dispatch one per cycle into queues of queue.depth (rule 1),
 // in-order engines that wait for dependency tokens and for room in token FIFOs of
-// queue.token_depth (rule 3), LOAD and STORE halving the DDR bandwidth while both move data
-// (rule 5), and SRAM banks claimed by one engine at a time (rule 10). It is an event-driven
+// queue.token_depth (rule 3), DMAs that move data starting in program order and sharing the
+// DDR port first come, first served (rule 5), and SRAM banks claimed by one engine at a time
+// (rule 10). It is an event-driven
 // replay of those rules, one step per state change, so its cost is linear in the number of
 // instructions: cheap enough for the tiler to predict every candidate it considers.
 // What it does not model is anything not in the schedule (faults, data-dependent effects — the

@@ -45,6 +45,7 @@ class SegmentWriter {
     const int64_t first = schedule_->size();
     EmitContext ctx{plan_, hw_, *schedule_, sram_};
     const LayerStats s = find_lowering(n.op)->emit(ctx, k);
+    schedule_->flush();  // the layer's last STOREs belong to its instructions
     isa::Layer r;
     r.name = n.name;
     r.op = s.op;

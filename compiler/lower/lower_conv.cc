@@ -156,6 +156,7 @@ ConvTiling choose_tiling(const EmitContext& ctx, const ConvJob& j, const std::st
     SramState state = ctx.sram;
     EmitContext scratch{ctx.plan, ctx.hw, trial, state};
     emit_tiles(scratch, j, t, "", 0);
+    trial.flush();
     const int64_t cycles = predicted_span(predict_segment(trial.code(), ctx.hw), 0, trial.size());
     if (cycles < best_cycles) best_cycles = cycles, best = t;
   }

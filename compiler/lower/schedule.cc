@@ -14,6 +14,14 @@ bool has_tokens(const isa::Operands& o) {
   return o.pop_prev || o.pop_next || o.push_prev || o.push_next;
 }
 
+// Whether two instructions' accesses meet (same space, overlapping bytes).
+bool overlaps(const std::vector<Access>& a, const std::vector<Access>& b) {
+  for (const Access& x : a)
+    for (const Access& y : b)
+      if (x.space == y.space && x.lo < y.hi && y.lo < x.hi) return true;
+  return false;
+}
+
 }  // namespace
 
 void set_pop(isa::Operands& o, int self, int other) {
@@ -30,9 +38,31 @@ void set_push(isa::Operands& o, int self, int other) {
   flag = 1;
 }
 
-int64_t Schedule::emit(const isa::Operands& op) {
+void Schedule::emit(const isa::Operands& op) {
   check_invariant(!has_tokens(op), "Schedule::emit got an instruction with token flags");
-  return emit_with(op, kNoIndex);
+  const auto code = static_cast<isa::Opcode>(op.opcode);
+  if (code == isa::Opcode::STORE) {
+    held_stores_.push_back(op);
+    return;
+  }
+  if (code == isa::Opcode::LOAD) {
+    const std::vector<Access> mine = footprint(op);
+    const bool independent =
+        std::none_of(held_stores_.begin(), held_stores_.end(),
+                     [&](const isa::Operands& s) { return overlaps(mine, footprint(s)); });
+    if (independent) {
+      emit_with(op, kNoIndex);
+      return;
+    }
+  }
+  flush();
+  emit_with(op, kNoIndex);
+}
+
+void Schedule::flush() {
+  std::vector<isa::Operands> held;
+  held.swap(held_stores_);
+  for (const isa::Operands& s : held) emit_with(s, kNoIndex);
 }
 
 int64_t Schedule::first_compute_after(int q, int64_t index) const {

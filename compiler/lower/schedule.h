@@ -14,6 +14,11 @@
 // Waits already implied transitively (vector clocks over the three queues) emit no token.
 // LOAD and STORE are not neighbours: a DDR dependency between them is routed through a
 // COMPUTE instruction that already waits for the producer, or a NOP that does.
+// The core starts the DMAs that move data in program order and serves them on the DDR port
+// first come, first served (docs/timing.md rule 5), so program order is DDR order: a STORE
+// is held back until the next instruction that is not a LOAD, and the LOADs in between that
+// touch nothing it touches are emitted before it — a tile's prefetch goes ahead of the
+// previous tile's results, as LOAD priority used to let it.
 #pragma once
 
 #include <cstdint>
@@ -27,8 +32,11 @@ namespace bpusim::compiler {
 class Schedule {
  public:
   // Appends `op` (token flags 0) in program order, adds its pops and the matching pushes on
-  // earlier instructions, and returns its index in the segment.
-  int64_t emit(const isa::Operands& op);
+  // earlier instructions (a STORE is held back, see above: call flush() before reading
+  // code()).
+  void emit(const isa::Operands& op);
+  // Emits the STOREs held back (a layer's last ones, or before the schedule is read).
+  void flush();
   // The instructions so far (token flags final for every instruction already emitted except
   // for pushes that later instructions may still add).
   const std::vector<isa::Operands>& code() const { return code_; }
@@ -50,6 +58,7 @@ class Schedule {
   std::array<std::vector<Entry>, kNumQueues> queues_;
   AccessTracker tracker_;
   int64_t routing_nops_ = 0;
+  std::vector<isa::Operands> held_stores_;
 };
 
 // Sets the flag of instruction `o` (in queue `self`) that pops from / pushes to queue `other`.

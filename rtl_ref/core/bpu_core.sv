@@ -255,9 +255,37 @@ module bpu_core #(
                                    input bank_ranges_t y, input logic [1:0] ports);
     return ports == 2'd1 ? !sets_meet(mine, x) && !sets_meet(mine, y) : !sets_meet3(mine, x, y);
   endfunction
-  assign banks_ok[LD] = free_of(want[LD], held_now[CP], held_now[ST], cfg.ports);
+  // The DMA order (rule 5): every LOAD and STORE that moves data enters this FIFO at dispatch,
+  // in program order, and starts only at its head; the head pops at the start, so from the
+  // next cycle the next one may start (one per cycle). Its waits count as bank waits.
+  localparam int ORDER_DEPTH = 2 * MAX_QUEUE + 4;
+  logic order_store[ORDER_DEPTH];  // 1: STORE, 0: LOAD
+  logic [31:0] order_head, order_tail, order_count;
+  logic [2:0] moves, order_ok;
+  for (genvar e = 0; e < 3; e++) begin : g_moves
+    assign moves[e] = e != CP && dma_moves(cand[e]);
+  end
+  wire order_push = enq_ok && dma_moves(fetched);
+  wire order_pop = (go[LD] && moves[LD]) || (go[ST] && moves[ST]);
+  assign order_ok[LD] = !moves[LD] || (order_count != 0 && !order_store[order_head]);
+  assign order_ok[CP] = 1'b1;
+  assign order_ok[ST] = !moves[ST] || (order_count != 0 && order_store[order_head]);
+  always_ff @(posedge clk)
+    if (rst) begin
+      order_head <= '0;
+      order_tail <= '0;
+      order_count <= '0;
+    end else if (!halt) begin
+      if (order_push) begin
+        order_store[order_tail] <= `BPU_F_OPCODE(fetched) == `BPU_OP_STORE;
+        order_tail <= order_tail + 1 == ORDER_DEPTH ? '0 : order_tail + 1;
+      end
+      if (order_pop) order_head <= order_head + 1 == ORDER_DEPTH ? '0 : order_head + 1;
+      order_count <= order_count + 32'(order_push) - 32'(order_pop);
+    end
+  assign banks_ok[LD] = order_ok[LD] && free_of(want[LD], held_now[CP], held_now[ST], cfg.ports);
   assign banks_ok[CP] = free_of(want[CP], load_claim, held_now[ST], cfg.ports);
-  assign banks_ok[ST] = free_of(want[ST], load_claim, compute_claim, cfg.ports);
+  assign banks_ok[ST] = order_ok[ST] && free_of(want[ST], load_claim, compute_claim, cfg.ports);
 
   assign ev_start = go;
   assign ev_end = unit_fin & (go | busy);
@@ -270,8 +298,16 @@ module bpu_core #(
   // ---------------- LOAD / STORE: DMA channels on the shared DDR port (rules 4, 5) ----------
   logic load_active, store_active;
   logic [63:0] load_rate, store_rate;
+  logic load_flight, store_flight;
   ddr_port port (
+      .clk(clk),
+      .rst(rst),
+      .halt(halt),
       .bytes_per_cycle(cfg.ddr_bytes_per_cycle),
+      .load_go(go[LD] && moves[LD]),
+      .store_go(go[ST] && moves[ST]),
+      .load_flight(load_flight),
+      .store_flight(store_flight),
       .load_active(load_active),
       .store_active(store_active),
       .load_rate(load_rate),
@@ -289,6 +325,7 @@ module bpu_core #(
       .instr(run_instr[LD]),
       .rate(load_rate),
       .active(load_active),
+      .flight(load_flight),
       .unit_fin(unit_fin[LD]),
       .bus_bytes(ev_bus_load)
   );
@@ -303,6 +340,7 @@ module bpu_core #(
       .instr(run_instr[ST]),
       .rate(store_rate),
       .active(store_active),
+      .flight(store_flight),
       .unit_fin(unit_fin[ST]),
       .bus_bytes(ev_bus_store)
   );

@@ -105,6 +105,13 @@ package bpu_pkg;
     acc.write = write;
   endfunction
 
+  // A LOAD or STORE that moves data: it takes its turn in the DMA order and on the DDR port
+  // (docs/timing.md rule 5).
+  function automatic logic dma_moves(input logic [255:0] i);
+    return (`BPU_F_OPCODE(i) == `BPU_OP_LOAD || `BPU_F_OPCODE(i) == `BPU_OP_STORE) &&
+           `BPU_F_N0(i) != 0 && `BPU_F_N1(i) != 0 && `BPU_F_N2(i) != 0;
+  endfunction
+
   // The accesses each opcode makes, in the order docs/timing.md's memory rules check them.
   // VBLEND's weight table: h0, h1 and a (w0, w1) pair per pixel of c elements, float32, in
   // whole 64-byte PARAM records.

@@ -19,6 +19,7 @@ module dma_channel #(
     input  wire logic     [255:0] instr,  // the engine's run_instr: go cycle to unit_fin
     input  wire logic     [ 63:0] rate,       // half-bytes granted in this cycle when active
     output logic                  active,     // moving data in this cycle
+    output logic                  flight,     // a transfer started before this cycle is on
     output logic                  unit_fin,
     output logic          [ 63:0] bus_bytes   // of the transfer starting now (go)
 );
@@ -60,6 +61,7 @@ module dma_channel #(
   /* verilator lint_on UNUSEDSIGNAL */
 
   assign bus_bytes = go ? count_bus_bytes(instr, 64'(cfg.ddr_burst)) : 64'd0;
+  assign flight = phase != IDLE;
   wire starts_moving = go && bus_bytes != 0 && cfg.ddr_latency == 0;
   assign active = phase == DATA || starts_moving;
   wire [63:0] left = starts_moving ? 2 * bus_bytes : remaining;

@@ -133,15 +133,23 @@ TEST(Schedule, DoubleBufferedHalvesNeedNoWaitUntilTheThirdLoad) {
     s.emit(copy(0, half, half, 64));
     s.emit(store(half, 0x8000 + t * 64, 64));
   }
+  s.flush();
   const auto& c = s.code();
+  // Program (and so DDR) order: each tile's LOAD goes ahead of the previous tile's STORE:
+  // L0 C0 L1 S0 C1 L2 S1 C2 L3 S2 C3 S3.
+  const std::vector<Opcode> order = {Opcode::LOAD, Opcode::COPY,  Opcode::LOAD,  Opcode::STORE,
+                                     Opcode::COPY, Opcode::LOAD,  Opcode::STORE, Opcode::COPY,
+                                     Opcode::LOAD, Opcode::STORE, Opcode::COPY,  Opcode::STORE};
+  ASSERT_EQ(c.size(), order.size());
+  for (size_t i = 0; i < c.size(); ++i) EXPECT_EQ(c[i].opcode, static_cast<int64_t>(order[i]));
   // Loads 0 and 1 go to fresh halves; load 2 reuses half 0 and waits for compute 0 (C2L).
   EXPECT_FALSE(c[0].pop_next);
-  EXPECT_FALSE(c[3].pop_next);
-  EXPECT_TRUE(c[6].pop_next);
+  EXPECT_FALSE(c[2].pop_next);
+  EXPECT_TRUE(c[5].pop_next);
   EXPECT_TRUE(c[1].push_prev);
   // Compute 2 overwrites OUTPUT half 0: it waits for store 0 (S2C).
   EXPECT_TRUE(c[7].pop_next);
-  EXPECT_TRUE(c[2].push_prev);
+  EXPECT_TRUE(c[3].push_prev);
   compiler::check_schedule(c, HwConfig{});
 }
 

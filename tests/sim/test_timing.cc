@@ -148,9 +148,10 @@ TEST_P(Timing, Rule4BurstRoundingChargesWholeBursts) {
 }
 
 // ---- Rule 5: shared DDR port
-TEST_P(Timing, Rule5LoadsGoFirstOnTheSharedPort) {
+TEST_P(Timing, Rule5FirstComeFirstServedOnTheSharedPort) {
   Machine m;
-  // LOAD moves data from cycle 1 + 64 = 65, STORE from 2 + 64 = 66. The LOAD has priority: it
+  // LOAD starts at cycle 1 and moves data from 1 + 64 = 65; the STORE starts at 2 (its turn
+  // comes once the LOAD has started) and would move from 2 + 64 = 66. The LOAD came first: it
   // moves its 4096 bytes at the full 32 B/cycle (ends 65 + 128 = 193) while the STORE waits;
   // then the STORE moves alone (ends 193 + 128 = 321).
   const runtime::SegmentResult r = m.run_ok(R"(
@@ -165,19 +166,42 @@ TEST_P(Timing, Rule5LoadsGoFirstOnTheSharedPort) {
   EXPECT_EQ(r.counters.unit_busy[static_cast<int>(runtime::UnitId::kDdr)], 321 - 65);
 }
 
-// A STORE that is moving data when a LOAD's data phase begins pauses until the LOAD is done.
-TEST_P(Timing, Rule5AStorePausesForALoad) {
+// A transfer moving data is never paused: a LOAD that comes later waits for an earlier STORE.
+TEST_P(Timing, Rule5ALaterLoadWaitsForAnEarlierStore) {
   Machine m;
-  // STORE moves from 1 + 64 = 65; the LOAD, dispatched at 2 but popping nothing, moves from
-  // 2 + 64 = 66: the STORE has moved 32 bytes, pauses for the LOAD's 128 cycles (66..194),
-  // then moves its last 4064 bytes in 127 cycles (ends 321).
+  // STORE moves from 1 + 64 = 65 to 193; the LOAD starts at 2 and would move from 66, but
+  // the STORE came first: the LOAD moves from 193 to 321.
   const runtime::SegmentResult r = m.run_ok(R"(
     STORE buf=OUTPUT sram_addr=0x0 dram_addr=0x100000 n0=4096 n1=1 n2=1
     LOAD buf=FEATURE sram_addr=0x0 n0=4096 n1=1 n2=1
     FINISH
   )");
-  EXPECT_EQ(record_of(r, 1)->end, 194);
-  EXPECT_EQ(record_of(r, 0)->end, 321);
+  EXPECT_EQ(record_of(r, 0)->end, 193);
+  EXPECT_EQ(record_of(r, 1)->start, 2);
+  EXPECT_EQ(record_of(r, 1)->end, 321);
+  EXPECT_EQ(stall(r, 1, runtime::Stall::kDdrBandwidth), (321 - 2) - (64 + 128));
+}
+
+// DMAs that move data start in program order, one per cycle: a LOAD that needs nothing waits
+// for the STORE before it, which waits for the CONV's token; a LOAD that moves nothing does
+// not take a turn.
+TEST_P(Timing, Rule5DmasThatMoveDataStartInProgramOrder) {
+  Machine m;
+  // The CONV runs cycles 1..17 (rule 6: 8 beats + 4 vectors + depth 4) and pushes C2S at 17;
+  // the STORE starts then; the empty LOAD runs at its dispatch (cycle 3), the LOAD after it
+  // starts the cycle after the STORE (18), not when its engine takes it (4).
+  const runtime::SegmentResult r = m.run_ok(R"(
+    CONV in_h=2 in_w=2 in_c=3 out_h=2 out_w=2 out_c=8 k_h=1 k_w=1 stride_h=1 stride_w=1 dil_h=1 dil_w=1 +push_next
+    STORE buf=OUTPUT sram_addr=0x0 dram_addr=0x100000 n0=64 n1=1 n2=1 +pop_prev
+    LOAD buf=FEATURE sram_addr=0x20000 n0=0 n1=1 n2=1
+    LOAD buf=FEATURE sram_addr=0x20000 n0=64 n1=1 n2=1
+    FINISH
+  )");
+  EXPECT_EQ(record_of(r, 0)->end, 17);
+  EXPECT_EQ(record_of(r, 1)->start, 17);
+  EXPECT_EQ(record_of(r, 2)->start, 3);
+  EXPECT_EQ(record_of(r, 3)->start, 18);
+  EXPECT_EQ(stall(r, 3, runtime::Stall::kBankConflict), 18 - 4);
 }
 
 // ---- Rule 6: MAC array
@@ -362,20 +386,21 @@ TEST_P(Timing, Rule10SharedBankSerialisesEngines) {
 }
 
 TEST_P(Timing, Rule10SameCycleClaimsGoLoadComputeStore) {
-  // One CONV frees a waiting STORE and a waiting LOAD in the same cycle; both touch OUTPUT
-  // bank 0. The LOAD wins, the STORE starts when it ends, whatever order the model evaluates
-  // them in.
+  // One CONV ends: in that cycle it frees a LOAD waiting for its token and lets the next
+  // compute instruction start; both touch FEATURE bank 0. The LOAD wins, the VADD starts when
+  // it ends, whatever order the model evaluates them in. (A LOAD and a STORE that move data
+  // never start in the same cycle: rule 5.)
   Machine m;
   const runtime::SegmentResult r = m.run_ok(
       "CONV in_h=2 in_w=2 in_c=1 out_h=2 out_w=2 out_c=1 k_h=1 k_w=1 stride_h=1 stride_w=1 "
-      "dil_h=1 dil_w=1 +push_prev +push_next\n"
-      "STORE buf=OUTPUT sram_addr=0x0 n0=64 n1=1 n2=1 +pop_prev\n"
-      "LOAD buf=OUTPUT sram_addr=0x40 n0=64 n1=1 n2=1 +pop_next\n"
+      "dil_h=1 dil_w=1 +push_prev\n"
+      "LOAD buf=FEATURE sram_addr=0x100 n0=64 n1=1 n2=1 +pop_next\n"
+      "VADD a_addr=0x0 b_addr=0x8000 n=64\n"
       "FINISH");
   const int64_t freed = record_of(r, 0)->end;
-  EXPECT_EQ(record_of(r, 2)->start, freed);
-  EXPECT_EQ(record_of(r, 1)->start, record_of(r, 2)->end);
-  EXPECT_EQ(stall(r, 1, runtime::Stall::kBankConflict), record_of(r, 2)->end - freed);
+  EXPECT_EQ(record_of(r, 1)->start, freed);
+  EXPECT_EQ(record_of(r, 2)->start, record_of(r, 1)->end);
+  EXPECT_EQ(stall(r, 2, runtime::Stall::kBankConflict), record_of(r, 1)->end - freed);
 }
 
 // ---- Rule 11: overlap

@@ -9,9 +9,9 @@ STORE buf=OUTPUT sram_addr=0x0 dram_addr=0x2000 n0=5 n1=4 n2=4 dram_stride1=0xc 
 ; layer cat: concat (1 in place, 1 copied, 1 rescaled) (2 tiles)
 LOAD buf=FEATURE sram_addr=0x800 dram_addr=0x20c0 n0=64 n1=1 n2=1 dram_stride1=0x0 dram_stride2=0x0 +push_next
 COPY src_buf=FEATURE src_addr=0x800 dst_addr=0x400 n=64 +pop_prev +push_next
-STORE buf=OUTPUT sram_addr=0x400 dram_addr=0x2005 n0=4 n1=16 n2=1 dram_stride1=0xc dram_stride2=0x0 +pop_prev
 LOAD buf=FEATURE sram_addr=0x0 dram_addr=0x2100 n0=48 n1=1 n2=1 dram_stride1=0x0 dram_stride2=0x0 +pop_next
 LOAD buf=PARAM sram_addr=0x400 dram_addr=0x1140 n0=64 n1=1 n2=1 dram_stride1=0x0 dram_stride2=0x0 +push_next
+STORE buf=OUTPUT sram_addr=0x400 dram_addr=0x2005 n0=4 n1=16 n2=1 dram_stride1=0xc dram_stride2=0x0 +pop_prev
 VREQ in_addr=0x0 out_addr=0x0 prm_addr=0x400 n=48 in_zp=7 mode=fp32 in_signed=0 out_signed=0 +pop_prev +pop_next +push_next
 STORE buf=OUTPUT sram_addr=0x0 dram_addr=0x2009 n0=3 n1=16 n2=1 dram_stride1=0xc dram_stride2=0x0 +pop_prev
 FINISH
