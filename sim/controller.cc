@@ -30,8 +30,7 @@ void Controller::fetch() {
       int64_t waited = 0;
       d.dispatch = state_.cycle();
       // In program order, before the queue shows it: a DMA's turn never precedes its entry.
-      if ((d.op == isa::Opcode::LOAD || d.op == isa::Opcode::STORE) && timing::dma_moves_data(d.f))
-        arbiter_.dma_dispatched(runtime::engine_of(d.queue));
+      if (timing::dma_moves_data(d.f)) arbiter_.dma_dispatched(runtime::engine_of(d.queue));
       const bool ok = queues_[static_cast<int>(d.queue)]->push(&d, waited);
       d.dispatch += waited;
       const int fetch = static_cast<int>(runtime::Engine::kFetch);

@@ -104,13 +104,13 @@ bool QueueEngine::intra_conflict(const Plan& p) const {
   return false;
 }
 
-bool QueueEngine::acquire_banks(const Plan& p, BankClaim& held) {
+bool QueueEngine::acquire_banks(const Decoded& d, const Plan& p, BankClaim& held) {
   BankClaim want{};
   for (const Access& a : p.accesses)
     if (a.buf != Buf::kDdr)
       want[static_cast<int>(a.buf)] |= mem_.of(a.buf).banks_of(a.addr, a.bytes);
   waiting_ = "an SRAM bank port held by another unit, or the DMA order's turn";
-  if (!arbiter_.claim(id_, want, p.bus_bytes > 0)) return false;
+  if (!arbiter_.claim(id_, want, timing::dma_moves_data(d.f))) return false;
   held = want;
   return true;
 }
@@ -152,7 +152,7 @@ bool QueueEngine::execute(const Decoded& d, int64_t queue_wait) {
   }
   const int64_t before_banks = state_.cycle();
   BankClaim held{};
-  if (!acquire_banks(plan, held)) return false;
+  if (!acquire_banks(d, plan, held)) return false;
   r.stall[static_cast<int>(runtime::Stall::kBankConflict)] += state_.cycle() - before_banks;
 
   r.start = state_.cycle();

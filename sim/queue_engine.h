@@ -48,8 +48,9 @@ class QueueEngine : public sc_core::sc_module {
   // Waits until every token the instruction pops is there and every FIFO it pushes into has
   // room (rule 3), then takes the tokens; false when the run is aborted.
   bool take_tokens(const Decoded& d);
-  // Rule 10: waits until every bank of every SRAM the plan touches has a free port.
-  bool acquire_banks(const Plan& p, BankClaim& held);
+  // Rule 10: waits until every bank of every SRAM the plan touches has a free port (and rule 5:
+  // for a LOAD or STORE that moves data, until its turn in the DMA order).
+  bool acquire_banks(const Decoded& d, const Plan& p, BankClaim& held);
   // Rule 9: two accesses of the plan share a bank of a single-ported SRAM.
   bool intra_conflict(const Plan& p) const;
   void fault(const Decoded& d, std::string reason);

@@ -38,9 +38,13 @@ int64_t dma_cycles_alone(int64_t bus_bytes, const HwConfig& hw);
 inline int64_t ddr_rate(bool other_ahead, int64_t bytes_per_cycle) {
   return other_ahead ? 0 : 2 * bytes_per_cycle;
 }
-// Whether a DMA instruction moves data (and so takes its turn on the DDR port, rule 5).
+// Whether an instruction is a LOAD or STORE that moves data, and so takes its turn in the DMA
+// order and on the DDR port (rule 5). The one definition: the controller's order, the engines'
+// claims and the cost model use it.
 inline bool dma_moves_data(const isa::Operands& f) {
-  return f.n0 != 0 && f.n1 != 0 && f.n2 != 0;
+  const auto op = static_cast<isa::Opcode>(f.opcode);
+  return (op == isa::Opcode::LOAD || op == isa::Opcode::STORE) && f.n0 != 0 && f.n1 != 0 &&
+         f.n2 != 0;
 }
 // Whole cycles until `remaining` half-bytes have moved at `rate` > 0 (0 when none remain):
 // the port is granted in whole cycles.

@@ -23,10 +23,6 @@ bool is_dma(const isa::Operands& op) {
   return code == Opcode::LOAD || code == Opcode::STORE;
 }
 
-bool moves_data(const isa::Operands& op) {
-  return is_dma(op) && timing::dma_moves_data(op);
-}
-
 // The SRAM banks an instruction touches, per space (rule 10; hw_config allows 256 banks).
 constexpr size_t kMaxBanks = 256;
 using BankSet = std::array<std::bitset<kMaxBanks>, kNumSpaces>;
@@ -137,7 +133,7 @@ class SegmentPredictor {
     dispatch_.assign(code.size(), kNever);
     for (size_t i = 0; i < code.size(); ++i) {
       engines_[static_cast<int>(queue_of(code[i]))].members.push_back(static_cast<int64_t>(i));
-      if (moves_data(code[i])) dma_order_.push_back(static_cast<int64_t>(i));
+      if (timing::dma_moves_data(code[i])) dma_order_.push_back(static_cast<int64_t>(i));
     }
   }
 
@@ -223,7 +219,7 @@ class SegmentPredictor {
     }
     if (e.started) return changed;
     const isa::Operands& op = code_[static_cast<size_t>(e.cur)];
-    const bool ordered = moves_data(op);
+    const bool ordered = timing::dma_moves_data(op);
     if (op.pop_prev && !fifos_[fifo_index(q - 1, q)].token_ready(t)) return changed;
     if (op.pop_next && !fifos_[fifo_index(q + 1, q)].token_ready(t)) return changed;
     if (op.push_prev && fifos_[fifo_index(q, q - 1)].held_at(t) >= hw_.token_depth) return changed;
