@@ -26,6 +26,7 @@ struct ConvJob {
   ConvProblem p;
   int64_t pt = 0, pl = 0;  // top/left padding of the whole input
   int64_t groups = 1;      // groups emitted one after another (1 for depthwise)
+  int64_t ox0 = 0;         // first output column: the job covers [ox0, ox0 + p.ow)
   int64_t cg = 0, mg = 0;  // input/output channels per group
   Image x, y;
   std::optional<Image> res;
@@ -62,7 +63,7 @@ LayerStats emit_tiles(EmitContext& ctx, const ConvJob& j, const ConvTiling& t, s
   auto tile = [&](int64_t g, int64_t n, int64_t rb, int64_t cb, int64_t ob) {
     ++tiles;
     const int64_t y0 = rb * t.th, y1 = std::min(p.oh, y0 + t.th);
-    const int64_t x0 = cb * t.tw, x1 = std::min(p.ow, x0 + t.tw);
+    const int64_t x0 = j.ox0 + cb * t.tw, x1 = std::min(j.ox0 + p.ow, x0 + t.tw);
     const int64_t m0 = ob * t.tco, m1 = std::min(p.oc, m0 + t.tco);
     const Window wr = input_window(y0, y1, p.sh, p.dh, p.kh, j.pt, p.h);
     const Window wc = input_window(x0, x1, p.sw, p.dw, p.kw, j.pl, p.w);
@@ -144,8 +145,14 @@ LayerStats emit_tiles(EmitContext& ctx, const ConvJob& j, const ConvTiling& t, s
 // among the first kPredictedCandidates.
 constexpr size_t kPredictedCandidates = 8;
 
-// Of the cheapest candidates by the closed form, the one the cost model (estimate.h) predicts
-// to finish first when the layer runs alone from the current SRAM state.
+// The cycles the cost model (estimate.h) predicts for `code` alone.
+int64_t predict_alone(Schedule& code, const HwConfig& hw) {
+  code.flush();
+  return predicted_span(predict_segment(code.code(), hw), 0, code.size());
+}
+
+// Of the cheapest candidates by the closed form, the one the cost model predicts to finish
+// first when the job runs alone from the current SRAM state.
 ConvTiling choose_tiling(const EmitContext& ctx, const ConvJob& j, const std::string& name) {
   const std::vector<ConvTiling> candidates =
       conv_candidates(j.p, ctx.hw, name, kPredictedCandidates);
@@ -156,17 +163,81 @@ ConvTiling choose_tiling(const EmitContext& ctx, const ConvJob& j, const std::st
     SramState state = ctx.sram;
     EmitContext scratch{ctx.plan, ctx.hw, trial, state};
     emit_tiles(scratch, j, t, "", 0);
-    trial.flush();
-    const int64_t cycles = predicted_span(predict_segment(trial.code(), ctx.hw), 0, trial.size());
+    const int64_t cycles = predict_alone(trial, ctx.hw);
     if (cycles < best_cycles) best_cycles = cycles, best = t;
   }
   best.est_cycles = best_cycles;
   return best;
 }
 
+// A layer's jobs, one after another, each with its chosen tiling; the stats of all of them.
+LayerStats emit_jobs(EmitContext& ctx, const std::vector<ConvJob>& jobs, const std::string& name,
+                     std::string op_desc, int64_t macs) {
+  LayerStats all{std::move(op_desc), macs, 0, {}};
+  for (const ConvJob& j : jobs) {
+    const LayerStats s = emit_tiles(ctx, j, choose_tiling(ctx, j, name), "", 0);
+    all.tiles += s.tiles;
+    for (size_t b = 0; b < all.sram.size(); ++b) all.sram[b] = std::max(all.sram[b], s.sram[b]);
+  }
+  return all;
+}
+
+// Width folding (docs/compiler.md, "Folding the kernel width into channels"). A CONV feeds
+// the array ceil(in_c / cols) column passes per tap, so a layer with few input channels (an
+// RGB stem: 3 of 32 columns) leaves most of the array idle. The kw input pixels an output
+// column reads are kw*C consecutive bytes of a dense NHWC row, so a LOAD whose runs are those
+// bytes (consecutive runs overlap when sw < kw: the DMA's DDR stride may be smaller than its
+// run) gives an image [rows][output columns][kw*C] on which the same weight bytes
+// ([M][kh][kw][C] = [M][kh][1][kw*C]) form a kh x 1 kernel over kw*C channels. Padding is not
+// in DDR, so only the output columns whose window lies inside the input fold; the columns at
+// the edges stay jobs of the unfolded convolution. Empty when the layer cannot fold or
+// folding would not save column passes.
+std::vector<ConvJob> fold_kernel_width(const ConvJob& j, const HwConfig& hw) {
+  const ConvProblem& p = j.p;
+  const int64_t folded_c = p.kw * p.c;
+  if (p.depthwise || j.groups != 1 || p.dw != 1 || p.kw == 1 || j.x.elem != 1 || j.x.pixel != p.c ||
+      folded_c > kMaxDim || ceil_div(folded_c, hw.mac_cols) >= p.kw * ceil_div(p.c, hw.mac_cols))
+    return {};
+  // Output columns [lo, hi) read input columns ox*sw - pl .. ox*sw - pl + kw - 1 inside [0, w).
+  const int64_t lo = ceil_div(j.pl, p.sw);
+  const int64_t last = p.w + j.pl - p.kw;
+  const int64_t hi = last < 0 ? 0 : std::min(p.ow, last / p.sw + 1);
+  if (lo >= hi) return {};
+  auto columns = [&](int64_t c0, int64_t c1) {
+    ConvJob r = j;
+    r.ox0 = c0, r.p.ow = c1 - c0;
+    return r;
+  };
+  std::vector<ConvJob> jobs;
+  if (lo > 0) jobs.push_back(columns(0, lo));
+  ConvJob f = columns(lo, hi);
+  f.x.addr -= j.pl * j.x.pixel;  // output column ox's run starts at input column ox*sw - pl
+  f.x.pixel = p.sw * j.x.pixel, f.x.w = p.ow, f.x.c = folded_c;
+  f.p.w = p.ow, f.p.c = f.cg = folded_c, f.p.kw = 1, f.p.sw = 1, f.pl = 0;
+  jobs.push_back(f);
+  if (hi < p.ow) jobs.push_back(columns(hi, p.ow));
+  return jobs;
+}
+
+// The cycles `jobs` take alone from the current SRAM state, each with its chosen tiling.
+int64_t predict_jobs(const EmitContext& ctx, const std::vector<ConvJob>& jobs,
+                     const std::string& name) {
+  Schedule trial;
+  SramState state = ctx.sram;
+  EmitContext scratch{ctx.plan, ctx.hw, trial, state};
+  emit_jobs(scratch, jobs, name, "", 0);
+  return predict_alone(trial, ctx.hw);
+}
+
+// The layer unfolded or width-folded, whichever the cost model predicts to finish first.
 LayerStats emit_conv_job(EmitContext& ctx, const ConvJob& j, const std::string& name,
                          std::string op_desc, int64_t macs) {
-  return emit_tiles(ctx, j, choose_tiling(ctx, j, name), std::move(op_desc), macs);
+  const std::vector<ConvJob> whole{j};
+  const std::vector<ConvJob> folded = fold_kernel_width(j, ctx.hw);
+  if (!folded.empty() && predict_jobs(ctx, folded, name) < predict_jobs(ctx, whole, name))
+    return emit_jobs(ctx, folded, name, op_desc + cat(" (", j.p.kw, " taps folded into channels)"),
+                     macs);
+  return emit_jobs(ctx, whole, name, std::move(op_desc), macs);
 }
 
 // ---- shared node checks ----

@@ -101,6 +101,35 @@ ConvCase random_conv(std::mt19937& rng) {
   return k;
 }
 
+// Compiles conv case `k` (weights `wt`, int32 results with `rq`'s biases) for `hw`, runs it on
+// the sequential executor with input `xt`, and checks the result against the untiled loop nest
+// and that every output byte is stored once.
+compiler::CompileResult check_conv_case(const ConvCase& k, const Tensor& wt, const ir::Requant& rq,
+                                        const Tensor& xt, const HwConfig& hw) {
+  GraphBuilder b;
+  const auto x = b.input("x", k.xt, {k.n, k.c, k.h, k.w});
+  const auto y = b.node("QConv", "conv", {x, b.constant("w", wt)},
+                        {{"strides", std::vector<int64_t>{k.p.sh, k.p.sw}},
+                         {"dilations", std::vector<int64_t>{k.p.dh, k.p.dw}},
+                         {"pads", std::vector<int64_t>{k.p.pt, k.p.pl, k.p.pb, k.p.pr}},
+                         {"group", k.group},
+                         {"x_zero_point", k.p.x_zp},
+                         {"w_zero_point", k.p.w_zp}});
+  ir::set_requant(b.last(), rq);
+  b.output(y);
+  compiler::CompileResult result = compile_graph(b.g, hw);
+  MiniExec ex(result.program, hw);
+  ex.set_input("x", xt);
+  ex.run();
+  std::vector<int32_t> bias;
+  for (const auto& c : rq.channels) bias.push_back(c.bias);
+  testing::ConvParams p = k.p;
+  p.group = k.group;
+  EXPECT_EQ(ex.output("conv_out"), testing::reference_conv(xt, wt, bias, p));
+  expect_stored_once(ex, result.program, "conv_out");
+  return result;
+}
+
 TEST(Tiling, RandomConvolutionsMatchTheUntiledReference) {
   std::mt19937 rng(1234);
   int64_t accumulating = 0, multi_tile = 0;
@@ -111,31 +140,11 @@ TEST(Tiling, RandomConvolutionsMatchTheUntiledReference) {
                    << hw_name << " case " << iter << ": N" << k.n << " C" << k.c << " M" << k.m
                    << " " << k.h << "x" << k.w << " k" << k.kh << "x" << k.kw << " s" << k.p.sh
                    << "x" << k.p.sw << " d" << k.p.dh << "x" << k.p.dw << " g" << k.group);
-      GraphBuilder b;
-      const auto x = b.input("x", k.xt, {k.n, k.c, k.h, k.w});
       const Tensor wt = testing::random_tensor(k.wt, {k.m, k.c / k.group, k.kh, k.kw}, rng);
-      const auto w = b.constant("w", wt);
-      const auto y = b.node("QConv", "conv", {x, w},
-                            {{"strides", std::vector<int64_t>{k.p.sh, k.p.sw}},
-                             {"dilations", std::vector<int64_t>{k.p.dh, k.p.dw}},
-                             {"pads", std::vector<int64_t>{k.p.pt, k.p.pl, k.p.pb, k.p.pr}},
-                             {"group", k.group},
-                             {"x_zero_point", k.p.x_zp},
-                             {"w_zero_point", k.p.w_zp}});
       const ir::Requant rq = testing::int32_requant(k.m, rng);
-      ir::set_requant(b.last(), rq);
-      b.output(y);
-      const auto result = compile_graph(b.g, hw);
       const Tensor xt = testing::random_tensor(k.xt, {k.n, k.c, k.h, k.w}, rng);
-      MiniExec ex(result.program, hw);
-      ex.set_input("x", xt);
-      ex.run();
-      std::vector<int32_t> bias;
-      for (const auto& c : rq.channels) bias.push_back(c.bias);
-      testing::ConvParams p = k.p;
-      p.group = k.group;
-      ASSERT_EQ(ex.output("conv_out"), testing::reference_conv(xt, wt, bias, p));
-      expect_stored_once(ex, result.program, "conv_out");
+      const auto result = check_conv_case(k, wt, rq, xt, hw);
+      if (::testing::Test::HasFailure()) return;
       int64_t convs = 0;
       for (const auto& inst : result.program.code) {
         const auto o = isa::operands(inst);
@@ -479,6 +488,63 @@ TEST(Tiling, LargerSramsNeverMergePoolTilesOrChunksIntoOne) {
     EXPECT_EQ(chunks(3000, hw), 3);  // not four: chunks of 1024, evened out to 1000
     EXPECT_EQ(chunks(1000, hw), 1);
   }
+}
+
+}  // namespace
+}  // namespace bpusim
+
+namespace bpusim {
+namespace {
+
+// Convolutions with few input channels (RGB stems) read each output column's kw input pixels
+// as one DMA run (runs overlap when the stride is below the kernel width) and run a kh x 1
+// kernel over kw*C channels; the edge columns, whose windows reach into the padding, stay
+// unfolded. Random stems on every configuration: the same int32 results as the untiled loop
+// nest, every output byte stored once, and the fold really taken (CONVs with k_w = 1 over
+// more than C channels) in most cases, edge columns included.
+TEST(Tiling, FewChannelConvolutionsFoldTheKernelWidthIntoChannels) {
+  std::mt19937 rng(77);
+  auto r = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  int64_t folded = 0, with_edges = 0, cases = 0;
+  for (const auto& [hw_name, hw] : hw_configs()) {
+    for (int iter = 0; iter < 12; ++iter, ++cases) {
+      ConvCase k;
+      k.n = r(1, 2), k.c = r(1, 4), k.m = r(1, 40), k.group = 1;
+      k.kh = r(1, 7), k.kw = r(2, 7);
+      k.p.sh = r(1, 2), k.p.sw = r(1, 3), k.p.dh = r(1, 2), k.p.dw = 1;
+      k.p.pt = r(0, k.kh / 2), k.p.pb = k.p.pt, k.p.pl = r(0, k.kw / 2), k.p.pr = r(0, k.kw / 2);
+      k.h = r(std::max<int64_t>(1, (k.kh - 1) * k.p.dh + 1 - 2 * k.p.pt), 20);
+      k.w = r(k.kw + 2, 40);
+      k.xt = r(0, 1) ? DType::kU8 : DType::kI8;
+      k.wt = DType::kI8;
+      k.p.x_zp = k.xt == DType::kU8 ? r(0, 255) : r(-128, 127);
+      k.p.w_zp = r(-3, 3);
+      SCOPED_TRACE(::testing::Message()
+                   << hw_name << " case " << iter << ": N" << k.n << " C" << k.c << " M" << k.m
+                   << " " << k.h << "x" << k.w << " k" << k.kh << "x" << k.kw << " s" << k.p.sh
+                   << "x" << k.p.sw << " pads " << k.p.pt << "," << k.p.pl << "," << k.p.pr);
+      const Tensor wt = testing::random_tensor(k.wt, {k.m, k.c, k.kh, k.kw}, rng);
+      const ir::Requant rq = testing::int32_requant(k.m, rng);
+      const Tensor xt = testing::random_tensor(k.xt, {k.n, k.c, k.h, k.w}, rng);
+      const auto result = check_conv_case(k, wt, rq, xt, hw);
+      if (::testing::Test::HasFailure()) return;
+      bool fold = false, edge = false;
+      for (const auto& inst : result.program.code) {
+        const auto o = isa::operands(inst);
+        if (o.opcode == static_cast<int64_t>(isa::Opcode::CONV)) {
+          fold |= o.k_w == 1 && o.in_c > k.c;
+          edge |= o.k_w == k.kw;
+        }
+      }
+      EXPECT_EQ(fold, result.layers.at(0).op.find("folded") != std::string::npos);
+      folded += fold;
+      with_edges += fold && edge;
+    }
+  }
+  EXPECT_GT(folded, cases / 2) << "the fold was rarely taken";
+  EXPECT_GT(with_edges, 5) << "no folded layer kept unfolded edge columns";
 }
 
 }  // namespace
