@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Runs the schedule-quality properties of issue 15 (tests/compiler/test_schedule_quality.cc)
-# including the part not yet met ("more hardware never costs cycles" from the least capable
-# configuration on ResNet-18, a disabled test), and lists every
+# Runs the schedule-quality properties of issue 15 (tests/compiler/test_schedule_quality.cc,
+# disabled tests included, if any) outside ctest and lists every
 # violation: for each committed model (and ResNet-18 at 64x64 when its export exists in the
 # build tree), the rows x cols x DDR-bandwidth grid and every resource raised alone from the
 # default and from the least capable configuration. Builds compiler_quality_test first.

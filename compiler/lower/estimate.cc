@@ -137,10 +137,13 @@ class SegmentPredictor {
     }
   }
 
-  std::vector<PredictedTiming> run() {
+  // The whole prediction; or, with `limit`, empty as soon as the segment's span (first start
+  // to last end) is certain to exceed `limit` cycles.
+  std::vector<PredictedTiming> run(int64_t limit = kNever) {
     int64_t t = 0;
     size_t done = 0;
     while (done < code_.size()) {
+      if (first_start_ != kNever && t - first_start_ > limit) return {};
       bool changed = false;
       done += finish_at(t, changed);
       // The DMA order's head as of the start of the cycle: one DMA that moves data starts per
@@ -235,6 +238,7 @@ class SegmentPredictor {
     e.banks = want;
     e.started = true;
     timing_[static_cast<size_t>(e.cur)].start = t;
+    first_start_ = std::min(first_start_, t);
     const int64_t bus = is_dma(op) ? timing::dma_bus_bytes(op, hw_.ddr_burst_bytes) : 0;
     if (bus > 0) {
       e.bus_bytes = bus;
@@ -279,6 +283,7 @@ class SegmentPredictor {
   std::array<FifoModel, 4> fifos_;
   std::array<std::array<int64_t, kMaxBanks>, kNumSpaces> holders_{};
   std::vector<int64_t> dma_order_;  // the DMAs that move data, in program order (rule 5)
+  int64_t first_start_ = kNever;    // the earliest start so far
   size_t next_dma_ = 0;             // the first of them not started
   size_t fetch_ = 0;
   bool fetch_stopped_ = false;
@@ -311,6 +316,15 @@ int64_t estimate_cycles(const isa::Operands& o, const HwConfig& hw) {
 std::vector<PredictedTiming> predict_segment(std::span<const isa::Operands> code,
                                              const HwConfig& hw) {
   return SegmentPredictor(code, hw).run();
+}
+
+std::optional<int64_t> predict_span_at_most(std::span<const isa::Operands> code, const HwConfig& hw,
+                                            int64_t limit) {
+  const std::vector<PredictedTiming> timing = SegmentPredictor(code, hw).run(limit);
+  if (timing.empty() && !code.empty()) return std::nullopt;
+  const int64_t span = predicted_span(timing, 0, static_cast<int64_t>(timing.size()));
+  if (span > limit) return std::nullopt;
+  return span;
 }
 
 int64_t predicted_span(std::span<const PredictedTiming> timing, int64_t begin, int64_t end) {

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -38,6 +39,12 @@ struct PredictedTiming {
 // set, starting from an idle core at cycle 0).
 std::vector<PredictedTiming> predict_segment(std::span<const isa::Operands> code,
                                              const HwConfig& hw);
+
+// predicted_span() of the whole segment when it is at most `limit` cycles, else nullopt; the
+// replay stops as soon as the span is certain to exceed `limit` (the tiling search skips a
+// candidate that cannot beat the best so far).
+std::optional<int64_t> predict_span_at_most(std::span<const isa::Operands> code, const HwConfig& hw,
+                                            int64_t limit);
 
 // From the first start to the last end of instructions [begin, end) of a prediction: a layer's
 // cycles as the simulator reports them.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 #include <optional>
+#include <set>
 
 #include "common/error.h"
 #include "compiler/lower/estimate.h"
@@ -141,41 +142,97 @@ LayerStats emit_tiles(EmitContext& ctx, const ConvJob& j, const ConvTiling& t, s
   return finish_stats(sram, std::move(op_desc), macs, tiles);
 }
 
-// Candidates predicted exactly per layer: the closed form ranks them, the cost model decides
-// among the first kPredictedCandidates.
-constexpr size_t kPredictedCandidates = 8;
+// Candidates predicted exactly per layer: the closed form ranks them; the cost model decides
+// among the first kRankedCandidates and, in rank order, up to kDiverseCandidates more that
+// each bring an output or input channel block not predicted yet. The closed form misranks
+// whole families (it assumes the queues overlap perfectly), and on a configuration with more
+// SRAM new candidates push an old winner out of the first few; the best of every block size
+// keeps the search from losing a family (issue 15: more hardware never costs cycles).
+// A candidate of more CONVs than kMaxPredictedConvs and than the first ranked is not predicted:
+// its prediction would cost more than the rest together (tiny SRAMs at 224x224 have thousands
+// of tiles), and the bound does not depend on the configuration, so it takes the same
+// candidates away from every configuration.
+constexpr size_t kRankedCandidates = 8;
+constexpr size_t kDiverseCandidates = 16;
+constexpr int64_t kMaxPredictedConvs = 4096;
 
-// The cycles the cost model (estimate.h) predicts for `code` alone.
-int64_t predict_alone(Schedule& code, const HwConfig& hw) {
+// The cycles the cost model (estimate.h) predicts for `code` alone, or nullopt when more than
+// `limit`.
+std::optional<int64_t> predict_alone(Schedule& code, const HwConfig& hw,
+                                     int64_t limit = std::numeric_limits<int64_t>::max()) {
   code.flush();
-  return predicted_span(predict_segment(code.code(), hw), 0, code.size());
+  return predict_span_at_most(code.code(), hw, limit);
 }
 
-// Of the cheapest candidates by the closed form, the one the cost model predicts to finish
-// first when the job runs alone from the current SRAM state.
-ConvTiling choose_tiling(const EmitContext& ctx, const ConvJob& j, const std::string& name) {
-  const std::vector<ConvTiling> candidates =
-      conv_candidates(j.p, ctx.hw, name, kPredictedCandidates);
+// The candidates the cost model predicts (see kRankedCandidates, kMaxPredictedConvs).
+std::vector<ConvTiling> predicted_candidates(const ConvProblem& p, const HwConfig& hw,
+                                             const std::string& name) {
+  const std::vector<ConvTiling> ranked =
+      conv_candidates(p, hw, name, std::numeric_limits<size_t>::max());
+  std::vector<ConvTiling> out;
+  std::set<int64_t> tcis, tcos;
+  auto convs = [&](const ConvTiling& t) {
+    return p.n * ceil_div(p.oh, t.th) * ceil_div(p.ow, t.tw) * ceil_div(p.oc, t.tco) *
+           (p.depthwise ? 1 : ceil_div(p.c, t.tci));
+  };
+  const int64_t cap = std::max(kMaxPredictedConvs, convs(ranked.front()));
+  for (size_t i = 0; i < ranked.size(); ++i) {
+    if (convs(ranked[i]) > cap) continue;
+    const bool new_tci = tcis.insert(ranked[i].tci).second;
+    const bool new_tco = tcos.insert(ranked[i].tco).second;
+    if (out.size() < kRankedCandidates ||
+        ((new_tci || new_tco) && out.size() < kRankedCandidates + kDiverseCandidates))
+      out.push_back(ranked[i]);
+  }
+  return out;
+}
+
+// Of the predicted candidates, the one the cost model predicts to finish first when the job
+// runs after `before` (the layer's earlier jobs, alone) from the current SRAM state.
+ConvTiling choose_tiling(const EmitContext& ctx, const ConvJob& j, const std::string& name,
+                         const Schedule& before) {
+  const std::vector<ConvTiling> candidates = predicted_candidates(j.p, ctx.hw, name);
   ConvTiling best = candidates.front();
   int64_t best_cycles = std::numeric_limits<int64_t>::max();
   for (const ConvTiling& t : candidates) {
-    Schedule trial;
+    Schedule trial = before;
     SramState state = ctx.sram;
     EmitContext scratch{ctx.plan, ctx.hw, trial, state};
     emit_tiles(scratch, j, t, "", 0);
-    const int64_t cycles = predict_alone(trial, ctx.hw);
-    if (cycles < best_cycles) best_cycles = cycles, best = t;
+    // Only a strictly faster candidate replaces the best: stop predicting at a tie.
+    const std::optional<int64_t> cycles = predict_alone(trial, ctx.hw, best_cycles - 1);
+    if (cycles) best_cycles = *cycles, best = t;
   }
   best.est_cycles = best_cycles;
   return best;
 }
 
-// A layer's jobs, one after another, each with its chosen tiling; the stats of all of them.
-LayerStats emit_jobs(EmitContext& ctx, const std::vector<ConvJob>& jobs, const std::string& name,
-                     std::string op_desc, int64_t macs) {
-  LayerStats all{std::move(op_desc), macs, 0, {}};
+// Each job's tiling, chosen in order (a job predicted after the layer's earlier jobs, alone
+// from the current SRAM state), and the cycles the layer then takes alone.
+struct LayerChoice {
+  std::vector<ConvTiling> tilings;
+  int64_t cycles = 0;
+};
+LayerChoice choose_layer(const EmitContext& ctx, const std::vector<ConvJob>& jobs,
+                         const std::string& name) {
+  LayerChoice out;
+  Schedule layer;  // the layer's jobs so far, alone
+  SramState state = ctx.sram;
+  EmitContext alone{ctx.plan, ctx.hw, layer, state};
   for (const ConvJob& j : jobs) {
-    const LayerStats s = emit_tiles(ctx, j, choose_tiling(ctx, j, name), "", 0);
+    out.tilings.push_back(choose_tiling(alone, j, name, layer));
+    emit_tiles(alone, j, out.tilings.back(), "", 0);
+  }
+  out.cycles = out.tilings.back().est_cycles;  // the last job's prediction covers the layer
+  return out;
+}
+
+// A layer's jobs, one after another with their tilings; the stats of all of them.
+LayerStats emit_jobs(EmitContext& ctx, const std::vector<ConvJob>& jobs,
+                     const std::vector<ConvTiling>& tilings, std::string op_desc, int64_t macs) {
+  LayerStats all{std::move(op_desc), macs, 0, {}};
+  for (size_t k = 0; k < jobs.size(); ++k) {
+    const LayerStats s = emit_tiles(ctx, jobs[k], tilings[k], "", 0);
     all.tiles += s.tiles;
     for (size_t b = 0; b < all.sram.size(); ++b) all.sram[b] = std::max(all.sram[b], s.sram[b]);
   }
@@ -219,25 +276,19 @@ std::vector<ConvJob> fold_kernel_width(const ConvJob& j, const HwConfig& hw) {
   return jobs;
 }
 
-// The cycles `jobs` take alone from the current SRAM state, each with its chosen tiling.
-int64_t predict_jobs(const EmitContext& ctx, const std::vector<ConvJob>& jobs,
-                     const std::string& name) {
-  Schedule trial;
-  SramState state = ctx.sram;
-  EmitContext scratch{ctx.plan, ctx.hw, trial, state};
-  emit_jobs(scratch, jobs, name, "", 0);
-  return predict_alone(trial, ctx.hw);
-}
-
 // The layer unfolded or width-folded, whichever the cost model predicts to finish first.
 LayerStats emit_conv_job(EmitContext& ctx, const ConvJob& j, const std::string& name,
                          std::string op_desc, int64_t macs) {
   const std::vector<ConvJob> whole{j};
+  const LayerChoice unfolded = choose_layer(ctx, whole, name);
   const std::vector<ConvJob> folded = fold_kernel_width(j, ctx.hw);
-  if (!folded.empty() && predict_jobs(ctx, folded, name) < predict_jobs(ctx, whole, name))
-    return emit_jobs(ctx, folded, name, op_desc + cat(" (", j.p.kw, " taps folded into channels)"),
-                     macs);
-  return emit_jobs(ctx, whole, name, std::move(op_desc), macs);
+  if (!folded.empty()) {
+    const LayerChoice f = choose_layer(ctx, folded, name);
+    if (f.cycles < unfolded.cycles)
+      return emit_jobs(ctx, folded, f.tilings,
+                       op_desc + cat(" (", j.p.kw, " taps folded into channels)"), macs);
+  }
+  return emit_jobs(ctx, whole, unfolded.tilings, std::move(op_desc), macs);
 }
 
 // ---- shared node checks ----

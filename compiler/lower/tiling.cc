@@ -182,8 +182,8 @@ std::vector<ConvTiling> conv_candidates(const ConvProblem& p, const HwConfig& hw
   };
 
   // Every (tco, tci) block pair that fits, each with a few tile heights (the tallest tile that
-  // fits at full width, and balanced tiles of about a half and a quarter of it: smaller tiles
-  // fill and drain the pipeline sooner and may keep weights resident), both loop orders.
+  // fits at full width, and the heights oh/2^k below it: smaller tiles fill and drain the
+  // pipeline sooner and may keep weights resident), both loop orders.
   std::vector<ConvTiling> all;
   const std::vector<int64_t> tcos = block_candidates(p.oc, hw.mac_rows, kMaxDim);
   const std::vector<int64_t> tcis =
@@ -199,8 +199,13 @@ std::vector<ConvTiling> conv_candidates(const ConvProblem& p, const HwConfig& hw
         tw = largest(ow_cap, [&](int64_t c) { return fits(1, c, tci, tco); });
         shapes.insert({1, balance(p.ow, tw)});
       } else {
-        for (int64_t div : {1, 2, 4})
-          shapes.insert({balance(p.oh, ceil_div(th, div)), balance(p.ow, tw)});
+        // The tallest tile, and every height of the ladder oh/2^k that fits: the ladder does
+        // not depend on the SRAM sizes, so a configuration with more SRAM keeps every height
+        // a smaller one had (issue 15: more hardware never costs cycles).
+        shapes.insert({balance(p.oh, th), balance(p.ow, tw)});
+        for (int64_t parts = 1; parts < 2 * p.oh; parts *= 2)
+          if (ceil_div(p.oh, parts) <= th)
+            shapes.insert({ceil_div(p.oh, parts), balance(p.ow, tw)});
       }
       for (const auto& [h, w] : shapes) {
         ConvTiling t;

@@ -1,7 +1,7 @@
 // The compiler's schedules against the SystemC model (docs/compiler.md, "Cost model" and
 // "Guarantees"): the cost model predicts every layer's simulated cycles, and a configuration
 // with at least as much of every resource never takes more cycles (from the default and from
-// the least capable configuration; the latter is disabled on ResNet-18, issue 15). Run on
+// the least capable configuration). Run on
 // every committed model, and on torchvision's ResNet-18 at 64x64 when BPUSIM_RESNET18_DIR
 // names its export (the ctest schedule_quality_resnet18, label torch).
 #include <gtest/gtest.h>
@@ -219,11 +219,7 @@ TEST(Resnet18Small, MoreHardwareNeverCostsCyclesFromTheDefault) {
   expect_monotone_from_the_default(resnet18());
 }
 
-// Disabled: it fails today (issue 15 stays open): with more WEIGHT, ACC or PARAM SRAM than the
-// least, a layer's tiling chosen on its standalone prediction is slower among its neighbours
-// (3 cases, at most +0.5%; docs/compiler.md 6b). scripts/schedule-properties.sh runs it and
-// lists every violation.
-TEST(Resnet18Small, DISABLED_MoreHardwareNeverCostsCyclesFromTheLeastCapable) {
+TEST(Resnet18Small, MoreHardwareNeverCostsCyclesFromTheLeastCapable) {
   if (resnet18().empty()) GTEST_SKIP() << "BPUSIM_RESNET18_DIR is not set";
   expect_monotone_from_the_least_capable(resnet18());
 }
