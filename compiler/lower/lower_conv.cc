@@ -156,14 +156,6 @@ constexpr size_t kRankedCandidates = 8;
 constexpr size_t kDiverseCandidates = 16;
 constexpr int64_t kMaxPredictedConvs = 4096;
 
-// The cycles the cost model (estimate.h) predicts for `code` alone, or nullopt when more than
-// `limit`.
-std::optional<int64_t> predict_alone(Schedule& code, const HwConfig& hw,
-                                     int64_t limit = std::numeric_limits<int64_t>::max()) {
-  code.flush();
-  return predict_span_at_most(code.code(), hw, limit);
-}
-
 // The candidates the cost model predicts (see kRankedCandidates, kMaxPredictedConvs).
 std::vector<ConvTiling> predicted_candidates(const ConvProblem& p, const HwConfig& hw,
                                              const std::string& name) {
@@ -199,8 +191,10 @@ ConvTiling choose_tiling(const EmitContext& ctx, const ConvJob& j, const std::st
     SramState state = ctx.sram;
     EmitContext scratch{ctx.plan, ctx.hw, trial, state};
     emit_tiles(scratch, j, t, "", 0);
+    trial.flush();
     // Only a strictly faster candidate replaces the best: stop predicting at a tie.
-    const std::optional<int64_t> cycles = predict_alone(trial, ctx.hw, best_cycles - 1);
+    const std::optional<int64_t> cycles =
+        predict_span_at_most(trial.code(), ctx.hw, best_cycles - 1);
     if (cycles) best_cycles = *cycles, best = t;
   }
   best.est_cycles = best_cycles;
